@@ -1,0 +1,147 @@
+package dev.ballot.raft;
+
+/**
+ * The leader's view of one follower (etcd's tracker.Progress): how much of the log it matches,
+ * what to send next, and how aggressively.
+ *
+ * <ul>
+ *   <li>PROBE: the follower's position is unknown; one AppendEntries at a time, then wait for an
+ *       answer or a heartbeat response.
+ *   <li>REPLICATE: the position is known; stream entries optimistically within the inflight window.
+ *   <li>SNAPSHOT: the follower needs a snapshot; send nothing until it reports back.
+ * </ul>
+ */
+final class Progress {
+  enum State {
+    PROBE,
+    REPLICATE,
+    SNAPSHOT
+  }
+
+  private State state = State.PROBE;
+  private long matchIndex;
+  private long nextIndex;
+  private boolean probeSent;
+  private long pendingSnapshotIndex;
+  private boolean recentActive;
+  private final Inflights inflights;
+
+  Progress(long nextIndex, int maxInflight) {
+    this.nextIndex = nextIndex;
+    this.inflights = new Inflights(maxInflight);
+  }
+
+  State state() {
+    return state;
+  }
+
+  long matchIndex() {
+    return matchIndex;
+  }
+
+  long nextIndex() {
+    return nextIndex;
+  }
+
+  long pendingSnapshotIndex() {
+    return pendingSnapshotIndex;
+  }
+
+  boolean recentActive() {
+    return recentActive;
+  }
+
+  void setRecentActive(boolean active) {
+    recentActive = active;
+  }
+
+  boolean isPaused() {
+    return switch (state) {
+      case PROBE -> probeSent;
+      case REPLICATE -> inflights.full();
+      case SNAPSHOT -> true;
+    };
+  }
+
+  void becomeProbe() {
+    // Coming back from a snapshot, the follower has at least the snapshot's entries.
+    long from = state == State.SNAPSHOT ? Math.max(matchIndex, pendingSnapshotIndex) : matchIndex;
+    state = State.PROBE;
+    nextIndex = from + 1;
+    probeSent = false;
+    pendingSnapshotIndex = 0;
+    inflights.reset();
+  }
+
+  void becomeReplicate() {
+    state = State.REPLICATE;
+    nextIndex = matchIndex + 1;
+    probeSent = false;
+    pendingSnapshotIndex = 0;
+    inflights.reset();
+  }
+
+  void becomeSnapshot(long snapshotIndex) {
+    state = State.SNAPSHOT;
+    pendingSnapshotIndex = snapshotIndex;
+    probeSent = false;
+    inflights.reset();
+  }
+
+  /** Records an AppendEntries just sent whose last entry is {@code lastIndex}. */
+  void sentEntries(long lastIndex, boolean hasEntries) {
+    switch (state) {
+      case REPLICATE -> {
+        if (hasEntries) {
+          nextIndex = lastIndex + 1;
+          inflights.add(lastIndex);
+        }
+      }
+      case PROBE -> probeSent = true;
+      case SNAPSHOT -> throw new IllegalStateException("no appends while sending a snapshot");
+    }
+  }
+
+  /** A heartbeat answer lets a probing leader try again. */
+  void heartbeatAnswered() {
+    probeSent = false;
+  }
+
+  /** The follower matches up to {@code index}. Returns true if that is news. */
+  boolean maybeUpdate(long index) {
+    boolean updated = false;
+    if (index > matchIndex) {
+      matchIndex = index;
+      updated = true;
+      probeSent = false;
+    }
+    nextIndex = Math.max(nextIndex, index + 1);
+    inflights.freeTo(index);
+    return updated;
+  }
+
+  /**
+   * The follower rejected an AppendEntries at {@code rejectedIndex}; {@code hintNextIndex} is where
+   * the leader should try next. Returns false for a stale rejection that must be ignored.
+   */
+  boolean maybeDecrTo(long rejectedIndex, long hintNextIndex) {
+    if (state == State.REPLICATE) {
+      if (rejectedIndex <= matchIndex) {
+        return false;
+      }
+      nextIndex = matchIndex + 1;
+      return true;
+    }
+    if (nextIndex - 1 != rejectedIndex) {
+      return false;
+    }
+    nextIndex = Math.max(Math.min(rejectedIndex, hintNextIndex), matchIndex + 1);
+    probeSent = false;
+    return true;
+  }
+
+  @Override
+  public String toString() {
+    return "Progress[" + state + " match=" + matchIndex + " next=" + nextIndex + "]";
+  }
+}

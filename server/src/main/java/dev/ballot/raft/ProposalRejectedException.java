@@ -1,0 +1,32 @@
+package dev.ballot.raft;
+
+/** A proposal or read the core cannot take now. Nothing was appended; the caller may retry. */
+public final class ProposalRejectedException extends Exception {
+  private static final long serialVersionUID = 1L;
+
+  /** Why the core refused. */
+  public enum Reason {
+    /** This node is not the leader; {@link #leaderHint()} names the leader if one is known. */
+    NOT_LEADER,
+    /** Too many bytes are proposed but not committed yet: back-pressure. */
+    TOO_MANY_UNCOMMITTED_BYTES
+  }
+
+  private final Reason reason;
+  private final long leaderHint;
+
+  public ProposalRejectedException(Reason reason, long leaderHint, String message) {
+    super(message, null, false, false);
+    this.reason = reason;
+    this.leaderHint = leaderHint;
+  }
+
+  public Reason reason() {
+    return reason;
+  }
+
+  /** The leader this node knows of, or {@link RaftNode#NONE}. */
+  public long leaderHint() {
+    return leaderHint;
+  }
+}

@@ -1,0 +1,297 @@
+package dev.ballot.raft;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The core's view of the log: the entries after the latest compaction point, the commit and
+ * applied indexes, and how far the driver has persisted. The driver keeps the durable copy; this
+ * one is rebuilt from it at start-up ({@link RestoredState}).
+ */
+final class RaftLog {
+  /** Index and term of the last entry compacted away (0/0 for a log that starts at 1). */
+  private long offsetIndex;
+
+  private long offsetTerm;
+
+  /** entries.get(i) has index offsetIndex + 1 + i. */
+  private final ArrayList<Entry> entries = new ArrayList<>();
+
+  private long committed;
+  private long applied;
+
+  /** Entries up to here are known to be on the driver's disk. */
+  private long stableIndex;
+
+  /** The newest snapshot this node has, which a leader sends to followers it cannot catch up. */
+  private SnapshotMeta snapshot;
+
+  RaftLog(RestoredState restored) {
+    snapshot = restored.snapshot();
+    if (snapshot != null) {
+      offsetIndex = snapshot.index();
+      offsetTerm = snapshot.term();
+    }
+    long expected = offsetIndex + 1;
+    for (Entry e : restored.entries()) {
+      if (e.index() != expected) {
+        throw new IllegalStateException(
+            "restored log is not contiguous: expected index " + expected + ", got " + e.index());
+      }
+      if (e.term() < termOfLast()) {
+        throw new IllegalStateException("restored log has decreasing terms at index " + e.index());
+      }
+      entries.add(e);
+      expected++;
+    }
+    stableIndex = lastIndex();
+    committed = Math.max(offsetIndex, restored.hardState().commitIndex());
+    if (committed > lastIndex()) {
+      throw new IllegalStateException(
+          "commit index " + committed + " is past the last log index " + lastIndex());
+    }
+    applied = Math.max(offsetIndex, restored.appliedIndex());
+    if (applied > committed) {
+      throw new IllegalStateException("applied " + applied + " is past commit " + committed);
+    }
+  }
+
+  long firstIndex() {
+    return offsetIndex + 1;
+  }
+
+  long lastIndex() {
+    return offsetIndex + entries.size();
+  }
+
+  long lastTerm() {
+    return termOfLast();
+  }
+
+  private long termOfLast() {
+    return entries.isEmpty() ? offsetTerm : entries.get(entries.size() - 1).term();
+  }
+
+  long committed() {
+    return committed;
+  }
+
+  long applied() {
+    return applied;
+  }
+
+  long stableIndex() {
+    return stableIndex;
+  }
+
+  SnapshotMeta snapshot() {
+    return snapshot;
+  }
+
+  /** The term of the entry at {@code index}, or -1 if it is compacted away or beyond the end. */
+  long term(long index) {
+    if (index == offsetIndex) {
+      return offsetTerm;
+    }
+    if (index < offsetIndex || index > lastIndex()) {
+      return -1;
+    }
+    return entries.get((int) (index - offsetIndex - 1)).term();
+  }
+
+  Entry entry(long index) {
+    if (index <= offsetIndex || index > lastIndex()) {
+      throw new IllegalArgumentException(
+          "no entry " + index + " in log (" + firstIndex() + ".." + lastIndex() + ")");
+    }
+    return entries.get((int) (index - offsetIndex - 1));
+  }
+
+  boolean matchTerm(long index, long term) {
+    return term(index) == term;
+  }
+
+  /** Raft's up-to-date rule (paper 5.4.1): a later last term wins, then a longer log. */
+  boolean isUpToDate(long otherLastIndex, long otherLastTerm) {
+    long myLastTerm = lastTerm();
+    return otherLastTerm > myLastTerm
+        || (otherLastTerm == myLastTerm && otherLastIndex >= lastIndex());
+  }
+
+  /** Entries in [lo, hi), at most maxBytes of payload but always at least one; null if compacted. */
+  List<Entry> slice(long lo, long hi, long maxBytes) {
+    if (lo <= offsetIndex) {
+      return null;
+    }
+    if (hi > lastIndex() + 1) {
+      throw new IllegalArgumentException("slice end " + hi + " past last index " + lastIndex());
+    }
+    List<Entry> out = new ArrayList<>();
+    long bytes = 0;
+    for (long i = lo; i < hi; i++) {
+      Entry e = entry(i);
+      bytes += e.sizeBytes();
+      if (!out.isEmpty() && bytes > maxBytes) {
+        break;
+      }
+      out.add(e);
+    }
+    return out;
+  }
+
+  /** Appends entries as the leader: they must follow the last entry directly. */
+  void append(List<Entry> newEntries) {
+    for (Entry e : newEntries) {
+      if (e.index() != lastIndex() + 1 || e.term() < lastTerm()) {
+        throw new IllegalStateException(
+            "append of " + e + " after last index " + lastIndex() + " term " + lastTerm());
+      }
+      entries.add(e);
+    }
+  }
+
+  /**
+   * Follower side of AppendEntries once prevLogIndex/prevLogTerm matched: skips entries it already
+   * has, truncates at the first conflict and appends the rest. Returns the index of the last entry
+   * of the request, now known to match the leader.
+   */
+  long appendFromLeader(long prevLogIndex, List<Entry> incoming) {
+    long lastNew = prevLogIndex + incoming.size();
+    for (int i = 0; i < incoming.size(); i++) {
+      Entry e = incoming.get(i);
+      if (e.index() <= offsetIndex) {
+        continue; // already covered by our snapshot, hence committed and equal
+      }
+      long mine = term(e.index());
+      if (mine == e.term()) {
+        continue;
+      }
+      if (mine != -1) {
+        if (e.index() <= committed) {
+          throw new IllegalStateException(
+              "leader would overwrite committed entry " + e.index() + " (commit " + committed + ")");
+        }
+        truncateFrom(e.index());
+      }
+      for (int j = i; j < incoming.size(); j++) {
+        entries.add(incoming.get(j));
+      }
+      break;
+    }
+    return lastNew;
+  }
+
+  private void truncateFrom(long index) {
+    int keep = (int) (index - offsetIndex - 1);
+    entries.subList(keep, entries.size()).clear();
+    stableIndex = Math.min(stableIndex, index - 1);
+  }
+
+  /**
+   * The first index of the term of the entry at {@code index}, looking no further back than the
+   * commit index (everything up to it matches the leader).
+   */
+  long firstIndexOfTermAt(long index) {
+    long term = term(index);
+    long i = index;
+    long floor = Math.max(committed + 1, firstIndex());
+    while (i > floor && term(i - 1) == term) {
+      i--;
+    }
+    return i;
+  }
+
+  /** The last index at or below {@code index} whose entry has term {@code term}, or -1. */
+  long lastIndexOfTerm(long term, long index) {
+    long i = Math.min(index, lastIndex());
+    while (i >= offsetIndex) {
+      long t = term(i);
+      if (t == term) {
+        return i;
+      }
+      if (t < term) {
+        return -1;
+      }
+      i--;
+    }
+    return -1;
+  }
+
+  void commitTo(long index) {
+    if (index <= committed) {
+      return;
+    }
+    if (index > lastIndex()) {
+      throw new IllegalStateException(
+          "commit " + index + " is past the last log index " + lastIndex());
+    }
+    committed = index;
+  }
+
+  /** Entries the driver has not persisted yet (after {@link #stableIndex()}). */
+  List<Entry> unstableEntries() {
+    if (stableIndex >= lastIndex()) {
+      return List.of();
+    }
+    return new ArrayList<>(entries.subList((int) (stableIndex - offsetIndex), entries.size()));
+  }
+
+  /** Committed entries not yet handed to the driver for applying. */
+  List<Entry> nextCommittedEntries() {
+    if (applied >= committed) {
+      return List.of();
+    }
+    return new ArrayList<>(
+        entries.subList((int) (applied - offsetIndex), (int) (committed - offsetIndex)));
+  }
+
+  void stableTo(long index, long term) {
+    if (index > stableIndex && matchTerm(index, term)) {
+      stableIndex = index;
+    }
+  }
+
+  void appliedTo(long index) {
+    if (index > committed || index < applied) {
+      throw new IllegalStateException(
+          "applied " + index + " outside (" + applied + ", " + committed + "]");
+    }
+    applied = index;
+  }
+
+  /** The driver took a snapshot; entries up to {@code compactIndex} can be dropped. */
+  void compact(SnapshotMeta newSnapshot, long compactIndex) {
+    if (newSnapshot.index() > applied) {
+      throw new IllegalStateException(
+          "snapshot at " + newSnapshot.index() + " is past applied index " + applied);
+    }
+    if (compactIndex > newSnapshot.index()) {
+      throw new IllegalArgumentException(
+          "compact index " + compactIndex + " past snapshot " + newSnapshot.index());
+    }
+    if (!matchTerm(newSnapshot.index(), newSnapshot.term())) {
+      throw new IllegalArgumentException("snapshot " + newSnapshot + " does not match the log");
+    }
+    if (snapshot == null || newSnapshot.index() > snapshot.index()) {
+      snapshot = newSnapshot;
+    }
+    if (compactIndex <= offsetIndex) {
+      return;
+    }
+    long newOffsetTerm = term(compactIndex);
+    entries.subList(0, (int) (compactIndex - offsetIndex)).clear();
+    offsetIndex = compactIndex;
+    offsetTerm = newOffsetTerm;
+  }
+
+  /** Replaces the whole log by a snapshot received from the leader. */
+  void restore(SnapshotMeta received) {
+    entries.clear();
+    offsetIndex = received.index();
+    offsetTerm = received.term();
+    snapshot = received;
+    committed = received.index();
+    applied = received.index();
+    stableIndex = received.index();
+  }
+}

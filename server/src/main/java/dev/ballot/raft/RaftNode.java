@@ -1,0 +1,427 @@
+package dev.ballot.raft;
+
+import dev.ballot.raft.Message.AppendEntries;
+import dev.ballot.raft.Message.AppendResponse;
+import dev.ballot.raft.Message.Heartbeat;
+import dev.ballot.raft.Message.InstallSnapshot;
+import dev.ballot.raft.Message.ReadIndexRequest;
+import dev.ballot.raft.Message.RequestVote;
+import dev.ballot.raft.Message.VoteResponse;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * One Raft node's consensus core: a deterministic state machine with no thread, clock, socket or
+ * file. Inputs are {@link #tick()}, {@link #step(Message)}, {@link #propose(List)} and {@link
+ * #readIndex(long)}; the output is a {@link Ready} that the driver persists, sends and applies
+ * before calling {@link #advance(Ready)}. Not thread-safe: one thread owns it.
+ *
+ * <p>Term rules common to every role live here; what each role does with a message of the current
+ * term lives in {@link Follower}, {@link PreCandidate}, {@link Candidate} and {@link Leader}.
+ */
+public final class RaftNode {
+  /** "No node": no vote cast, no leader known. */
+  public static final long NONE = 0;
+
+  private static final Map<Role, Set<Role>> LEGAL_TRANSITIONS =
+      Map.of(
+          Role.FOLLOWER, EnumSet.of(Role.FOLLOWER, Role.PRE_CANDIDATE, Role.CANDIDATE),
+          Role.PRE_CANDIDATE, EnumSet.of(Role.FOLLOWER, Role.PRE_CANDIDATE, Role.CANDIDATE),
+          Role.CANDIDATE, EnumSet.of(Role.FOLLOWER, Role.PRE_CANDIDATE, Role.CANDIDATE, Role.LEADER),
+          Role.LEADER, EnumSet.of(Role.FOLLOWER));
+
+  final RaftConfig config;
+  final long id;
+  private final Random random;
+  final RaftLog log;
+
+  private long term;
+  private long votedFor;
+  private long leaderId = NONE;
+  private ClusterConfig cluster;
+  private RoleState roleState;
+
+  int electionElapsedTicks;
+  private int randomizedElectionTimeoutTicks;
+
+  private final List<Message> outbox = new ArrayList<>();
+  private final List<ReadState> readStates = new ArrayList<>();
+  private SnapshotMeta snapshotToInstall;
+  private HardState persistedHardState;
+  private SoftState reportedSoftState;
+  private boolean readyOutstanding;
+
+  /**
+   * @param cluster the configuration to use when storage holds none (a brand-new cluster)
+   */
+  public RaftNode(RaftConfig config, ClusterConfig cluster, RestoredState restored, Random random) {
+    this.config = Objects.requireNonNull(config, "config");
+    this.id = config.nodeId();
+    this.random = Objects.requireNonNull(random, "random");
+    this.log = new RaftLog(restored);
+    this.cluster = restored.snapshot() != null ? restored.snapshot().config() : cluster;
+    HardState hs = restored.hardState();
+    this.term = hs.term();
+    this.votedFor = hs.votedFor();
+    this.persistedHardState = hs;
+    this.roleState = new Follower(this);
+    resetElectionTimer();
+    this.reportedSoftState = softState();
+  }
+
+  // ---------------------------------------------------------------- inputs
+
+  /** Advances logical time by one tick. */
+  public void tick() {
+    checkNoReadyOutstanding();
+    roleState.tick();
+  }
+
+  /** Handles a message from a peer. Messages from other terms are dealt with first. */
+  public void step(Message m) {
+    checkNoReadyOutstanding();
+    if (m.to() != id) {
+      throw new IllegalArgumentException("message for " + m.to() + " stepped into node " + id);
+    }
+    if (m.term() > term) {
+      if (m instanceof RequestVote rv) {
+        // Leader stickiness (thesis 4.2.3): while we hear from a leader, ignore would-be
+        // candidates; a partitioned node cannot depose a healthy leader when it returns.
+        boolean inLease =
+            config.checkQuorum() && leaderId != NONE && electionElapsedTicks < electionTimeout();
+        if (inLease && !rv.transfer()) {
+          return;
+        }
+      }
+      boolean preVoteTraffic =
+          (m instanceof RequestVote rv && rv.preVote())
+              || (m instanceof VoteResponse vr && vr.preVote() && vr.granted());
+      if (!preVoteTraffic) {
+        boolean fromLeader =
+            m instanceof AppendEntries || m instanceof Heartbeat || m instanceof InstallSnapshot;
+        becomeFollower(m.term(), fromLeader ? m.from() : NONE);
+      }
+    } else if (m.term() < term) {
+      if ((config.checkQuorum() || config.preVote())
+          && (m instanceof AppendEntries || m instanceof Heartbeat)) {
+        // A stale leader (maybe cut off for a while) learns our term and steps down. Without this
+        // it could keep its followers from ever electing a new leader under pre-vote.
+        send(new AppendResponse(id, m.from(), term, false, 0, 0, 0, 0));
+      } else if (m instanceof RequestVote rv && rv.preVote()) {
+        send(new VoteResponse(id, m.from(), term, false, true));
+      }
+      return;
+    }
+    if (m instanceof RequestVote rv) {
+      handleVoteRequest(rv);
+      return;
+    }
+    roleState.step(m);
+  }
+
+  /**
+   * Appends commands to the log. Only the leader accepts proposals.
+   *
+   * @return the index of the last appended entry; the entries occupy consecutive indexes ending
+   *     there, all in {@link #term()}
+   */
+  public long propose(List<byte[]> commands) throws ProposalRejectedException {
+    checkNoReadyOutstanding();
+    if (!(roleState instanceof Leader leader)) {
+      throw new ProposalRejectedException(
+          ProposalRejectedException.Reason.NOT_LEADER, leaderId, "node " + id + " is not the leader");
+    }
+    return leader.propose(commands);
+  }
+
+  /**
+   * Starts a linearizable read. A {@link ReadState} with the same context appears in a later Ready
+   * once the leader has confirmed its leadership for it. A follower forwards the request to its
+   * leader; if the request is lost, no ReadState ever appears and the caller times out.
+   */
+  public void readIndex(long context) throws ProposalRejectedException {
+    checkNoReadyOutstanding();
+    if (roleState instanceof Leader leader) {
+      leader.readIndex(context, id);
+    } else if (leaderId != NONE) {
+      send(new ReadIndexRequest(id, leaderId, term, context));
+    } else {
+      throw new ProposalRejectedException(
+          ProposalRejectedException.Reason.NOT_LEADER, NONE, "no leader known to node " + id);
+    }
+  }
+
+  /** The driver could not deliver a snapshot to {@code peer}: retry it later. */
+  public void reportSnapshotFailure(long peer) {
+    checkNoReadyOutstanding();
+    if (roleState instanceof Leader leader) {
+      leader.snapshotFailed(peer);
+    }
+  }
+
+  /** The driver could not reach {@code peer}: stop streaming to it and probe. */
+  public void reportUnreachable(long peer) {
+    checkNoReadyOutstanding();
+    if (roleState instanceof Leader leader) {
+      leader.peerUnreachable(peer);
+    }
+  }
+
+  /**
+   * The driver took a snapshot of the state machine; entries up to {@code compactIndex} (at most
+   * the snapshot's index) may be dropped from memory. Followers that need them get the snapshot.
+   */
+  public void compact(SnapshotMeta snapshot, long compactIndex) {
+    checkNoReadyOutstanding();
+    log.compact(snapshot, compactIndex);
+  }
+
+  // ---------------------------------------------------------------- output
+
+  public boolean hasReady() {
+    return !outbox.isEmpty()
+        || !readStates.isEmpty()
+        || snapshotToInstall != null
+        || !hardState().equals(persistedHardState)
+        || !softState().equals(reportedSoftState)
+        || log.stableIndex() < log.lastIndex()
+        || log.applied() < log.committed();
+  }
+
+  /** What to persist, send and apply now. Must be followed by {@link #advance(Ready)}. */
+  public Ready ready() {
+    checkNoReadyOutstanding();
+    HardState hs = hardState();
+    SoftState ss = softState();
+    Ready rd =
+        new Ready(
+            ss.equals(reportedSoftState) ? null : ss,
+            hs.equals(persistedHardState) ? null : hs,
+            snapshotToInstall,
+            log.unstableEntries(),
+            log.nextCommittedEntries(),
+            outbox,
+            readStates);
+    outbox.clear();
+    readStates.clear();
+    readyOutstanding = true;
+    return rd;
+  }
+
+  /** The driver has persisted, sent and applied (or queued for applying) everything in {@code rd}. */
+  public void advance(Ready rd) {
+    if (!readyOutstanding) {
+      throw new IllegalStateException("advance without an outstanding Ready");
+    }
+    readyOutstanding = false;
+    if (rd.softState() != null) {
+      reportedSoftState = rd.softState();
+    }
+    if (rd.hardState() != null) {
+      persistedHardState = rd.hardState();
+    }
+    if (rd.snapshot() != null) {
+      snapshotToInstall = null;
+    }
+    if (!rd.entries().isEmpty()) {
+      Entry last = rd.entries().get(rd.entries().size() - 1);
+      log.stableTo(last.index(), last.term());
+    }
+    if (!rd.committedEntries().isEmpty()) {
+      log.appliedTo(rd.committedEntries().get(rd.committedEntries().size() - 1).index());
+    }
+    if (roleState instanceof Leader leader) {
+      leader.ownLogPersisted();
+    }
+  }
+
+  // ---------------------------------------------------------------- status (read-only)
+
+  public long id() {
+    return id;
+  }
+
+  public long term() {
+    return term;
+  }
+
+  public long votedFor() {
+    return votedFor;
+  }
+
+  public long leaderId() {
+    return leaderId;
+  }
+
+  public Role role() {
+    return roleState.role();
+  }
+
+  public ClusterConfig cluster() {
+    return cluster;
+  }
+
+  public long commitIndex() {
+    return log.committed();
+  }
+
+  public long appliedIndex() {
+    return log.applied();
+  }
+
+  public long lastIndex() {
+    return log.lastIndex();
+  }
+
+  public long firstIndex() {
+    return log.firstIndex();
+  }
+
+  /** The term of the entry at {@code index}, or -1 when this node does not have it. */
+  public long termAt(long index) {
+    return log.term(index);
+  }
+
+  /** The entry at {@code index}; it must be in [firstIndex, lastIndex]. */
+  public Entry entryAt(long index) {
+    return log.entry(index);
+  }
+
+  public SnapshotMeta latestSnapshot() {
+    return log.snapshot();
+  }
+
+  public HardState hardState() {
+    return new HardState(term, votedFor, log.committed());
+  }
+
+  public SoftState softState() {
+    return new SoftState(roleState.role(), leaderId);
+  }
+
+  // ---------------------------------------------------------------- shared by the roles
+
+  int electionTimeout() {
+    return config.electionTimeoutTicks();
+  }
+
+  boolean electionTimedOut() {
+    return electionElapsedTicks >= randomizedElectionTimeoutTicks;
+  }
+
+  void resetElectionTimer() {
+    electionElapsedTicks = 0;
+    randomizedElectionTimeoutTicks = electionTimeout() + random.nextInt(electionTimeout());
+  }
+
+  void send(Message m) {
+    outbox.add(m);
+  }
+
+  /** A snapshot from the leader replaced the log; the driver must install it. */
+  void installSnapshot(SnapshotMeta snapshot) {
+    snapshotToInstall = snapshot;
+    cluster = snapshot.config();
+  }
+
+  void addReadState(ReadState rs) {
+    readStates.add(rs);
+  }
+
+  void setLeader(long leader) {
+    leaderId = leader;
+  }
+
+  /** The peers this node replicates to or asks for votes: every member but itself. */
+  List<Long> peers() {
+    List<Long> out = new ArrayList<>();
+    for (long m : cluster.members()) {
+      if (m != id) {
+        out.add(m);
+      }
+    }
+    return out;
+  }
+
+  /** Starts an election, with a pre-vote round first when enabled. */
+  void campaign() {
+    if (!cluster.isVoter(id)) {
+      return; // learners and removed nodes never campaign
+    }
+    if (config.preVote()) {
+      transition(new PreCandidate(this));
+    } else {
+      becomeCandidate();
+    }
+  }
+
+  void becomeFollower(long newTerm, long leader) {
+    if (newTerm < term) {
+      throw new IllegalStateException("term would go back from " + term + " to " + newTerm);
+    }
+    if (newTerm > term) {
+      term = newTerm;
+      votedFor = NONE;
+    }
+    leaderId = leader;
+    transition(new Follower(this));
+  }
+
+  void becomeCandidate() {
+    term++;
+    votedFor = id;
+    leaderId = NONE;
+    transition(new Candidate(this));
+  }
+
+  void becomeLeader() {
+    leaderId = id;
+    transition(new Leader(this));
+  }
+
+  private void transition(RoleState next) {
+    Role from = roleState.role();
+    if (!LEGAL_TRANSITIONS.get(from).contains(next.role())) {
+      throw new IllegalStateException(
+          "illegal transition " + from + " -> " + next.role() + " on node " + id);
+    }
+    roleState = next;
+    resetElectionTimer();
+    next.start();
+  }
+
+  /** The vote rule (paper 5.2, 5.4.1): one vote per term, only for an up-to-date log. */
+  private void handleVoteRequest(RequestVote rv) {
+    boolean canVote =
+        votedFor == rv.from()
+            || (votedFor == NONE && leaderId == NONE)
+            || (rv.preVote() && rv.term() > term);
+    if (canVote && log.isUpToDate(rv.lastLogIndex(), rv.lastLogTerm())) {
+      // A granted pre-vote answers in the requested term so the candidate can count it.
+      send(new VoteResponse(id, rv.from(), rv.term(), true, rv.preVote()));
+      if (!rv.preVote()) {
+        electionElapsedTicks = 0;
+        votedFor = rv.from();
+      }
+    } else {
+      send(new VoteResponse(id, rv.from(), term, false, rv.preVote()));
+    }
+  }
+
+  void checkNoReadyOutstanding() {
+    if (readyOutstanding) {
+      throw new IllegalStateException("the last Ready has not been advanced");
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "RaftNode[id=" + id + " term=" + term + " role=" + role() + " leader=" + leaderId
+        + " last=" + log.lastIndex() + " commit=" + log.committed() + "]";
+  }
+}

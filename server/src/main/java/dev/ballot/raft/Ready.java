@@ -1,0 +1,40 @@
+package dev.ballot.raft;
+
+import java.util.List;
+
+/**
+ * What the core asks its driver to do, in this order:
+ *
+ * <ol>
+ *   <li>persist {@code snapshot} (if any), {@code entries} and {@code hardState} (if any) together,
+ *       with one sync. {@code entries} replace every stored entry at or after the first one's
+ *       index;
+ *   <li>send {@code messages}. They may depend on what step 1 persists (votes, acks), so they go
+ *       out only after the sync; a leader may send its AppendEntries earlier because its own copy
+ *       counts towards a commit only once {@link RaftNode#advance} reports it persisted;
+ *   <li>install {@code snapshot} into the state machine, then apply {@code committedEntries} in
+ *       order; serve {@code readStates} once their index is applied;
+ *   <li>call {@link RaftNode#advance(Ready)} with this Ready.
+ * </ol>
+ */
+public record Ready(
+    SoftState softState,
+    HardState hardState,
+    SnapshotMeta snapshot,
+    List<Entry> entries,
+    List<Entry> committedEntries,
+    List<Message> messages,
+    List<ReadState> readStates) {
+
+  public Ready {
+    entries = List.copyOf(entries);
+    committedEntries = List.copyOf(committedEntries);
+    messages = List.copyOf(messages);
+    readStates = List.copyOf(readStates);
+  }
+
+  /** True when there is something on disk to write (and so a sync to do). */
+  public boolean mustSync() {
+    return hardState != null || snapshot != null || !entries.isEmpty();
+  }
+}

@@ -1,0 +1,44 @@
+package dev.ballot.storage;
+
+import dev.ballot.raft.Entry;
+import dev.ballot.raft.HardState;
+import dev.ballot.raft.RestoredState;
+import dev.ballot.raft.SnapshotMeta;
+import java.util.List;
+
+/**
+ * The durable half of a Raft node: hard state, log and snapshot metadata. The core never touches
+ * it; the driver writes each {@link dev.ballot.raft.Ready} here and reads everything back with
+ * {@link #load()} at start-up.
+ */
+public interface RaftStorage extends AutoCloseable {
+
+  /**
+   * Reads back what was persisted, checking every entry's checksum and that the log is contiguous.
+   * The returned applied index is the snapshot's (the state machine knows better; the driver
+   * overrides it).
+   *
+   * @throws StorageCorruptionException if anything stored is damaged; nothing is repaired silently
+   */
+  RestoredState load();
+
+  /**
+   * Persists one Ready atomically, in one write: first {@code snapshot} (if not null: every entry
+   * up to its index is dropped), then {@code entries} (replacing every stored entry at or after the
+   * first one's index), then {@code hardState} (if not null). With {@code sync} the write is on
+   * disk when this returns; without it, a crash may lose it (never partly).
+   */
+  void save(SnapshotMeta snapshot, List<Entry> entries, HardState hardState, boolean sync);
+
+  /**
+   * Records, durably, that the state machine holds a snapshot at {@code snapshot}; the log is left
+   * as it is. After a restart {@link #load()} resumes from the newest recorded snapshot.
+   */
+  void saveSnapshotMeta(SnapshotMeta snapshot);
+
+  /** Deletes the entries up to and including {@code index}; a snapshot must cover them. */
+  void compact(long index);
+
+  @Override
+  void close();
+}
