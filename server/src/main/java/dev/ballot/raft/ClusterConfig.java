@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.TreeSet;
 
 /**
- * Who is in the cluster: voters decide elections and commits, learners only receive the log.
- * Ids are kept sorted so that iteration order is deterministic everywhere.
+ * Who is in the cluster: voters decide elections and commits, learners only receive the log. Ids
+ * are kept sorted so that iteration order is deterministic everywhere.
  */
 public record ClusterConfig(List<Long> voters, List<Long> learners) {
 

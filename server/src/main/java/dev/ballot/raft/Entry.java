@@ -9,7 +9,8 @@ public record Entry(long term, long index, EntryType type, byte[] data) {
 
   public Entry {
     if (term < 1 || index < 1) {
-      throw new IllegalArgumentException("entry needs term>=1 and index>=1: term=" + term + " index=" + index);
+      throw new IllegalArgumentException(
+          "entry needs term>=1 and index>=1: term=" + term + " index=" + index);
     }
     Objects.requireNonNull(type, "type");
     data = data == null ? EMPTY : data;
@@ -40,6 +41,14 @@ public record Entry(long term, long index, EntryType type, byte[] data) {
 
   @Override
   public String toString() {
-    return "Entry[term=" + term + ", index=" + index + ", type=" + type + ", bytes=" + data.length + "]";
+    return "Entry[term="
+        + term
+        + ", index="
+        + index
+        + ", type="
+        + type
+        + ", bytes="
+        + data.length
+        + "]";
   }
 }

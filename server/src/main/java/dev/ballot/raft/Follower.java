@@ -75,7 +75,13 @@ final class Follower extends RoleState {
     }
     node.send(
         new AppendResponse(
-            node.id, ae.from(), node.term(), false, 0, ae.prevLogIndex(), conflictIndex,
+            node.id,
+            ae.from(),
+            node.term(),
+            false,
+            0,
+            ae.prevLogIndex(),
+            conflictIndex,
             conflictTerm));
   }
 

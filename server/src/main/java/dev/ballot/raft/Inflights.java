@@ -37,6 +37,13 @@ final class Inflights {
     }
   }
 
+  void freeFirst() {
+    if (count > 0) {
+      start = (start + 1) % lastIndexes.length;
+      count--;
+    }
+  }
+
   void reset() {
     start = 0;
     count = 0;

@@ -15,6 +15,9 @@ import java.util.TreeMap;
  * Replicates the log, decides commits, confirms reads and watches that a majority still follows.
  */
 final class Leader extends RoleState {
+  /** A snapshot unacknowledged for this many election timeouts is sent again. */
+  private static final int SNAPSHOT_RETRY_ELECTION_TIMEOUTS = 3;
+
   /** Per peer, in ascending id order. */
   private final TreeMap<Long, Progress> progress = new TreeMap<>();
 
@@ -53,6 +56,12 @@ final class Leader extends RoleState {
   void tick() {
     node.electionElapsedTicks++;
     heartbeatElapsedTicks++;
+    for (Progress pr : progress.values()) {
+      // The transport reports failed snapshot sends; this also covers a lost acknowledgement.
+      if (pr.snapshotWaitExpired(SNAPSHOT_RETRY_ELECTION_TIMEOUTS * node.electionTimeout())) {
+        pr.becomeProbe();
+      }
+    }
     if (node.electionElapsedTicks >= node.electionTimeout()) {
       node.electionElapsedTicks = 0;
       if (node.config.checkQuorum() && !quorumActive()) {
@@ -90,7 +99,11 @@ final class Leader extends RoleState {
       throw new ProposalRejectedException(
           ProposalRejectedException.Reason.TOO_MANY_UNCOMMITTED_BYTES,
           node.id,
-          "uncommitted bytes " + uncommittedBytes + " + " + bytes + " would exceed "
+          "uncommitted bytes "
+              + uncommittedBytes
+              + " + "
+              + bytes
+              + " would exceed "
               + node.config.maxUncommittedBytes());
     }
     List<Entry> entries = new ArrayList<>(commands.size());
@@ -146,7 +159,9 @@ final class Leader extends RoleState {
       if (node.cluster().isMember(rr.from())) {
         readIndex(rr.context(), rr.from());
       }
-    } else if (m instanceof AppendEntries || m instanceof Heartbeat || m instanceof InstallSnapshot) {
+    } else if (m instanceof AppendEntries
+        || m instanceof Heartbeat
+        || m instanceof InstallSnapshot) {
       throw new IllegalStateException(
           "two leaders in term " + node.term() + ": " + node.id + " and " + m.from());
     }
@@ -293,7 +308,9 @@ final class Leader extends RoleState {
     long prevTerm = node.log.term(prevIndex);
     long last = node.log.lastIndex();
     List<Entry> entries =
-        prevTerm < 0 ? null : node.log.slice(pr.nextIndex(), last + 1, node.config.maxAppendBytes());
+        prevTerm < 0
+            ? null
+            : node.log.slice(pr.nextIndex(), last + 1, node.config.maxAppendBytes());
     if (entries == null) {
       return sendSnapshot(peer, pr);
     }
@@ -325,5 +342,10 @@ final class Leader extends RoleState {
       long commit = Math.min(e.getValue().matchIndex(), node.log.committed());
       node.send(new Heartbeat(node.id, e.getKey(), node.term(), commit, readRound));
     }
+  }
+
+  @Override
+  public String toString() {
+    return "Leader" + progress;
   }
 }

@@ -3,8 +3,8 @@ package dev.ballot.raft;
 import java.util.List;
 
 /**
- * A message between Raft nodes. Every message names its sender, its receiver and the sender's
- * term; the receiver's term rules (Raft paper, section 5.1) run before any role sees it.
+ * A message between Raft nodes. Every message names its sender, its receiver and the sender's term;
+ * the receiver's term rules (Raft paper, section 5.1) run before any role sees it.
  */
 public sealed interface Message {
   long from();

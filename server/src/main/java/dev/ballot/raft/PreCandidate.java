@@ -4,9 +4,9 @@ import dev.ballot.raft.Message.RequestVote;
 import dev.ballot.raft.Message.VoteResponse;
 
 /**
- * Asks the voters whether they would elect it at term + 1, without changing any term (thesis
- * 9.6). Only a majority of yes moves it on to a real election, so a node that was cut off cannot
- * raise the cluster's term when it comes back.
+ * Asks the voters whether they would elect it at term + 1, without changing any term (thesis 9.6).
+ * Only a majority of yes moves it on to a real election, so a node that was cut off cannot raise
+ * the cluster's term when it comes back.
  */
 final class PreCandidate extends RoleState {
   private final VoteTally votes;

@@ -1,8 +1,8 @@
 package dev.ballot.raft;
 
 /**
- * The leader's view of one follower (etcd's tracker.Progress): how much of the log it matches,
- * what to send next, and how aggressively.
+ * The leader's view of one follower (etcd's tracker.Progress): how much of the log it matches, what
+ * to send next, and how aggressively.
  *
  * <ul>
  *   <li>PROBE: the follower's position is unknown; one AppendEntries at a time, then wait for an
@@ -24,6 +24,7 @@ final class Progress {
   private boolean probeSent;
   private long pendingSnapshotIndex;
   private boolean recentActive;
+  private int snapshotWaitTicks;
   private final Inflights inflights;
 
   Progress(long nextIndex, int maxInflight) {
@@ -83,9 +84,18 @@ final class Progress {
 
   void becomeSnapshot(long snapshotIndex) {
     state = State.SNAPSHOT;
+    snapshotWaitTicks = 0;
     pendingSnapshotIndex = snapshotIndex;
     probeSent = false;
     inflights.reset();
+  }
+
+  /**
+   * Counts a tick spent waiting for a snapshot to be acknowledged. Returns true when the wait
+   * reached {@code limitTicks}: the snapshot or its answer was lost, so probe again.
+   */
+  boolean snapshotWaitExpired(int limitTicks) {
+    return state == State.SNAPSHOT && ++snapshotWaitTicks >= limitTicks;
   }
 
   /** Records an AppendEntries just sent whose last entry is {@code lastIndex}. */
@@ -102,9 +112,15 @@ final class Progress {
     }
   }
 
-  /** A heartbeat answer lets a probing leader try again. */
+  /**
+   * A heartbeat answer proves the follower is alive: a probing leader may try again, and a full
+   * window (whose messages may all have been lost) lets one more message through.
+   */
   void heartbeatAnswered() {
     probeSent = false;
+    if (state == State.REPLICATE && inflights.full()) {
+      inflights.freeFirst();
+    }
   }
 
   /** The follower matches up to {@code index}. Returns true if that is news. */
@@ -142,6 +158,15 @@ final class Progress {
 
   @Override
   public String toString() {
-    return "Progress[" + state + " match=" + matchIndex + " next=" + nextIndex + "]";
+    return state
+        + "(match="
+        + matchIndex
+        + " next="
+        + nextIndex
+        + " inflight="
+        + inflights.count()
+        + (probeSent ? " probeSent" : "")
+        + (state == State.SNAPSHOT ? " snap=" + pendingSnapshotIndex : "")
+        + ")";
   }
 }

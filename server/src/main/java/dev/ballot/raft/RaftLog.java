@@ -4,9 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The core's view of the log: the entries after the latest compaction point, the commit and
- * applied indexes, and how far the driver has persisted. The driver keeps the durable copy; this
- * one is rebuilt from it at start-up ({@link RestoredState}).
+ * The core's view of the log: the entries after the latest compaction point, the commit and applied
+ * indexes, and how far the driver has persisted. The driver keeps the durable copy; this one is
+ * rebuilt from it at start-up ({@link RestoredState}).
  */
 final class RaftLog {
   /** Index and term of the last entry compacted away (0/0 for a log that starts at 1). */
@@ -118,7 +118,9 @@ final class RaftLog {
         || (otherLastTerm == myLastTerm && otherLastIndex >= lastIndex());
   }
 
-  /** Entries in [lo, hi), at most maxBytes of payload but always at least one; null if compacted. */
+  /**
+   * Entries in [lo, hi), at most maxBytes of payload but always at least one; null if compacted.
+   */
   List<Entry> slice(long lo, long hi, long maxBytes) {
     if (lo <= offsetIndex) {
       return null;
@@ -169,7 +171,11 @@ final class RaftLog {
       if (mine != -1) {
         if (e.index() <= committed) {
           throw new IllegalStateException(
-              "leader would overwrite committed entry " + e.index() + " (commit " + committed + ")");
+              "leader would overwrite committed entry "
+                  + e.index()
+                  + " (commit "
+                  + committed
+                  + ")");
         }
         truncateFrom(e.index());
       }

@@ -32,7 +32,8 @@ public final class RaftNode {
       Map.of(
           Role.FOLLOWER, EnumSet.of(Role.FOLLOWER, Role.PRE_CANDIDATE, Role.CANDIDATE),
           Role.PRE_CANDIDATE, EnumSet.of(Role.FOLLOWER, Role.PRE_CANDIDATE, Role.CANDIDATE),
-          Role.CANDIDATE, EnumSet.of(Role.FOLLOWER, Role.PRE_CANDIDATE, Role.CANDIDATE, Role.LEADER),
+          Role.CANDIDATE,
+              EnumSet.of(Role.FOLLOWER, Role.PRE_CANDIDATE, Role.CANDIDATE, Role.LEADER),
           Role.LEADER, EnumSet.of(Role.FOLLOWER));
 
   final RaftConfig config;
@@ -134,7 +135,9 @@ public final class RaftNode {
     checkNoReadyOutstanding();
     if (!(roleState instanceof Leader leader)) {
       throw new ProposalRejectedException(
-          ProposalRejectedException.Reason.NOT_LEADER, leaderId, "node " + id + " is not the leader");
+          ProposalRejectedException.Reason.NOT_LEADER,
+          leaderId,
+          "node " + id + " is not the leader");
     }
     return leader.propose(commands);
   }
@@ -213,7 +216,9 @@ public final class RaftNode {
     return rd;
   }
 
-  /** The driver has persisted, sent and applied (or queued for applying) everything in {@code rd}. */
+  /**
+   * The driver has persisted, sent and applied (or queued for applying) everything in {@code rd}.
+   */
   public void advance(Ready rd) {
     if (!readyOutstanding) {
       throw new IllegalStateException("advance without an outstanding Ready");
@@ -421,7 +426,19 @@ public final class RaftNode {
 
   @Override
   public String toString() {
-    return "RaftNode[id=" + id + " term=" + term + " role=" + role() + " leader=" + leaderId
-        + " last=" + log.lastIndex() + " commit=" + log.committed() + "]";
+    return "RaftNode[id="
+        + id
+        + " term="
+        + term
+        + " role="
+        + role()
+        + " leader="
+        + leaderId
+        + " last="
+        + log.lastIndex()
+        + " commit="
+        + log.committed()
+        + (roleState instanceof Leader ? " " + roleState : "")
+        + "]";
   }
 }

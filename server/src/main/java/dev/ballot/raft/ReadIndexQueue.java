@@ -18,6 +18,7 @@ final class ReadIndexQueue {
   private final ClusterConfig cluster;
   private final long leaderId;
   private final ArrayDeque<PendingRead> queue = new ArrayDeque<>();
+
   /** Highest round each voter other than the leader has answered. */
   private final TreeMap<Long, Long> ackedRounds = new TreeMap<>();
 

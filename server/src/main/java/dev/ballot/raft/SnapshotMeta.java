@@ -6,7 +6,8 @@ import java.util.Objects;
 public record SnapshotMeta(long index, long term, ClusterConfig config) {
   public SnapshotMeta {
     if (index < 1 || term < 1) {
-      throw new IllegalArgumentException("snapshot needs index>=1 and term>=1: " + index + "/" + term);
+      throw new IllegalArgumentException(
+          "snapshot needs index>=1 and term>=1: " + index + "/" + term);
     }
     Objects.requireNonNull(config, "config");
   }

@@ -1,0 +1,76 @@
+package dev.ballot.sim;
+
+import dev.ballot.raft.Message;
+import java.util.Random;
+
+/**
+ * The wire between simulated nodes: delays every message by a random amount (so messages reorder),
+ * and on demand drops, duplicates, and cuts links in either direction.
+ */
+final class SimNetwork {
+  /** A message in flight; a snapshot's bytes travel beside its InstallSnapshot. */
+  record Envelope(Message message, SimSnapshot snapshot) {}
+
+  interface Scheduler {
+    void deliverAt(long timeMs, Envelope envelope);
+
+    /** A snapshot stream failed; the sender's transport learns it after {@code timeMs}. */
+    void snapshotFailedAt(long timeMs, Message.InstallSnapshot snapshot);
+  }
+
+  private final Random random;
+  private final Scheduler scheduler;
+  private final boolean[][] cut;
+
+  double dropRate;
+  double duplicateRate;
+  int maxDelayMs = 5;
+
+  SimNetwork(int nodeCount, Random random, Scheduler scheduler) {
+    this.random = random;
+    this.scheduler = scheduler;
+    this.cut = new boolean[nodeCount + 1][nodeCount + 1];
+  }
+
+  void send(long nowMs, Envelope e) {
+    Message m = e.message();
+    if (cut[(int) m.from()][(int) m.to()] || random.nextDouble() < dropRate) {
+      if (m instanceof Message.InstallSnapshot is) {
+        scheduler.snapshotFailedAt(nowMs + 1 + random.nextInt(maxDelayMs * 4), is);
+      }
+      return;
+    }
+    scheduler.deliverAt(nowMs + 1 + random.nextInt(maxDelayMs), e);
+    if (random.nextDouble() < duplicateRate) {
+      scheduler.deliverAt(nowMs + 1 + random.nextInt(maxDelayMs * 4), e);
+    }
+  }
+
+  /** Cuts every link between {@code side} and the other nodes, both ways. */
+  void partition(boolean[] side) {
+    for (int a = 1; a < cut.length; a++) {
+      for (int b = 1; b < cut.length; b++) {
+        if (side[a] != side[b]) {
+          cut[a][b] = true;
+        }
+      }
+    }
+  }
+
+  /** Cuts the link from {@code from} to {@code to} only. */
+  void cutOneWay(int from, int to) {
+    cut[from][to] = true;
+  }
+
+  void healLinks() {
+    for (boolean[] row : cut) {
+      java.util.Arrays.fill(row, false);
+    }
+  }
+
+  void calm() {
+    dropRate = 0;
+    duplicateRate = 0;
+    maxDelayMs = 5;
+  }
+}

@@ -1,0 +1,236 @@
+package dev.ballot.sim;
+
+import dev.ballot.raft.ClusterConfig;
+import dev.ballot.raft.Entry;
+import dev.ballot.raft.Message;
+import dev.ballot.raft.RaftConfig;
+import dev.ballot.raft.RaftNode;
+import dev.ballot.raft.ReadState;
+import dev.ballot.raft.Ready;
+import dev.ballot.raft.RestoredState;
+import dev.ballot.raft.SnapshotMeta;
+import dev.ballot.storage.InMemoryRaftStorage;
+import java.util.ArrayDeque;
+import java.util.Random;
+
+/**
+ * One simulated server: a Raft core, its storage, its state machine, and a driver that follows the
+ * Ready contract with a disk that takes time. While a write is being synced the node handles no
+ * input (it queues), exactly like a driver blocked on fsync. A crash loses the queue, the unsynced
+ * write, and everything in memory; the storage and the last snapshot survive.
+ */
+final class SimNode {
+  /** What the node reports to the simulation. */
+  interface Listener {
+    void send(SimNode from, SimNetwork.Envelope envelope);
+
+    void scheduleSync(SimNode node, int incarnation, long delayMs);
+
+    void entriesWritten(SimNode node, java.util.List<Entry> entries);
+
+    void applied(SimNode node, Entry entry);
+
+    void snapshotInstalled(SimNode node, SimSnapshot snapshot);
+
+    void readState(SimNode node, ReadState readState);
+  }
+
+  final long id;
+  private final RaftConfig config;
+  private final ClusterConfig initialCluster;
+  private final Listener listener;
+  private final Random random;
+  private final int snapshotEveryEntries;
+  private final int catchUpEntries;
+
+  final InMemoryRaftStorage storage = new InMemoryRaftStorage();
+  private SimSnapshot durableSnapshot;
+
+  RaftNode core;
+  SimStateMachine stateMachine;
+  private boolean up;
+  private int incarnation;
+  private Ready syncing;
+  private SimSnapshot received;
+  private final ArrayDeque<Runnable> inbox = new ArrayDeque<>();
+
+  SimNode(
+      long id,
+      RaftConfig config,
+      ClusterConfig cluster,
+      Listener listener,
+      Random random,
+      int snapshotEveryEntries,
+      int catchUpEntries) {
+    this.id = id;
+    this.config = config;
+    this.initialCluster = cluster;
+    this.listener = listener;
+    this.random = random;
+    this.snapshotEveryEntries = snapshotEveryEntries;
+    this.catchUpEntries = catchUpEntries;
+  }
+
+  void start() {
+    RestoredState stored = storage.load();
+    stateMachine = SimStateMachine.restore(durableSnapshot);
+    RestoredState restored =
+        new RestoredState(
+            stored.hardState(), stored.snapshot(), stored.entries(), stateMachine.appliedIndex());
+    core = new RaftNode(config, initialCluster, restored, new Random(random.nextLong()));
+    up = true;
+    incarnation++;
+  }
+
+  void crash() {
+    up = false;
+    incarnation++;
+    storage.crash();
+    core = null;
+    stateMachine = null;
+    syncing = null;
+    received = null;
+    inbox.clear();
+  }
+
+  boolean isUp() {
+    return up;
+  }
+
+  /** Runs {@code input} against the core now, or after the sync in progress. */
+  void submit(Runnable input) {
+    if (!up) {
+      return;
+    }
+    inbox.add(input);
+    pump();
+  }
+
+  void deliver(SimNetwork.Envelope e) {
+    submit(
+        () -> {
+          if (e.snapshot() != null) {
+            received = e.snapshot();
+          }
+          core.step(e.message());
+        });
+  }
+
+  /** The disk finished the write started for incarnation {@code inc}. */
+  void syncDone(int inc) {
+    if (!up || inc != incarnation || syncing == null) {
+      return;
+    }
+    storage.sync();
+    Ready rd = syncing;
+    syncing = null;
+    for (Message m : rd.messages()) {
+      if (!sentBeforeSync(m)) {
+        send(m);
+      }
+    }
+    if (rd.snapshot() != null) {
+      installSnapshot(rd.snapshot());
+    }
+    for (Entry e : rd.committedEntries()) {
+      stateMachine.apply(e);
+      listener.applied(this, e);
+    }
+    for (ReadState rs : rd.readStates()) {
+      listener.readState(this, rs);
+    }
+    core.advance(rd);
+    maybeSnapshot();
+    pump();
+  }
+
+  private void pump() {
+    while (up && syncing == null) {
+      if (core.hasReady()) {
+        startReady();
+      } else if (!inbox.isEmpty()) {
+        inbox.poll().run();
+      } else {
+        return;
+      }
+    }
+  }
+
+  private void startReady() {
+    Ready rd = core.ready();
+    // One write for the whole Ready; it becomes durable when the disk reports the sync.
+    storage.save(rd.snapshot(), rd.entries(), rd.hardState(), false);
+    if (!rd.entries().isEmpty()) {
+      listener.entriesWritten(this, rd.entries());
+    }
+    for (Message m : rd.messages()) {
+      if (sentBeforeSync(m)) {
+        send(m);
+      }
+    }
+    syncing = rd;
+    listener.scheduleSync(this, incarnation, random.nextInt(3));
+  }
+
+  /**
+   * A leader's replication traffic does not depend on its own disk: its entries count towards a
+   * commit only after advance(). Everything else (votes, acks) waits for the sync.
+   */
+  private static boolean sentBeforeSync(Message m) {
+    return m instanceof Message.AppendEntries
+        || m instanceof Message.Heartbeat
+        || m instanceof Message.InstallSnapshot;
+  }
+
+  private void send(Message m) {
+    SimSnapshot data = null;
+    if (m instanceof Message.InstallSnapshot is) {
+      data = durableSnapshot;
+      if (data == null || !data.meta().equals(is.snapshot())) {
+        throw new AssertionError(
+            "node "
+                + id
+                + " sends snapshot "
+                + is.snapshot()
+                + " but holds "
+                + (data == null ? null : data.meta()));
+      }
+    }
+    listener.send(this, new SimNetwork.Envelope(m, data));
+  }
+
+  private void installSnapshot(SnapshotMeta meta) {
+    if (received == null || !received.meta().equals(meta)) {
+      throw new AssertionError(
+          "node "
+              + id
+              + " must install "
+              + meta
+              + " but received "
+              + (received == null ? null : received.meta()));
+    }
+    durableSnapshot = received;
+    stateMachine = SimStateMachine.restore(received);
+    listener.snapshotInstalled(this, received);
+  }
+
+  /** Takes a snapshot every so many applied entries and compacts the log behind it. */
+  private void maybeSnapshot() {
+    if (snapshotEveryEntries <= 0) {
+      return;
+    }
+    long applied = stateMachine.appliedIndex();
+    long last = durableSnapshot == null ? 0 : durableSnapshot.meta().index();
+    if (applied - last < snapshotEveryEntries || core.termAt(applied) < 0) {
+      return;
+    }
+    SnapshotMeta meta = new SnapshotMeta(applied, core.termAt(applied), core.cluster());
+    durableSnapshot = stateMachine.snapshot(meta);
+    storage.saveSnapshotMeta(meta);
+    long compactIndex = Math.max(core.firstIndex() - 1, applied - catchUpEntries);
+    core.compact(meta, compactIndex);
+    if (compactIndex > 0) {
+      storage.compact(compactIndex);
+    }
+  }
+}

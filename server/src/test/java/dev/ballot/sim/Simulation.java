@@ -1,0 +1,403 @@
+package dev.ballot.sim;
+
+import dev.ballot.raft.ClusterConfig;
+import dev.ballot.raft.Entry;
+import dev.ballot.raft.RaftConfig;
+import dev.ballot.raft.RaftNode;
+import dev.ballot.raft.ReadState;
+import dev.ballot.raft.Role;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.PriorityQueue;
+import java.util.Random;
+
+/**
+ * One seeded run: a 3- or 5-node cluster, a client load, and a fault mix, all in virtual time on
+ * one thread. After every event the safety invariants are checked; after the faults heal the
+ * cluster must elect a leader and commit again; at the end the client history must be linearizable.
+ * The same seed replays the same run, event for event.
+ */
+final class Simulation {
+  static final int TICK_MS = 10;
+  static final int CHAOS_MS = 6_000;
+  static final int RECOVERY_MS = 20_000;
+
+  /** What a run did, for reporting. */
+  record Result(
+      long seed,
+      int nodes,
+      FaultMix mix,
+      long events,
+      long okWrites,
+      long okReads,
+      long committed) {}
+
+  private record Event(long timeMs, long seq, Runnable action) {}
+
+  private final long seed;
+  private final Random random;
+  private final FaultMix mix;
+  private final SimNode[] nodes;
+  private final SimNetwork network;
+  private final SimClient client;
+  private final InvariantChecker invariants;
+  private final PriorityQueue<Event> events =
+      new PriorityQueue<>(
+          (a, b) ->
+              a.timeMs != b.timeMs ? Long.compare(a.timeMs, b.timeMs) : Long.compare(a.seq, b.seq));
+  private long nowMs;
+  private long seq;
+  private long eventCount;
+  private boolean healed;
+
+  Simulation(long seed) {
+    this.seed = seed;
+    this.random = new Random(seed);
+    int nodeCount = random.nextBoolean() ? 3 : 5;
+    this.mix = FaultMix.values()[random.nextInt(FaultMix.values().length)];
+    this.invariants = new InvariantChecker(nodeCount);
+    this.network = new SimNetwork(nodeCount, random, new NetworkEvents());
+    List<Long> ids = new ArrayList<>();
+    for (long i = 1; i <= nodeCount; i++) {
+      ids.add(i);
+    }
+    ClusterConfig cluster = ClusterConfig.ofVoters(ids);
+    this.nodes = new SimNode[nodeCount];
+    int snapshotEvery = mix.compaction ? 5 + random.nextInt(20) : 0;
+    int catchUp = random.nextInt(5);
+    SimNode.Listener listener = new Listener();
+    for (int i = 0; i < nodeCount; i++) {
+      RaftConfig config =
+          RaftConfig.builder(i + 1)
+              .ticks(10, 2)
+              .maxInflightAppends(1 + random.nextInt(8))
+              .maxAppendBytes(8 + random.nextInt(64))
+              .maxUncommittedBytes(64 + random.nextInt(512))
+              .build();
+      nodes[i] =
+          new SimNode(
+              i + 1,
+              config,
+              cluster,
+              listener,
+              new Random(random.nextLong()),
+              snapshotEvery,
+              catchUp);
+    }
+    this.client = new SimClient(nodes);
+  }
+
+  Result run() {
+    for (SimNode n : nodes) {
+      n.start();
+      scheduleTicks(n, random.nextInt(TICK_MS));
+    }
+    scheduleClient(1);
+    scheduleFault(200 + random.nextInt(300));
+    at(CHAOS_MS, this::heal);
+    long deadline = CHAOS_MS + RECOVERY_MS;
+    while (!events.isEmpty()) {
+      Event e = events.poll();
+      if (e.timeMs > deadline) {
+        break;
+      }
+      nowMs = e.timeMs;
+      e.action.run();
+      eventCount++;
+      checkInvariants();
+      if (healed && recovered()) {
+        break;
+      }
+    }
+    if (!recovered()) {
+      throw new AssertionError(
+          "cluster did not recover within "
+              + RECOVERY_MS
+              + " ms after the faults healed: "
+              + describeNodes());
+    }
+    String violation =
+        LinearizabilityChecker.check(client.history.ops(), invariants.committedValues());
+    if (violation != null) {
+      throw new AssertionError("history is not linearizable: " + violation);
+    }
+    return new Result(
+        seed,
+        nodes.length,
+        mix,
+        eventCount,
+        client.history.count(History.Kind.WRITE, History.Outcome.OK),
+        client.history.count(History.Kind.READ, History.Outcome.OK),
+        invariants.highestCommitted());
+  }
+
+  FaultMix mix() {
+    return mix;
+  }
+
+  int nodeCount() {
+    return nodes.length;
+  }
+
+  // ---------------------------------------------------------------- events
+
+  private void at(long timeMs, Runnable action) {
+    events.add(new Event(timeMs, seq++, action));
+  }
+
+  private void scheduleTicks(SimNode n, long firstMs) {
+    at(
+        nowMs + firstMs,
+        () -> {
+          if (n.isUp()) {
+            n.submit(n.core::tick);
+          }
+          scheduleTicks(n, TICK_MS);
+        });
+  }
+
+  private void deliver(SimNetwork.Envelope e) {
+    SimNode to = nodes[(int) e.message().to() - 1];
+    to.deliver(e);
+  }
+
+  private void scheduleClient(long delayMs) {
+    at(
+        nowMs + delayMs,
+        () -> {
+          if (!healed) {
+            clientOperation();
+            scheduleClient(2 + random.nextInt(25));
+          }
+        });
+  }
+
+  private void clientOperation() {
+    SimNode target = pickNodeForClient();
+    if (target == null) {
+      return;
+    }
+    if (random.nextInt(10) < 7) {
+      client.write(target);
+    } else {
+      client.read(target);
+    }
+  }
+
+  private SimNode pickNodeForClient() {
+    if (client.believedLeader != RaftNode.NONE && random.nextInt(4) != 0) {
+      SimNode n = nodes[(int) client.believedLeader - 1];
+      if (n.isUp()) {
+        return n;
+      }
+    }
+    SimNode n = nodes[random.nextInt(nodes.length)];
+    return n.isUp() ? n : null;
+  }
+
+  // ---------------------------------------------------------------- faults
+
+  private void scheduleFault(long delayMs) {
+    at(
+        nowMs + delayMs,
+        () -> {
+          if (!healed) {
+            injectFault();
+            scheduleFault(100 + random.nextInt(600));
+          }
+        });
+  }
+
+  private void injectFault() {
+    List<Runnable> choices = new ArrayList<>();
+    if (mix.lossy) {
+      choices.add(
+          () -> {
+            network.dropRate = random.nextDouble() * 0.3;
+            network.duplicateRate = random.nextDouble() * 0.1;
+            network.maxDelayMs = 1 + random.nextInt(60);
+          });
+      choices.add(network::calm);
+    }
+    if (mix.partitions) {
+      choices.add(this::partitionRandomly);
+      choices.add(network::healLinks);
+    }
+    if (mix.crashes) {
+      choices.add(this::crashRandomNode);
+      choices.add(this::restartRandomNode);
+    }
+    if (!choices.isEmpty()) {
+      choices.get(random.nextInt(choices.size())).run();
+    }
+  }
+
+  private void partitionRandomly() {
+    int kind = random.nextInt(3);
+    if (kind == 0) {
+      boolean[] side = new boolean[nodes.length + 1];
+      side[1 + random.nextInt(nodes.length)] = true;
+      network.partition(side);
+    } else if (kind == 1) {
+      boolean[] side = new boolean[nodes.length + 1];
+      for (int i = 1; i <= nodes.length; i++) {
+        side[i] = random.nextBoolean();
+      }
+      network.partition(side);
+    } else {
+      int a = 1 + random.nextInt(nodes.length);
+      int b = 1 + random.nextInt(nodes.length);
+      if (a != b) {
+        network.cutOneWay(a, b);
+      }
+    }
+  }
+
+  private void crashRandomNode() {
+    SimNode n = nodes[random.nextInt(nodes.length)];
+    if (n.isUp()) {
+      n.crash();
+      client.crashed(n);
+    }
+  }
+
+  private void restartRandomNode() {
+    SimNode n = nodes[random.nextInt(nodes.length)];
+    if (!n.isUp()) {
+      restart(n);
+    }
+  }
+
+  private void restart(SimNode n) {
+    n.start();
+    invariants.restarted(n.core);
+  }
+
+  /** End of the faults: full connectivity, every node up, and one more write that must commit. */
+  private void heal() {
+    healed = true;
+    network.healLinks();
+    network.calm();
+    for (SimNode n : nodes) {
+      if (!n.isUp()) {
+        restart(n);
+      }
+    }
+    scheduleRecoveryWrite();
+  }
+
+  private long recoveryValue = -1;
+  private long recoveryCommitIndex = -1;
+
+  private void scheduleRecoveryWrite() {
+    at(
+        nowMs + 50,
+        () -> {
+          SimNode leader = currentLeader();
+          if (recoveryCommitIndex < 0 && leader != null) {
+            recoveryValue = client.write(leader);
+          }
+          if (!recovered()) {
+            scheduleRecoveryWrite();
+          }
+        });
+  }
+
+  private SimNode currentLeader() {
+    SimNode best = null;
+    for (SimNode n : nodes) {
+      if (n.isUp()
+          && n.core.role() == Role.LEADER
+          && (best == null || n.core.term() > best.core.term())) {
+        best = n;
+      }
+    }
+    return best;
+  }
+
+  /** A leader exists and every node has applied a write made after the heal. */
+  private boolean recovered() {
+    if (recoveryCommitIndex < 0) {
+      return false;
+    }
+    for (SimNode n : nodes) {
+      if (!n.isUp() || n.stateMachine.appliedIndex() < recoveryCommitIndex) {
+        return false;
+      }
+    }
+    return currentLeader() != null;
+  }
+
+  private void checkInvariants() {
+    for (SimNode n : nodes) {
+      if (n.isUp()) {
+        invariants.checkNode(n.core);
+      }
+    }
+  }
+
+  String describeNodes() {
+    StringBuilder sb = new StringBuilder();
+    for (SimNode n : nodes) {
+      sb.append("\n  node ").append(n.id).append(": ").append(n.isUp() ? n.core : "down");
+    }
+    return sb.toString();
+  }
+
+  long nowMs() {
+    return nowMs;
+  }
+
+  private final class NetworkEvents implements SimNetwork.Scheduler {
+    @Override
+    public void deliverAt(long timeMs, SimNetwork.Envelope envelope) {
+      at(timeMs, () -> deliver(envelope));
+    }
+
+    @Override
+    public void snapshotFailedAt(long timeMs, dev.ballot.raft.Message.InstallSnapshot snapshot) {
+      SimNode sender = nodes[(int) snapshot.from() - 1];
+      at(timeMs, () -> sender.submit(() -> sender.core.reportSnapshotFailure(snapshot.to())));
+    }
+  }
+
+  private final class Listener implements SimNode.Listener {
+    @Override
+    public void send(SimNode from, SimNetwork.Envelope envelope) {
+      network.send(nowMs, envelope);
+    }
+
+    @Override
+    public void scheduleSync(SimNode node, int incarnation, long delayMs) {
+      at(nowMs + delayMs, () -> node.syncDone(incarnation));
+    }
+
+    @Override
+    public void entriesWritten(SimNode node, List<Entry> entries) {
+      invariants.entriesWritten(node.core, entries);
+    }
+
+    @Override
+    public void applied(SimNode node, Entry entry) {
+      invariants.applied(node.id, entry, node.stateMachine.hash());
+      client.applied(node, entry);
+      if (healed
+          && recoveryCommitIndex < 0
+          && entry.type() == dev.ballot.raft.EntryType.NORMAL
+          && SimStateMachine.decode(entry.data()) == recoveryValue) {
+        recoveryCommitIndex = entry.index();
+      }
+    }
+
+    @Override
+    public void snapshotInstalled(SimNode node, SimSnapshot snapshot) {
+      invariants.snapshotInstalled(node.id, snapshot);
+      client.snapshotInstalled(node);
+    }
+
+    @Override
+    public void readState(SimNode node, ReadState readState) {
+      client.readState(node, readState);
+    }
+  }
+}
