@@ -12,6 +12,8 @@ enum FaultMix {
   CRASHES(false, false, true, false),
   /** Crashes with snapshots and log compaction on every node, so restarts need InstallSnapshot. */
   CRASHES_WITH_COMPACTION(false, false, true, true),
+  /** Leaders crash or are cut off every few hundred ms and come back quickly. */
+  LEADER_CHURN(false, true, true, false),
   /** Everything at once. */
   CHAOS(true, true, true, true);
 

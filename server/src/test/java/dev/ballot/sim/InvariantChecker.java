@@ -15,9 +15,10 @@ import java.util.TreeMap;
  *   <li>election safety: at most one leader per term;
  *   <li>log matching: two logs with an entry of the same index and term hold the same entry and
  *       agree on the term just before it;
- *   <li>leader completeness / state machine safety: an entry once committed never changes, and
+ *   <li>leader completeness: every new leader holds every committed entry;
+ *   <li>state machine safety: an entry once committed never changes on a node that knew it, and
  *       every node applies the same entry at each index;
- *   <li>terms never decrease on a node, across restarts too.
+ *   <li>terms never decrease on a node, and a restart never goes back past a synced term.
  * </ul>
  */
 final class InvariantChecker {
@@ -32,12 +33,27 @@ final class InvariantChecker {
   /** State machine hash after applying each index, as first seen on any node. */
   private final Map<Long, Long> appliedHash = new HashMap<>();
 
+  /** Highest term seen in the node's memory since it last started. */
   private final long[] highestTerm;
+
+  /** Highest term the node has synced: a restart must never come back below it. */
+  private final long[] durableTerm;
+
   private final long[] checkedCommit;
 
   InvariantChecker(int nodeCount) {
     highestTerm = new long[nodeCount + 1];
+    durableTerm = new long[nodeCount + 1];
     checkedCommit = new long[nodeCount + 1];
+  }
+
+  /** A node's hard state reached its disk. */
+  void hardStateSynced(long nodeId, dev.ballot.raft.HardState hs) {
+    int id = (int) nodeId;
+    if (hs.term() < durableTerm[id]) {
+      fail("node " + id + " synced term " + hs.term() + " after term " + durableTerm[id]);
+    }
+    durableTerm[id] = hs.term();
   }
 
   /** After every event, for every running node. */
@@ -49,7 +65,9 @@ final class InvariantChecker {
     highestTerm[id] = node.term();
     if (node.role() == Role.LEADER) {
       Long other = leaderOfTerm.putIfAbsent(node.term(), node.id());
-      if (other != null && other != node.id()) {
+      if (other == null) {
+        checkLeaderCompleteness(node);
+      } else if (other != node.id()) {
         fail("two leaders in term " + node.term() + ": " + other + " and " + id);
       }
     }
@@ -84,16 +102,67 @@ final class InvariantChecker {
                   + previousTerm);
         }
       }
+      // A stale node may write another entry where it never had the committed one; a node that
+      // knew the index was committed may not change it.
       Entry c = committed.get(e.index());
-      if (c != null && !c.equals(e)) {
+      if (c != null && !c.equals(e) && e.index() <= checkedCommit[(int) node.id()]) {
         fail("node " + node.id() + " overwrote committed entry " + c + " with " + e);
       }
     }
   }
 
-  /** A node restarted from storage: it resumes its commit knowledge from there. */
+  /** Leader completeness (paper 5.4): a new leader's log holds every committed entry. */
+  private void checkLeaderCompleteness(RaftNode leader) {
+    if (committed.isEmpty()) {
+      return;
+    }
+    long highest = committed.lastKey();
+    if (leader.lastIndex() < highest) {
+      fail(
+          "leader "
+              + leader.id()
+              + " of term "
+              + leader.term()
+              + " lacks committed entries "
+              + (leader.lastIndex() + 1)
+              + ".."
+              + highest);
+    }
+    for (long i = leader.firstIndex(); i <= highest; i++) {
+      Entry c = committed.get(i);
+      if (c != null && !c.equals(leader.entryAt(i))) {
+        fail(
+            "leader "
+                + leader.id()
+                + " of term "
+                + leader.term()
+                + " has "
+                + leader.entryAt(i)
+                + " where "
+                + c
+                + " is committed");
+      }
+    }
+  }
+
+  /**
+   * A node restarted from storage: its term is the last synced one (a term change that was not
+   * synced yet may be lost, since nothing that depends on it was sent), and it resumes its commit
+   * knowledge from there.
+   */
   void restarted(RaftNode node) {
-    checkedCommit[(int) node.id()] = node.firstIndex() - 1;
+    int id = (int) node.id();
+    if (node.term() < durableTerm[id]) {
+      fail(
+          "node "
+              + id
+              + " restarted at term "
+              + node.term()
+              + " but had synced "
+              + durableTerm[id]);
+    }
+    highestTerm[id] = node.term();
+    checkedCommit[id] = node.firstIndex() - 1;
     checkNode(node);
   }
 

@@ -48,9 +48,18 @@ final class SimNetwork {
 
   /** Cuts every link between {@code side} and the other nodes, both ways. */
   void partition(boolean[] side) {
+    int[] group = new int[side.length];
+    for (int i = 1; i < side.length; i++) {
+      group[i] = side[i] ? 1 : 0;
+    }
+    split(group);
+  }
+
+  /** Cuts every link between nodes of different groups ({@code group[id]}), both ways. */
+  void split(int[] group) {
     for (int a = 1; a < cut.length; a++) {
       for (int b = 1; b < cut.length; b++) {
-        if (side[a] != side[b]) {
+        if (group[a] != group[b]) {
           cut[a][b] = true;
         }
       }

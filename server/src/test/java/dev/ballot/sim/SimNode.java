@@ -33,7 +33,14 @@ final class SimNode {
     void snapshotInstalled(SimNode node, SimSnapshot snapshot);
 
     void readState(SimNode node, ReadState readState);
+
+    void becameLeader(SimNode node);
+
+    void hardStateSynced(SimNode node, dev.ballot.raft.HardState hardState);
   }
+
+  /** Inputs batched into one Ready at most, like a driver's bounded queue drain. */
+  private static final int MAX_INPUTS_PER_READY = 64;
 
   final long id;
   private final RaftConfig config;
@@ -42,6 +49,9 @@ final class SimNode {
   private final Random random;
   private final int snapshotEveryEntries;
   private final int catchUpEntries;
+
+  /** How slow this node's disk is: a sync takes up to this long. */
+  private final int maxSyncMs;
 
   final InMemoryRaftStorage storage = new InMemoryRaftStorage();
   private SimSnapshot durableSnapshot;
@@ -61,7 +71,8 @@ final class SimNode {
       Listener listener,
       Random random,
       int snapshotEveryEntries,
-      int catchUpEntries) {
+      int catchUpEntries,
+      int maxSyncMs) {
     this.id = id;
     this.config = config;
     this.initialCluster = cluster;
@@ -69,6 +80,7 @@ final class SimNode {
     this.random = random;
     this.snapshotEveryEntries = snapshotEveryEntries;
     this.catchUpEntries = catchUpEntries;
+    this.maxSyncMs = maxSyncMs;
   }
 
   void start() {
@@ -124,6 +136,15 @@ final class SimNode {
     storage.sync();
     Ready rd = syncing;
     syncing = null;
+    if (rd.hardState() != null) {
+      listener.hardStateSynced(this, rd.hardState());
+    }
+    finishReady(rd);
+    pump();
+  }
+
+  /** Sends what waited for the disk, installs and applies, and hands the Ready back. */
+  private void finishReady(Ready rd) {
     for (Message m : rd.messages()) {
       if (!sentBeforeSync(m)) {
         send(m);
@@ -141,16 +162,20 @@ final class SimNode {
     }
     core.advance(rd);
     maybeSnapshot();
-    pump();
   }
 
+  /**
+   * The driver loop: feed every queued input to the core, then handle one Ready for all of them, as
+   * a real driver batches what arrived during one iteration.
+   */
   private void pump() {
     while (up && syncing == null) {
+      for (int i = 0; i < MAX_INPUTS_PER_READY && !inbox.isEmpty(); i++) {
+        inbox.poll().run();
+      }
       if (core.hasReady()) {
         startReady();
-      } else if (!inbox.isEmpty()) {
-        inbox.poll().run();
-      } else {
+      } else if (inbox.isEmpty()) {
         return;
       }
     }
@@ -158,18 +183,25 @@ final class SimNode {
 
   private void startReady() {
     Ready rd = core.ready();
-    // One write for the whole Ready; it becomes durable when the disk reports the sync.
-    storage.save(rd.snapshot(), rd.entries(), rd.hardState(), false);
-    if (!rd.entries().isEmpty()) {
-      listener.entriesWritten(this, rd.entries());
+    if (rd.softState() != null && rd.softState().role() == dev.ballot.raft.Role.LEADER) {
+      listener.becameLeader(this);
     }
     for (Message m : rd.messages()) {
       if (sentBeforeSync(m)) {
         send(m);
       }
     }
+    if (!rd.mustSync()) {
+      finishReady(rd);
+      return;
+    }
+    // One write for the whole Ready; it becomes durable when the disk reports the sync.
+    storage.save(rd.snapshot(), rd.entries(), rd.hardState(), false);
+    if (!rd.entries().isEmpty()) {
+      listener.entriesWritten(this, rd.entries());
+    }
     syncing = rd;
-    listener.scheduleSync(this, incarnation, random.nextInt(3));
+    listener.scheduleSync(this, incarnation, random.nextInt(maxSyncMs + 1));
   }
 
   /**

@@ -50,11 +50,12 @@ final class Simulation {
   private long eventCount;
   private boolean healed;
 
-  Simulation(long seed) {
+  Simulation(long seed, FaultMix onlyMix) {
     this.seed = seed;
     this.random = new Random(seed);
     int nodeCount = random.nextBoolean() ? 3 : 5;
-    this.mix = FaultMix.values()[random.nextInt(FaultMix.values().length)];
+    FaultMix drawn = FaultMix.values()[random.nextInt(FaultMix.values().length)];
+    this.mix = onlyMix != null ? onlyMix : drawn;
     this.invariants = new InvariantChecker(nodeCount);
     this.network = new SimNetwork(nodeCount, random, new NetworkEvents());
     List<Long> ids = new ArrayList<>();
@@ -74,6 +75,7 @@ final class Simulation {
               .maxAppendBytes(8 + random.nextInt(64))
               .maxUncommittedBytes(64 + random.nextInt(512))
               .build();
+      int maxSyncMs = new int[] {1, 5, 20}[random.nextInt(3)];
       nodes[i] =
           new SimNode(
               i + 1,
@@ -82,7 +84,8 @@ final class Simulation {
               listener,
               new Random(random.nextLong()),
               snapshotEvery,
-              catchUp);
+              catchUp,
+              maxSyncMs);
     }
     this.client = new SimClient(nodes);
   }
@@ -203,7 +206,10 @@ final class Simulation {
         () -> {
           if (!healed) {
             injectFault();
-            scheduleFault(100 + random.nextInt(600));
+            scheduleFault(
+                mix == FaultMix.LEADER_CHURN
+                    ? 50 + random.nextInt(250)
+                    : 100 + random.nextInt(600));
           }
         });
   }
@@ -225,7 +231,6 @@ final class Simulation {
     }
     if (mix.crashes) {
       choices.add(this::crashRandomNode);
-      choices.add(this::restartRandomNode);
     }
     if (!choices.isEmpty()) {
       choices.get(random.nextInt(choices.size())).run();
@@ -233,10 +238,25 @@ final class Simulation {
   }
 
   private void partitionRandomly() {
-    int kind = random.nextInt(3);
-    if (kind == 0) {
+    int kind = random.nextInt(5);
+    SimNode leader = currentLeader();
+    if (kind == 4) {
+      // Several small groups, often none with a majority: minority leaders build long tails
+      // that a later leader may have to replicate (or overwrite) - Raft's figure 8 territory.
+      int[] group = new int[nodes.length + 1];
+      for (int i = 1; i <= nodes.length; i++) {
+        group[i] = random.nextInt(3);
+      }
+      network.split(group);
+      return;
+    }
+    if (kind == 0 || (kind == 3 && leader == null)) {
       boolean[] side = new boolean[nodes.length + 1];
       side[1 + random.nextInt(nodes.length)] = true;
+      network.partition(side);
+    } else if (kind == 3) {
+      boolean[] side = new boolean[nodes.length + 1];
+      side[(int) leader.id] = true;
       network.partition(side);
     } else if (kind == 1) {
       boolean[] side = new boolean[nodes.length + 1];
@@ -253,24 +273,57 @@ final class Simulation {
     }
   }
 
+  /**
+   * Crashes a node and restarts it later: mostly soon (a process restart), sometimes after long
+   * enough for the others to compact the log it needs. Leaders are where the interesting races are,
+   * so they are the target more often.
+   */
   private void crashRandomNode() {
-    SimNode n = nodes[random.nextInt(nodes.length)];
+    SimNode leader = currentLeader();
+    int leaderPercent = mix == FaultMix.LEADER_CHURN ? 80 : 50;
+    SimNode n =
+        leader != null && random.nextInt(100) < leaderPercent
+            ? leader
+            : nodes[random.nextInt(nodes.length)];
     if (n.isUp()) {
-      n.crash();
-      client.crashed(n);
+      crash(n);
     }
   }
 
-  private void restartRandomNode() {
-    SimNode n = nodes[random.nextInt(nodes.length)];
-    if (!n.isUp()) {
-      restart(n);
-    }
+  private void crash(SimNode n) {
+    n.crash();
+    client.crashed(n);
+    long downMs = random.nextInt(10) < 7 ? 5 + random.nextInt(300) : 300 + random.nextInt(3000);
+    at(
+        nowMs + downMs,
+        () -> {
+          if (!n.isUp()) {
+            restart(n);
+          }
+        });
   }
 
   private void restart(SimNode n) {
     n.start();
     invariants.restarted(n.core);
+  }
+
+  /**
+   * A leader that has just won still has entries of earlier terms to replicate before its no-op
+   * commits: the window of Raft's figure 8. Crash it or cut it off right then.
+   */
+  private void strikeNewLeader(SimNode node) {
+    if (healed || !node.isUp()) {
+      return;
+    }
+    if (random.nextBoolean()) {
+      crash(node);
+    } else {
+      boolean[] side = new boolean[nodes.length + 1];
+      side[(int) node.id] = true;
+      network.partition(side);
+      at(nowMs + 20 + random.nextInt(400), network::healLinks);
+    }
   }
 
   /** End of the faults: full connectivity, every node up, and one more write that must commit. */
@@ -398,6 +451,18 @@ final class Simulation {
     @Override
     public void readState(SimNode node, ReadState readState) {
       client.readState(node, readState);
+    }
+
+    @Override
+    public void hardStateSynced(SimNode node, dev.ballot.raft.HardState hardState) {
+      invariants.hardStateSynced(node.id, hardState);
+    }
+
+    @Override
+    public void becameLeader(SimNode node) {
+      if (mix == FaultMix.LEADER_CHURN && !healed && random.nextBoolean()) {
+        at(nowMs + 1 + random.nextInt(20), () -> strikeNewLeader(node));
+      }
     }
   }
 }

@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Runs the deterministic simulation over many seeds. {@code -Dsim.seeds=N} sets how many (default
- * 2000), {@code -Dsim.firstSeed=S} where to start, and {@code -Dsim.seed=S} reruns exactly one.
+ * 2000), {@code -Dsim.firstSeed=S} where to start, {@code -Dsim.seed=S} reruns exactly one, and
+ * {@code -Dsim.mix=NAME} runs every seed with one {@link FaultMix}.
  */
 class SimulationTest {
 
@@ -60,7 +61,9 @@ class SimulationTest {
   }
 
   private static Simulation.Result runSeed(long seed) {
-    Simulation sim = new Simulation(seed);
+    String onlyMix = System.getProperty("sim.mix", "");
+    Simulation sim =
+        new Simulation(seed, onlyMix.isBlank() ? null : FaultMix.valueOf(onlyMix.trim()));
     try {
       return sim.run();
     } catch (Throwable t) {
