@@ -46,6 +46,11 @@ final class SimNetwork {
     }
   }
 
+  /** A link cut while a message is in flight loses it, as a real link break loses packets. */
+  boolean deliverable(Envelope e) {
+    return !cut[(int) e.message().from()][(int) e.message().to()];
+  }
+
   /** Cuts every link between {@code side} and the other nodes, both ways. */
   void partition(boolean[] side) {
     int[] group = new int[side.length];
