@@ -8,15 +8,24 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Storage in memory for simulation and tests. It keeps what a disk would keep apart: the synced
- * state, and writes made without sync that a {@link #crash()} throws away. An unsynced write is
- * kept whole or lost whole, like a RocksDB WriteBatch.
+ * Storage in memory for simulation and tests. It behaves like RocksDB's write-ahead log: writes
+ * apply in order and reads see all of them; a sync makes every write so far durable; a {@link
+ * #crash()} throws away the writes since the last sync, each one whole. So what survives a crash is
+ * always a prefix of the writes, as on the real disk.
  */
 public final class InMemoryRaftStorage implements RaftStorage {
 
-  private record Write(SnapshotMeta snapshot, List<Entry> entries, HardState hardState) {}
+  /** One write. Applying it either throws and changes nothing, or succeeds whole. */
+  private interface Write {
+    void applyTo(State state);
+  }
 
-  private State synced = new State();
+  /** What a restart finds. */
+  private final State synced = new State();
+
+  /** What the running process reads: {@link #synced} with {@link #unsynced} applied in order. */
+  private State latest = new State();
+
   private final List<Write> unsynced = new ArrayList<>();
   private int syncCount;
 
@@ -24,6 +33,8 @@ public final class InMemoryRaftStorage implements RaftStorage {
   private static final class State {
     HardState hardState = HardState.EMPTY;
     SnapshotMeta snapshot;
+
+    /** Ascending by index; may start at or below the snapshot (entries kept for catch-up). */
     final ArrayList<Entry> entries = new ArrayList<>();
 
     State copy() {
@@ -34,26 +45,59 @@ public final class InMemoryRaftStorage implements RaftStorage {
       return s;
     }
 
-    void apply(Write w) {
-      if (w.snapshot() != null) {
-        snapshot = w.snapshot();
-        // A snapshot from the leader replaces the whole log.
+    // Each operation checks everything before it mutates anything.
+    void save(SnapshotMeta newSnapshot, List<Entry> newEntries, HardState newHardState) {
+      if (!newEntries.isEmpty()) {
+        long first = newEntries.get(0).index();
+        long lastIndex = newSnapshot != null || entries.isEmpty() ? 0 : lastEntry().index();
+        long snapshotIndex = newSnapshot != null ? newSnapshot.index() : offset();
+        if (first > Math.max(lastIndex, snapshotIndex) + 1) {
+          throw new IllegalStateException(
+              "write would leave a gap: first new index "
+                  + first
+                  + ", last stored index "
+                  + lastIndex
+                  + ", snapshot index "
+                  + snapshotIndex);
+        }
+      }
+      if (newSnapshot != null) {
+        snapshot = newSnapshot;
+        // A snapshot from the leader replaces the whole log, as the core's log does.
         entries.clear();
       }
-      if (!w.entries().isEmpty()) {
-        long first = w.entries().get(0).index();
-        entries.removeIf(e -> e.index() >= first);
-        long expected =
-            entries.isEmpty() ? offset() + 1 : entries.get(entries.size() - 1).index() + 1;
-        if (first > expected) {
-          throw new IllegalStateException(
-              "write would leave a gap: first new index " + first + ", expected " + expected);
+      if (!newEntries.isEmpty()) {
+        long first = newEntries.get(0).index();
+        while (!entries.isEmpty() && lastEntry().index() >= first) {
+          entries.remove(entries.size() - 1);
         }
-        entries.addAll(w.entries());
+        entries.addAll(newEntries);
       }
-      if (w.hardState() != null) {
-        hardState = w.hardState();
+      if (newHardState != null) {
+        hardState = newHardState;
       }
+    }
+
+    void saveSnapshotMeta(SnapshotMeta newSnapshot) {
+      if (snapshot == null || newSnapshot.index() > snapshot.index()) {
+        snapshot = newSnapshot;
+      }
+    }
+
+    void compact(long index) {
+      if (offset() < index) {
+        throw new IllegalStateException(
+            "compaction to "
+                + index
+                + " is not covered by a snapshot (snapshot index "
+                + offset()
+                + ")");
+      }
+      entries.removeIf(e -> e.index() <= index);
+    }
+
+    Entry lastEntry() {
+      return entries.get(entries.size() - 1);
     }
 
     long offset() {
@@ -63,18 +107,20 @@ public final class InMemoryRaftStorage implements RaftStorage {
 
   @Override
   public RestoredState load() {
-    State s = current();
-    long offset = s.offset();
-    List<Entry> after = s.entries.stream().filter(e -> e.index() > offset).toList();
-    return new RestoredState(s.hardState, s.snapshot, after, offset);
+    long offset = latest.offset();
+    List<Entry> after = latest.entries.stream().filter(e -> e.index() > offset).toList();
+    return new RestoredState(latest.hardState, latest.snapshot, after, offset);
   }
 
   @Override
   public void save(SnapshotMeta snapshot, List<Entry> entries, HardState hardState, boolean sync) {
-    Write w = new Write(snapshot, List.copyOf(entries), hardState);
-    unsynced.add(w);
-    // Validate the write against the state it lands on before accepting it.
-    current();
+    List<Entry> copy = List.copyOf(entries);
+    for (int i = 1; i < copy.size(); i++) {
+      if (copy.get(i).index() != copy.get(0).index() + i) {
+        throw new IllegalArgumentException("entries to save are not contiguous at " + copy.get(i));
+      }
+    }
+    write(s -> s.save(snapshot, copy, hardState));
     if (sync) {
       sync();
     }
@@ -82,24 +128,21 @@ public final class InMemoryRaftStorage implements RaftStorage {
 
   @Override
   public void saveSnapshotMeta(SnapshotMeta snapshot) {
-    if (synced.snapshot == null || snapshot.index() > synced.snapshot.index()) {
-      synced.snapshot = snapshot;
-    }
+    write(s -> s.saveSnapshotMeta(snapshot));
+    // A synced write, which on the real disk makes every earlier write durable too.
+    sync();
   }
 
   @Override
   public void compact(long index) {
-    if (synced.snapshot == null || synced.snapshot.index() < index) {
-      throw new IllegalStateException("compaction to " + index + " is not covered by a snapshot");
-    }
-    // Dropping entries a snapshot covers loses nothing, so it needs no sync of its own.
-    synced.entries.removeIf(e -> e.index() <= index);
+    // Not synced: a crash may undo it, which loses nothing that the snapshot does not cover.
+    write(s -> s.compact(index));
   }
 
   /** Makes every write so far durable. */
   public void sync() {
     for (Write w : unsynced) {
-      synced.apply(w);
+      w.applyTo(synced);
     }
     unsynced.clear();
     syncCount++;
@@ -108,6 +151,7 @@ public final class InMemoryRaftStorage implements RaftStorage {
   /** A power failure: writes not synced are gone. */
   public void crash() {
     unsynced.clear();
+    latest = synced.copy();
   }
 
   public int syncCount() {
@@ -116,18 +160,13 @@ public final class InMemoryRaftStorage implements RaftStorage {
 
   /** Entries on "disk" right now, synced or not (what a running process would read back). */
   public List<Entry> entries() {
-    return List.copyOf(current().entries);
+    return List.copyOf(latest.entries);
   }
 
-  private State current() {
-    if (unsynced.isEmpty()) {
-      return synced;
-    }
-    State s = synced.copy();
-    for (Write w : unsynced) {
-      s.apply(w);
-    }
-    return s;
+  /** Applies the write to what the process sees, and only if that succeeds queues it for sync. */
+  private void write(Write w) {
+    w.applyTo(latest);
+    unsynced.add(w);
   }
 
   @Override

@@ -1,0 +1,393 @@
+package dev.ballot.storage;
+
+import static dev.ballot.storage.LogEntryCodec.key;
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import dev.ballot.raft.Entry;
+import dev.ballot.raft.HardState;
+import dev.ballot.raft.RestoredState;
+import dev.ballot.raft.SnapshotMeta;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.DBOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.Statistics;
+import org.rocksdb.Status;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Raft storage in the node's one RocksDB instance. Raft state lives in two column families, {@code
+ * raft_meta} (hard state, snapshot meta) and {@code raft_log} (see {@link LogEntryCodec}); {@code
+ * kv_data} and {@code kv_meta} are created here for the state machine, which shares the instance
+ * through {@link #db()}.
+ *
+ * <p>Not thread-safe: one owner (the driver thread) calls every method.
+ */
+public final class RocksDbRaftStorage implements RaftStorage {
+  private static final Logger log = LoggerFactory.getLogger(RocksDbRaftStorage.class);
+
+  static final String RAFT_META = "raft_meta";
+  static final String RAFT_LOG = "raft_log";
+  static final String KV_DATA = "kv_data";
+  static final String KV_META = "kv_meta";
+  private static final List<byte[]> FAMILIES =
+      List.of(
+          RocksDB.DEFAULT_COLUMN_FAMILY,
+          RAFT_META.getBytes(UTF_8),
+          RAFT_LOG.getBytes(UTF_8),
+          KV_DATA.getBytes(UTF_8),
+          KV_META.getBytes(UTF_8));
+
+  private static final byte[] HARD_STATE_KEY = "hard_state".getBytes(UTF_8);
+  private static final byte[] SNAPSHOT_META_KEY = "snapshot_meta".getBytes(UTF_8);
+  // Bounds that cover every valid log key (indexes are positive).
+  private static final byte[] LOG_START = key(0);
+  private static final byte[] LOG_END = key(Long.MAX_VALUE);
+
+  static {
+    RocksDB.loadLibrary();
+  }
+
+  private final Path dir;
+  private final DBOptions dbOptions;
+  private final ColumnFamilyOptions familyOptions;
+  private final RocksDB db;
+  private final List<ColumnFamilyHandle> handles;
+  private final ColumnFamilyHandle raftMeta;
+  private final ColumnFamilyHandle raftLog;
+  private final ColumnFamilyHandle kvData;
+  private final ColumnFamilyHandle kvMeta;
+  private final WriteOptions syncWrite = new WriteOptions().setSync(true);
+  private final WriteOptions asyncWrite = new WriteOptions();
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  /** Highest index with a key in raft_log, 0 if none; lets a plain append skip a range delete. */
+  private long lastLogIndex;
+
+  private RocksDbRaftStorage(
+      Path dir,
+      DBOptions dbOptions,
+      ColumnFamilyOptions familyOptions,
+      RocksDB db,
+      List<ColumnFamilyHandle> handles) {
+    this.dir = dir;
+    this.dbOptions = dbOptions;
+    this.familyOptions = familyOptions;
+    this.db = db;
+    this.handles = List.copyOf(handles);
+    // RocksDB returns the handles in the order of FAMILIES.
+    this.raftMeta = handles.get(1);
+    this.raftLog = handles.get(2);
+    this.kvData = handles.get(3);
+    this.kvMeta = handles.get(4);
+  }
+
+  /** Opens the instance in {@code dir}, creating it and any missing column family. */
+  public static RocksDbRaftStorage open(Path dir) {
+    return open(dir, null);
+  }
+
+  /** As {@link #open(Path)}, recording RocksDB statistics into {@code statistics} if not null. */
+  static RocksDbRaftStorage open(Path dir, Statistics statistics) {
+    DBOptions dbOptions =
+        new DBOptions()
+            .setCreateIfMissing(true)
+            .setCreateMissingColumnFamilies(true)
+            .setKeepLogFileNum(4);
+    if (statistics != null) {
+      dbOptions.setStatistics(statistics);
+    }
+    ColumnFamilyOptions familyOptions = new ColumnFamilyOptions();
+    List<ColumnFamilyDescriptor> descriptors =
+        FAMILIES.stream().map(name -> new ColumnFamilyDescriptor(name, familyOptions)).toList();
+    List<ColumnFamilyHandle> handles = new ArrayList<>();
+    RocksDB db;
+    try {
+      Files.createDirectories(dir);
+      db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+    } catch (RocksDBException | IOException e) {
+      handles.forEach(ColumnFamilyHandle::close);
+      familyOptions.close();
+      dbOptions.close();
+      throw new UncheckedIOException(new IOException("cannot open raft storage at " + dir, e));
+    }
+    RocksDbRaftStorage storage = new RocksDbRaftStorage(dir, dbOptions, familyOptions, db, handles);
+    try {
+      storage.lastLogIndex = storage.readLastLogIndex();
+    } catch (RuntimeException e) {
+      storage.close();
+      throw e;
+    }
+    log.info("raft storage opened dir={} lastLogIndex={}", dir, storage.lastLogIndex);
+    return storage;
+  }
+
+  /** The shared instance, for the state machine's column families. */
+  public RocksDB db() {
+    return db;
+  }
+
+  public ColumnFamilyHandle kvDataFamily() {
+    return kvData;
+  }
+
+  public ColumnFamilyHandle kvMetaFamily() {
+    return kvMeta;
+  }
+
+  ColumnFamilyHandle raftMetaFamily() {
+    return raftMeta;
+  }
+
+  ColumnFamilyHandle raftLogFamily() {
+    return raftLog;
+  }
+
+  @Override
+  public RestoredState load() {
+    checkOpen();
+    HardState hardState = readHardState();
+    SnapshotMeta snapshot = readSnapshotMeta();
+    long snapshotIndex = snapshot == null ? 0 : snapshot.index();
+    List<Entry> entries = new ArrayList<>();
+    long expected = snapshotIndex + 1;
+    long previousTerm = snapshot == null ? 0 : snapshot.term();
+    try (RocksIterator it = db.newIterator(raftLog)) {
+      // Entries at or below the snapshot (kept for catch-up, or whose compaction a crash undid)
+      // are not part of the restored log, so the scan starts after it.
+      for (it.seek(key(expected)); it.isValid(); it.next()) {
+        long index = logIndex(it.key());
+        if (index != expected) {
+          throw new StorageCorruptionException(
+              "raft log entry " + expected + " is missing: the next stored entry is " + index);
+        }
+        Entry entry = LogEntryCodec.decode(index, it.value());
+        if (entry.term() < previousTerm) {
+          throw LogEntryCodec.corrupt(
+              index, "term " + entry.term() + " is below the previous term " + previousTerm);
+        }
+        entries.add(entry);
+        previousTerm = entry.term();
+        expected++;
+      }
+      it.status();
+    } catch (RocksDBException e) {
+      throw failure("log read", e);
+    }
+    log.info(
+        "raft storage loaded dir={} term={} commitIndex={} snapshotIndex={} lastIndex={}",
+        dir,
+        hardState.term(),
+        hardState.commitIndex(),
+        snapshotIndex,
+        expected - 1);
+    return new RestoredState(hardState, snapshot, entries, snapshotIndex);
+  }
+
+  @Override
+  public void save(SnapshotMeta snapshot, List<Entry> entries, HardState hardState, boolean sync) {
+    checkOpen();
+    long newLastLogIndex = lastLogIndex;
+    try (WriteBatch batch = new WriteBatch()) {
+      if (snapshot != null) {
+        // The core drops its whole log when it installs a leader's snapshot; so does the disk.
+        batch.deleteRange(raftLog, LOG_START, LOG_END);
+        batch.put(raftMeta, SNAPSHOT_META_KEY, MetaCodec.encodeSnapshotMeta(snapshot));
+        newLastLogIndex = 0;
+      }
+      if (!entries.isEmpty()) {
+        long first = entries.get(0).index();
+        checkNoGap(first, newLastLogIndex, snapshot);
+        if (first <= newLastLogIndex) {
+          // Only a conflicting suffix needs a range delete; plain appends leave no tombstone.
+          batch.deleteRange(raftLog, key(first), key(newLastLogIndex + 1));
+        }
+        long expected = first;
+        for (Entry entry : entries) {
+          if (entry.index() != expected) {
+            throw new IllegalArgumentException(
+                "entries to save are not contiguous: expected " + expected + ", got " + entry);
+          }
+          batch.put(raftLog, key(entry.index()), LogEntryCodec.encode(entry));
+          expected++;
+        }
+        newLastLogIndex = expected - 1;
+      }
+      if (hardState != null) {
+        batch.put(raftMeta, HARD_STATE_KEY, MetaCodec.encodeHardState(hardState));
+      }
+      // The whole Ready in one write: one WAL append and, with sync, one fsync (group commit).
+      db.write(sync ? syncWrite : asyncWrite, batch);
+    } catch (RocksDBException e) {
+      throw failure("write", e);
+    }
+    lastLogIndex = newLastLogIndex;
+    if (snapshot != null) {
+      log.info(
+          "raft log replaced by snapshot dir={} index={} term={}",
+          dir,
+          snapshot.index(),
+          snapshot.term());
+    }
+  }
+
+  @Override
+  public void saveSnapshotMeta(SnapshotMeta snapshot) {
+    checkOpen();
+    SnapshotMeta stored = readSnapshotMeta();
+    if (stored != null && snapshot.index() <= stored.index()) {
+      log.debug(
+          "snapshot meta not newer index={} storedIndex={}", snapshot.index(), stored.index());
+      return;
+    }
+    try {
+      db.put(raftMeta, syncWrite, SNAPSHOT_META_KEY, MetaCodec.encodeSnapshotMeta(snapshot));
+    } catch (RocksDBException e) {
+      throw failure("snapshot meta write", e);
+    }
+    log.info("snapshot meta saved dir={} index={} term={}", dir, snapshot.index(), snapshot.term());
+  }
+
+  @Override
+  public void compact(long index) {
+    checkOpen();
+    if (index < 0) {
+      throw new IllegalArgumentException("negative compaction index " + index);
+    }
+    SnapshotMeta stored = readSnapshotMeta();
+    if (stored == null || stored.index() < index) {
+      throw new IllegalStateException(
+          "compaction to "
+              + index
+              + " is not covered by a snapshot (snapshot index "
+              + (stored == null ? "none" : stored.index())
+              + ")");
+    }
+    byte[] end = key(index + 1);
+    try {
+      // The snapshot covers these entries, so a crash that undoes the delete loses nothing: no
+      // sync. The range delete only hides them; compacting the range frees the disk space.
+      db.deleteRange(raftLog, asyncWrite, LOG_START, end);
+      db.compactRange(raftLog, LOG_START, end);
+    } catch (RocksDBException e) {
+      throw failure("compaction", e);
+    }
+    if (lastLogIndex <= index) {
+      lastLogIndex = 0;
+    }
+    log.info("raft log compacted dir={} throughIndex={}", dir, index);
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    // Handles must go before the instance, options after it.
+    handles.forEach(ColumnFamilyHandle::close);
+    RocksDBException failure = null;
+    try {
+      db.closeE();
+    } catch (RocksDBException e) {
+      failure = e;
+    }
+    syncWrite.close();
+    asyncWrite.close();
+    familyOptions.close();
+    dbOptions.close();
+    if (failure != null) {
+      throw failure("close", failure);
+    }
+    log.info("raft storage closed dir={}", dir);
+  }
+
+  /**
+   * The first new index may be at most one past the log or the snapshot, whichever ends later;
+   * anything further would leave a hole that load() reports as corruption.
+   */
+  private void checkNoGap(long first, long logLastIndex, SnapshotMeta newSnapshot) {
+    if (first <= logLastIndex + 1) {
+      return;
+    }
+    SnapshotMeta snapshot = newSnapshot != null ? newSnapshot : readSnapshotMeta();
+    long snapshotIndex = snapshot == null ? 0 : snapshot.index();
+    if (first > snapshotIndex + 1) {
+      throw new IllegalStateException(
+          "write would leave a gap: first new index "
+              + first
+              + ", last stored index "
+              + logLastIndex
+              + ", snapshot index "
+              + snapshotIndex);
+    }
+  }
+
+  private long readLastLogIndex() {
+    try (RocksIterator it = db.newIterator(raftLog)) {
+      it.seekToLast();
+      if (it.isValid()) {
+        return logIndex(it.key());
+      }
+      it.status();
+      return 0;
+    } catch (RocksDBException e) {
+      throw failure("log read", e);
+    }
+  }
+
+  private static long logIndex(byte[] key) {
+    long index = key.length == LogEntryCodec.KEY_BYTES ? LogEntryCodec.index(key) : -1;
+    if (index < 1) {
+      throw new StorageCorruptionException(
+          "raft log holds a corrupt key of " + key.length + " bytes (index " + index + ")");
+    }
+    return index;
+  }
+
+  private HardState readHardState() {
+    byte[] value = get(HARD_STATE_KEY);
+    return value == null ? HardState.EMPTY : MetaCodec.decodeHardState(value);
+  }
+
+  private SnapshotMeta readSnapshotMeta() {
+    byte[] value = get(SNAPSHOT_META_KEY);
+    return value == null ? null : MetaCodec.decodeSnapshotMeta(value);
+  }
+
+  private byte[] get(byte[] metaKey) {
+    try {
+      return db.get(raftMeta, metaKey);
+    } catch (RocksDBException e) {
+      throw failure("meta read", e);
+    }
+  }
+
+  private void checkOpen() {
+    if (closed.get()) {
+      throw new IllegalStateException("raft storage at " + dir + " is closed");
+    }
+  }
+
+  /** RocksDB's own checksums failing is corruption too; anything else is an I/O failure. */
+  private RuntimeException failure(String what, RocksDBException e) {
+    String message = "raft storage " + what + " failed at " + dir + ": " + e.getMessage();
+    Status status = e.getStatus();
+    if (status != null && status.getCode() == Status.Code.Corruption) {
+      return new StorageCorruptionException(message, e);
+    }
+    return new UncheckedIOException(message, new IOException(e));
+  }
+}
