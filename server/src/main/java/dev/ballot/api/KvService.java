@@ -97,6 +97,36 @@ final class KvService extends KVGrpc.KVImplBase {
             });
   }
 
+  /** A transaction without writes is a read: no log entry, a ReadIndex like a range. */
+  private void readOnlyTxn(TxnRequest request, StreamObserver<TxnResponse> response) {
+    try {
+      requests.checkTxn(request);
+    } catch (KvException e) {
+      response.onError(e.toStatus().asRuntimeException());
+      return;
+    }
+    long timeoutMs = remainingMs();
+    linearizableIndex(timeoutMs)
+        .thenCompose(driver::whenApplied)
+        .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
+        .whenComplete(
+            (applied, error) -> {
+              if (error != null) {
+                response.onError(toStatus(error));
+                return;
+              }
+              TxnResponse r;
+              try {
+                r = kv.readTxn(request);
+              } catch (KvException e) {
+                response.onError(e.toStatus().asRuntimeException());
+                return;
+              }
+              response.onNext(r.toBuilder().setHeader(header(r.getHeader())).build());
+              response.onCompleted();
+            });
+  }
+
   /** A read index, waiting for a leader if an election is under way. */
   private CompletableFuture<Long> linearizableIndex(long timeoutMs) {
     return driver
@@ -151,6 +181,10 @@ final class KvService extends KVGrpc.KVImplBase {
 
   @Override
   public void txn(TxnRequest request, StreamObserver<TxnResponse> response) {
+    if (KvRequests.isReadOnly(request)) {
+      readOnlyTxn(request, response);
+      return;
+    }
     write(
         Command.newBuilder().setTxn(request).build(),
         response,
