@@ -50,6 +50,10 @@ import picocli.CommandLine.Option;
     })
 public final class KvServer implements java.util.concurrent.Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(KvServer.class);
+  private static final long SHUTDOWN_WAIT_SECONDS = 30;
+
+  /** False once threads that use the storage may still run; then the JVM exit closes it. */
+  private volatile boolean storageSafeToClose = true;
 
   @Option(names = "--data-dir", required = true, description = "Where this node keeps its data.")
   Path dataDir;
@@ -121,9 +125,51 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
   }
 
   private int run() throws Exception {
+    CountDownLatch stop = new CountDownLatch(1);
+    CountDownLatch stopped = new CountDownLatch(1);
+    AtomicReference<Object> fatal = new AtomicReference<>();
+    Thread main = Thread.currentThread();
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  // SIGTERM: wake the main thread (also out of discovery) and let it close the
+                  // storage before the JVM halts.
+                  stop.countDown();
+                  main.interrupt();
+                  try {
+                    stopped.await(SHUTDOWN_WAIT_SECONDS, TimeUnit.SECONDS);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                },
+                "kvserver-shutdown"));
+    try {
+      return serve(stop, fatal);
+    } catch (InterruptedException e) {
+      log.info("stopped during start-up");
+      return 0;
+    } finally {
+      stopped.countDown();
+    }
+  }
+
+  private int serve(CountDownLatch stop, AtomicReference<Object> fatal) throws Exception {
     RocksDbRaftStorage storage = RocksDbRaftStorage.open(dataDir.resolve("db"));
+    try {
+      return serve(storage, stop, fatal);
+    } finally {
+      if (storageSafeToClose) {
+        storage.close();
+      }
+    }
+  }
+
+  private int serve(RocksDbRaftStorage storage, CountDownLatch stop, AtomicReference<Object> fatal)
+      throws Exception {
     byte[] storedIdentity = storage.readIdentity();
-    long tempId = new SecureRandom().nextLong() | 1; // never 0
+    SecureRandom random = new SecureRandom();
+    long tempId = storage.bootstrapId(() -> random.nextLong() | 1); // never 0
     AtomicReference<Identity> identityRef =
         new AtomicReference<>(storedIdentity == null ? null : Identity.decode(storedIdentity));
     PeerService peerService =
@@ -143,14 +189,19 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
       if (initialCluster.isEmpty()) {
         log.error("cannot start: a new node needs --initial-cluster (the peer addresses of all)");
         peerServer.shutdownNow();
-        storage.close();
         return 2;
       }
       log.info(
           "discovering peers initialCluster={} tempId={}",
           initialCluster,
           Long.toHexString(tempId));
-      identity = new Discovery(tempId, peerAddr, clientAddr, initialCluster).run();
+      try {
+        identity = new Discovery(tempId, peerAddr, clientAddr, initialCluster).run();
+      } finally {
+        if (identity == null) {
+          peerServer.shutdownNow();
+        }
+      }
       storage.writeIdentity(identity.encode());
       identityRef.set(identity);
       log.info(
@@ -166,8 +217,6 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
           identity.members());
     }
 
-    CountDownLatch stop = new CountDownLatch(1);
-    AtomicReference<Object> fatal = new AtomicReference<>();
     PeerCheck.start(
         identity,
         error -> {
@@ -207,8 +256,6 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
               stop.countDown();
             });
     driver.start();
-    peerService.attach(identity.nodeId(), identity.clusterId(), driver);
-
     ClientApi clientApi =
         ClientApi.start(
             socketAddress(clientAddr, "--client-addr"),
@@ -217,33 +264,30 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
             kv,
             dataDir,
             electionTimeoutMs);
+    peerService.attach(
+        identity.nodeId(),
+        identity.clusterId(),
+        java.util.Set.copyOf(identity.memberIds()),
+        driver,
+        clientApi::acceptForwarded);
     log.info("serving clients addr={} node={}", clientAddr, identity.nodeId());
 
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  // SIGTERM: let the main thread close the storage before the JVM halts.
-                  stop.countDown();
-                  try {
-                    stopped.await(15, TimeUnit.SECONDS);
-                  } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                  }
-                },
-                "kvserver-shutdown"));
-    stop.await();
+    try {
+      stop.await();
+    } catch (InterruptedException e) {
+      // the shutdown hook wakes us this way too
+    }
+    Object reason = fatal.get();
     log.info(
-        "stopping node={} reason={}",
+        "stopping node={} reason=\"{}\"",
         identity.nodeId(),
-        fatal.get() == null ? "signal" : fatal.get());
+        reason == null ? "signal" : reason instanceof Throwable t ? t.toString() : reason);
+    Thread.interrupted(); // clear it: closing waits for threads
     clientApi.close();
     peerServer.shutdownNow();
-    driver.close();
-    storage.close();
-    stopped.countDown();
-    return fatal.get() == null ? 0 : 1;
+    // RocksDB must outlive every thread that may still touch it.
+    storageSafeToClose = driver.close();
+    return reason == null ? 0 : 1;
   }
 
   private DiscoverResponse answerDiscover(DiscoverRequest request, Identity identity, long tempId) {

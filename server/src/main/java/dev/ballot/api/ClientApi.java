@@ -5,13 +5,18 @@ import dev.ballot.kv.KvRequests;
 import dev.ballot.kv.KvStore;
 import dev.ballot.membership.Identity;
 import dev.ballot.node.RaftDriver;
+import dev.ballot.proto.raft.v1.ForwardResponse;
 import io.grpc.Server;
-import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** The client port: etcd's KV, Cluster and Maintenance services over gRPC. */
 public final class ClientApi implements AutoCloseable {
@@ -24,12 +29,39 @@ public final class ClientApi implements AutoCloseable {
   /** etcd's answer time for a request is 5 s plus two election timeouts. */
   private static final long BASE_REQUEST_TIMEOUT_MS = 5_000;
 
-  private final Server server;
-  private final LeaderForwarder forwarder;
+  /** Reads waiting for a read thread; beyond this they are refused as "too many requests". */
+  private static final int MAX_QUEUED_READS = 8_192;
 
-  private ClientApi(Server server, LeaderForwarder forwarder) {
+  private final Server server;
+  private final KvService kvService;
+  private final LeaderForwarder forwarder;
+  private final ExecutorService readPool;
+
+  private ClientApi(
+      Server server, KvService kvService, LeaderForwarder forwarder, ExecutorService readPool) {
     this.server = server;
+    this.kvService = kvService;
     this.forwarder = forwarder;
+    this.readPool = readPool;
+  }
+
+  /** Takes the writes followers forward to this node over the peer port. */
+  public void acceptForwarded(byte[] command, StreamObserver<ForwardResponse> response) {
+    kvService.acceptForwarded(command, response);
+  }
+
+  /** Local reads of the store run here, never on the Raft, apply or network threads. */
+  private static ExecutorService newReadPool(long nodeId) {
+    int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
+    AtomicInteger n = new AtomicInteger();
+    return new ThreadPoolExecutor(
+        threads,
+        threads,
+        0,
+        TimeUnit.MILLISECONDS,
+        new ArrayBlockingQueue<>(MAX_QUEUED_READS),
+        r -> new Thread(r, "kv-read-" + nodeId + "-" + n.incrementAndGet()),
+        new ThreadPoolExecutor.AbortPolicy());
   }
 
   public static ClientApi start(
@@ -41,6 +73,7 @@ public final class ClientApi implements AutoCloseable {
       long electionTimeoutMs)
       throws IOException {
     Headers headers = new Headers(identity, driver);
+    ExecutorService readPool = newReadPool(identity.nodeId());
     LeaderForwarder forwarder = new LeaderForwarder(identity);
     KvService kvService =
         new KvService(
@@ -51,7 +84,8 @@ public final class ClientApi implements AutoCloseable {
             forwarder,
             BASE_REQUEST_TIMEOUT_MS + 2 * electionTimeoutMs,
             2 * electionTimeoutMs,
-            Math.max(10, electionTimeoutMs / 10));
+            Math.max(10, electionTimeoutMs / 10),
+            readPool);
     Server server =
         NettyServerBuilder.forAddress(address)
             // Handlers only enqueue and complete from callbacks: no pool hop per request.
@@ -59,12 +93,12 @@ public final class ClientApi implements AutoCloseable {
             .maxInboundMessageSize(MAX_GRPC_MESSAGE_BYTES)
             .permitKeepAliveTime(5, TimeUnit.SECONDS)
             .permitKeepAliveWithoutCalls(true)
-            .addService(ServerInterceptors.intercept(kvService, LeaderForwarder.interceptor()))
-            .addService(new MaintenanceService(driver, headers, kv::revision, dataDir))
+            .addService(kvService)
+            .addService(new MaintenanceService(driver, headers, kv::revision, dataDir, readPool))
             .addService(new ClusterService(identity, headers, kv::revision))
             .build()
             .start();
-    return new ClientApi(server, forwarder);
+    return new ClientApi(server, kvService, forwarder, readPool);
   }
 
   @Override
@@ -74,5 +108,6 @@ public final class ClientApi implements AutoCloseable {
       server.shutdownNow();
     }
     forwarder.close();
+    readPool.shutdownNow();
   }
 }

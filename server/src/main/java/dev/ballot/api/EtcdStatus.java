@@ -10,10 +10,15 @@ import io.grpc.StatusRuntimeException;
  */
 final class EtcdStatus {
   static final StatusRuntimeException NO_LEADER = unavailable("etcdserver: no leader");
-  static final StatusRuntimeException NOT_LEADER = unavailable("etcdserver: not leader");
+  static final StatusRuntimeException NOT_LEADER =
+      Status.FAILED_PRECONDITION.withDescription("etcdserver: not leader").asRuntimeException();
   static final StatusRuntimeException LEADER_CHANGED = unavailable("etcdserver: leader changed");
   static final StatusRuntimeException TIMEOUT = unavailable("etcdserver: request timed out");
   static final StatusRuntimeException STOPPED = unavailable("etcdserver: server stopped");
+  static final StatusRuntimeException INTERNAL =
+      Status.INTERNAL
+          .withDescription("etcdserver: internal error (see the server log)")
+          .asRuntimeException();
   static final StatusRuntimeException TOO_MANY_REQUESTS =
       Status.RESOURCE_EXHAUSTED
           .withDescription("etcdserver: too many requests")

@@ -2,8 +2,8 @@ package dev.ballot.api;
 
 import com.google.common.util.concurrent.FutureCallback;
 import com.google.common.util.concurrent.Futures;
-import com.google.common.util.concurrent.ListenableFuture;
 import com.google.common.util.concurrent.MoreExecutors;
+import com.google.protobuf.InvalidProtocolBufferException;
 import dev.ballot.etcd.api.CompactionRequest;
 import dev.ballot.etcd.api.CompactionResponse;
 import dev.ballot.etcd.api.DeleteRangeRequest;
@@ -14,6 +14,7 @@ import dev.ballot.etcd.api.PutResponse;
 import dev.ballot.etcd.api.RangeRequest;
 import dev.ballot.etcd.api.RangeResponse;
 import dev.ballot.etcd.api.ResponseHeader;
+import dev.ballot.etcd.api.ResponseOp;
 import dev.ballot.etcd.api.TxnRequest;
 import dev.ballot.etcd.api.TxnResponse;
 import dev.ballot.kv.ApplyResult;
@@ -23,6 +24,7 @@ import dev.ballot.kv.KvStore;
 import dev.ballot.kv.proto.Command;
 import dev.ballot.node.NodeException;
 import dev.ballot.node.RaftDriver;
+import dev.ballot.proto.raft.v1.ForwardResponse;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Status;
@@ -30,9 +32,13 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * etcd's KV service. Writes go through the Raft log (a follower forwards them to its leader);
@@ -41,6 +47,7 @@ import java.util.function.Function;
  * apply thread's callbacks.
  */
 final class KvService extends KVGrpc.KVImplBase {
+  private static final Logger log = LoggerFactory.getLogger(KvService.class);
   private final KvStore kv;
   private final KvRequests requests;
   private final RaftDriver<ApplyResult> driver;
@@ -49,6 +56,7 @@ final class KvService extends KVGrpc.KVImplBase {
   private final long requestTimeoutMs;
   private final long leaderWaitMs;
   private final long retryPauseMs;
+  private final Executor readPool;
 
   KvService(
       KvStore kv,
@@ -58,7 +66,8 @@ final class KvService extends KVGrpc.KVImplBase {
       LeaderForwarder forwarder,
       long requestTimeoutMs,
       long leaderWaitMs,
-      long retryPauseMs) {
+      long retryPauseMs,
+      Executor readPool) {
     this.kv = kv;
     this.requests = requests;
     this.driver = driver;
@@ -67,6 +76,7 @@ final class KvService extends KVGrpc.KVImplBase {
     this.requestTimeoutMs = requestTimeoutMs;
     this.leaderWaitMs = leaderWaitMs;
     this.retryPauseMs = retryPauseMs;
+    this.readPool = readPool;
   }
 
   // ------------------------------------------------------------------ reads
@@ -79,8 +89,45 @@ final class KvService extends KVGrpc.KVImplBase {
       response.onError(e.toStatus().asRuntimeException());
       return;
     }
-    if (request.getSerializable()) {
-      answerRange(request, response);
+    read(
+        request.getSerializable(),
+        response,
+        () -> {
+          RangeResponse r = kv.range(request);
+          return r.toBuilder().setHeader(header(r.getHeader())).build();
+        });
+  }
+
+  /** A transaction without writes is a read: no log entry, a ReadIndex like a range. */
+  private void readOnlyTxn(TxnRequest request, StreamObserver<TxnResponse> response) {
+    try {
+      requests.checkTxn(request);
+    } catch (KvException e) {
+      response.onError(e.toStatus().asRuntimeException());
+      return;
+    }
+    read(
+        false,
+        response,
+        () -> {
+          TxnResponse r = kv.readTxn(request);
+          return r.toBuilder().setHeader(header(r.getHeader())).build();
+        });
+  }
+
+  /** A local read of the store. */
+  @FunctionalInterface
+  private interface StoreRead<T> {
+    T run() throws KvException;
+  }
+
+  /**
+   * Runs {@code read} on the read pool: at once if serializable, else once a ReadIndex confirmed by
+   * the leader is applied here. Never on the driver, apply or network threads.
+   */
+  private <T> void read(boolean serializable, StreamObserver<T> response, StoreRead<T> read) {
+    if (serializable) {
+      onReadPool(response, read);
       return;
     }
     long timeoutMs = remainingMs();
@@ -92,64 +139,54 @@ final class KvService extends KVGrpc.KVImplBase {
               if (error != null) {
                 response.onError(toStatus(error));
               } else {
-                answerRange(request, response);
+                onReadPool(response, read);
               }
             });
   }
 
-  /** A transaction without writes is a read: no log entry, a ReadIndex like a range. */
-  private void readOnlyTxn(TxnRequest request, StreamObserver<TxnResponse> response) {
+  private <T> void onReadPool(StreamObserver<T> response, StoreRead<T> read) {
     try {
-      requests.checkTxn(request);
-    } catch (KvException e) {
-      response.onError(e.toStatus().asRuntimeException());
-      return;
-    }
-    long timeoutMs = remainingMs();
-    linearizableIndex(timeoutMs)
-        .thenCompose(driver::whenApplied)
-        .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
-        .whenComplete(
-            (applied, error) -> {
-              if (error != null) {
-                response.onError(toStatus(error));
-                return;
-              }
-              TxnResponse r;
-              try {
-                r = kv.readTxn(request);
-              } catch (KvException e) {
-                response.onError(e.toStatus().asRuntimeException());
-                return;
-              }
-              response.onNext(r.toBuilder().setHeader(header(r.getHeader())).build());
+      readPool.execute(
+          () -> {
+            T answer;
+            try {
+              answer = read.run();
+            } catch (KvException e) {
+              response.onError(e.toStatus().asRuntimeException());
+              return;
+            } catch (RuntimeException e) {
+              log.error("read failed", e);
+              response.onError(EtcdStatus.INTERNAL);
+              return;
+            }
+            try {
+              response.onNext(answer);
               response.onCompleted();
-            });
+            } catch (StatusRuntimeException e) {
+              log.debug("read answer not delivered status={}", e.getStatus()); // client went away
+            }
+          });
+    } catch (RejectedExecutionException e) {
+      response.onError(EtcdStatus.TOO_MANY_REQUESTS);
+    }
   }
 
   /** A read index, waiting for a leader if an election is under way. */
   private CompletableFuture<Long> linearizableIndex(long timeoutMs) {
+    // orTimeout on the driver's own futures, so that it forgets reads nobody waits for.
     return driver
         .readIndex()
+        .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
         .exceptionallyCompose(
             error -> {
               if (isNoLeader(error)) {
-                return afterLeaderKnown(timeoutMs, error, driver::readIndex);
+                return afterLeaderKnown(
+                    timeoutMs,
+                    error,
+                    () -> driver.readIndex().orTimeout(timeoutMs, TimeUnit.MILLISECONDS));
               }
               return CompletableFuture.failedFuture(error);
             });
-  }
-
-  private void answerRange(RangeRequest request, StreamObserver<RangeResponse> response) {
-    RangeResponse r;
-    try {
-      r = kv.range(request);
-    } catch (KvException e) {
-      response.onError(e.toStatus().asRuntimeException());
-      return;
-    }
-    response.onNext(r.toBuilder().setHeader(header(r.getHeader())).build());
-    response.onCompleted();
   }
 
   // ------------------------------------------------------------------ writes
@@ -162,8 +199,7 @@ final class KvService extends KVGrpc.KVImplBase {
         r ->
             r.getResponsePut().toBuilder()
                 .setHeader(header(r.getResponsePut().getHeader()))
-                .build(),
-        stub -> stub.put(request));
+                .build());
   }
 
   @Override
@@ -175,8 +211,7 @@ final class KvService extends KVGrpc.KVImplBase {
         r ->
             r.getResponseDeleteRange().toBuilder()
                 .setHeader(header(r.getResponseDeleteRange().getHeader()))
-                .build(),
-        stub -> stub.deleteRange(request));
+                .build());
   }
 
   @Override
@@ -191,8 +226,7 @@ final class KvService extends KVGrpc.KVImplBase {
         r ->
             r.getResponseTxn().toBuilder()
                 .setHeader(header(r.getResponseTxn().getHeader()))
-                .build(),
-        stub -> stub.txn(request));
+                .build());
   }
 
   @Override
@@ -204,10 +238,7 @@ final class KvService extends KVGrpc.KVImplBase {
   }
 
   private <T> void write(
-      Command command,
-      StreamObserver<T> response,
-      Function<dev.ballot.etcd.api.ResponseOp, T> toResponse,
-      Function<KVGrpc.KVFutureStub, ListenableFuture<T>> forward) {
+      Command command, StreamObserver<T> response, Function<ResponseOp, T> toResponse) {
     try {
       requests.check(command);
     } catch (KvException e) {
@@ -215,14 +246,48 @@ final class KvService extends KVGrpc.KVImplBase {
       return;
     }
     long deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(remainingMs());
-    new WriteAttempt<>(
-            command.toByteArray(),
-            deadlineNanos,
-            response,
-            toResponse,
-            forward,
-            LeaderForwarder.isForwarded())
-        .run();
+    new WriteAttempt<>(command.toByteArray(), deadlineNanos, response, toResponse).run();
+  }
+
+  /**
+   * A write a follower forwarded to this node as its leader: proposed here, never forwarded again
+   * (leadership may have moved on; the follower's client then gets "not leader").
+   */
+  void acceptForwarded(byte[] commandBytes, StreamObserver<ForwardResponse> response) {
+    Command command;
+    try {
+      command = Command.parseFrom(commandBytes);
+      requests.check(command);
+    } catch (InvalidProtocolBufferException e) {
+      response.onError(
+          Status.INVALID_ARGUMENT
+              .withDescription("malformed forwarded command")
+              .asRuntimeException());
+      return;
+    } catch (KvException e) {
+      response.onError(e.toStatus().asRuntimeException());
+      return;
+    }
+    long timeoutMs = remainingMs();
+    proposeWaitingForLeader(commandBytes, timeoutMs)
+        .whenComplete(
+            (result, error) -> {
+              try {
+                if (error != null) {
+                  response.onError(toStatus(error));
+                } else if (!result.isOk()) {
+                  response.onError(result.error().toStatus().asRuntimeException());
+                } else {
+                  response.onNext(
+                      ForwardResponse.newBuilder()
+                          .setResponseOp(result.response().toByteString())
+                          .build());
+                  response.onCompleted();
+                }
+              } catch (StatusRuntimeException e) {
+                log.debug("forwarded answer not delivered status={}", e.getStatus());
+              }
+            });
   }
 
   /**
@@ -234,23 +299,17 @@ final class KvService extends KVGrpc.KVImplBase {
     private final byte[] command;
     private final long deadlineNanos;
     private final StreamObserver<T> response;
-    private final Function<dev.ballot.etcd.api.ResponseOp, T> toResponse;
-    private final Function<KVGrpc.KVFutureStub, ListenableFuture<T>> forward;
-    private final boolean forwardedHere;
+    private final Function<ResponseOp, T> toResponse;
 
     WriteAttempt(
         byte[] command,
         long deadlineNanos,
         StreamObserver<T> response,
-        Function<dev.ballot.etcd.api.ResponseOp, T> toResponse,
-        Function<KVGrpc.KVFutureStub, ListenableFuture<T>> forward,
-        boolean forwardedHere) {
+        Function<ResponseOp, T> toResponse) {
       this.command = command;
       this.deadlineNanos = deadlineNanos;
       this.response = response;
       this.toResponse = toResponse;
-      this.forward = forward;
-      this.forwardedHere = forwardedHere;
     }
 
     private long remainingMs() {
@@ -268,34 +327,56 @@ final class KvService extends KVGrpc.KVImplBase {
               (result, error) -> {
                 if (error == null) {
                   if (result.isOk()) {
-                    response.onNext(toResponse.apply(result.response()));
-                    response.onCompleted();
+                    answer(result.response());
                   } else {
-                    response.onError(result.error().toStatus().asRuntimeException());
+                    fail(result.error().toStatus().asRuntimeException());
                   }
                 } else if (unwrap(error) instanceof NodeException ne
-                    && ne.kind() == NodeException.Kind.NOT_LEADER
-                    && !forwardedHere) {
+                    && ne.kind() == NodeException.Kind.NOT_LEADER) {
                   forwardTo(ne.leaderId());
                 } else {
-                  response.onError(toStatus(error));
+                  fail(toStatus(error));
                 }
               });
+    }
+
+    private void answer(ResponseOp op) {
+      try {
+        response.onNext(toResponse.apply(op));
+        response.onCompleted();
+      } catch (StatusRuntimeException e) {
+        log.debug("write answer not delivered status={}", e.getStatus()); // client went away
+      }
+    }
+
+    private void fail(StatusRuntimeException status) {
+      try {
+        response.onError(status);
+      } catch (StatusRuntimeException e) {
+        log.debug("write error not delivered status={}", e.getStatus());
+      }
     }
 
     private void forwardTo(long leaderId) {
       long timeoutMs = remainingMs();
       if (timeoutMs <= 0) {
-        response.onError(EtcdStatus.TIMEOUT);
+        fail(EtcdStatus.TIMEOUT);
         return;
       }
       Futures.addCallback(
-          forward.apply(forwarder.stubFor(leaderId, timeoutMs)),
+          forwarder.forward(leaderId, command, timeoutMs),
           new FutureCallback<>() {
             @Override
-            public void onSuccess(T value) {
-              response.onNext(value);
-              response.onCompleted();
+            public void onSuccess(ForwardResponse value) {
+              ResponseOp op;
+              try {
+                op = ResponseOp.parseFrom(value.getResponseOp());
+              } catch (InvalidProtocolBufferException e) {
+                log.error("leader sent an unreadable answer leader={}", leaderId, e);
+                fail(EtcdStatus.INTERNAL);
+                return;
+              }
+              answer(op);
             }
 
             @Override
@@ -308,9 +389,9 @@ final class KvService extends KVGrpc.KVImplBase {
                   || s.getDescription() == null
                   || !s.getDescription().startsWith("etcdserver:")) {
                 // The leader may have applied it before the link broke: outcome unknown.
-                response.onError(EtcdStatus.TIMEOUT);
+                fail(EtcdStatus.TIMEOUT);
               } else {
-                response.onError(s.asRuntimeException()); // the leader's own etcd answer
+                fail(s.asRuntimeException()); // the leader's own etcd answer
               }
             }
           },
@@ -320,17 +401,6 @@ final class KvService extends KVGrpc.KVImplBase {
     private void retryAfterPause() {
       CompletableFuture.delayedExecutor(retryPauseMs, TimeUnit.MILLISECONDS).execute(this::run);
     }
-  }
-
-  /** Runs {@code next} once a leader is known; fails with {@code noLeader} if none comes soon. */
-  private <V> CompletableFuture<V> afterLeaderKnown(
-      long timeoutMs, Throwable noLeader, java.util.function.Supplier<CompletableFuture<V>> next) {
-    return driver
-        .whenLeaderKnown()
-        .orTimeout(Math.min(timeoutMs, leaderWaitMs), TimeUnit.MILLISECONDS)
-        .handle((v, timeout) -> timeout)
-        .thenCompose(
-            timeout -> timeout == null ? next.get() : CompletableFuture.failedFuture(noLeader));
   }
 
   /** The call failed to connect, so the leader never saw it. */
@@ -359,6 +429,17 @@ final class KvService extends KVGrpc.KVImplBase {
               }
               return CompletableFuture.failedFuture(error);
             });
+  }
+
+  /** Runs {@code next} once a leader is known; fails with {@code noLeader} if none comes soon. */
+  private <V> CompletableFuture<V> afterLeaderKnown(
+      long timeoutMs, Throwable noLeader, java.util.function.Supplier<CompletableFuture<V>> next) {
+    return driver
+        .whenLeaderKnown()
+        .orTimeout(Math.min(timeoutMs, leaderWaitMs), TimeUnit.MILLISECONDS)
+        .handle((v, timeout) -> timeout)
+        .thenCompose(
+            timeout -> timeout == null ? next.get() : CompletableFuture.failedFuture(noLeader));
   }
 
   // ------------------------------------------------------------------ helpers
@@ -397,6 +478,7 @@ final class KvService extends KVGrpc.KVImplBase {
     if (cause instanceof TimeoutException) {
       return EtcdStatus.TIMEOUT;
     }
-    return Status.INTERNAL.withDescription(String.valueOf(cause)).asRuntimeException();
+    log.error("request failed", cause);
+    return EtcdStatus.INTERNAL;
   }
 }

@@ -13,6 +13,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.LongSupplier;
 import java.util.stream.Stream;
 
@@ -25,23 +27,36 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
   private final Headers headers;
   private final LongSupplier revision;
   private final Path dataDir;
+  private final Executor pool;
 
-  MaintenanceService(RaftDriver<?> driver, Headers headers, LongSupplier revision, Path dataDir) {
+  MaintenanceService(
+      RaftDriver<?> driver, Headers headers, LongSupplier revision, Path dataDir, Executor pool) {
     this.driver = driver;
     this.headers = headers;
     this.revision = revision;
     this.dataDir = dataDir;
+    this.pool = pool;
   }
 
   @Override
   public void status(StatusRequest request, StreamObserver<StatusResponse> response) {
+    try {
+      pool.execute(
+          () -> answerStatus(response)); // walks the data directory: not on a network thread
+    } catch (RejectedExecutionException e) {
+      response.onError(EtcdStatus.TOO_MANY_REQUESTS);
+    }
+  }
+
+  private void answerStatus(StreamObserver<StatusResponse> response) {
     NodeStatus s = driver.status();
+    long diskBytes = diskUsageBytes();
     response.onNext(
         StatusResponse.newBuilder()
             .setHeader(headers.header(revision.getAsLong()))
             .setVersion(ETCD_API_VERSION)
-            .setDbSize(diskUsageBytes())
-            .setDbSizeInUse(diskUsageBytes())
+            .setDbSize(diskBytes)
+            .setDbSizeInUse(diskBytes)
             .setLeader(s.leaderId())
             .setRaftIndex(s.commitIndex())
             .setRaftTerm(s.term())

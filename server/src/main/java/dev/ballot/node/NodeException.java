@@ -1,6 +1,9 @@
 package dev.ballot.node;
 
-/** Why the node could not take a request; every kind means nothing was written. */
+/**
+ * Why the node could not take a request. Every kind but {@link Kind#STOPPED} means nothing was
+ * written; a proposal failed with STOPPED may already be in the log, so its outcome is unknown.
+ */
 public final class NodeException extends RuntimeException {
   /** The reasons a request is refused before it reaches the log, or lost from it. */
   public enum Kind {
@@ -12,7 +15,7 @@ public final class NodeException extends RuntimeException {
     OVERLOADED,
     /** The proposal was in the log but a new leader replaced it: it will never apply. */
     LEADER_CHANGED,
-    /** The node is shutting down. */
+    /** The node is shutting down; a proposal's outcome is unknown. */
     STOPPED
   }
 

@@ -10,16 +10,21 @@ import dev.ballot.raft.SoftState;
 import dev.ballot.storage.RaftStorage;
 import dev.ballot.transport.PeerInbox;
 import dev.ballot.transport.PeerTransport;
+import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,9 +37,10 @@ import org.slf4j.LoggerFactory;
  *
  * @param <R> the result of applying one command
  */
-public final class RaftDriver<R> implements PeerInbox, AutoCloseable {
+public final class RaftDriver<R> implements PeerInbox {
   private static final Logger log = LoggerFactory.getLogger(RaftDriver.class);
-  private static final int MAX_INBOX = 16_384;
+  private static final int MAX_PEER_INBOX = 16_384;
+  private static final int MAX_REQUEST_INBOX = 16_384;
 
   /** Inputs handled per loop iteration, so proposals arriving together share one sync. */
   private static final int MAX_BATCH_INPUTS = 1_024;
@@ -69,16 +75,22 @@ public final class RaftDriver<R> implements PeerInbox, AutoCloseable {
   private final LongSupplier nanoClock;
   private final long tickNanos;
   private final int electionTicks;
-  private final BlockingQueue<Input> inbox = new ArrayBlockingQueue<>(MAX_INBOX);
-  private final Map<Long, PendingRead> pendingReads = new HashMap<>();
+
+  /** Peer traffic has its own queue, so a flood of client requests cannot starve heartbeats. */
+  private final BlockingQueue<Input> peerInbox = new ArrayBlockingQueue<>(MAX_PEER_INBOX);
+
+  private final BlockingQueue<Input> requestInbox = new ArrayBlockingQueue<>(MAX_REQUEST_INBOX);
+  private final Map<Long, PendingRead> pendingReads = new TreeMap<>();
   private final Thread driverThread;
   private final Thread applyThread;
-  private final List<CompletableFuture<Void>> leaderWatchers = new ArrayList<>();
+  private final Set<CompletableFuture<Void>> leaderWatchers = new LinkedHashSet<>();
 
   private volatile NodeStatus status;
   private volatile boolean running = true;
   private long ticks;
-  private long nextReadContext;
+
+  /** Random start: a late answer to a previous incarnation's read cannot match a new one. */
+  private long nextReadContext = new SecureRandom().nextLong() & (Long.MAX_VALUE >>> 1);
 
   /**
    * @param transportFactory builds the transport once the driver exists (it is the inbox)
@@ -86,7 +98,7 @@ public final class RaftDriver<R> implements PeerInbox, AutoCloseable {
   public RaftDriver(
       RaftNode node,
       RaftStorage storage,
-      java.util.function.Function<PeerInbox, PeerTransport> transportFactory,
+      Function<PeerInbox, PeerTransport> transportFactory,
       StateMachine<R> stateMachine,
       long tickMs,
       int electionTicks,
@@ -128,12 +140,24 @@ public final class RaftDriver<R> implements PeerInbox, AutoCloseable {
   @Override
   public void receive(Message message) {
     // A full inbox drops the message; Raft retransmits.
-    inbox.offer(new Received(message));
+    if (peerInbox.offer(new Received(message))) {
+      LockSupport.unpark(driverThread);
+    }
   }
 
   @Override
   public void peerUnreachable(long peerId) {
-    inbox.offer(new Unreachable(peerId));
+    if (peerInbox.offer(new Unreachable(peerId))) {
+      LockSupport.unpark(driverThread);
+    }
+  }
+
+  private boolean offerRequest(Input input) {
+    if (requestInbox.offer(input)) {
+      LockSupport.unpark(driverThread);
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -144,7 +168,7 @@ public final class RaftDriver<R> implements PeerInbox, AutoCloseable {
     CompletableFuture<R> result = new CompletableFuture<>();
     if (!running) {
       result.completeExceptionally(stopped());
-    } else if (!inbox.offer(new Propose<>(command, result))) {
+    } else if (!offerRequest(new Propose<>(command, result))) {
       result.completeExceptionally(
           new NodeException(NodeException.Kind.OVERLOADED, 0, "too many pending requests"));
     }
@@ -159,7 +183,7 @@ public final class RaftDriver<R> implements PeerInbox, AutoCloseable {
     CompletableFuture<Long> index = new CompletableFuture<>();
     if (!running) {
       index.completeExceptionally(stopped());
-    } else if (!inbox.offer(new Read(index))) {
+    } else if (!offerRequest(new Read(index))) {
       index.completeExceptionally(
           new NodeException(NodeException.Kind.OVERLOADED, 0, "too many pending requests"));
     }
@@ -179,16 +203,22 @@ public final class RaftDriver<R> implements PeerInbox, AutoCloseable {
     return status;
   }
 
-  /** Completes when this node knows a leader (at once if it does). */
+  /** Completes when this node knows a leader (at once if it does); time it out to give up. */
   public CompletableFuture<Void> whenLeaderKnown() {
     CompletableFuture<Void> f = new CompletableFuture<>();
     synchronized (leaderWatchers) {
       if (status.leaderId() != RaftNode.NONE) {
         f.complete(null);
-      } else {
-        leaderWatchers.add(f);
+        return f;
       }
+      leaderWatchers.add(f);
     }
+    f.whenComplete(
+        (v, t) -> {
+          synchronized (leaderWatchers) {
+            leaderWatchers.remove(f);
+          }
+        });
     return f;
   }
 
@@ -210,10 +240,14 @@ public final class RaftDriver<R> implements PeerInbox, AutoCloseable {
         }
         retryStaleReads();
       } else {
-        Input first = inbox.poll(nextTick - now, TimeUnit.NANOSECONDS);
-        if (first != null) {
-          batch.add(first);
-          inbox.drainTo(batch, MAX_BATCH_INPUTS - 1);
+        peerInbox.drainTo(batch, MAX_BATCH_INPUTS);
+        requestInbox.drainTo(batch, MAX_BATCH_INPUTS);
+        if (batch.isEmpty()) {
+          LockSupport.parkNanos(this, nextTick - now);
+          if (Thread.interrupted()) {
+            throw new InterruptedException();
+          }
+        } else {
           handle(batch, proposals);
           batch.clear();
           proposals.clear();
@@ -325,8 +359,15 @@ public final class RaftDriver<R> implements PeerInbox, AutoCloseable {
         }
       }
     }
+    if (rd.snapshot() != null) {
+      // Installing a leader's snapshot into the state machine arrives with log compaction;
+      // until then no leader compacts, so none can be sent.
+      throw new IllegalStateException("snapshot install is not supported yet: " + rd.snapshot());
+    }
     if (rd.mustSync()) {
-      storage.save(rd.snapshot(), rd.entries(), rd.hardState(), true);
+      storage.save(null, rd.entries(), rd.hardState(), true);
+    } else if (rd.hardState() != null) {
+      storage.save(null, List.of(), rd.hardState(), false);
     }
     for (Message m : afterSync) {
       transport.send(m);
@@ -386,7 +427,7 @@ public final class RaftDriver<R> implements PeerInbox, AutoCloseable {
     pendingReads.values().forEach(r -> r.future.completeExceptionally(stopped));
     pendingReads.clear();
     List<Input> rest = new ArrayList<>();
-    inbox.drainTo(rest);
+    requestInbox.drainTo(rest);
     for (Input input : rest) {
       if (input instanceof Propose<?> p) {
         p.result().completeExceptionally(stopped);
@@ -401,13 +442,19 @@ public final class RaftDriver<R> implements PeerInbox, AutoCloseable {
     return new NodeException(NodeException.Kind.STOPPED, 0, "node is shutting down");
   }
 
-  @Override
-  public void close() throws InterruptedException {
+  /**
+   * Stops the driver and apply threads.
+   *
+   * @return whether both stopped; if not, the storage must stay open
+   */
+  public boolean close() throws InterruptedException {
     running = false;
-    inbox.offer(new Stop());
+    requestInbox.offer(new Stop());
+    LockSupport.unpark(driverThread);
     driverThread.join(TimeUnit.SECONDS.toMillis(10));
     applier.stop();
     applyThread.join(TimeUnit.SECONDS.toMillis(10));
     transport.close();
+    return !driverThread.isAlive() && !applyThread.isAlive();
   }
 }

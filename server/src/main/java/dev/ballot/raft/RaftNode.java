@@ -201,15 +201,24 @@ public final class RaftNode {
     checkNoReadyOutstanding();
     HardState hs = hardState();
     SoftState ss = softState();
+    List<Entry> entries = log.unstableEntries();
+    // Term and vote must be durable before anyone hears of them; the commit index need not be
+    // (a restarted node learns it again from the leader), so a commit-only change skips the sync.
+    boolean mustSync =
+        !entries.isEmpty()
+            || snapshotToInstall != null
+            || hs.term() != persistedHardState.term()
+            || hs.votedFor() != persistedHardState.votedFor();
     Ready rd =
         new Ready(
             ss.equals(reportedSoftState) ? null : ss,
             hs.equals(persistedHardState) ? null : hs,
             snapshotToInstall,
-            log.unstableEntries(),
+            entries,
             log.nextCommittedEntries(),
             outbox,
-            readStates);
+            readStates,
+            mustSync);
     outbox.clear();
     readStates.clear();
     readyOutstanding = true;

@@ -6,9 +6,10 @@ import java.util.List;
  * What the core asks its driver to do, in this order:
  *
  * <ol>
- *   <li>persist {@code snapshot} (if any), {@code entries} and {@code hardState} (if any) together,
- *       with one sync. {@code entries} replace every stored entry at or after the first one's
- *       index;
+ *   <li>persist {@code snapshot} (if any), {@code entries} and {@code hardState} (if any) together
+ *       in one write, synced when {@code mustSync} (new entries, a snapshot, a new term or vote; a
+ *       change of the commit index alone needs no sync). {@code entries} replace every stored entry
+ *       at or after the first one's index;
  *   <li>send {@code messages}. They may depend on what step 1 persists (votes, acks), so they go
  *       out only after the sync; a leader may send its AppendEntries earlier because its own copy
  *       counts towards a commit only once {@link RaftNode#advance} reports it persisted;
@@ -24,17 +25,13 @@ public record Ready(
     List<Entry> entries,
     List<Entry> committedEntries,
     List<Message> messages,
-    List<ReadState> readStates) {
+    List<ReadState> readStates,
+    boolean mustSync) {
 
   public Ready {
     entries = List.copyOf(entries);
     committedEntries = List.copyOf(committedEntries);
     messages = List.copyOf(messages);
     readStates = List.copyOf(readStates);
-  }
-
-  /** True when there is something on disk to write (and so a sync to do). */
-  public boolean mustSync() {
-    return hardState != null || snapshot != null || !entries.isEmpty();
   }
 }

@@ -54,6 +54,7 @@ public final class RocksDbRaftStorage implements RaftStorage {
   private static final byte[] HARD_STATE_KEY = "hard_state".getBytes(UTF_8);
   private static final byte[] SNAPSHOT_META_KEY = "snapshot_meta".getBytes(UTF_8);
   private static final byte[] IDENTITY_KEY = "identity".getBytes(UTF_8);
+  private static final byte[] BOOTSTRAP_ID_KEY = "bootstrap_temp_id".getBytes(UTF_8);
   // Bounds that cover every valid log key (indexes are positive).
   private static final byte[] LOG_START = key(0);
   private static final byte[] LOG_END = key(Long.MAX_VALUE);
@@ -299,6 +300,29 @@ public final class RocksDbRaftStorage implements RaftStorage {
       return db.get(raftMeta, IDENTITY_KEY);
     } catch (RocksDBException e) {
       throw failure("identity read", e);
+    }
+  }
+
+  /**
+   * The random temporary id this node uses for discovery, drawn once by {@code newId} and kept, so
+   * a node restarted during discovery answers with the id its peers may already have counted.
+   */
+  public long bootstrapId(java.util.function.LongSupplier newId) {
+    checkOpen();
+    try {
+      byte[] stored = db.get(raftMeta, BOOTSTRAP_ID_KEY);
+      if (stored != null) {
+        return java.nio.ByteBuffer.wrap(stored).getLong();
+      }
+      long id = newId.getAsLong();
+      db.put(
+          raftMeta,
+          syncWrite,
+          BOOTSTRAP_ID_KEY,
+          java.nio.ByteBuffer.allocate(8).putLong(id).array());
+      return id;
+    } catch (RocksDBException e) {
+      throw failure("bootstrap id", e);
     }
   }
 

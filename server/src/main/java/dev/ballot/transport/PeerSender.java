@@ -20,6 +20,7 @@ import org.slf4j.LoggerFactory;
 final class PeerSender {
   private static final Logger log = LoggerFactory.getLogger(PeerSender.class);
   private static final long RECONNECT_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+  private static final int MAX_SENT_BEFORE_READY = 16;
   private static final long REFUSAL_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(30);
 
   private final long peerId;
@@ -49,7 +50,9 @@ final class PeerSender {
         return false;
       }
     }
-    if (!w.requestStream.isReady()) {
+    // A new stream is not ready until its HTTP/2 stream starts; gRPC buffers what is sent
+    // before that, so a few messages (the first vote, say) need not be lost to a reconnect.
+    if (!w.requestStream.isReady() && ++w.sentBeforeReady > MAX_SENT_BEFORE_READY) {
       return false;
     }
     try {
@@ -87,6 +90,7 @@ final class PeerSender {
   private final class StreamWatcher implements ClientResponseObserver<RaftMessage, SendSummary> {
     private ClientCallStreamObserver<RaftMessage> requestStream;
     private volatile boolean ended;
+    private int sentBeforeReady;
 
     @Override
     public void beforeStart(ClientCallStreamObserver<RaftMessage> requestStream) {

@@ -2,12 +2,15 @@ package dev.ballot.transport;
 
 import dev.ballot.proto.raft.v1.DiscoverRequest;
 import dev.ballot.proto.raft.v1.DiscoverResponse;
+import dev.ballot.proto.raft.v1.ForwardRequest;
+import dev.ballot.proto.raft.v1.ForwardResponse;
 import dev.ballot.proto.raft.v1.RaftMessage;
 import dev.ballot.proto.raft.v1.RaftPeerGrpc;
 import dev.ballot.proto.raft.v1.SendSummary;
 import dev.ballot.raft.Message;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import java.util.Set;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,15 +26,43 @@ public final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
   private volatile Target target;
 
   /** Where messages go once this node has an identity. */
-  private record Target(long nodeId, long clusterId, PeerInbox inbox) {}
+  private record Target(
+      long nodeId, long clusterId, Set<Long> members, PeerInbox inbox, ForwardHandler forwards) {}
+
+  /** Takes writes that followers forward to this node as their leader. */
+  @FunctionalInterface
+  public interface ForwardHandler {
+    void forward(byte[] command, StreamObserver<ForwardResponse> response);
+  }
 
   public PeerService(Function<DiscoverRequest, DiscoverResponse> discovery) {
     this.discovery = discovery;
   }
 
   /** Starts accepting Raft messages; until then streams are refused as unavailable. */
-  public void attach(long nodeId, long clusterId, PeerInbox inbox) {
-    target = new Target(nodeId, clusterId, inbox);
+  public void attach(
+      long nodeId, long clusterId, Set<Long> members, PeerInbox inbox, ForwardHandler forwards) {
+    target = new Target(nodeId, clusterId, Set.copyOf(members), inbox, forwards);
+  }
+
+  @Override
+  public void forward(ForwardRequest request, StreamObserver<ForwardResponse> response) {
+    Target t = target;
+    if (t == null) {
+      response.onError(
+          Status.FAILED_PRECONDITION
+              .withDescription("etcdserver: not leader")
+              .asRuntimeException());
+    } else if (request.getClusterId() != t.clusterId()) {
+      response.onError(
+          Status.FAILED_PRECONDITION
+              .withDescription(
+                  "cluster id mismatch: this node belongs to cluster "
+                      + Long.toHexString(t.clusterId()))
+              .asRuntimeException());
+    } else {
+      t.forwards().forward(request.getCommand().toByteArray(), response);
+    }
   }
 
   @Override
@@ -74,6 +105,12 @@ public final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
           message = MessageCodec.decode(wire);
         } catch (IllegalArgumentException e) {
           refuse(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+          return;
+        }
+        if (!t.members().contains(message.from()) || message.from() == t.nodeId()) {
+          refuse(
+              Status.FAILED_PRECONDITION.withDescription(
+                  "node " + message.from() + " is not a peer of node " + t.nodeId()));
           return;
         }
         if (message.to() != t.nodeId()) {

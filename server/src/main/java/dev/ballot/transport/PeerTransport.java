@@ -7,12 +7,16 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Sends the core's messages to peers: one channel and one long-lived stream per peer. Used only by
  * the driver thread.
  */
 public final class PeerTransport implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(PeerTransport.class);
+
   /** A peer message larger than this is refused by the receiver; the core batches below it. */
   public static final int MAX_PEER_MESSAGE_BYTES = 16 * 1024 * 1024;
 
@@ -42,7 +46,12 @@ public final class PeerTransport implements AutoCloseable {
   public void send(Message message) {
     PeerSender sender = senders.get(message.to());
     if (sender == null) {
-      throw new IllegalStateException("no peer " + message.to() + " for " + message);
+      // Only a message from a stranger gets an answer to one; PeerService refuses those.
+      log.warn(
+          "dropping message for unknown peer to={} type={}",
+          message.to(),
+          message.getClass().getSimpleName());
+      return;
     }
     if (!sender.send(MessageCodec.encode(clusterId, message))) {
       inbox.peerUnreachable(message.to());

@@ -313,7 +313,7 @@ final class RaftNetwork {
     RaftNode n = nodes.get(id);
     while (n.hasReady()) {
       Ready rd = n.ready();
-      if (rd.mustSync()) {
+      if (rd.mustSync() || rd.hardState() != null) {
         storages.get(id).save(rd.snapshot(), rd.entries(), rd.hardState(), true);
       }
       sent.addAll(rd.messages());

@@ -11,6 +11,7 @@ import dev.ballot.raft.RestoredState;
 import dev.ballot.raft.SnapshotMeta;
 import dev.ballot.storage.InMemoryRaftStorage;
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.Random;
 
 /**
@@ -192,6 +193,9 @@ final class SimNode {
       }
     }
     if (!rd.mustSync()) {
+      if (rd.hardState() != null) {
+        storage.save(null, List.of(), rd.hardState(), false); // commit index: lost by a crash
+      }
       finishReady(rd);
       return;
     }

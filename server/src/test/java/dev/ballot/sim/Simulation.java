@@ -443,6 +443,9 @@ final class Simulation {
 
     @Override
     public void applied(SimNode node, Entry entry) {
+      // A commit-only Ready is applied without waiting for a sync: record what the core
+      // committed before checking what it applies.
+      invariants.checkNode(node.core);
       invariants.applied(node.id, entry, node.stateMachine.hash());
       client.applied(node, entry);
       if (healed
