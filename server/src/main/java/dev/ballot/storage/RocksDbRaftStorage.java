@@ -53,6 +53,7 @@ public final class RocksDbRaftStorage implements RaftStorage {
 
   private static final byte[] HARD_STATE_KEY = "hard_state".getBytes(UTF_8);
   private static final byte[] SNAPSHOT_META_KEY = "snapshot_meta".getBytes(UTF_8);
+  private static final byte[] IDENTITY_KEY = "identity".getBytes(UTF_8);
   // Bounds that cover every valid log key (indexes are positive).
   private static final byte[] LOG_START = key(0);
   private static final byte[] LOG_END = key(Long.MAX_VALUE);
@@ -289,6 +290,26 @@ public final class RocksDbRaftStorage implements RaftStorage {
       lastLogIndex = 0;
     }
     log.info("raft log compacted dir={} throughIndex={}", dir, index);
+  }
+
+  /** The node's identity as last written by {@link #writeIdentity}, or null on a new node. */
+  public byte[] readIdentity() {
+    checkOpen();
+    try {
+      return db.get(raftMeta, IDENTITY_KEY);
+    } catch (RocksDBException e) {
+      throw failure("identity read", e);
+    }
+  }
+
+  /** Persists the node's identity (its id, cluster id and members), synced. */
+  public void writeIdentity(byte[] identity) {
+    checkOpen();
+    try {
+      db.put(raftMeta, syncWrite, IDENTITY_KEY, identity);
+    } catch (RocksDBException e) {
+      throw failure("identity write", e);
+    }
   }
 
   @Override

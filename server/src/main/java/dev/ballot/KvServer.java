@@ -1,0 +1,271 @@
+package dev.ballot;
+
+import ch.qos.logback.classic.Level;
+import dev.ballot.api.ClientApi;
+import dev.ballot.kv.ApplyResult;
+import dev.ballot.kv.KvStateMachine;
+import dev.ballot.kv.KvStore;
+import dev.ballot.membership.Discovery;
+import dev.ballot.membership.Identity;
+import dev.ballot.membership.PeerCheck;
+import dev.ballot.node.RaftDriver;
+import dev.ballot.proto.raft.v1.DiscoverRequest;
+import dev.ballot.proto.raft.v1.DiscoverResponse;
+import dev.ballot.raft.ClusterConfig;
+import dev.ballot.raft.RaftConfig;
+import dev.ballot.raft.RaftNode;
+import dev.ballot.raft.RestoredState;
+import dev.ballot.storage.RocksDbRaftStorage;
+import dev.ballot.storage.StorageCorruptionException;
+import dev.ballot.transport.PeerService;
+import dev.ballot.transport.PeerTransport;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code kvserver}: one Ballot node. */
+@Command(
+    name = "kvserver",
+    mixinStandardHelpOptions = true,
+    version = "kvserver 0.1.0",
+    description = "Runs one node of a Ballot cluster (etcd v3 API for clients).",
+    footer = {
+      "",
+      "On first start the nodes listed in --initial-cluster discover each other and number",
+      "themselves 1..N; the identity is stored in --data-dir and reused on every restart.",
+      "Exit codes: 0 stopped cleanly, 1 fatal error (see the log), 2 bad flags."
+    })
+public final class KvServer implements java.util.concurrent.Callable<Integer> {
+  private static final Logger log = LoggerFactory.getLogger(KvServer.class);
+
+  @Option(names = "--data-dir", required = true, description = "Where this node keeps its data.")
+  Path dataDir;
+
+  @Option(
+      names = "--client-addr",
+      defaultValue = "127.0.0.1:2379",
+      description = "host:port for clients (etcd v3 gRPC API). Default: ${DEFAULT-VALUE}.")
+  String clientAddr;
+
+  @Option(
+      names = "--peer-addr",
+      defaultValue = "127.0.0.1:2380",
+      description = "host:port for the other nodes. Default: ${DEFAULT-VALUE}.")
+  String peerAddr;
+
+  @Option(
+      names = "--initial-cluster",
+      split = ",",
+      description =
+          "Peer addresses of all members, this node's included (first start only; ignored once"
+              + " the node has an identity).")
+  List<String> initialCluster = List.of();
+
+  @Option(
+      names = "--heartbeat-interval-ms",
+      defaultValue = "100",
+      description = "Leader heartbeat interval. Default: ${DEFAULT-VALUE}.")
+  long heartbeatIntervalMs;
+
+  @Option(
+      names = "--election-timeout-ms",
+      defaultValue = "1000",
+      description = "Election timeout (randomized in [T, 2T)). Default: ${DEFAULT-VALUE}.")
+  long electionTimeoutMs;
+
+  @Option(
+      names = "--log-level",
+      defaultValue = "INFO",
+      description = "ERROR, WARN, INFO, DEBUG or TRACE. Default: ${DEFAULT-VALUE}.")
+  String logLevel;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new KvServer()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME))
+        .setLevel(Level.toLevel(logLevel, Level.INFO));
+    if (heartbeatIntervalMs < 1 || electionTimeoutMs < 3 * heartbeatIntervalMs) {
+      System.err.println(
+          "kvserver: --election-timeout-ms must be at least 3 x --heartbeat-interval-ms");
+      return 2;
+    }
+    try {
+      return run();
+    } catch (StorageCorruptionException | Discovery.DiscoveryException e) {
+      log.error("cannot start: {}", e.getMessage());
+      return 1;
+    } catch (IOException e) {
+      // Typically a port in use; the cause names it.
+      log.error(
+          "cannot start: {}{}",
+          e.getMessage(),
+          e.getCause() == null ? "" : " (" + e.getCause().getMessage() + ")");
+      return 1;
+    }
+  }
+
+  private int run() throws Exception {
+    RocksDbRaftStorage storage = RocksDbRaftStorage.open(dataDir.resolve("db"));
+    byte[] storedIdentity = storage.readIdentity();
+    long tempId = new SecureRandom().nextLong() | 1; // never 0
+    AtomicReference<Identity> identityRef =
+        new AtomicReference<>(storedIdentity == null ? null : Identity.decode(storedIdentity));
+    PeerService peerService =
+        new PeerService(request -> answerDiscover(request, identityRef.get(), tempId));
+    Server peerServer =
+        NettyServerBuilder.forAddress(socketAddress(peerAddr, "--peer-addr"))
+            .addService(peerService)
+            .maxInboundMessageSize(PeerTransport.MAX_PEER_MESSAGE_BYTES)
+            .permitKeepAliveTime(5, TimeUnit.SECONDS)
+            .permitKeepAliveWithoutCalls(true)
+            .build()
+            .start();
+    log.info("listening for peers addr={}", peerAddr);
+
+    Identity identity = identityRef.get();
+    if (identity == null) {
+      if (initialCluster.isEmpty()) {
+        log.error("cannot start: a new node needs --initial-cluster (the peer addresses of all)");
+        peerServer.shutdownNow();
+        storage.close();
+        return 2;
+      }
+      log.info(
+          "discovering peers initialCluster={} tempId={}",
+          initialCluster,
+          Long.toHexString(tempId));
+      identity = new Discovery(tempId, peerAddr, clientAddr, initialCluster).run();
+      storage.writeIdentity(identity.encode());
+      identityRef.set(identity);
+      log.info(
+          "identity assigned node={} cluster={} members={}",
+          identity.nodeId(),
+          identity.clusterIdHex(),
+          identity.members());
+    } else {
+      log.info(
+          "identity loaded node={} cluster={} members={}",
+          identity.nodeId(),
+          identity.clusterIdHex(),
+          identity.members());
+    }
+
+    CountDownLatch stop = new CountDownLatch(1);
+    AtomicReference<Object> fatal = new AtomicReference<>();
+    PeerCheck.start(
+        identity,
+        error -> {
+          fatal.compareAndSet(null, error);
+          stop.countDown();
+        });
+
+    KvStore kv = new KvStore(storage.db(), storage.kvDataFamily(), storage.kvMetaFamily());
+    RestoredState restored = storage.load();
+    long applied =
+        Math.max(
+            restored.snapshot() == null ? 0 : restored.snapshot().index(),
+            Math.min(kv.appliedIndex(), restored.hardState().commitIndex()));
+    restored =
+        new RestoredState(restored.hardState(), restored.snapshot(), restored.entries(), applied);
+    int electionTicks = (int) (electionTimeoutMs / heartbeatIntervalMs);
+    RaftConfig config = RaftConfig.builder(identity.nodeId()).ticks(electionTicks, 1).build();
+    RaftNode node =
+        new RaftNode(
+            config,
+            ClusterConfig.ofVoters(identity.memberIds()),
+            restored,
+            new Random(new SecureRandom().nextLong()));
+    Identity self = identity;
+    RaftDriver<ApplyResult> driver =
+        new RaftDriver<>(
+            node,
+            storage,
+            inbox ->
+                new PeerTransport(self.clusterId(), self.peerAddresses(), inbox, System::nanoTime),
+            new KvStateMachine(kv),
+            heartbeatIntervalMs,
+            electionTicks,
+            System::nanoTime,
+            error -> {
+              fatal.compareAndSet(null, error);
+              stop.countDown();
+            });
+    driver.start();
+    peerService.attach(identity.nodeId(), identity.clusterId(), driver);
+
+    ClientApi clientApi =
+        ClientApi.start(
+            socketAddress(clientAddr, "--client-addr"),
+            identity,
+            driver,
+            kv,
+            dataDir,
+            electionTimeoutMs);
+    log.info("serving clients addr={} node={}", clientAddr, identity.nodeId());
+
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  // SIGTERM: let the main thread close the storage before the JVM halts.
+                  stop.countDown();
+                  try {
+                    stopped.await(15, TimeUnit.SECONDS);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                },
+                "kvserver-shutdown"));
+    stop.await();
+    log.info(
+        "stopping node={} reason={}",
+        identity.nodeId(),
+        fatal.get() == null ? "signal" : fatal.get());
+    clientApi.close();
+    peerServer.shutdownNow();
+    driver.close();
+    storage.close();
+    stopped.countDown();
+    return fatal.get() == null ? 0 : 1;
+  }
+
+  private DiscoverResponse answerDiscover(DiscoverRequest request, Identity identity, long tempId) {
+    DiscoverResponse.Builder b = DiscoverResponse.newBuilder();
+    if (identity == null) {
+      b.setTempId(tempId).setPeerAddr(peerAddr).setClientAddr(clientAddr);
+    } else {
+      b.setTempId(identity.tempId())
+          .setClusterId(identity.clusterId())
+          .setPeerAddr(identity.self().peerAddr())
+          .setClientAddr(identity.self().clientAddr());
+    }
+    return b.build();
+  }
+
+  static InetSocketAddress socketAddress(String hostPort, String flag) {
+    int colon = hostPort.lastIndexOf(':');
+    if (colon <= 0 || colon == hostPort.length() - 1) {
+      throw new CommandLine.ParameterException(
+          new CommandLine(new KvServer()), flag + " must be host:port, got " + hostPort);
+    }
+    return new InetSocketAddress(
+        hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
+  }
+}

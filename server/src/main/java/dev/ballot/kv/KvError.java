@@ -1,0 +1,47 @@
+package dev.ballot.kv;
+
+import io.grpc.Status;
+
+/**
+ * The errors the key-value API can answer, each with etcd's gRPC status code and message (etcd's
+ * {@code api/v3rpc/rpctypes/error.go}), so etcd clients recognise them.
+ */
+public enum KvError {
+  EMPTY_KEY(Status.Code.INVALID_ARGUMENT, "etcdserver: key is not provided"),
+  KEY_NOT_FOUND(Status.Code.INVALID_ARGUMENT, "etcdserver: key not found"),
+  VALUE_PROVIDED(Status.Code.INVALID_ARGUMENT, "etcdserver: value is provided"),
+  LEASE_PROVIDED(Status.Code.INVALID_ARGUMENT, "etcdserver: lease is provided"),
+  TOO_MANY_OPS(Status.Code.INVALID_ARGUMENT, "etcdserver: too many operations in txn request"),
+  DUPLICATE_KEY(Status.Code.INVALID_ARGUMENT, "etcdserver: duplicate key given in txn request"),
+  REQUEST_TOO_LARGE(Status.Code.INVALID_ARGUMENT, "etcdserver: request is too large"),
+  COMPACTED(Status.Code.OUT_OF_RANGE, "etcdserver: mvcc: required revision has been compacted"),
+  FUTURE_REVISION(
+      Status.Code.OUT_OF_RANGE, "etcdserver: mvcc: required revision is a future revision"),
+  LEASE_NOT_FOUND(Status.Code.NOT_FOUND, "etcdserver: requested lease not found"),
+  /**
+   * Ballot's own: etcd answers a range whose end is not after its key as empty, which hides a
+   * client's mistake; Ballot rejects it.
+   */
+  INVERTED_RANGE(Status.Code.INVALID_ARGUMENT, "etcdserver: range end must be greater than key");
+
+  private final Status.Code code;
+  private final String message;
+
+  KvError(Status.Code code, String message) {
+    this.code = code;
+    this.message = message;
+  }
+
+  public Status.Code code() {
+    return code;
+  }
+
+  public String message() {
+    return message;
+  }
+
+  /** The status to answer a gRPC call with. */
+  public Status toStatus() {
+    return Status.fromCode(code).withDescription(message);
+  }
+}

@@ -1,0 +1,216 @@
+package dev.ballot.kv;
+
+import com.google.protobuf.ByteString;
+import dev.ballot.etcd.api.Compare;
+import dev.ballot.etcd.api.DeleteRangeRequest;
+import dev.ballot.etcd.api.PutRequest;
+import dev.ballot.etcd.api.RangeRequest;
+import dev.ballot.etcd.api.RequestOp;
+import dev.ballot.etcd.api.TxnRequest;
+import dev.ballot.kv.proto.Command;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The checks a request passes before it is proposed, so that a bad one writes nothing: etcd's
+ * {@code v3rpc/key.go} checks, its request size limit, and Ballot's rejection of inverted ranges.
+ *
+ * <p>The limits are configuration and may differ between nodes, so they are checked only here;
+ * {@link KvStore} repeats at apply time only the checks that depend on the request alone.
+ */
+public final class KvRequests {
+  /** etcd's default {@code --max-txn-ops}: per branch (and for the compares) of a txn. */
+  public static final int DEFAULT_MAX_TXN_OPS = 128;
+
+  /** etcd's default {@code --max-request-bytes}: 1.5 MiB. */
+  public static final int DEFAULT_MAX_REQUEST_BYTES = 3 * 512 * 1024;
+
+  private final int maxTxnOps;
+  private final int maxRequestBytes;
+
+  public KvRequests(int maxTxnOps, int maxRequestBytes) {
+    if (maxTxnOps < 1 || maxRequestBytes < 1) {
+      throw new IllegalArgumentException(
+          "limits must be positive: maxTxnOps="
+              + maxTxnOps
+              + " maxRequestBytes="
+              + maxRequestBytes);
+    }
+    this.maxTxnOps = maxTxnOps;
+    this.maxRequestBytes = maxRequestBytes;
+  }
+
+  public static KvRequests withEtcdDefaults() {
+    return new KvRequests(DEFAULT_MAX_TXN_OPS, DEFAULT_MAX_REQUEST_BYTES);
+  }
+
+  public int maxTxnOps() {
+    return maxTxnOps;
+  }
+
+  public int maxRequestBytes() {
+    return maxRequestBytes;
+  }
+
+  /**
+   * Everything a write must pass before it is proposed; its serialized size is that of the log
+   * command (etcd measures its own internal request, a few bytes larger).
+   */
+  public void check(Command command) throws KvException {
+    switch (command.getOpCase()) {
+      case PUT -> checkPut(command.getPut());
+      case DELETE_RANGE -> checkDeleteRange(command.getDeleteRange());
+      case TXN -> checkTxn(command.getTxn());
+      case OP_NOT_SET -> throw new IllegalArgumentException("command has no operation");
+    }
+    if (command.getSerializedSize() > maxRequestBytes) {
+      throw new KvException(KvError.REQUEST_TOO_LARGE);
+    }
+  }
+
+  /** A txn's checks: also for a read-only txn that is served without the log. */
+  public void checkTxn(TxnRequest txn) throws KvException {
+    checkTxnOps(txn, maxTxnOps);
+    // After the size checks, which bound the work of this one.
+    checkNoOverlappingWrites(txn.getSuccessList());
+    checkNoOverlappingWrites(txn.getFailureList());
+  }
+
+  public static void checkRange(RangeRequest range) throws KvException {
+    checkKeyRange(range.getKey(), range.getRangeEnd());
+  }
+
+  public static void checkPut(PutRequest put) throws KvException {
+    checkKey(put.getKey());
+    if (put.getIgnoreValue() && !put.getValue().isEmpty()) {
+      throw new KvException(KvError.VALUE_PROVIDED);
+    }
+    if (put.getIgnoreLease() && put.getLease() != 0) {
+      throw new KvException(KvError.LEASE_PROVIDED);
+    }
+  }
+
+  public static void checkDeleteRange(DeleteRangeRequest delete) throws KvException {
+    checkKeyRange(delete.getKey(), delete.getRangeEnd());
+  }
+
+  /** Whether a txn has only range ops, in both branches and every nested txn. */
+  public static boolean isReadOnly(TxnRequest txn) {
+    return txn.getSuccessList().stream().allMatch(KvRequests::isReadOnly)
+        && txn.getFailureList().stream().allMatch(KvRequests::isReadOnly);
+  }
+
+  private static boolean isReadOnly(RequestOp op) {
+    return op.hasRequestRange() || (op.hasRequestTxn() && isReadOnly(op.getRequestTxn()));
+  }
+
+  /** The checks that depend on the command alone, not on configured limits: safe at apply time. */
+  static void checkShape(Command command) throws KvException {
+    switch (command.getOpCase()) {
+      case PUT -> checkPut(command.getPut());
+      case DELETE_RANGE -> checkDeleteRange(command.getDeleteRange());
+      case TXN -> checkTxnOps(command.getTxn(), Integer.MAX_VALUE);
+      case OP_NOT_SET -> throw new IllegalArgumentException("command has no operation");
+    }
+  }
+
+  /**
+   * etcd's rule: the compares and each branch may hold {@code maxOps} each; a nested txn gets what
+   * this level left, {@code maxOps} minus the largest of the three.
+   */
+  private static void checkTxnOps(TxnRequest txn, int maxOps) throws KvException {
+    int ops =
+        Math.max(txn.getCompareCount(), Math.max(txn.getSuccessCount(), txn.getFailureCount()));
+    if (ops > maxOps) {
+      throw new KvException(KvError.TOO_MANY_OPS);
+    }
+    for (Compare compare : txn.getCompareList()) {
+      checkKeyRange(compare.getKey(), compare.getRangeEnd());
+    }
+    for (RequestOp op : txn.getSuccessList()) {
+      checkOp(op, maxOps - ops);
+    }
+    for (RequestOp op : txn.getFailureList()) {
+      checkOp(op, maxOps - ops);
+    }
+  }
+
+  private static void checkOp(RequestOp op, int maxOps) throws KvException {
+    switch (op.getRequestCase()) {
+      case REQUEST_RANGE -> checkRange(op.getRequestRange());
+      case REQUEST_PUT -> checkPut(op.getRequestPut());
+      case REQUEST_DELETE_RANGE -> checkDeleteRange(op.getRequestDeleteRange());
+      case REQUEST_TXN -> checkTxnOps(op.getRequestTxn(), maxOps);
+        // etcd's answer to an empty op.
+      case REQUEST_NOT_SET -> throw new KvException(KvError.KEY_NOT_FOUND);
+    }
+  }
+
+  private static void checkKey(ByteString key) throws KvException {
+    if (key.isEmpty()) {
+      throw new KvException(KvError.EMPTY_KEY);
+    }
+  }
+
+  // Deviation from etcd, which answers an inverted range as empty: see KvError.INVERTED_RANGE.
+  private static void checkKeyRange(ByteString key, ByteString rangeEnd) throws KvException {
+    checkKey(key);
+    if (KeyRanges.isInverted(key, rangeEnd)) {
+      throw new KvException(KvError.INVERTED_RANGE);
+    }
+  }
+
+  private record Writes(Set<ByteString> puts, KeyIntervals deletes) {}
+
+  /**
+   * etcd's {@code checkIntervals}: within the ops that run together, no key may be put twice or be
+   * both put and deleted, nested txns included; deletes may overlap, and the two branches of a
+   * nested txn may put the same key since only one runs. One difference: etcd misses a put inside a
+   * from-key delete ({@code range_end "\0"}); Ballot rejects it too.
+   */
+  private static Writes checkNoOverlappingWrites(List<RequestOp> ops) throws KvException {
+    KeyIntervals deletes = new KeyIntervals();
+    for (RequestOp op : ops) {
+      if (op.hasRequestDeleteRange()) {
+        DeleteRangeRequest delete = op.getRequestDeleteRange();
+        deletes.addRange(delete.getKey(), delete.getRangeEnd());
+      }
+    }
+    // Membership tests only: the order of these sets never reaches data.
+    Set<ByteString> puts = new HashSet<>();
+    for (RequestOp op : ops) {
+      if (!op.hasRequestTxn()) {
+        continue;
+      }
+      Writes then = checkNoOverlappingWrites(op.getRequestTxn().getSuccessList());
+      Writes otherwise = checkNoOverlappingWrites(op.getRequestTxn().getFailureList());
+      for (ByteString key : then.puts()) {
+        if (puts.contains(key) || deletes.contains(key)) {
+          throw new KvException(KvError.DUPLICATE_KEY);
+        }
+        puts.add(key);
+      }
+      for (ByteString key : otherwise.puts()) {
+        boolean putByAnotherOp = puts.contains(key) && !then.puts().contains(key);
+        if (putByAnotherOp || deletes.contains(key)) {
+          throw new KvException(KvError.DUPLICATE_KEY);
+        }
+        puts.add(key);
+      }
+      deletes.addAll(then.deletes());
+      deletes.addAll(otherwise.deletes());
+    }
+    for (RequestOp op : ops) {
+      if (!op.hasRequestPut()) {
+        continue;
+      }
+      ByteString key = op.getRequestPut().getKey();
+      if (puts.contains(key) || deletes.contains(key)) {
+        throw new KvException(KvError.DUPLICATE_KEY);
+      }
+      puts.add(key);
+    }
+    return new Writes(puts, deletes);
+  }
+}

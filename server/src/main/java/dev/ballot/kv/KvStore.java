@@ -1,0 +1,212 @@
+package dev.ballot.kv;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import dev.ballot.etcd.api.RangeRequest;
+import dev.ballot.etcd.api.RangeResponse;
+import dev.ballot.etcd.api.ResponseHeader;
+import dev.ballot.etcd.api.ResponseOp;
+import dev.ballot.etcd.api.TxnRequest;
+import dev.ballot.etcd.api.TxnResponse;
+import dev.ballot.kv.proto.Command;
+import dev.ballot.storage.StorageCorruptionException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.Snapshot;
+import org.rocksdb.WriteBatchWithIndex;
+import org.rocksdb.WriteOptions;
+
+/**
+ * The replicated state machine: etcd's key space (current values only, no history or leases yet) in
+ * the kv_data column family, keyed by the raw user key, and the applied index and revision in
+ * kv_meta. Every apply writes its changes and the new applied index in one unsynced batch: the Raft
+ * log is the durable source, and after a crash the node replays from {@code appliedIndex() + 1}.
+ *
+ * <p>Threads: one thread applies ({@link #apply}, {@link #applyEmpty}); any thread may read ({@link
+ * #range}, {@link #readTxn}, {@link #revision}, {@link #appliedIndex}). A read sees one RocksDB
+ * snapshot, keys and revision alike. The store does not own the RocksDB instance.
+ */
+public final class KvStore implements AutoCloseable {
+  /** A fresh etcd cluster answers reads with revision 1; its first write makes revision 2. */
+  static final long INITIAL_REVISION = 1;
+
+  private static final byte[] APPLIED_INDEX_KEY = "applied_index".getBytes(UTF_8);
+  private static final byte[] REVISION_KEY = "revision".getBytes(UTF_8);
+
+  private final RocksDB db;
+  private final ColumnFamilyHandle data;
+  private final ColumnFamilyHandle meta;
+  private final WriteOptions unsyncedWrite = new WriteOptions();
+  private final ReadOptions latestRead = new ReadOptions();
+
+  // Written by the apply thread only, after the batch that holds them.
+  private volatile long appliedIndex;
+  private volatile long revision;
+
+  public KvStore(RocksDB db, ColumnFamilyHandle data, ColumnFamilyHandle meta) {
+    this.db = db;
+    this.data = data;
+    this.meta = meta;
+    this.appliedIndex = readLong(latestRead, APPLIED_INDEX_KEY, 0);
+    this.revision = readLong(latestRead, REVISION_KEY, INITIAL_REVISION);
+    if (appliedIndex < 0 || revision < INITIAL_REVISION) {
+      throw new StorageCorruptionException(
+          "kv_meta is corrupt: appliedIndex=" + appliedIndex + " revision=" + revision);
+    }
+  }
+
+  /** The index of the last log entry applied; 0 if none. */
+  public long appliedIndex() {
+    return appliedIndex;
+  }
+
+  /** The current store revision; 1 for an empty store, as in etcd. */
+  public long revision() {
+    return revision;
+  }
+
+  /**
+   * Applies the committed entry at {@code index}, which must follow the last applied one. A command
+   * rejected here (say, a put with {@code ignore_value} on a missing key) writes nothing but still
+   * counts as applied.
+   */
+  public ApplyResult apply(long index, Command command) {
+    checkNextIndex(index);
+    long before = revision;
+    try (KvTxn txn = new KvTxn(db, data, latestRead, before, false)) {
+      ResponseOp response;
+      try {
+        KvRequests.checkShape(command);
+        response = execute(txn, command);
+      } catch (KvException e) {
+        txn.batch().clear();
+        commit(txn.batch(), index, before);
+        return ApplyResult.rejected(index, before, e);
+      }
+      long after = txn.revisionAfter();
+      commit(txn.batch(), index, after);
+      return ApplyResult.ok(index, after, response);
+    }
+  }
+
+  /** Applies an entry with no key-value command (empty or configuration): index only. */
+  public void applyEmpty(long index) {
+    checkNextIndex(index);
+    try (WriteBatchWithIndex batch = new WriteBatchWithIndex()) {
+      commit(batch, index, revision);
+    }
+  }
+
+  /** Reads the current state; see {@link KvRequests#checkRange} for what is rejected. */
+  public RangeResponse range(RangeRequest request) throws KvException {
+    KvRequests.checkRange(request);
+    try (SnapshotRead read = new SnapshotRead()) {
+      RangeQuery.checkRevision(request.getRevision(), read.revision);
+      KeySpace space = new DbKeySpace(db, data, read.options);
+      return RangeQuery.run(space, request)
+          .setHeader(ResponseHeader.newBuilder().setRevision(read.revision))
+          .build();
+    }
+  }
+
+  /**
+   * Serves a txn without writes (only range ops, at any depth) from one snapshot, without going
+   * through the log. The caller checks it first with {@link KvRequests#checkTxn}.
+   */
+  public TxnResponse readTxn(TxnRequest request) throws KvException {
+    if (!KvRequests.isReadOnly(request)) {
+      throw new IllegalArgumentException("txn has writes; propose it instead");
+    }
+    KvRequests.checkShape(Command.newBuilder().setTxn(request).build());
+    try (SnapshotRead read = new SnapshotRead();
+        KvTxn txn = new KvTxn(db, data, read.options, read.revision, true)) {
+      return txn.txn(request);
+    }
+  }
+
+  private static ResponseOp execute(KvTxn txn, Command command) throws KvException {
+    ResponseOp.Builder response = ResponseOp.newBuilder();
+    switch (command.getOpCase()) {
+      case PUT -> response.setResponsePut(txn.put(command.getPut(), true));
+      case DELETE_RANGE ->
+          response.setResponseDeleteRange(txn.deleteRange(command.getDeleteRange()));
+      case TXN -> response.setResponseTxn(txn.txn(command.getTxn()));
+      case OP_NOT_SET -> throw new IllegalArgumentException("command has no operation");
+    }
+    return response.build();
+  }
+
+  private void checkNextIndex(long index) {
+    if (index != appliedIndex + 1) {
+      throw new IllegalStateException(
+          "entries apply once and in order: index=" + index + " appliedIndex=" + appliedIndex);
+    }
+  }
+
+  /** Adds the new applied index and revision to {@code batch} and writes it. */
+  private void commit(WriteBatchWithIndex batch, long index, long newRevision) {
+    try {
+      batch.put(meta, APPLIED_INDEX_KEY, encodeLong(index));
+      batch.put(meta, REVISION_KEY, encodeLong(newRevision));
+      db.write(unsyncedWrite, batch);
+    } catch (RocksDBException e) {
+      throw new UncheckedIOException(new IOException("kv apply of index " + index + " failed", e));
+    }
+    revision = newRevision;
+    appliedIndex = index;
+  }
+
+  private long readLong(ReadOptions options, byte[] key, long absent) {
+    byte[] value;
+    try {
+      value = db.get(meta, options, key);
+    } catch (RocksDBException e) {
+      throw new UncheckedIOException(new IOException("kv_meta read failed", e));
+    }
+    if (value == null) {
+      return absent;
+    }
+    if (value.length != Long.BYTES) {
+      throw new StorageCorruptionException(
+          "kv_meta " + new String(key, UTF_8) + " has " + value.length + " bytes, expected 8");
+    }
+    return ByteBuffer.wrap(value).getLong();
+  }
+
+  private static byte[] encodeLong(long value) {
+    return ByteBuffer.allocate(Long.BYTES).putLong(value).array();
+  }
+
+  /** A RocksDB snapshot and the revision stored in it. */
+  private final class SnapshotRead implements AutoCloseable {
+    final Snapshot snapshot = db.getSnapshot();
+    final ReadOptions options = new ReadOptions().setSnapshot(snapshot);
+    final long revision;
+
+    SnapshotRead() {
+      try {
+        revision = readLong(options, REVISION_KEY, INITIAL_REVISION);
+      } catch (RuntimeException e) {
+        close();
+        throw e;
+      }
+    }
+
+    @Override
+    public void close() {
+      options.close();
+      db.releaseSnapshot(snapshot);
+    }
+  }
+
+  @Override
+  public void close() {
+    unsyncedWrite.close();
+    latestRead.close();
+  }
+}

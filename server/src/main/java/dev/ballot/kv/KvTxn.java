@@ -1,0 +1,270 @@
+package dev.ballot.kv;
+
+import com.google.protobuf.ByteString;
+import dev.ballot.etcd.api.Compare;
+import dev.ballot.etcd.api.DeleteRangeRequest;
+import dev.ballot.etcd.api.DeleteRangeResponse;
+import dev.ballot.etcd.api.PutRequest;
+import dev.ballot.etcd.api.PutResponse;
+import dev.ballot.etcd.api.RangeRequest;
+import dev.ballot.etcd.api.RangeResponse;
+import dev.ballot.etcd.api.RequestOp;
+import dev.ballot.etcd.api.ResponseHeader;
+import dev.ballot.etcd.api.ResponseOp;
+import dev.ballot.etcd.api.TxnRequest;
+import dev.ballot.etcd.api.TxnResponse;
+import dev.ballot.etcd.mvcc.KeyValue;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.WriteBatchWithIndex;
+
+/**
+ * Runs the operations of one command (or of one read-only txn) the way etcd's {@code txn.go} does.
+ * Writes go into {@link #batch()}, which the later operations of the same command read through, all
+ * at revision {@code beginRevision + 1}; nothing reaches the store until the caller writes the
+ * batch, so a rejected command is dropped by clearing it. Compares, and ranges pinned to a
+ * revision, read the state before the command.
+ *
+ * <p>Single-threaded: one instance per command.
+ */
+final class KvTxn implements AutoCloseable {
+  private static final ResponseHeader NO_HEADER = ResponseHeader.getDefaultInstance();
+
+  private final ColumnFamilyHandle data;
+  private final WriteBatchWithIndex batch = new WriteBatchWithIndex(true);
+  private final KeySpace before;
+  private final KeySpace current;
+  private final long beginRevision;
+  private final boolean readOnly;
+
+  /** Keys put or deleted so far; any makes the command one new revision. */
+  private long changes;
+
+  /**
+   * @param readOptions how to read the committed state (a snapshot for a read-only txn); owned by
+   *     the caller and open while this is
+   * @param beginRevision the store revision before the command
+   */
+  KvTxn(
+      RocksDB db,
+      ColumnFamilyHandle data,
+      ReadOptions readOptions,
+      long beginRevision,
+      boolean readOnly) {
+    this.data = data;
+    this.before = new DbKeySpace(db, data, readOptions);
+    this.current = new BatchKeySpace(db, data, readOptions, batch);
+    this.beginRevision = beginRevision;
+    this.readOnly = readOnly;
+  }
+
+  WriteBatchWithIndex batch() {
+    return batch;
+  }
+
+  /** The store revision once the batch is written: one more if anything changed. */
+  long revisionAfter() {
+    return changes > 0 ? beginRevision + 1 : beginRevision;
+  }
+
+  /**
+   * @param leaseFirst check the lease before the key's existence, as a plain Put does (a Put inside
+   *     a txn checks the key first)
+   */
+  PutResponse put(PutRequest request, boolean leaseFirst) throws KvException {
+    if (leaseFirst) {
+      checkLease(request.getLease());
+    }
+    KeyValue prev = current.get(request.getKey());
+    if ((request.getIgnoreValue() || request.getIgnoreLease()) && prev == null) {
+      throw new KvException(KvError.KEY_NOT_FOUND);
+    }
+    if (!leaseFirst) {
+      checkLease(request.getLease());
+    }
+    long revision = beginRevision + 1;
+    KeyValue stored =
+        KeyValue.newBuilder()
+            .setCreateRevision(prev == null ? revision : prev.getCreateRevision())
+            .setModRevision(revision)
+            .setVersion(prev == null ? 1 : prev.getVersion() + 1)
+            .setValue(request.getIgnoreValue() ? prev.getValue() : request.getValue())
+            .setLease(request.getIgnoreLease() ? prev.getLease() : request.getLease())
+            .build();
+    write(request.getKey(), stored);
+    PutResponse.Builder response = PutResponse.newBuilder().setHeader(header(revision));
+    if (request.getPrevKv() && prev != null) {
+      response.setPrevKv(prev);
+    }
+    return response.build();
+  }
+
+  DeleteRangeResponse deleteRange(DeleteRangeRequest request) {
+    List<byte[]> keys = new ArrayList<>();
+    List<KeyValue> prevKvs = new ArrayList<>();
+    if (KeyRanges.isSingleKey(request.getRangeEnd())) {
+      KeyValue kv = current.get(request.getKey());
+      if (kv != null) {
+        keys.add(request.getKey().toByteArray());
+        prevKvs.add(kv);
+      }
+    } else {
+      current.scan(
+          request.getKey().toByteArray(),
+          KeyRanges.upperBound(request.getRangeEnd()),
+          (key, position) -> {
+            keys.add(key);
+            if (request.getPrevKv()) {
+              prevKvs.add(KeySpace.decode(key, position.value()));
+            }
+            return true;
+          });
+    }
+    for (byte[] key : keys) {
+      delete(key);
+    }
+    DeleteRangeResponse.Builder response =
+        DeleteRangeResponse.newBuilder().setHeader(header(revisionAfter())).setDeleted(keys.size());
+    if (request.getPrevKv()) {
+      response.addAllPrevKvs(prevKvs);
+    }
+    return response.build();
+  }
+
+  RangeResponse range(RangeRequest request) throws KvException {
+    long revision = request.getRevision();
+    RangeQuery.checkRevision(revision, beginRevision);
+    // A range pinned to a revision (necessarily beginRevision) reads the state before any write
+    // of this command, as etcd's MVCC read at that revision does.
+    KeySpace view = revision > 0 ? before : current;
+    return RangeQuery.run(view, request).setHeader(header(revisionAfter())).build();
+  }
+
+  TxnResponse txn(TxnRequest request) throws KvException {
+    return execute(request).setHeader(header(revisionAfter())).build();
+  }
+
+  private TxnResponse.Builder execute(TxnRequest request) throws KvException {
+    boolean succeeded = true;
+    for (Compare compare : request.getCompareList()) {
+      if (!holds(compare)) {
+        succeeded = false;
+        break;
+      }
+    }
+    TxnResponse.Builder response = TxnResponse.newBuilder().setSucceeded(succeeded);
+    for (RequestOp op : succeeded ? request.getSuccessList() : request.getFailureList()) {
+      response.addResponses(execute(op));
+    }
+    return response;
+  }
+
+  private ResponseOp execute(RequestOp op) throws KvException {
+    ResponseOp.Builder response = ResponseOp.newBuilder();
+    switch (op.getRequestCase()) {
+      case REQUEST_RANGE -> response.setResponseRange(range(op.getRequestRange()));
+      case REQUEST_PUT -> response.setResponsePut(put(op.getRequestPut(), false));
+      case REQUEST_DELETE_RANGE ->
+          response.setResponseDeleteRange(deleteRange(op.getRequestDeleteRange()));
+        // etcd leaves the header of a nested txn's response empty.
+      case REQUEST_TXN -> response.setResponseTxn(execute(op.getRequestTxn()).setHeader(NO_HEADER));
+      case REQUEST_NOT_SET -> throw new KvException(KvError.KEY_NOT_FOUND);
+    }
+    return response.build();
+  }
+
+  /**
+   * Every key of the compare's range must satisfy it, judged on the state before the command. A
+   * missing key has version, create, mod and lease 0, but no value: a VALUE compare on it fails.
+   */
+  private boolean holds(Compare compare) {
+    if (KeyRanges.isSingleKey(compare.getRangeEnd())) {
+      KeyValue kv = before.get(compare.getKey());
+      return kv == null ? holdsForMissing(compare) : matches(compare, kv);
+    }
+    boolean[] found = {false};
+    boolean[] all = {true};
+    before.scan(
+        compare.getKey().toByteArray(),
+        KeyRanges.upperBound(compare.getRangeEnd()),
+        (key, position) -> {
+          found[0] = true;
+          all[0] = matches(compare, KeySpace.decode(key, position.value()));
+          return all[0];
+        });
+    return found[0] ? all[0] : holdsForMissing(compare);
+  }
+
+  private static boolean holdsForMissing(Compare compare) {
+    return compare.getTarget() != Compare.CompareTarget.VALUE
+        && matches(compare, KeyValue.getDefaultInstance());
+  }
+
+  // The getters of the other target_union members answer 0 or empty, as etcd's missing operand.
+  private static boolean matches(Compare compare, KeyValue kv) {
+    int order =
+        switch (compare.getTarget()) {
+          case VERSION -> Long.compare(kv.getVersion(), compare.getVersion());
+          case CREATE -> Long.compare(kv.getCreateRevision(), compare.getCreateRevision());
+          case MOD -> Long.compare(kv.getModRevision(), compare.getModRevision());
+          case VALUE -> KeyRanges.ORDER.compare(kv.getValue(), compare.getValue());
+          case LEASE -> Long.compare(kv.getLease(), compare.getLease());
+          case UNRECOGNIZED -> 0;
+        };
+    return switch (compare.getResult()) {
+      case EQUAL -> order == 0;
+      case NOT_EQUAL -> order != 0;
+      case GREATER -> order > 0;
+      case LESS -> order < 0;
+      case UNRECOGNIZED -> true;
+    };
+  }
+
+  // No lease exists yet, so any lease a put names is unknown.
+  private static void checkLease(long lease) throws KvException {
+    if (lease != 0) {
+      throw new KvException(KvError.LEASE_NOT_FOUND);
+    }
+  }
+
+  private void write(ByteString key, KeyValue stored) {
+    checkWritable();
+    try {
+      batch.put(data, key.toByteArray(), KeySpace.encode(stored));
+    } catch (RocksDBException e) {
+      throw new UncheckedIOException(new IOException("kv batch put failed", e));
+    }
+    changes++;
+  }
+
+  private void delete(byte[] key) {
+    checkWritable();
+    try {
+      batch.delete(data, key);
+    } catch (RocksDBException e) {
+      throw new UncheckedIOException(new IOException("kv batch delete failed", e));
+    }
+    changes++;
+  }
+
+  private void checkWritable() {
+    if (readOnly) {
+      throw new IllegalStateException("write in a read-only txn");
+    }
+  }
+
+  private static ResponseHeader header(long revision) {
+    return ResponseHeader.newBuilder().setRevision(revision).build();
+  }
+
+  @Override
+  public void close() {
+    batch.close();
+  }
+}

@@ -1,0 +1,176 @@
+package dev.ballot.membership;
+
+import dev.ballot.proto.raft.v1.DiscoverRequest;
+import dev.ballot.proto.raft.v1.DiscoverResponse;
+import dev.ballot.proto.raft.v1.RaftPeerGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Bootstrap of a new cluster without node ids on any command line. Every node draws a random
+ * temporary id and asks every address of {@code --initial-cluster} (its own included) for theirs.
+ * Once all have answered, each node computes the same mapping: temporary ids sorted ascending give
+ * node ids 1..N, and the cluster id is a hash of the sorted set. The address that answers with this
+ * node's own temporary id is this node.
+ */
+public final class Discovery {
+  private static final Logger log = LoggerFactory.getLogger(Discovery.class);
+  private static final long CALL_TIMEOUT_MS = 1_000;
+  private static final long RETRY_INTERVAL_MS = 200;
+  private static final long PROGRESS_LOG_INTERVAL_MS = 5_000;
+
+  private final long tempId;
+  private final String peerAddr;
+  private final String clientAddr;
+  private final List<String> initialCluster;
+
+  public Discovery(long tempId, String peerAddr, String clientAddr, List<String> initialCluster) {
+    if (tempId == 0) {
+      throw new IllegalArgumentException("temporary id must not be 0");
+    }
+    this.tempId = tempId;
+    this.peerAddr = peerAddr;
+    this.clientAddr = clientAddr;
+    this.initialCluster = List.copyOf(initialCluster);
+  }
+
+  /** Asks every address until all have answered, then assigns the identity. Blocks. */
+  public Identity run() throws InterruptedException {
+    Map<String, DiscoverResponse> answers = new LinkedHashMap<>();
+    Map<String, ManagedChannel> channels = new LinkedHashMap<>();
+    DiscoverRequest request =
+        DiscoverRequest.newBuilder()
+            .setTempId(tempId)
+            .setPeerAddr(peerAddr)
+            .setClientAddr(clientAddr)
+            .build();
+    long lastProgressLog = System.nanoTime();
+    try {
+      for (String address : initialCluster) {
+        channels.put(address, NettyChannelBuilder.forTarget(address).usePlaintext().build());
+      }
+      while (answers.size() < initialCluster.size()) {
+        for (String address : initialCluster) {
+          if (answers.containsKey(address)) {
+            continue;
+          }
+          try {
+            DiscoverResponse answer =
+                RaftPeerGrpc.newBlockingStub(channels.get(address))
+                    .withDeadlineAfter(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+                    .discover(request);
+            answers.put(address, answer);
+            log.info(
+                "discovered peer addr={} tempId={} clientAddr={}",
+                address,
+                Long.toHexString(answer.getTempId()),
+                answer.getClientAddr());
+          } catch (StatusRuntimeException e) {
+            log.debug("discovery retry addr={} status={}", address, e.getStatus());
+          }
+        }
+        if (answers.size() < initialCluster.size()) {
+          if (System.nanoTime() - lastProgressLog
+              > TimeUnit.MILLISECONDS.toNanos(PROGRESS_LOG_INTERVAL_MS)) {
+            lastProgressLog = System.nanoTime();
+            List<String> missing = new ArrayList<>(initialCluster);
+            missing.removeAll(answers.keySet());
+            log.info("discovery waiting for peers missing={}", missing);
+          }
+          Thread.sleep(RETRY_INTERVAL_MS);
+        }
+      }
+    } finally {
+      channels.values().forEach(ManagedChannel::shutdownNow);
+    }
+    return assign(tempId, answers);
+  }
+
+  /**
+   * The deterministic part: the same answers give every node the same ids and cluster id.
+   *
+   * @throws DiscoveryException if the answers cannot form a new cluster with this node in it
+   */
+  public static Identity assign(long tempId, Map<String, DiscoverResponse> answers) {
+    TreeMap<Long, String> addressByTempId = new TreeMap<>(Long::compareUnsigned);
+    for (Map.Entry<String, DiscoverResponse> e : answers.entrySet()) {
+      String previous = addressByTempId.put(e.getValue().getTempId(), e.getKey());
+      if (previous != null) {
+        throw new DiscoveryException(
+            "addresses "
+                + previous
+                + " and "
+                + e.getKey()
+                + " reach the same node; list every member once in --initial-cluster");
+      }
+    }
+    if (!addressByTempId.containsKey(tempId)) {
+      throw new DiscoveryException(
+          "none of the --initial-cluster addresses "
+              + answers.keySet()
+              + " reaches this node; include this node's own peer address");
+    }
+    long clusterId = clusterId(addressByTempId.keySet());
+    for (Map.Entry<String, DiscoverResponse> e : answers.entrySet()) {
+      long theirs = e.getValue().getClusterId();
+      if (theirs != 0 && theirs != clusterId) {
+        throw new DiscoveryException(
+            "peer "
+                + e.getKey()
+                + " already belongs to cluster "
+                + Long.toHexString(theirs)
+                + ", not to the one these addresses form ("
+                + Long.toHexString(clusterId)
+                + "); a new node cannot bootstrap with it");
+      }
+    }
+    List<Identity.Member> members = new ArrayList<>();
+    long nodeId = 0;
+    long next = 1;
+    for (Map.Entry<Long, String> e : addressByTempId.entrySet()) {
+      long id = next++;
+      members.add(new Identity.Member(id, e.getValue(), answers.get(e.getValue()).getClientAddr()));
+      if (e.getKey() == tempId) {
+        nodeId = id;
+      }
+    }
+    return new Identity(nodeId, clusterId, tempId, members);
+  }
+
+  /** A hash of the sorted temporary ids; never 0. */
+  static long clusterId(Iterable<Long> sortedTempIds) {
+    try {
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      sha.update("ballot-cluster".getBytes(StandardCharsets.UTF_8));
+      ByteBuffer buf = ByteBuffer.allocate(Long.BYTES);
+      for (long id : sortedTempIds) {
+        buf.clear();
+        sha.update(buf.putLong(id).array());
+      }
+      long id = ByteBuffer.wrap(sha.digest()).getLong();
+      return id == 0 ? 1 : id;
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+
+  /** Discovery found a configuration that cannot become a cluster. */
+  public static final class DiscoveryException extends RuntimeException {
+    public DiscoveryException(String message) {
+      super(message);
+    }
+  }
+}

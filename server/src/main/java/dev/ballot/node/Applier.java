@@ -1,0 +1,167 @@
+package dev.ballot.node;
+
+import dev.ballot.raft.Entry;
+import dev.ballot.raft.EntryType;
+import java.util.List;
+import java.util.PriorityQueue;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The apply thread: applies committed entries in log order, completes the futures of the proposals
+ * they carry, and releases reads waiting for an index to be applied.
+ */
+final class Applier<R> implements Runnable {
+  private static final Logger log = LoggerFactory.getLogger(Applier.class);
+
+  /** Committed batches waiting to be applied; a full queue makes the driver wait. */
+  private static final int MAX_QUEUED_BATCHES = 1024;
+
+  private static final List<Entry> STOP = List.of();
+
+  /** A proposal in the log at {@code index}, made in {@code term}. */
+  record Pending<R>(long term, CompletableFuture<R> future) {}
+
+  private final StateMachine<R> stateMachine;
+  private final Consumer<Throwable> onFatal;
+  private final BlockingQueue<List<Entry>> queue = new ArrayBlockingQueue<>(MAX_QUEUED_BATCHES);
+  private final ConcurrentMap<Long, Pending<R>> pending = new ConcurrentHashMap<>();
+  private final PriorityQueue<Waiter> waiters = new PriorityQueue<>();
+  private volatile long appliedIndex;
+
+  private record Waiter(long index, CompletableFuture<Long> future) implements Comparable<Waiter> {
+    @Override
+    public int compareTo(Waiter o) {
+      return Long.compare(index, o.index);
+    }
+  }
+
+  Applier(StateMachine<R> stateMachine, Consumer<Throwable> onFatal) {
+    this.stateMachine = stateMachine;
+    this.onFatal = onFatal;
+    this.appliedIndex = stateMachine.appliedIndex();
+  }
+
+  long appliedIndex() {
+    return appliedIndex;
+  }
+
+  /** Registers a proposal before its entry can commit (called by the driver thread). */
+  void expect(long index, long term, CompletableFuture<R> future) {
+    pending.put(index, new Pending<>(term, future));
+    // A caller that gives up must not leave its entry behind.
+    future.whenComplete((r, t) -> pending.remove(index, new Pending<>(term, future)));
+  }
+
+  /** Queues committed entries; blocks while the apply thread is far behind (back-pressure). */
+  void enqueue(List<Entry> committed) throws InterruptedException {
+    if (!committed.isEmpty()) {
+      queue.put(committed);
+    }
+  }
+
+  /** Completes with the applied index once it is at least {@code index}. */
+  CompletableFuture<Long> whenApplied(long index) {
+    long applied = appliedIndex;
+    if (applied >= index) {
+      return CompletableFuture.completedFuture(applied);
+    }
+    CompletableFuture<Long> future = new CompletableFuture<>();
+    synchronized (waiters) {
+      waiters.add(new Waiter(index, future));
+    }
+    releaseWaiters(); // the apply thread may have passed index meanwhile
+    return future;
+  }
+
+  void stop() {
+    queue.clear();
+    queue.offer(STOP);
+  }
+
+  @Override
+  public void run() {
+    try {
+      while (true) {
+        List<Entry> batch = queue.take();
+        if (batch == STOP) {
+          break;
+        }
+        for (Entry entry : batch) {
+          apply(entry);
+        }
+        appliedIndex = stateMachine.appliedIndex();
+        releaseWaiters();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException | Error e) {
+      log.error("apply failed; stopping the node", e);
+      onFatal.accept(e);
+    } finally {
+      failAll(new NodeException(NodeException.Kind.STOPPED, 0, "node is shutting down"));
+    }
+  }
+
+  private void apply(Entry entry) {
+    if (entry.index() <= stateMachine.appliedIndex()) {
+      return; // replayed after a restart: already in the state machine
+    }
+    Pending<R> waiting = pending.remove(entry.index());
+    if (entry.type() != EntryType.NORMAL || entry.data().length == 0) {
+      stateMachine.applyEmpty(entry.index());
+      failReplaced(waiting, entry);
+      return;
+    }
+    R result = stateMachine.apply(entry);
+    if (waiting != null) {
+      if (waiting.term() == entry.term()) {
+        waiting.future().complete(result);
+      } else {
+        failReplaced(waiting, entry);
+      }
+    }
+  }
+
+  private static void failReplaced(Pending<?> waiting, Entry entry) {
+    if (waiting != null) {
+      waiting
+          .future()
+          .completeExceptionally(
+              new NodeException(
+                  NodeException.Kind.LEADER_CHANGED,
+                  0,
+                  "entry " + entry.index() + " was replaced by a newer leader"));
+    }
+  }
+
+  private void releaseWaiters() {
+    long applied = appliedIndex;
+    while (true) {
+      Waiter w;
+      synchronized (waiters) {
+        w = waiters.peek();
+        if (w == null || w.index() > applied) {
+          return;
+        }
+        waiters.poll();
+      }
+      w.future().complete(applied);
+    }
+  }
+
+  private void failAll(NodeException e) {
+    pending.values().forEach(p -> p.future().completeExceptionally(e));
+    pending.clear();
+    synchronized (waiters) {
+      waiters.forEach(w -> w.future().completeExceptionally(e));
+      waiters.clear();
+    }
+  }
+}

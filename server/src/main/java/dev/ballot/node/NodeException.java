@@ -1,0 +1,35 @@
+package dev.ballot.node;
+
+/** Why the node could not take a request; every kind means nothing was written. */
+public final class NodeException extends RuntimeException {
+  /** The reasons a request is refused before it reaches the log, or lost from it. */
+  public enum Kind {
+    /** This node is a follower; {@link #leaderId()} is the leader it knows. */
+    NOT_LEADER,
+    /** No leader is known (an election is under way, or no quorum is reachable). */
+    NO_LEADER,
+    /** Too many proposals are waiting for the log; back off and retry. */
+    OVERLOADED,
+    /** The proposal was in the log but a new leader replaced it: it will never apply. */
+    LEADER_CHANGED,
+    /** The node is shutting down. */
+    STOPPED
+  }
+
+  private final Kind kind;
+  private final long leaderId;
+
+  public NodeException(Kind kind, long leaderId, String message) {
+    super(message, null, false, false);
+    this.kind = kind;
+    this.leaderId = leaderId;
+  }
+
+  public Kind kind() {
+    return kind;
+  }
+
+  public long leaderId() {
+    return leaderId;
+  }
+}

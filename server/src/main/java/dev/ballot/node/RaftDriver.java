@@ -1,0 +1,413 @@
+package dev.ballot.node;
+
+import dev.ballot.raft.Message;
+import dev.ballot.raft.ProposalRejectedException;
+import dev.ballot.raft.RaftNode;
+import dev.ballot.raft.ReadState;
+import dev.ballot.raft.Ready;
+import dev.ballot.raft.Role;
+import dev.ballot.raft.SoftState;
+import dev.ballot.storage.RaftStorage;
+import dev.ballot.transport.PeerInbox;
+import dev.ballot.transport.PeerTransport;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one Raft core on one thread: ticks it from a real clock, feeds it peer messages, client
+ * proposals and reads, and carries out each {@link Ready} (persist with one sync, send, hand the
+ * committed entries to the apply thread, advance). Every public method may be called from any
+ * thread; it only enqueues into the driver's bounded inbox.
+ *
+ * @param <R> the result of applying one command
+ */
+public final class RaftDriver<R> implements PeerInbox, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RaftDriver.class);
+  private static final int MAX_INBOX = 16_384;
+
+  /** Inputs handled per loop iteration, so proposals arriving together share one sync. */
+  private static final int MAX_BATCH_INPUTS = 1_024;
+
+  private sealed interface Input {}
+
+  private record Received(Message message) implements Input {}
+
+  private record Unreachable(long peerId) implements Input {}
+
+  private record Propose<R>(byte[] command, CompletableFuture<R> result) implements Input {}
+
+  private record Read(CompletableFuture<Long> readIndex) implements Input {}
+
+  private record Stop() implements Input {}
+
+  /** A read waiting for its ReadState; re-asked if no answer comes within an election timeout. */
+  private static final class PendingRead {
+    final CompletableFuture<Long> future;
+    long askedAtTick;
+
+    PendingRead(CompletableFuture<Long> future, long askedAtTick) {
+      this.future = future;
+      this.askedAtTick = askedAtTick;
+    }
+  }
+
+  private final RaftNode node;
+  private final RaftStorage storage;
+  private final PeerTransport transport;
+  private final Applier<R> applier;
+  private final LongSupplier nanoClock;
+  private final long tickNanos;
+  private final int electionTicks;
+  private final BlockingQueue<Input> inbox = new ArrayBlockingQueue<>(MAX_INBOX);
+  private final Map<Long, PendingRead> pendingReads = new HashMap<>();
+  private final Thread driverThread;
+  private final Thread applyThread;
+  private final List<CompletableFuture<Void>> leaderWatchers = new ArrayList<>();
+
+  private volatile NodeStatus status;
+  private volatile boolean running = true;
+  private long ticks;
+  private long nextReadContext;
+
+  /**
+   * @param transportFactory builds the transport once the driver exists (it is the inbox)
+   */
+  public RaftDriver(
+      RaftNode node,
+      RaftStorage storage,
+      java.util.function.Function<PeerInbox, PeerTransport> transportFactory,
+      StateMachine<R> stateMachine,
+      long tickMs,
+      int electionTicks,
+      LongSupplier nanoClock,
+      Consumer<Throwable> onFatal) {
+    this.node = node;
+    this.storage = storage;
+    this.nanoClock = nanoClock;
+    this.tickNanos = TimeUnit.MILLISECONDS.toNanos(tickMs);
+    this.electionTicks = electionTicks;
+    this.transport = transportFactory.apply(this);
+    this.applier = new Applier<>(stateMachine, onFatal);
+    publishStatus();
+    this.applyThread = new Thread(applier, "raft-apply-" + node.id());
+    this.driverThread =
+        new Thread(
+            () -> {
+              try {
+                loop();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              } catch (RuntimeException | Error e) {
+                log.error("raft driver failed; stopping the node", e);
+                onFatal.accept(e);
+              } finally {
+                failOutstanding();
+              }
+            },
+            "raft-driver-" + node.id());
+  }
+
+  public void start() {
+    applyThread.start();
+    driverThread.start();
+  }
+
+  // ------------------------------------------------------------------ inputs (any thread)
+
+  @Override
+  public void receive(Message message) {
+    // A full inbox drops the message; Raft retransmits.
+    inbox.offer(new Received(message));
+  }
+
+  @Override
+  public void peerUnreachable(long peerId) {
+    inbox.offer(new Unreachable(peerId));
+  }
+
+  /**
+   * Proposes one command. Completes with the state machine's result once applied, or exceptionally
+   * with a {@link NodeException} when it was refused (nothing written).
+   */
+  public CompletableFuture<R> propose(byte[] command) {
+    CompletableFuture<R> result = new CompletableFuture<>();
+    if (!running) {
+      result.completeExceptionally(stopped());
+    } else if (!inbox.offer(new Propose<>(command, result))) {
+      result.completeExceptionally(
+          new NodeException(NodeException.Kind.OVERLOADED, 0, "too many pending requests"));
+    }
+    return result;
+  }
+
+  /**
+   * Starts a linearizable read: completes with an index such that state applied up to it reflects
+   * every write acknowledged before this call. Wait for it with {@link #whenApplied}.
+   */
+  public CompletableFuture<Long> readIndex() {
+    CompletableFuture<Long> index = new CompletableFuture<>();
+    if (!running) {
+      index.completeExceptionally(stopped());
+    } else if (!inbox.offer(new Read(index))) {
+      index.completeExceptionally(
+          new NodeException(NodeException.Kind.OVERLOADED, 0, "too many pending requests"));
+    }
+    return index;
+  }
+
+  /** Completes once the state machine has applied {@code index}. */
+  public CompletableFuture<Long> whenApplied(long index) {
+    return applier.whenApplied(index);
+  }
+
+  public long appliedIndex() {
+    return applier.appliedIndex();
+  }
+
+  public NodeStatus status() {
+    return status;
+  }
+
+  /** Completes when this node knows a leader (at once if it does). */
+  public CompletableFuture<Void> whenLeaderKnown() {
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    synchronized (leaderWatchers) {
+      if (status.leaderId() != RaftNode.NONE) {
+        f.complete(null);
+      } else {
+        leaderWatchers.add(f);
+      }
+    }
+    return f;
+  }
+
+  // ------------------------------------------------------------------ the loop (driver thread)
+
+  private void loop() throws InterruptedException {
+    long nextTick = nanoClock.getAsLong() + tickNanos;
+    List<Input> batch = new ArrayList<>(MAX_BATCH_INPUTS);
+    List<Propose<R>> proposals = new ArrayList<>();
+    while (running) {
+      long now = nanoClock.getAsLong();
+      if (now - nextTick >= 0) {
+        node.tick();
+        ticks++;
+        nextTick += tickNanos;
+        if (now - nextTick > electionTicks * tickNanos) {
+          // The process was paused (GC, SIGSTOP): do not replay the missed ticks in a burst.
+          nextTick = now + tickNanos;
+        }
+        retryStaleReads();
+      } else {
+        Input first = inbox.poll(nextTick - now, TimeUnit.NANOSECONDS);
+        if (first != null) {
+          batch.add(first);
+          inbox.drainTo(batch, MAX_BATCH_INPUTS - 1);
+          handle(batch, proposals);
+          batch.clear();
+          proposals.clear();
+        }
+      }
+      while (node.hasReady()) {
+        process(node.ready());
+      }
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private void handle(List<Input> batch, List<Propose<R>> proposals) {
+    for (Input input : batch) {
+      if (input instanceof Received r) {
+        node.step(r.message());
+      } else if (input instanceof Unreachable u) {
+        node.reportUnreachable(u.peerId());
+      } else if (input instanceof Propose<?> p) {
+        if (!p.result().isDone()) {
+          proposals.add((Propose<R>) p);
+        }
+      } else if (input instanceof Read r) {
+        startRead(r.readIndex());
+      } else if (input instanceof Stop) {
+        running = false;
+      }
+    }
+    if (!proposals.isEmpty()) {
+      proposeAll(proposals);
+    }
+  }
+
+  private void proposeAll(List<Propose<R>> proposals) {
+    List<byte[]> commands = new ArrayList<>(proposals.size());
+    proposals.forEach(p -> commands.add(p.command()));
+    long lastIndex;
+    try {
+      lastIndex = node.propose(commands);
+    } catch (ProposalRejectedException e) {
+      NodeException refusal = refusal(e);
+      proposals.forEach(p -> p.result().completeExceptionally(refusal));
+      return;
+    }
+    long term = node.term();
+    long index = lastIndex - proposals.size() + 1;
+    for (Propose<R> p : proposals) {
+      applier.expect(index++, term, p.result());
+    }
+  }
+
+  private void startRead(CompletableFuture<Long> future) {
+    long context = ++nextReadContext;
+    try {
+      node.readIndex(context);
+    } catch (ProposalRejectedException e) {
+      future.completeExceptionally(refusal(e));
+      return;
+    }
+    pendingReads.put(context, new PendingRead(future, ticks));
+  }
+
+  /** A forwarded read or its answer may be lost; ask again rather than wait for the deadline. */
+  private void retryStaleReads() {
+    if (pendingReads.isEmpty()) {
+      return;
+    }
+    Iterator<Map.Entry<Long, PendingRead>> it = pendingReads.entrySet().iterator();
+    while (it.hasNext()) {
+      Map.Entry<Long, PendingRead> e = it.next();
+      PendingRead read = e.getValue();
+      if (read.future.isDone()) {
+        it.remove();
+      } else if (ticks - read.askedAtTick >= electionTicks) {
+        read.askedAtTick = ticks;
+        try {
+          node.readIndex(e.getKey());
+        } catch (ProposalRejectedException ex) {
+          read.future.completeExceptionally(refusal(ex));
+          it.remove();
+        }
+      }
+    }
+  }
+
+  private static NodeException refusal(ProposalRejectedException e) {
+    return switch (e.reason()) {
+      case NOT_LEADER ->
+          e.leaderHint() == RaftNode.NONE
+              ? new NodeException(NodeException.Kind.NO_LEADER, 0, e.getMessage())
+              : new NodeException(NodeException.Kind.NOT_LEADER, e.leaderHint(), e.getMessage());
+      case TOO_MANY_UNCOMMITTED_BYTES ->
+          new NodeException(NodeException.Kind.OVERLOADED, 0, e.getMessage());
+    };
+  }
+
+  private void process(Ready rd) throws InterruptedException {
+    boolean leader = node.role() == Role.LEADER;
+    List<Message> afterSync = rd.messages();
+    if (leader) {
+      // The leader replicates while it writes its own copy; it counts that copy only after
+      // advance() reports it synced.
+      afterSync = new ArrayList<>();
+      for (Message m : rd.messages()) {
+        if (m instanceof Message.AppendEntries || m instanceof Message.Heartbeat) {
+          transport.send(m);
+        } else {
+          afterSync.add(m);
+        }
+      }
+    }
+    if (rd.mustSync()) {
+      storage.save(rd.snapshot(), rd.entries(), rd.hardState(), true);
+    }
+    for (Message m : afterSync) {
+      transport.send(m);
+    }
+    applier.enqueue(rd.committedEntries());
+    for (ReadState rs : rd.readStates()) {
+      PendingRead read = pendingReads.remove(rs.context());
+      if (read != null) {
+        read.future.complete(rs.readIndex());
+      }
+    }
+    if (rd.softState() != null) {
+      logRoleChange(rd.softState());
+    }
+    node.advance(rd);
+    publishStatus();
+  }
+
+  private void logRoleChange(SoftState soft) {
+    NodeStatus before = status;
+    if (before.role() != soft.role() || before.leaderId() != soft.leaderId()) {
+      log.info(
+          "raft state node={} role={} term={} leader={}",
+          node.id(),
+          soft.role(),
+          node.term(),
+          soft.leaderId());
+    }
+    if (soft.role() != Role.LEADER) {
+      // Reads this node confirmed as leader die with its leadership; ask again through the new one.
+      pendingReads.values().forEach(r -> r.askedAtTick = Long.MIN_VALUE / 2);
+    }
+  }
+
+  private void publishStatus() {
+    status =
+        new NodeStatus(
+            node.id(),
+            node.role(),
+            node.leaderId(),
+            node.term(),
+            node.commitIndex(),
+            node.lastIndex());
+    if (node.leaderId() != RaftNode.NONE) {
+      List<CompletableFuture<Void>> ready;
+      synchronized (leaderWatchers) {
+        ready = new ArrayList<>(leaderWatchers);
+        leaderWatchers.clear();
+      }
+      ready.forEach(f -> f.complete(null));
+    }
+  }
+
+  private void failOutstanding() {
+    running = false;
+    NodeException stopped = stopped();
+    pendingReads.values().forEach(r -> r.future.completeExceptionally(stopped));
+    pendingReads.clear();
+    List<Input> rest = new ArrayList<>();
+    inbox.drainTo(rest);
+    for (Input input : rest) {
+      if (input instanceof Propose<?> p) {
+        p.result().completeExceptionally(stopped);
+      } else if (input instanceof Read r) {
+        r.readIndex().completeExceptionally(stopped);
+      }
+    }
+    applier.stop();
+  }
+
+  private static NodeException stopped() {
+    return new NodeException(NodeException.Kind.STOPPED, 0, "node is shutting down");
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    running = false;
+    inbox.offer(new Stop());
+    driverThread.join(TimeUnit.SECONDS.toMillis(10));
+    applier.stop();
+    applyThread.join(TimeUnit.SECONDS.toMillis(10));
+    transport.close();
+  }
+}

@@ -1,0 +1,12 @@
+package dev.ballot.transport;
+
+import dev.ballot.raft.Message;
+
+/** Where the transport delivers what it hears from peers; implemented by the node driver. */
+public interface PeerInbox {
+  /** A message from a peer of this cluster, addressed to this node. Must not block. */
+  void receive(Message message);
+
+  /** Sending to {@code peerId} failed or was dropped: the core should stop pipelining to it. */
+  void peerUnreachable(long peerId);
+}

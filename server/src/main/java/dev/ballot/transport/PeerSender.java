@@ -1,0 +1,124 @@
+package dev.ballot.transport;
+
+import dev.ballot.proto.raft.v1.RaftMessage;
+import dev.ballot.proto.raft.v1.RaftPeerGrpc;
+import dev.ballot.proto.raft.v1.SendSummary;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The outgoing half of one peer link: a long-lived {@code RaftPeer.Send} stream on its own channel.
+ * Called only from the driver thread, and never blocks it: when the stream is down or its buffer is
+ * full the message is dropped (Raft retransmits), so a slow or dead peer costs the others nothing.
+ */
+final class PeerSender {
+  private static final Logger log = LoggerFactory.getLogger(PeerSender.class);
+  private static final long RECONNECT_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+  private static final long REFUSAL_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(30);
+
+  private final long peerId;
+  private final String address;
+  private final ManagedChannel channel;
+  private final LongSupplier nanoClock;
+
+  /** The current stream; replaced when it has ended. Only the driver thread assigns it. */
+  private StreamWatcher current;
+
+  private long nextConnectNanos;
+  private volatile long lastRefusalLogNanos = Long.MIN_VALUE;
+
+  PeerSender(long peerId, String address, ManagedChannel channel, LongSupplier nanoClock) {
+    this.peerId = peerId;
+    this.address = address;
+    this.channel = channel;
+    this.nanoClock = nanoClock;
+  }
+
+  /** Returns false if the message was dropped. */
+  boolean send(RaftMessage message) {
+    StreamWatcher w = current;
+    if (w == null || w.ended) {
+      w = connect();
+      if (w == null) {
+        return false;
+      }
+    }
+    if (!w.requestStream.isReady()) {
+      return false;
+    }
+    try {
+      w.requestStream.onNext(message);
+      return true;
+    } catch (RuntimeException e) {
+      // The call was cancelled under us; the next send reconnects.
+      log.debug("peer send failed peer={} addr={} error={}", peerId, address, e.toString());
+      w.ended = true;
+      return false;
+    }
+  }
+
+  private StreamWatcher connect() {
+    long now = nanoClock.getAsLong();
+    if (current != null && now - nextConnectNanos < 0) {
+      return null;
+    }
+    nextConnectNanos = now + RECONNECT_BACKOFF_NANOS;
+    StreamWatcher watcher = new StreamWatcher();
+    RaftPeerGrpc.newStub(channel).send(watcher);
+    current = watcher;
+    return watcher;
+  }
+
+  void close() {
+    StreamWatcher w = current;
+    if (w != null && !w.ended) {
+      w.requestStream.cancel("node shutting down", null);
+    }
+    channel.shutdownNow();
+  }
+
+  /** Watches one stream; when it ends, the sender forgets it so the next send reconnects. */
+  private final class StreamWatcher implements ClientResponseObserver<RaftMessage, SendSummary> {
+    private ClientCallStreamObserver<RaftMessage> requestStream;
+    private volatile boolean ended;
+
+    @Override
+    public void beforeStart(ClientCallStreamObserver<RaftMessage> requestStream) {
+      this.requestStream = requestStream;
+    }
+
+    @Override
+    public void onNext(SendSummary value) {}
+
+    @Override
+    public void onError(Throwable t) {
+      ended = true;
+      Status status = Status.fromThrowable(t);
+      if (status.getCode() == Status.Code.FAILED_PRECONDITION) {
+        long now = nanoClock.getAsLong();
+        if (now - lastRefusalLogNanos > REFUSAL_LOG_INTERVAL_NANOS
+            || lastRefusalLogNanos == Long.MIN_VALUE) {
+          lastRefusalLogNanos = now;
+          log.error(
+              "peer refuses this node peer={} addr={} reason=\"{}\"",
+              peerId,
+              address,
+              status.getDescription());
+        }
+      } else {
+        log.debug("peer stream closed peer={} addr={} status={}", peerId, address, status);
+      }
+    }
+
+    @Override
+    public void onCompleted() {
+      ended = true;
+    }
+  }
+}

@@ -1,0 +1,109 @@
+package dev.ballot.transport;
+
+import dev.ballot.proto.raft.v1.DiscoverRequest;
+import dev.ballot.proto.raft.v1.DiscoverResponse;
+import dev.ballot.proto.raft.v1.RaftMessage;
+import dev.ballot.proto.raft.v1.RaftPeerGrpc;
+import dev.ballot.proto.raft.v1.SendSummary;
+import dev.ballot.raft.Message;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The peer port: message streams from other nodes of this cluster, and discovery. Handlers run on
+ * gRPC's network threads and only hand work to the driver's bounded inbox.
+ */
+public final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
+  private static final Logger log = LoggerFactory.getLogger(PeerService.class);
+
+  private final Function<DiscoverRequest, DiscoverResponse> discovery;
+  private volatile Target target;
+
+  /** Where messages go once this node has an identity. */
+  private record Target(long nodeId, long clusterId, PeerInbox inbox) {}
+
+  public PeerService(Function<DiscoverRequest, DiscoverResponse> discovery) {
+    this.discovery = discovery;
+  }
+
+  /** Starts accepting Raft messages; until then streams are refused as unavailable. */
+  public void attach(long nodeId, long clusterId, PeerInbox inbox) {
+    target = new Target(nodeId, clusterId, inbox);
+  }
+
+  @Override
+  public void discover(DiscoverRequest request, StreamObserver<DiscoverResponse> response) {
+    response.onNext(discovery.apply(request));
+    response.onCompleted();
+  }
+
+  @Override
+  public StreamObserver<RaftMessage> send(StreamObserver<SendSummary> response) {
+    return new StreamObserver<>() {
+      private long received;
+      private boolean closed;
+
+      @Override
+      public void onNext(RaftMessage wire) {
+        if (closed) {
+          return;
+        }
+        Target t = target;
+        if (t == null) {
+          refuse(Status.UNAVAILABLE.withDescription("node is still starting"));
+          return;
+        }
+        if (wire.getClusterId() != t.clusterId()) {
+          log.error(
+              "refusing peer of another cluster localCluster={} peerCluster={}",
+              Long.toHexString(t.clusterId()),
+              Long.toHexString(wire.getClusterId()));
+          refuse(
+              Status.FAILED_PRECONDITION.withDescription(
+                  "cluster id mismatch: this node belongs to cluster "
+                      + Long.toHexString(t.clusterId())
+                      + ", the sender to "
+                      + Long.toHexString(wire.getClusterId())));
+          return;
+        }
+        Message message;
+        try {
+          message = MessageCodec.decode(wire);
+        } catch (IllegalArgumentException e) {
+          refuse(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+          return;
+        }
+        if (message.to() != t.nodeId()) {
+          refuse(
+              Status.FAILED_PRECONDITION.withDescription(
+                  "message for node " + message.to() + " reached node " + t.nodeId()));
+          return;
+        }
+        received++;
+        t.inbox().receive(message);
+      }
+
+      private void refuse(Status status) {
+        closed = true;
+        response.onError(status.asRuntimeException());
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        closed = true;
+      }
+
+      @Override
+      public void onCompleted() {
+        if (!closed) {
+          closed = true;
+          response.onNext(SendSummary.newBuilder().setReceived(received).build());
+          response.onCompleted();
+        }
+      }
+    };
+  }
+}

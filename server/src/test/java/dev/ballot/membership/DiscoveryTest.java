@@ -1,0 +1,89 @@
+package dev.ballot.membership;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ballot.proto.raft.v1.DiscoverResponse;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class DiscoveryTest {
+  private static DiscoverResponse answer(long tempId, String clientAddr, long clusterId) {
+    return DiscoverResponse.newBuilder()
+        .setTempId(tempId)
+        .setClientAddr(clientAddr)
+        .setClusterId(clusterId)
+        .build();
+  }
+
+  private static Map<String, DiscoverResponse> answers(long clusterId) {
+    Map<String, DiscoverResponse> answers = new LinkedHashMap<>();
+    answers.put("a:1", answer(900, "a:0", clusterId));
+    answers.put("b:1", answer(-5, "b:0", clusterId)); // sorts last: ids compare unsigned
+    answers.put("c:1", answer(17, "c:0", clusterId));
+    return answers;
+  }
+
+  @Test
+  void everyNodeComputesTheSameIdsAndClusterIdFromTheSameAnswers() {
+    Identity fromC = Discovery.assign(17, answers(0));
+    Identity fromA = Discovery.assign(900, answers(0));
+    Identity fromB = Discovery.assign(-5, answers(0));
+
+    assertThat(fromC.nodeId()).isEqualTo(1);
+    assertThat(fromA.nodeId()).isEqualTo(2);
+    assertThat(fromB.nodeId()).isEqualTo(3);
+    assertThat(fromA.clusterId()).isEqualTo(fromB.clusterId()).isEqualTo(fromC.clusterId());
+    assertThat(fromA.members()).isEqualTo(fromC.members());
+    assertThat(fromA.member(1).peerAddr()).isEqualTo("c:1");
+    assertThat(fromA.member(1).clientAddr()).isEqualTo("c:0");
+  }
+
+  @Test
+  void anotherSetOfNodesGetsAnotherClusterId() {
+    Map<String, DiscoverResponse> other = answers(0);
+    other.put("c:1", answer(18, "c:0", 0));
+    assertThat(Discovery.assign(18, other).clusterId())
+        .isNotEqualTo(Discovery.assign(17, answers(0)).clusterId());
+  }
+
+  @Test
+  void aPeerThatAlreadyFinishedDiscoveryOfTheSameClusterIsAccepted() {
+    long clusterId = Discovery.assign(17, answers(0)).clusterId();
+    Map<String, DiscoverResponse> late = answers(0);
+    late.put("a:1", answer(900, "a:0", clusterId));
+    assertThat(Discovery.assign(17, late).clusterId()).isEqualTo(clusterId);
+  }
+
+  @Test
+  void aPeerOfAnotherClusterIsRefused() {
+    Map<String, DiscoverResponse> mixed = answers(0);
+    mixed.put("a:1", answer(900, "a:0", 0x1234));
+    assertThatThrownBy(() -> Discovery.assign(17, mixed))
+        .isInstanceOf(Discovery.DiscoveryException.class)
+        .hasMessageContaining("a:1 already belongs to cluster 1234");
+  }
+
+  @Test
+  void aListWithoutThisNodeIsRefused() {
+    assertThatThrownBy(() -> Discovery.assign(42, answers(0)))
+        .isInstanceOf(Discovery.DiscoveryException.class)
+        .hasMessageContaining("reaches this node");
+  }
+
+  @Test
+  void twoAddressesOfOneNodeAreRefused() {
+    Map<String, DiscoverResponse> twice = answers(0);
+    twice.put("localhost:1", answer(17, "c:0", 0));
+    assertThatThrownBy(() -> Discovery.assign(17, twice))
+        .isInstanceOf(Discovery.DiscoveryException.class)
+        .hasMessageContaining("reach the same node");
+  }
+
+  @Test
+  void identitySurvivesEncoding() {
+    Identity identity = Discovery.assign(900, answers(0));
+    assertThat(Identity.decode(identity.encode())).isEqualTo(identity);
+  }
+}
