@@ -101,16 +101,20 @@ fi
 echo "nodes=$NODES" >"$CONF"
 echo "$ENDPOINTS" >"$DATA/endpoints"
 
-STARTED=0
+TO_START=()
 for ((i = 1; i <= NODES; i++)); do
   if node_running "$i"; then
     echo "node $i is already running (pid $(cat "$DATA/node$i.pid"))"
     continue
   fi
-  rm -f "$DATA/node$i.pid"
   for port in "$(client_port "$i")" "$(peer_port "$i")"; do
-    port_in_use "$port" && die "port $port of node $i is taken by another process"
+    port_in_use "$port" && die "port $port of node $i is taken by another process; nothing started"
   done
+  TO_START+=("$i")
+done
+
+for i in "${TO_START[@]}"; do
+  rm -f "$DATA/node$i.pid"
   mkdir -p "$DATA/node$i"
   echo "==== start-cluster: starting node $i at $(date -u +%FT%TZ)" >>"$DATA/node$i.log"
   # setsid: the node outlives this shell and the terminal; bin/kvserver execs java, so $! is its pid.
@@ -122,7 +126,6 @@ for ((i = 1; i <= NODES; i++)); do
     >>"$DATA/node$i.log" 2>&1 </dev/null &
   echo $! >"$DATA/node$i.pid"
   echo "node $i started (pid $!), log $DATA/node$i.log"
-  STARTED=$((STARTED + 1))
 done
 
 echo "waiting up to ${READY_TIMEOUT_S} s for every node to report a leader ..."
@@ -139,7 +142,7 @@ fi
 
 cat <<EOF
 
-Ballot cluster of $NODES nodes is up ($STARTED started now). Endpoints (also in $DATA/endpoints):
+Ballot cluster of $NODES nodes is up (${#TO_START[@]} started now). Endpoints (also in $DATA/endpoints):
   $ENDPOINTS
 
 Try:
