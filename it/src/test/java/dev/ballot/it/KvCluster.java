@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -261,7 +260,11 @@ public final class KvCluster implements AutoCloseable {
 
   /** Cuts every link between {@code side} and the other nodes. */
   public void partition(int... side) {
-    Set<Integer> inside = Arrays.stream(side).peek(this::node).boxed().collect(Collectors.toSet());
+    Set<Integer> inside = new HashSet<>();
+    for (int i : side) {
+      node(i);
+      inside.add(i);
+    }
     for (int from = 0; from < size(); from++) {
       for (int to = 0; to < size(); to++) {
         if (from != to && inside.contains(from) != inside.contains(to)) {
