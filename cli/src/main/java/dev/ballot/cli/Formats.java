@@ -1,0 +1,56 @@
+package dev.ballot.cli;
+
+import dev.ballot.client.KeyValue;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Locale;
+
+/** Shared output pieces: key-values in simple and JSON form, ids, sizes. */
+final class Formats {
+  private static final String[] SI_UNITS = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+
+  private Formats() {}
+
+  /** etcdctl's simple form: the key on one line, the value on the next. */
+  static void printSimple(PrintWriter out, KeyValue kv) {
+    out.println(kv.keyString());
+    out.println(kv.valueString());
+  }
+
+  static Json json(KeyValue kv) {
+    return Json.object()
+        .put("key", kv.keyString())
+        .put("value", kv.valueString())
+        .put("create_revision", kv.createRevision())
+        .put("mod_revision", kv.modRevision())
+        .put("version", kv.version())
+        .put("lease", kv.lease());
+  }
+
+  static List<Json> json(List<KeyValue> kvs) {
+    return kvs.stream().map(Formats::json).toList();
+  }
+
+  /** Member ids in hex, as etcdctl prints them. */
+  static String memberId(long id) {
+    return Long.toHexString(id);
+  }
+
+  /** A size in SI units like etcdctl: "512 B", "4.1 kB", "25 MB". */
+  static String bytes(long size) {
+    if (size < 1000) {
+      return size + " B";
+    }
+    double value = size;
+    int unit = 0;
+    while (value >= 1000 && unit < SI_UNITS.length - 1) {
+      value /= 1000;
+      unit++;
+    }
+    String number =
+        value < 10
+            ? String.format(Locale.ROOT, "%.1f", value)
+            : String.format(Locale.ROOT, "%.0f", value);
+    return number + " " + SI_UNITS[unit];
+  }
+}

@@ -1,0 +1,9 @@
+package dev.ballot.client;
+
+/** Whether a request may change data, which decides when it is safe to send it again. */
+enum CallKind {
+  /** Range, Status, MemberList, read-only Txn: repeating them changes nothing. */
+  READ,
+  /** Put, DeleteRange, Txn with a write: repeated only when the first try provably did nothing. */
+  WRITE
+}
