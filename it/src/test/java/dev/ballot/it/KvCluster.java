@@ -1,0 +1,565 @@
+package dev.ballot.it;
+
+import static org.awaitility.Awaitility.await;
+
+import io.etcd.jetcd.api.ClusterGrpc;
+import io.etcd.jetcd.api.KVGrpc;
+import io.etcd.jetcd.api.MaintenanceGrpc;
+import io.etcd.jetcd.api.StatusRequest;
+import io.etcd.jetcd.api.StatusResponse;
+import io.grpc.ManagedChannel;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+
+/**
+ * N server processes on 127.0.0.1, each with its own data directory and log, and a {@link
+ * LinkProxy} on every directed peer link, so a test can kill, stop, pause, restart and cut off
+ * nodes. It talks to them only through the etcd v3 API. Nodes are numbered from 0.
+ *
+ * <p>Node X's {@code --initial-cluster} names its own real peer address and, for every other node
+ * Y, the proxy P(X-&gt;Y) that forwards to Y's peer port. Cutting P(X-&gt;Y) and P(Y-&gt;X) cuts X
+ * from Y.
+ */
+public final class KvCluster implements AutoCloseable {
+
+  /** How a cluster is started. */
+  public record Options(
+      String name,
+      int nodes,
+      long heartbeatIntervalMs,
+      long electionTimeoutMs,
+      String logLevel,
+      Duration readyTimeout,
+      ServerFlavor flavor) {}
+
+  public static final Duration STATUS_DEADLINE = Duration.ofSeconds(2);
+  public static final Duration ELECTION_TIMEOUT_BOUND = Duration.ofSeconds(30);
+  private static final Duration STOP_GRACE = Duration.ofSeconds(10);
+  private static final int MAX_NODES = 9;
+  private static final Set<KvCluster> open = new HashSet<>();
+
+  static {
+    Runtime.getRuntime()
+        .addShutdownHook(new Thread(KvCluster::killAllOpen, "kvcluster-shutdown-hook"));
+  }
+
+  private final Options options;
+  private final Path dir;
+  private final List<KvNode> nodes = new ArrayList<>();
+  private final Map<String, LinkProxy> proxies = new LinkedHashMap<>();
+  private boolean keepFiles;
+  private boolean closed;
+
+  private KvCluster(Options options, Path dir) {
+    this.options = options;
+    this.dir = dir;
+  }
+
+  public static Builder builder(String name) {
+    return new Builder(name);
+  }
+
+  /** Where cluster directories go: {@code -Dballot.it.workDir}, else target/it. */
+  static Path workRoot() {
+    return Path.of(System.getProperty("ballot.it.workDir", "target/it")).toAbsolutePath();
+  }
+
+  private static KvCluster launch(Options options) {
+    if (options.nodes() < 1 || options.nodes() > MAX_NODES) {
+      throw new IllegalArgumentException("nodes=" + options.nodes() + ", want 1.." + MAX_NODES);
+    }
+    Path dir = workRoot().resolve(options.name());
+    deleteRecursively(dir);
+    KvCluster cluster = new KvCluster(options, dir);
+    synchronized (KvCluster.class) {
+      open.add(cluster);
+    }
+    try {
+      cluster.createNodes();
+      cluster.nodes.forEach(KvNode::start);
+      cluster.awaitReady(options.readyTimeout());
+      return cluster;
+    } catch (RuntimeException | Error e) {
+      cluster.keepFiles = true;
+      String logs = cluster.describeWithLogs(40);
+      cluster.close();
+      throw new IllegalStateException(
+          "cluster " + options.name() + " did not start: " + firstLine(e) + "\n" + logs, e);
+    }
+  }
+
+  private void createNodes() {
+    int n = options.nodes();
+    List<Integer> ports = FreePorts.take(2 * n);
+    List<Integer> clientPorts = ports.subList(0, n);
+    List<Integer> peerPorts = ports.subList(n, 2 * n);
+    if (options.flavor().supportsLinkFaults()) {
+      for (int from = 0; from < n; from++) {
+        for (int to = 0; to < n; to++) {
+          if (from != to) {
+            InetSocketAddress target = new InetSocketAddress("127.0.0.1", peerPorts.get(to));
+            try {
+              proxies.put(linkKey(from, to), LinkProxy.start("n" + from + "-n" + to, target));
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
+            }
+          }
+        }
+      }
+    }
+    for (int i = 0; i < n; i++) {
+      List<String> initialCluster = new ArrayList<>();
+      for (int j = 0; j < n; j++) {
+        LinkProxy proxy = proxies.get(linkKey(i, j));
+        initialCluster.add(proxy == null ? "127.0.0.1:" + peerPorts.get(j) : proxy.address());
+      }
+      Path dataDir = dir.resolve("node" + i);
+      ServerFlavor.NodeLaunch launch =
+          new ServerFlavor.NodeLaunch(
+              i, clientPorts.get(i), peerPorts.get(i), dataDir, initialCluster, peerPorts, options);
+      nodes.add(
+          new KvNode(
+              i,
+              clientPorts.get(i),
+              peerPorts.get(i),
+              dataDir,
+              dir.resolve("node" + i + ".log"),
+              options.flavor().command(launch)));
+    }
+  }
+
+  public Options options() {
+    return options;
+  }
+
+  public int size() {
+    return nodes.size();
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  public ServerFlavor flavor() {
+    return options.flavor();
+  }
+
+  // ---- addresses and stubs -------------------------------------------------------------------
+
+  /** {@code 127.0.0.1:port} of node i's client API. */
+  public String clientAddress(int i) {
+    return node(i).clientAddress();
+  }
+
+  /** {@code http://127.0.0.1:port} of every node, as jetcd and etcdctl take them. */
+  public List<String> clientEndpoints() {
+    return nodes.stream().map(n -> "http://" + n.clientAddress()).toList();
+  }
+
+  public String clientEndpointsCsv() {
+    return String.join(",", clientEndpoints());
+  }
+
+  public ManagedChannel channel(int i) {
+    return node(i).channel();
+  }
+
+  public KVGrpc.KVBlockingStub kv(int i) {
+    return KVGrpc.newBlockingStub(channel(i));
+  }
+
+  public MaintenanceGrpc.MaintenanceBlockingStub maintenance(int i) {
+    return MaintenanceGrpc.newBlockingStub(channel(i));
+  }
+
+  public ClusterGrpc.ClusterBlockingStub clusterApi(int i) {
+    return ClusterGrpc.newBlockingStub(channel(i));
+  }
+
+  public Path logFile(int i) {
+    return node(i).logFile();
+  }
+
+  public Path dataDir(int i) {
+    return node(i).dataDir();
+  }
+
+  public long pid(int i) {
+    return node(i).pid();
+  }
+
+  // ---- process faults ------------------------------------------------------------------------
+
+  public boolean isRunning(int i) {
+    return node(i).isRunning();
+  }
+
+  /** Indices of nodes that run and are not paused. */
+  public List<Integer> servingNodes() {
+    return IntStream.range(0, size()).filter(i -> node(i).isServing()).boxed().toList();
+  }
+
+  public void kill9(int i) {
+    node(i).kill9();
+  }
+
+  public void kill9All() {
+    nodes.forEach(KvNode::kill9);
+  }
+
+  /** SIGTERM; SIGKILL after a grace period. Returns the exit code. */
+  public int stop(int i) {
+    return node(i).stop(STOP_GRACE);
+  }
+
+  public void pause(int i) {
+    node(i).pause();
+  }
+
+  public void resume(int i) {
+    node(i).resume();
+  }
+
+  /** Starts node i again with the same data directory and flags; stops it first if it runs. */
+  public void restart(int i) {
+    KvNode node = node(i);
+    if (node.isRunning()) {
+      node.stop(STOP_GRACE);
+    }
+    node.start();
+  }
+
+  // ---- network faults ------------------------------------------------------------------------
+
+  public boolean supportsLinkFaults() {
+    return flavor().supportsLinkFaults();
+  }
+
+  /** Cuts node i from every other node, both directions. Its client port stays reachable. */
+  public void isolate(int i) {
+    partition(i);
+  }
+
+  /** Cuts every link between {@code side} and the other nodes. */
+  public void partition(int... side) {
+    Set<Integer> inside = new HashSet<>();
+    for (int i : side) {
+      node(i);
+      inside.add(i);
+    }
+    for (int from = 0; from < size(); from++) {
+      for (int to = 0; to < size(); to++) {
+        if (from != to && inside.contains(from) != inside.contains(to)) {
+          proxy(from, to).cut();
+        }
+      }
+    }
+  }
+
+  /** The proxy carrying node {@code from}'s connections to node {@code to}. */
+  public LinkProxy proxy(int from, int to) {
+    node(from);
+    node(to);
+    LinkProxy proxy = proxies.get(linkKey(from, to));
+    if (proxy == null) {
+      throw new UnsupportedOperationException(
+          flavor() + " cannot be given per-link proxies; link faults need kvserver");
+    }
+    return proxy;
+  }
+
+  /** Joins every cut link again and removes added delays. */
+  public void heal() {
+    for (LinkProxy proxy : proxies.values()) {
+      proxy.setDelayMs(0);
+      if (proxy.isCut()) {
+        proxy.heal();
+      }
+    }
+  }
+
+  // ---- status --------------------------------------------------------------------------------
+
+  public StatusResponse status(int i) {
+    return maintenance(i)
+        .withDeadlineAfter(STATUS_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
+        .status(StatusRequest.getDefaultInstance());
+  }
+
+  /** Node i's status, or empty if it does not answer in time. */
+  public Optional<StatusResponse> tryStatus(int i) {
+    if (!node(i).isServing()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(status(i));
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * The serving node that calls itself leader in the highest term, if any. A cut-off old leader may
+   * still call itself leader in an older term until it notices.
+   */
+  public OptionalInt leaderIndex() {
+    failOnUnexpectedExit();
+    int best = -1;
+    long bestTerm = -1;
+    for (int i = 0; i < size(); i++) {
+      Optional<StatusResponse> status = tryStatus(i);
+      if (status.isPresent()) {
+        StatusResponse s = status.get();
+        boolean leads = s.getLeader() != 0 && s.getLeader() == s.getHeader().getMemberId();
+        if (leads && s.getRaftTerm() > bestTerm) {
+          best = i;
+          bestTerm = s.getRaftTerm();
+        }
+      }
+    }
+    return best < 0 ? OptionalInt.empty() : OptionalInt.of(best);
+  }
+
+  /** Waits until some serving node leads, and returns it. */
+  public int awaitLeader() {
+    return awaitLeader(Set.of());
+  }
+
+  /** Waits until a serving node not in {@code excluded} leads, and returns it. */
+  public int awaitLeader(Set<Integer> excluded) {
+    int[] leader = {-1};
+    await("a leader other than " + excluded + " in " + describe())
+        .atMost(ELECTION_TIMEOUT_BOUND)
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> {
+              OptionalInt found = leaderIndex();
+              leader[0] = found.orElse(-1);
+              return found.isPresent() && !excluded.contains(found.getAsInt());
+            });
+    return leader[0];
+  }
+
+  /** Waits until every serving node reports a leader. */
+  public void awaitReady() {
+    awaitReady(options.readyTimeout());
+  }
+
+  private void awaitReady(Duration timeout) {
+    await("every serving node to report a leader in " + describe())
+        .atMost(timeout)
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> {
+              failOnUnexpectedExit();
+              List<Integer> serving = servingNodes();
+              return !serving.isEmpty()
+                  && serving.stream()
+                      .allMatch(i -> tryStatus(i).map(s -> s.getLeader() != 0).orElse(false));
+            });
+  }
+
+  /** Node i's member id, as its Status header reports it. */
+  public long memberId(int i) {
+    return status(i).getHeader().getMemberId();
+  }
+
+  /** Throws with the node's log tail when a node exited without being told to. */
+  public void failOnUnexpectedExit() {
+    for (KvNode node : nodes) {
+      if (node.exitedUnexpectedly()) {
+        throw new IllegalStateException(
+            "node "
+                + node.index()
+                + " exited unexpectedly with code "
+                + node.exitCode()
+                + "\n--- "
+                + node.logFile()
+                + " (tail) ---\n"
+                + node.logTail(60));
+      }
+    }
+  }
+
+  // ---- diagnostics ---------------------------------------------------------------------------
+
+  public String describe() {
+    return nodes.stream().map(KvNode::describe).collect(Collectors.joining("; ", "[", "]"));
+  }
+
+  public String describeWithLogs(int linesPerNode) {
+    StringBuilder out = new StringBuilder("cluster " + options.name() + " in " + dir + "\n");
+    for (KvNode node : nodes) {
+      out.append("--- ").append(node.describe()).append('\n');
+      out.append(node.logTail(linesPerNode)).append('\n');
+    }
+    return out.toString();
+  }
+
+  public void printLogs(PrintStream out, int linesPerNode) {
+    out.println(describeWithLogs(linesPerNode));
+  }
+
+  /** Keeps data directories after close, for a failed test to be looked into. */
+  public void keepFiles() {
+    keepFiles = true;
+  }
+
+  @Override
+  public void close() {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    RuntimeException failure = null;
+    for (KvNode node : nodes) {
+      try {
+        node.kill9();
+      } catch (RuntimeException e) {
+        failure = addSuppressed(failure, e);
+      }
+      node.closeChannel();
+    }
+    for (LinkProxy proxy : proxies.values()) {
+      try {
+        proxy.close();
+      } catch (RuntimeException e) {
+        failure = addSuppressed(failure, e);
+      }
+    }
+    if (!keepFiles) {
+      nodes.forEach(node -> deleteRecursively(node.dataDir()));
+    }
+    synchronized (KvCluster.class) {
+      open.remove(this);
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  private KvNode node(int i) {
+    if (i < 0 || i >= nodes.size()) {
+      throw new IllegalArgumentException("node " + i + ", cluster has " + nodes.size());
+    }
+    return nodes.get(i);
+  }
+
+  private static String firstLine(Throwable e) {
+    String message = String.valueOf(e.getMessage()).strip();
+    int newline = message.indexOf('\n');
+    return newline < 0 ? message : message.substring(0, newline);
+  }
+
+  private static String linkKey(int from, int to) {
+    return from + "->" + to;
+  }
+
+  private static RuntimeException addSuppressed(RuntimeException first, RuntimeException next) {
+    if (first == null) {
+      return next;
+    }
+    first.addSuppressed(next);
+    return first;
+  }
+
+  private static synchronized void killAllOpen() {
+    for (KvCluster cluster : List.copyOf(open)) {
+      for (KvNode node : cluster.nodes) {
+        try {
+          node.kill9();
+        } catch (RuntimeException e) {
+          // The JVM is going away; the next node still has to go.
+        }
+      }
+    }
+  }
+
+  static void deleteRecursively(Path path) {
+    if (!Files.exists(path)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(path)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot delete " + path, e);
+    }
+  }
+
+  /** Options with defaults for fast elections: heartbeat 50 ms, election timeout 500 ms. */
+  public static final class Builder {
+    private final String name;
+    private int nodes = 3;
+    private long heartbeatIntervalMs = 50;
+    private long electionTimeoutMs = 500;
+    private String logLevel = "INFO";
+    private Duration readyTimeout = Duration.ofSeconds(60);
+    private ServerFlavor flavor = ServerFlavor.fromSystemProperty();
+
+    private Builder(String name) {
+      this.name = name;
+    }
+
+    public Builder nodes(int nodes) {
+      this.nodes = nodes;
+      return this;
+    }
+
+    public Builder heartbeatIntervalMs(long heartbeatIntervalMs) {
+      this.heartbeatIntervalMs = heartbeatIntervalMs;
+      return this;
+    }
+
+    public Builder electionTimeoutMs(long electionTimeoutMs) {
+      this.electionTimeoutMs = electionTimeoutMs;
+      return this;
+    }
+
+    public Builder logLevel(String logLevel) {
+      this.logLevel = logLevel;
+      return this;
+    }
+
+    public Builder readyTimeout(Duration readyTimeout) {
+      this.readyTimeout = readyTimeout;
+      return this;
+    }
+
+    public Builder flavor(ServerFlavor flavor) {
+      this.flavor = flavor;
+      return this;
+    }
+
+    Options options() {
+      return new Options(
+          name, nodes, heartbeatIntervalMs, electionTimeoutMs, logLevel, readyTimeout, flavor);
+    }
+
+    /** Starts the processes and waits until each reports a leader. */
+    public KvCluster start() {
+      return launch(options());
+    }
+  }
+}

@@ -1,0 +1,123 @@
+package dev.ballot.it;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Which server a {@link KvCluster} runs: Ballot's {@code kvserver} (the default), or a real etcd
+ * from Debian's etcd-server, to check that a test expects what etcd itself answers. Chosen with
+ * {@code -Dballot.it.server=kvserver|etcd}.
+ */
+public enum ServerFlavor {
+  KVSERVER,
+  ETCD;
+
+  static final String MAIN_CLASS = "dev.ballot.KvServer";
+  private static final String DEFAULT_JVM_ARGS =
+      "-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData";
+
+  public static ServerFlavor fromSystemProperty() {
+    String value = System.getProperty("ballot.it.server", "kvserver").trim();
+    return value.isEmpty() ? KVSERVER : valueOf(value.toUpperCase(Locale.ROOT));
+  }
+
+  /** Only kvserver takes a per-node peer list, which is what lets a proxy sit on every link. */
+  public boolean supportsLinkFaults() {
+    return this == KVSERVER;
+  }
+
+  /** What one node is started with. */
+  record NodeLaunch(
+      int index,
+      int clientPort,
+      int peerPort,
+      Path dataDir,
+      List<String> initialCluster,
+      List<Integer> allPeerPorts,
+      KvCluster.Options options) {}
+
+  List<String> command(NodeLaunch launch) {
+    return switch (this) {
+      case KVSERVER -> kvserverCommand(launch);
+      case ETCD -> etcdCommand(launch);
+    };
+  }
+
+  private static List<String> kvserverCommand(NodeLaunch launch) {
+    KvCluster.Options options = launch.options();
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    String jvmArgs = System.getProperty("ballot.it.jvmArgs", DEFAULT_JVM_ARGS).trim();
+    if (!jvmArgs.isEmpty()) {
+      command.addAll(Arrays.asList(jvmArgs.split("\\s+")));
+    }
+    command.add("-Dballot.it.node=" + launch.index());
+    command.add("@" + classPathArgFile(launch.dataDir().getParent()));
+    command.add(MAIN_CLASS);
+    command.add("--data-dir");
+    command.add(launch.dataDir().toString());
+    command.add("--client-addr");
+    command.add("127.0.0.1:" + launch.clientPort());
+    command.add("--peer-addr");
+    command.add("127.0.0.1:" + launch.peerPort());
+    command.add("--initial-cluster");
+    command.add(String.join(",", launch.initialCluster()));
+    command.add("--heartbeat-interval-ms");
+    command.add(Long.toString(options.heartbeatIntervalMs()));
+    command.add("--election-timeout-ms");
+    command.add(Long.toString(options.electionTimeoutMs()));
+    command.add("--log-level");
+    command.add(options.logLevel());
+    return command;
+  }
+
+  /**
+   * The test class path, in a java launcher argument file: the same classes as this JVM without a
+   * command line several kilobytes long in every log and process listing.
+   */
+  private static Path classPathArgFile(Path dir) {
+    Path file = dir.resolve("classpath.args");
+    String classPath = System.getProperty("java.class.path");
+    if (classPath.contains("\"") || classPath.contains("\\")) {
+      throw new IllegalStateException("class path cannot go in an argument file: " + classPath);
+    }
+    try {
+      Files.createDirectories(dir);
+      Files.writeString(file, "-cp\n\"" + classPath + "\"\n", StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return file;
+  }
+
+  private static List<String> etcdCommand(NodeLaunch launch) {
+    KvCluster.Options options = launch.options();
+    List<String> members = new ArrayList<>();
+    for (int i = 0; i < launch.allPeerPorts().size(); i++) {
+      members.add("node" + i + "=http://127.0.0.1:" + launch.allPeerPorts().get(i));
+    }
+    String client = "http://127.0.0.1:" + launch.clientPort();
+    String peer = "http://127.0.0.1:" + launch.peerPort();
+    return List.of(
+        "etcd",
+        "--name=node" + launch.index(),
+        "--data-dir=" + launch.dataDir(),
+        "--listen-client-urls=" + client,
+        "--advertise-client-urls=" + client,
+        "--listen-peer-urls=" + peer,
+        "--initial-advertise-peer-urls=" + peer,
+        "--initial-cluster=" + String.join(",", members),
+        "--initial-cluster-state=new",
+        "--heartbeat-interval=" + options.heartbeatIntervalMs(),
+        "--election-timeout=" + options.electionTimeoutMs(),
+        "--logger=zap",
+        "--log-level=" + options.logLevel().toLowerCase(Locale.ROOT));
+  }
+}
