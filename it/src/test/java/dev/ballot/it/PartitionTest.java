@@ -11,7 +11,6 @@ import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -33,10 +32,6 @@ class PartitionTest {
   }
 
   @Test
-  @Disabled(
-      "kvserver forwards a follower's writes to the leader's client port (LeaderForwarder), which"
-          + " no peer-link proxy covers: the cut-off follower still gets its write committed by"
-          + " the leader. Enable once writes are forwarded over the peer transport.")
   void isolatedFollowerCannotCommitWhileTheMajorityCan() {
     KvCluster cluster = clusters.start(3);
     int leader = cluster.awaitLeader();
