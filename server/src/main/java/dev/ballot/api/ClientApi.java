@@ -14,6 +14,8 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -36,13 +38,19 @@ public final class ClientApi implements AutoCloseable {
   private final KvService kvService;
   private final LeaderForwarder forwarder;
   private final ExecutorService readPool;
+  private final ScheduledExecutorService retryTimer;
 
   private ClientApi(
-      Server server, KvService kvService, LeaderForwarder forwarder, ExecutorService readPool) {
+      Server server,
+      KvService kvService,
+      LeaderForwarder forwarder,
+      ExecutorService readPool,
+      ScheduledExecutorService retryTimer) {
     this.server = server;
     this.kvService = kvService;
     this.forwarder = forwarder;
     this.readPool = readPool;
+    this.retryTimer = retryTimer;
   }
 
   /** Takes the writes followers forward to this node over the peer port. */
@@ -74,6 +82,10 @@ public final class ClientApi implements AutoCloseable {
       throws IOException {
     Headers headers = new Headers(identity, driver);
     ExecutorService readPool = newReadPool(identity.nodeId());
+    // Wakes writes that wait out an election before trying the new leader.
+    ScheduledExecutorService retryTimer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> new Thread(r, "kv-write-retry-" + identity.nodeId()));
     LeaderForwarder forwarder = new LeaderForwarder(identity);
     KvService kvService =
         new KvService(
@@ -85,7 +97,8 @@ public final class ClientApi implements AutoCloseable {
             BASE_REQUEST_TIMEOUT_MS + 2 * electionTimeoutMs,
             2 * electionTimeoutMs,
             Math.max(10, electionTimeoutMs / 10),
-            readPool);
+            readPool,
+            retryTimer);
     Server server =
         NettyServerBuilder.forAddress(address)
             // Handlers only enqueue and complete from callbacks: no pool hop per request.
@@ -98,7 +111,7 @@ public final class ClientApi implements AutoCloseable {
             .addService(new ClusterService(identity, headers, kv::revision))
             .build()
             .start();
-    return new ClientApi(server, kvService, forwarder, readPool);
+    return new ClientApi(server, kvService, forwarder, readPool, retryTimer);
   }
 
   @Override
@@ -109,5 +122,6 @@ public final class ClientApi implements AutoCloseable {
     }
     forwarder.close();
     readPool.shutdownNow();
+    retryTimer.shutdownNow();
   }
 }

@@ -34,6 +34,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
@@ -57,6 +58,7 @@ final class KvService extends KVGrpc.KVImplBase {
   private final long leaderWaitMs;
   private final long retryPauseMs;
   private final Executor readPool;
+  private final ScheduledExecutorService retryTimer;
 
   KvService(
       KvStore kv,
@@ -67,7 +69,8 @@ final class KvService extends KVGrpc.KVImplBase {
       long requestTimeoutMs,
       long leaderWaitMs,
       long retryPauseMs,
-      Executor readPool) {
+      Executor readPool,
+      ScheduledExecutorService retryTimer) {
     this.kv = kv;
     this.requests = requests;
     this.driver = driver;
@@ -77,6 +80,7 @@ final class KvService extends KVGrpc.KVImplBase {
     this.leaderWaitMs = leaderWaitMs;
     this.retryPauseMs = retryPauseMs;
     this.readPool = readPool;
+    this.retryTimer = retryTimer;
   }
 
   // ------------------------------------------------------------------ reads
@@ -399,7 +403,11 @@ final class KvService extends KVGrpc.KVImplBase {
     }
 
     private void retryAfterPause() {
-      CompletableFuture.delayedExecutor(retryPauseMs, TimeUnit.MILLISECONDS).execute(this::run);
+      try {
+        retryTimer.schedule(this::run, retryPauseMs, TimeUnit.MILLISECONDS);
+      } catch (RejectedExecutionException e) {
+        fail(EtcdStatus.STOPPED); // shutting down; the leader never saw this write
+      }
     }
   }
 
