@@ -6,6 +6,8 @@ import dev.ballot.kv.KvStore;
 import dev.ballot.membership.Identity;
 import dev.ballot.node.RaftDriver;
 import dev.ballot.proto.raft.v1.ForwardResponse;
+import dev.ballot.storage.RocksDbRaftStorage;
+import dev.ballot.storage.StoredSnapshotIndex;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
@@ -36,13 +38,19 @@ public final class ClientApi implements AutoCloseable {
   private final KvService kvService;
   private final LeaderForwarder forwarder;
   private final ExecutorService readPool;
+  private final SnapshotSender snapshots;
 
   private ClientApi(
-      Server server, KvService kvService, LeaderForwarder forwarder, ExecutorService readPool) {
+      Server server,
+      KvService kvService,
+      LeaderForwarder forwarder,
+      ExecutorService readPool,
+      SnapshotSender snapshots) {
     this.server = server;
     this.kvService = kvService;
     this.forwarder = forwarder;
     this.readPool = readPool;
+    this.snapshots = snapshots;
   }
 
   /** Takes the writes followers forward to this node over the peer port. */
@@ -69,6 +77,7 @@ public final class ClientApi implements AutoCloseable {
       Identity identity,
       RaftDriver<ApplyResult> driver,
       KvStore kv,
+      RocksDbRaftStorage storage,
       Path dataDir,
       long electionTimeoutMs)
       throws IOException {
@@ -86,6 +95,24 @@ public final class ClientApi implements AutoCloseable {
             2 * electionTimeoutMs,
             Math.max(10, electionTimeoutMs / 10),
             readPool);
+    // Backup scratch files sit beside the instance (hard links need one file system) but outside
+    // it, so that the size reported by Status is the instance's alone.
+    SnapshotSender snapshots =
+        new SnapshotSender(
+            storage.db(),
+            identity.nodeId(),
+            identity.clusterId(),
+            headers,
+            dataDir.resolve("backup"));
+    MaintenanceService maintenance =
+        new MaintenanceService(
+            driver,
+            headers,
+            kv::revision,
+            () -> StoredSnapshotIndex.of(storage),
+            dataDir.resolve("db"),
+            readPool,
+            snapshots);
     Server server =
         NettyServerBuilder.forAddress(address)
             // Handlers only enqueue and complete from callbacks: no pool hop per request.
@@ -94,20 +121,30 @@ public final class ClientApi implements AutoCloseable {
             .permitKeepAliveTime(5, TimeUnit.SECONDS)
             .permitKeepAliveWithoutCalls(true)
             .addService(kvService)
-            .addService(new MaintenanceService(driver, headers, kv::revision, dataDir, readPool))
+            .addService(maintenance)
             .addService(new ClusterService(identity, headers, kv::revision))
             .build()
             .start();
-    return new ClientApi(server, kvService, forwarder, readPool);
+    return new ClientApi(server, kvService, forwarder, readPool, snapshots);
   }
 
-  @Override
-  public void close() throws InterruptedException {
+  /**
+   * Stops serving.
+   *
+   * @return true if every thread of the API that may touch the storage has ended
+   */
+  public boolean stop() throws InterruptedException {
     server.shutdown();
     if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
       server.shutdownNow();
     }
     forwarder.close();
     readPool.shutdownNow();
+    return snapshots.stop();
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    stop();
   }
 }
