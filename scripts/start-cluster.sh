@@ -5,12 +5,13 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 NODES=""
 DATA="./data"
+RESTORE_FROM=""
 READY_TIMEOUT_S=60
 MAX_NODES=6 # node i listens on i*10000+2379: 6 is the last that fits under 65536
 
 usage() {
   cat <<EOF
-usage: scripts/start-cluster.sh [--nodes N] [--data DIR]
+usage: scripts/start-cluster.sh [--nodes N] [--data DIR] [--restore-from FILE]
 
 Starts N kvserver processes (default 3, at most $MAX_NODES) on 127.0.0.1 in the background and
 waits (at most ${READY_TIMEOUT_S} s) until every node reports a leader.
@@ -22,6 +23,9 @@ Files in DIR (default ./data):
   DIR/nodeI/      the node's data        DIR/nodeI.log   its log (appended)
   DIR/nodeI.pid   its process id         DIR/endpoints   client endpoints, comma-separated
   DIR/cluster.conf   the node count, so that a later run starts the same cluster
+
+--restore-from FILE starts a new cluster whose every node is seeded from the backup FILE
+(kvctl or etcdctl snapshot save); DIR must not hold a cluster yet.
 
 Run again on the same DIR to start only the nodes that are not running, with their data and
 the same flags. Stop the cluster with scripts/stop-cluster.sh --data DIR.
@@ -40,6 +44,10 @@ while [[ $# -gt 0 ]]; do
       ;;
     --data | --data=*)
       take_option DATA "$@"
+      shift "$TAKEN"
+      ;;
+    --restore-from | --restore-from=*)
+      take_option RESTORE_FROM "$@"
       shift "$TAKEN"
       ;;
     -h | --help)
@@ -75,6 +83,14 @@ if [[ -f "$CONF" ]]; then
 fi
 NODES="${NODES:-3}"
 check_nodes "$NODES"
+
+if [[ -n "$RESTORE_FROM" ]]; then
+  [[ -f "$RESTORE_FROM" ]] || die "--restore-from: no such file: $RESTORE_FROM"
+  RESTORE_FROM="$(cd "$(dirname "$RESTORE_FROM")" && pwd)/$(basename "$RESTORE_FROM")"
+  for ((i = 1; i <= NODES; i++)); do
+    [[ ! -e "$DATA/node$i/db" ]] || die "--restore-from starts a new cluster, but $DATA/node$i already holds data; use another --data"
+  done
+fi
 
 client_port() { if (($1 == 1)); then echo 2379; else echo $(($1 * 10000 + 2379)); fi; }
 peer_port() { if (($1 == 1)); then echo 2380; else echo $(($1 * 10000 + 2380)); fi; }
@@ -117,12 +133,15 @@ for i in "${TO_START[@]}"; do
   rm -f "$DATA/node$i.pid"
   mkdir -p "$DATA/node$i"
   echo "==== start-cluster: starting node $i at $(date -u +%FT%TZ)" >>"$DATA/node$i.log"
+  RESTORE=()
+  [[ -z "$RESTORE_FROM" ]] || RESTORE=(--restore-from "$RESTORE_FROM")
   # setsid: the node outlives this shell and the terminal; bin/kvserver execs java, so $! is its pid.
   setsid nohup "$ROOT/bin/kvserver" \
     --data-dir "$DATA/node$i" \
     --client-addr "127.0.0.1:$(client_port "$i")" \
     --peer-addr "127.0.0.1:$(peer_port "$i")" \
     --initial-cluster "$PEERS" \
+    "${RESTORE[@]}" \
     >>"$DATA/node$i.log" 2>&1 </dev/null &
   echo $! >"$DATA/node$i.pid"
   echo "node $i started (pid $!), log $DATA/node$i.log"

@@ -2,9 +2,11 @@ package dev.ballot;
 
 import ch.qos.logback.classic.Level;
 import dev.ballot.api.ClientApi;
+import dev.ballot.backup.BackupFormatException;
 import dev.ballot.kv.ApplyResult;
 import dev.ballot.kv.KvStateMachine;
 import dev.ballot.kv.KvStore;
+import dev.ballot.maintenance.BackupRestore;
 import dev.ballot.membership.Discovery;
 import dev.ballot.membership.Identity;
 import dev.ballot.membership.PeerCheck;
@@ -46,7 +48,8 @@ import picocli.CommandLine.Option;
       "",
       "On first start the nodes listed in --initial-cluster discover each other and number",
       "themselves 1..N; the identity is stored in --data-dir and reused on every restart.",
-      "Exit codes: 0 stopped cleanly, 1 fatal error (see the log), 2 bad flags."
+      "Exit codes: 0 stopped cleanly, 1 fatal error (see the log), 2 bad flags (or a restore",
+      "refused: the data directory holds data, or the backup file is not valid)."
     })
 public final class KvServer implements java.util.concurrent.Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(KvServer.class);
@@ -89,6 +92,14 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
       defaultValue = "1000",
       description = "Election timeout (randomized in [T, 2T)). Default: ${DEFAULT-VALUE}.")
   long electionTimeoutMs;
+
+  @Option(
+      names = "--restore-from",
+      paramLabel = "FILE",
+      description =
+          "First start only: seed this new node with the keys and revision of a backup file"
+              + " (kvctl or etcdctl snapshot save). Give it to every node of the new cluster.")
+  Path restoreFrom;
 
   @Option(
       names = "--log-level",
@@ -155,6 +166,12 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
   }
 
   private int serve(CountDownLatch stop, AtomicReference<Object> fatal) throws Exception {
+    if (restoreFrom != null) {
+      int refused = restore();
+      if (refused != 0) {
+        return refused;
+      }
+    }
     RocksDbRaftStorage storage = RocksDbRaftStorage.open(dataDir.resolve("db"));
     try {
       return serve(storage, stop, fatal);
@@ -262,6 +279,7 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
             identity,
             driver,
             kv,
+            storage,
             dataDir,
             electionTimeoutMs);
     peerService.attach(
@@ -283,11 +301,30 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
         identity.nodeId(),
         reason == null ? "signal" : reason instanceof Throwable t ? t.toString() : reason);
     Thread.interrupted(); // clear it: closing waits for threads
-    clientApi.close();
+    boolean apiStopped = clientApi.stop();
     peerServer.shutdownNow();
     // RocksDB must outlive every thread that may still touch it.
-    storageSafeToClose = driver.close();
+    storageSafeToClose = driver.close() && apiStopped;
     return reason == null ? 0 : 1;
+  }
+
+  /** Seeds the data directory from the backup; non-zero (an exit code) if it refuses. */
+  private int restore() throws IOException {
+    if (initialCluster.isEmpty()) {
+      System.err.println(
+          "kvserver: --restore-from starts a new cluster: give --initial-cluster too");
+      return 2;
+    }
+    try {
+      BackupRestore.restore(restoreFrom, dataDir.resolve("db"));
+      return 0;
+    } catch (BackupRestore.DataDirInUseException | BackupFormatException e) {
+      System.err.println("kvserver: cannot restore: " + e.getMessage());
+      return 2;
+    } catch (java.nio.file.NoSuchFileException e) {
+      System.err.println("kvserver: cannot restore: no such file " + e.getMessage());
+      return 2;
+    }
   }
 
   private DiscoverResponse answerDiscover(DiscoverRequest request, Identity identity, long tempId) {

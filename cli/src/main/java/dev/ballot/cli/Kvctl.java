@@ -39,6 +39,7 @@ import picocli.CommandLine.Spec;
       DelCommand.class,
       CasCommand.class,
       StatusCommand.class,
+      SnapshotCommand.class,
       MembersCommand.class
     },
     exitCodeListHeading = "%nExit codes:%n",

@@ -24,7 +24,8 @@ import picocli.CommandLine.Spec;
       "Shows each endpoint's view of the cluster: one row per endpoint.",
       "ROLE is leader when the node's id is the leader it reports, learner for a learner,"
           + " follower otherwise; COMMIT INDEX is the Raft commit index, APPLIED INDEX the last"
-          + " index applied. An endpoint that does not answer gets a line on stderr and the exit"
+          + " index applied, SNAPSHOT INDEX the index of the node's newest Raft snapshot (0: none), DB"
+          + " SIZE the node's RocksDB files on disk. An endpoint that does not answer gets a line on stderr and the exit"
           + " code of its failure; the others are still printed."
     })
 final class StatusCommand implements Callable<Integer> {
@@ -110,6 +111,7 @@ final class StatusCommand implements Callable<Integer> {
             "LEADER",
             "COMMIT INDEX",
             "APPLIED INDEX",
+            "SNAPSHOT INDEX",
             "DB SIZE",
             "VERSION",
             "ERRORS");
@@ -126,6 +128,7 @@ final class StatusCommand implements Callable<Integer> {
           status.leaderId() == 0 ? "none" : Formats.memberId(status.leaderId()),
           Long.toUnsignedString(status.raftIndex()),
           Long.toUnsignedString(status.raftAppliedIndex()),
+          Long.toUnsignedString(status.snapshotIndex()),
           Formats.bytes(status.dbSizeBytes()),
           status.version(),
           String.join(", ", status.errors()));
@@ -142,6 +145,7 @@ final class StatusCommand implements Callable<Integer> {
         .put("leader_id", Json.unsigned(status.leaderId()))
         .put("raft_index", Json.unsigned(status.raftIndex()))
         .put("raft_applied_index", Json.unsigned(status.raftAppliedIndex()))
+        .put("snapshot_index", Json.unsigned(status.snapshotIndex()))
         .put("db_size", status.dbSizeBytes())
         .put("version", status.version())
         .put("is_learner", status.isLearner())

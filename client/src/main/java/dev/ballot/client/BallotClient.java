@@ -358,6 +358,26 @@ public final class BallotClient implements AutoCloseable {
   }
 
   /**
+   * Saves one endpoint's backup (etcd's {@code Maintenance.Snapshot} stream) to {@code file}: the
+   * stream goes to {@code file.part}, which is synced, verified (format and SHA-256) and only then
+   * renamed to {@code file}, so {@code file} is either a whole valid backup or untouched. No
+   * failover: a backup is of one node's state.
+   *
+   * @param endpoint host:port or http://host:port
+   * @param file where the backup goes
+   * @param deadline for the whole transfer
+   * @return what was saved
+   */
+  public CompletableFuture<SavedSnapshot> saveSnapshot(
+      String endpoint, java.nio.file.Path file, Duration deadline) {
+    try {
+      return SnapshotDownload.start(pool.lookup(endpoint), file, deadline);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
    * Lists the cluster's members, failing over like a read.
    *
    * @return the members in the order the server lists them

@@ -15,6 +15,8 @@ import java.util.List;
  * @param version the server's version string
  * @param errors alarms and problems the node reports
  * @param isLearner whether the node is a non-voting learner
+ * @param snapshotIndex the Raft index of the node's newest snapshot, 0 if none or if the server is
+ *     not Ballot (a Ballot extension of etcd's StatusResponse)
  */
 public record EndpointStatus(
     String endpoint,
@@ -26,7 +28,8 @@ public record EndpointStatus(
     long dbSizeBytes,
     String version,
     List<String> errors,
-    boolean isLearner) {
+    boolean isLearner,
+    long snapshotIndex) {
 
   /**
    * Freezes the list.
@@ -41,6 +44,7 @@ public record EndpointStatus(
    * @param version see the record description
    * @param errors see the record description
    * @param isLearner see the record description
+   * @param snapshotIndex see the record description
    */
   public EndpointStatus {
     errors = List.copyOf(errors);

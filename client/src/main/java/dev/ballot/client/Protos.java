@@ -117,7 +117,8 @@ final class Protos {
         response.getDbSize(),
         response.getVersion(),
         response.getErrorsList(),
-        response.getIsLearner());
+        response.getIsLearner(),
+        response.getBallotSnapshotIndex());
   }
 
   static MemberInfo memberInfo(Member member) {

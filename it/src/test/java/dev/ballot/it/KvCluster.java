@@ -48,7 +48,8 @@ public final class KvCluster implements AutoCloseable {
       long electionTimeoutMs,
       String logLevel,
       Duration readyTimeout,
-      ServerFlavor flavor) {}
+      ServerFlavor flavor,
+      Path restoreFrom) {}
 
   public static final Duration STATUS_DEADLINE = Duration.ofSeconds(2);
   public static final Duration ELECTION_TIMEOUT_BOUND = Duration.ofSeconds(30);
@@ -142,7 +143,10 @@ public final class KvCluster implements AutoCloseable {
               peerPorts.get(i),
               dataDir,
               dir.resolve("node" + i + ".log"),
-              options.flavor().command(launch)));
+              options.flavor().command(launch),
+              options.restoreFrom() == null
+                  ? List.of()
+                  : List.of("--restore-from", options.restoreFrom().toString())));
     }
   }
 
@@ -517,6 +521,7 @@ public final class KvCluster implements AutoCloseable {
     private String logLevel = "INFO";
     private Duration readyTimeout = Duration.ofSeconds(60);
     private ServerFlavor flavor = ServerFlavor.fromSystemProperty();
+    private Path restoreFrom;
 
     private Builder(String name) {
       this.name = name;
@@ -552,9 +557,22 @@ public final class KvCluster implements AutoCloseable {
       return this;
     }
 
+    /** Seeds every node from this backup file on its first start (kvserver --restore-from). */
+    public Builder restoreFrom(Path backup) {
+      this.restoreFrom = backup;
+      return this;
+    }
+
     Options options() {
       return new Options(
-          name, nodes, heartbeatIntervalMs, electionTimeoutMs, logLevel, readyTimeout, flavor);
+          name,
+          nodes,
+          heartbeatIntervalMs,
+          electionTimeoutMs,
+          logLevel,
+          readyTimeout,
+          flavor,
+          restoreFrom);
     }
 
     /** Starts the processes and waits until each reports a leader. */

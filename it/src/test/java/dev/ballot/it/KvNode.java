@@ -26,6 +26,7 @@ final class KvNode {
   private final Path dataDir;
   private final Path logFile;
   private final List<String> command;
+  private final List<String> firstStartArgs;
   private Process process;
   private ManagedChannel channel;
   private boolean expectedUp;
@@ -33,13 +34,20 @@ final class KvNode {
   private int starts;
 
   KvNode(
-      int index, int clientPort, int peerPort, Path dataDir, Path logFile, List<String> command) {
+      int index,
+      int clientPort,
+      int peerPort,
+      Path dataDir,
+      Path logFile,
+      List<String> command,
+      List<String> firstStartArgs) {
     this.index = index;
     this.clientPort = clientPort;
     this.peerPort = peerPort;
     this.dataDir = dataDir;
     this.logFile = logFile;
     this.command = List.copyOf(command);
+    this.firstStartArgs = List.copyOf(firstStartArgs);
   }
 
   int index() {
@@ -101,6 +109,11 @@ final class KvNode {
       throw new IllegalStateException("node " + index + " is already running, pid " + pid());
     }
     starts++;
+    // Flags such as --restore-from that a node refuses once it has data go to the first start only.
+    List<String> command = new java.util.ArrayList<>(this.command);
+    if (starts == 1) {
+      command.addAll(firstStartArgs);
+    }
     appendToLog(
         "==== harness: start #"
             + starts

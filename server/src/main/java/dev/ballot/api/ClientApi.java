@@ -6,6 +6,8 @@ import dev.ballot.kv.KvStore;
 import dev.ballot.membership.Identity;
 import dev.ballot.node.RaftDriver;
 import dev.ballot.proto.raft.v1.ForwardResponse;
+import dev.ballot.storage.RocksDbRaftStorage;
+import dev.ballot.storage.StoredSnapshotIndex;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
@@ -39,18 +41,21 @@ public final class ClientApi implements AutoCloseable {
   private final LeaderForwarder forwarder;
   private final ExecutorService readPool;
   private final ScheduledExecutorService retryTimer;
+  private final SnapshotSender snapshots;
 
   private ClientApi(
       Server server,
       KvService kvService,
       LeaderForwarder forwarder,
       ExecutorService readPool,
-      ScheduledExecutorService retryTimer) {
+      ScheduledExecutorService retryTimer,
+      SnapshotSender snapshots) {
     this.server = server;
     this.kvService = kvService;
     this.forwarder = forwarder;
     this.readPool = readPool;
     this.retryTimer = retryTimer;
+    this.snapshots = snapshots;
   }
 
   /** Takes the writes followers forward to this node over the peer port. */
@@ -77,6 +82,7 @@ public final class ClientApi implements AutoCloseable {
       Identity identity,
       RaftDriver<ApplyResult> driver,
       KvStore kv,
+      RocksDbRaftStorage storage,
       Path dataDir,
       long electionTimeoutMs)
       throws IOException {
@@ -99,6 +105,24 @@ public final class ClientApi implements AutoCloseable {
             Math.max(10, electionTimeoutMs / 10),
             readPool,
             retryTimer);
+    // Backup scratch files sit beside the instance (hard links need one file system) but outside
+    // it, so that the size reported by Status is the instance's alone.
+    SnapshotSender snapshots =
+        new SnapshotSender(
+            storage.db(),
+            identity.nodeId(),
+            identity.clusterId(),
+            headers,
+            dataDir.resolve("backup"));
+    MaintenanceService maintenance =
+        new MaintenanceService(
+            driver,
+            headers,
+            kv::revision,
+            () -> StoredSnapshotIndex.of(storage),
+            dataDir.resolve("db"),
+            readPool,
+            snapshots);
     Server server =
         NettyServerBuilder.forAddress(address)
             // Handlers only enqueue and complete from callbacks: no pool hop per request.
@@ -107,15 +131,19 @@ public final class ClientApi implements AutoCloseable {
             .permitKeepAliveTime(5, TimeUnit.SECONDS)
             .permitKeepAliveWithoutCalls(true)
             .addService(kvService)
-            .addService(new MaintenanceService(driver, headers, kv::revision, dataDir, readPool))
+            .addService(maintenance)
             .addService(new ClusterService(identity, headers, kv::revision))
             .build()
             .start();
-    return new ClientApi(server, kvService, forwarder, readPool, retryTimer);
+    return new ClientApi(server, kvService, forwarder, readPool, retryTimer, snapshots);
   }
 
-  @Override
-  public void close() throws InterruptedException {
+  /**
+   * Stops serving.
+   *
+   * @return true if every thread of the API that may touch the storage has ended
+   */
+  public boolean stop() throws InterruptedException {
     server.shutdown();
     if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
       server.shutdownNow();
@@ -123,5 +151,11 @@ public final class ClientApi implements AutoCloseable {
     forwarder.close();
     readPool.shutdownNow();
     retryTimer.shutdownNow();
+    return snapshots.stop();
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    stop();
   }
 }

@@ -1,0 +1,140 @@
+package dev.ballot.maintenance;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import dev.ballot.backup.BackupReader;
+import dev.ballot.storage.RocksDbRaftStorage;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Seeds a new node's data directory from a backup file, as {@code etcdctl snapshot restore} does:
+ * the key-value pairs and the revision, with applied index 0 and an empty Raft log, so the node
+ * then discovers its peers and starts a new cluster whose first entries apply on top of the
+ * restored state. The instance is built in {@code db.restoring} and renamed to {@code db} only when
+ * complete, so a crash midway leaves no half-restored node.
+ */
+public final class BackupRestore {
+  private static final Logger log = LoggerFactory.getLogger(BackupRestore.class);
+
+  /** kv_meta's revision key, as {@code KvStore} reads it (BackupRestoreTest checks they agree). */
+  private static final byte[] REVISION_KEY = "revision".getBytes(UTF_8);
+
+  private static final long MAX_BATCH_BYTES = 4L * 1024 * 1024;
+
+  /** The data directory already holds a node: restoring would overwrite it. */
+  public static final class DataDirInUseException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    DataDirInUseException(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * What was restored.
+   *
+   * @param revision the store revision
+   * @param pairCount how many keys
+   */
+  public record Restored(long revision, long pairCount) {}
+
+  private BackupRestore() {}
+
+  /**
+   * Restores {@code backup} into {@code dbDir}, which must not exist yet.
+   *
+   * @param backup a backup file (from kvctl or etcdctl snapshot save)
+   * @param dbDir where the node's RocksDB instance will live
+   * @return what was restored
+   * @throws DataDirInUseException if {@code dbDir} exists
+   * @throws dev.ballot.backup.BackupFormatException if the file is not a valid backup
+   * @throws IOException if reading or writing fails
+   */
+  public static Restored restore(Path backup, Path dbDir) throws IOException {
+    if (Files.exists(dbDir)) {
+      throw new DataDirInUseException(
+          dbDir + " already holds data; restore only into a new, empty data directory");
+    }
+    BackupReader.verify(backup);
+    Path staging = dbDir.resolveSibling(dbDir.getFileName() + ".restoring");
+    WorkDirs.deleteTree(staging); // left by a restore that crashed
+    BackupReader.Summary summary;
+    RocksDbRaftStorage storage;
+    try {
+      storage = RocksDbRaftStorage.open(staging);
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    }
+    try (storage;
+        WriteOptions unsynced = new WriteOptions();
+        WriteOptions synced = new WriteOptions().setSync(true);
+        PendingBatch pending = new PendingBatch(storage, unsynced)) {
+      summary = BackupReader.read(backup, pending::put);
+      pending.flush();
+      try (WriteBatch last = new WriteBatch()) {
+        long revision = summary.header().revision();
+        last.put(
+            storage.kvMetaFamily(),
+            REVISION_KEY,
+            ByteBuffer.allocate(Long.BYTES).putLong(revision).array());
+        storage.db().write(synced, last); // syncs the WAL, and so every batch before it
+      }
+    } catch (RocksDBException e) {
+      throw new IOException("restore into " + staging + " failed", e);
+    }
+    Files.move(staging, dbDir, StandardCopyOption.ATOMIC_MOVE);
+    Restored restored = new Restored(summary.header().revision(), summary.pairCount());
+    log.info(
+        "restored from backup file={} revision={} pairs={} sourceCluster={} sourceAppliedIndex={}",
+        backup,
+        restored.revision(),
+        restored.pairCount(),
+        Long.toHexString(summary.header().clusterId()),
+        summary.header().appliedIndex());
+    return restored;
+  }
+
+  /** Pairs gathered into batches of at most {@link #MAX_BATCH_BYTES}. */
+  private static final class PendingBatch implements AutoCloseable {
+    private final RocksDbRaftStorage storage;
+    private final WriteOptions options;
+    private WriteBatch batch = new WriteBatch();
+
+    PendingBatch(RocksDbRaftStorage storage, WriteOptions options) {
+      this.storage = storage;
+      this.options = options;
+    }
+
+    void put(byte[] key, byte[] value) throws IOException {
+      try {
+        batch.put(storage.kvDataFamily(), key, value);
+        if (batch.getDataSize() >= MAX_BATCH_BYTES) {
+          flush();
+        }
+      } catch (RocksDBException e) {
+        throw new IOException("restore write failed", e);
+      }
+    }
+
+    void flush() throws RocksDBException {
+      storage.db().write(options, batch);
+      batch.close();
+      batch = new WriteBatch();
+    }
+
+    @Override
+    public void close() {
+      batch.close();
+    }
+  }
+}

@@ -1,0 +1,104 @@
+package dev.ballot.maintenance;
+
+import dev.ballot.backup.BackupFormat;
+import dev.ballot.backup.BackupHeader;
+import dev.ballot.backup.BackupWriter;
+import dev.ballot.kv.KvStore;
+import dev.ballot.storage.RocksDbRaftStorage;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.rocksdb.Checkpoint;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Builds a backup file of the node's key-value state at one applied index: a RocksDB checkpoint
+ * (hard links, so the live instance keeps taking writes and nothing is copied) is opened as an
+ * instance of its own, its kv column families are written out as a {@link BackupFormat} file, and
+ * the checkpoint is deleted. Writes apply their pairs, applied index and revision in one batch, so
+ * the checkpoint holds exactly the state after its applied index.
+ */
+public final class CheckpointBackup {
+  private static final Logger log = LoggerFactory.getLogger(CheckpointBackup.class);
+
+  /**
+   * A backup file ready to be sent.
+   *
+   * @param file the backup file
+   * @param header what it holds
+   * @param pairCount how many pairs
+   * @param fileBytes its size, trailer included
+   */
+  public record Built(Path file, BackupHeader header, long pairCount, long fileBytes) {}
+
+  private CheckpointBackup() {}
+
+  /**
+   * Writes a backup of {@code live} into {@code workDir} (which must not exist; it is created on
+   * the same file system as the instance so that the checkpoint can hard-link).
+   *
+   * @param live the node's instance
+   * @param clusterId recorded in the header
+   * @param workDir a fresh directory for the checkpoint and the file
+   * @return the backup file, in {@code workDir}
+   * @throws IOException if the checkpoint or the file cannot be written
+   */
+  public static Built build(RocksDB live, long clusterId, Path workDir) throws IOException {
+    Files.createDirectories(workDir.getParent());
+    Files.createDirectory(workDir);
+    Path checkpointDir = workDir.resolve("checkpoint");
+    try (Checkpoint checkpoint = Checkpoint.create(live)) {
+      checkpoint.createCheckpoint(checkpointDir.toString());
+    } catch (RocksDBException e) {
+      throw new IOException("checkpoint into " + checkpointDir + " failed", e);
+    }
+    try {
+      return writeFile(checkpointDir, clusterId, workDir.resolve("backup.ballot"));
+    } finally {
+      WorkDirs.deleteTree(checkpointDir);
+    }
+  }
+
+  private static Built writeFile(Path checkpointDir, long clusterId, Path file) throws IOException {
+    RocksDbRaftStorage copy;
+    try {
+      // A copy of our own: opening it read-write (it replays its WAL) touches nothing live.
+      copy = RocksDbRaftStorage.open(checkpointDir);
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    }
+    try (copy;
+        KvStore kv = new KvStore(copy.db(), copy.kvDataFamily(), copy.kvMetaFamily());
+        OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 16);
+        RocksIterator it = copy.db().newIterator(copy.kvDataFamily())) {
+      BackupHeader header =
+          new BackupHeader(BackupFormat.VERSION, clusterId, kv.revision(), kv.appliedIndex());
+      BackupWriter writer = new BackupWriter(out, header);
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        writer.add(it.key(), it.value());
+      }
+      try {
+        it.status();
+      } catch (RocksDBException e) {
+        throw new IOException("reading the checkpoint failed", e);
+      }
+      long pairs = writer.finish();
+      out.flush();
+      long bytes = Files.size(file);
+      log.info(
+          "backup built revision={} appliedIndex={} pairs={} bytes={}",
+          header.revision(),
+          header.appliedIndex(),
+          pairs,
+          bytes);
+      return new Built(file, header, pairs, bytes);
+    }
+  }
+}

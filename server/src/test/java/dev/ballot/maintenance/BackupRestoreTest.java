@@ -1,0 +1,109 @@
+package dev.ballot.maintenance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.ByteString;
+import dev.ballot.backup.BackupFormatException;
+import dev.ballot.backup.BackupReader;
+import dev.ballot.etcd.api.DeleteRangeRequest;
+import dev.ballot.etcd.api.PutRequest;
+import dev.ballot.etcd.api.RangeRequest;
+import dev.ballot.etcd.api.RangeResponse;
+import dev.ballot.kv.KvStore;
+import dev.ballot.kv.proto.Command;
+import dev.ballot.raft.ClusterConfig;
+import dev.ballot.raft.SnapshotMeta;
+import dev.ballot.storage.RocksDbRaftStorage;
+import dev.ballot.storage.StoredSnapshotIndex;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BackupRestoreTest {
+  @TempDir Path dir;
+
+  @Test
+  void checkpointBackupRestoresKeysRevisionsAndVersionsWithAppliedIndexZero() throws Exception {
+    RangeResponse before;
+    CheckpointBackup.Built built;
+    try (RocksDbRaftStorage live = RocksDbRaftStorage.open(dir.resolve("live"));
+        KvStore kv = new KvStore(live.db(), live.kvDataFamily(), live.kvMetaFamily())) {
+      long index = 0;
+      for (int i = 0; i < 50; i++) {
+        kv.apply(++index, put("k" + i, "v" + i));
+      }
+      kv.apply(++index, put("k3", "again"));
+      kv.apply(
+          ++index,
+          Command.newBuilder()
+              .setDeleteRange(DeleteRangeRequest.newBuilder().setKey(bytes("k4")))
+              .build());
+      before = kv.range(all());
+
+      built = CheckpointBackup.build(live.db(), 77, dir.resolve("work"));
+
+      kv.apply(++index, put("after-the-backup", "x")); // not in the backup
+      assertThat(built.header().appliedIndex()).isEqualTo(index - 1);
+    }
+    assertThat(built.header().revision()).isEqualTo(before.getHeader().getRevision());
+    assertThat(built.header().clusterId()).isEqualTo(77);
+    assertThat(Files.exists(dir.resolve("work/checkpoint"))).isFalse();
+    assertThat(BackupReader.verify(built.file()).pairCount()).isEqualTo(49);
+
+    Path restoredDb = dir.resolve("new/db");
+    BackupRestore.Restored restored = BackupRestore.restore(built.file(), restoredDb);
+
+    assertThat(restored.pairCount()).isEqualTo(49);
+    try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(restoredDb);
+        KvStore kv = new KvStore(storage.db(), storage.kvDataFamily(), storage.kvMetaFamily())) {
+      assertThat(kv.appliedIndex()).isZero();
+      assertThat(kv.revision()).isEqualTo(before.getHeader().getRevision());
+      assertThat(kv.range(all()).getKvsList()).isEqualTo(before.getKvsList());
+      assertThat(storage.load().entries()).isEmpty();
+    }
+  }
+
+  @Test
+  void restoreRefusesAnExistingInstanceAndADamagedFile() throws Exception {
+    Path file;
+    try (RocksDbRaftStorage live = RocksDbRaftStorage.open(dir.resolve("live"))) {
+      file = CheckpointBackup.build(live.db(), 1, dir.resolve("work")).file();
+    }
+    assertThatThrownBy(() -> BackupRestore.restore(file, dir.resolve("live")))
+        .isInstanceOf(BackupRestore.DataDirInUseException.class)
+        .hasMessageContaining("already holds data");
+
+    byte[] bytes = Files.readAllBytes(file);
+    bytes[40] ^= 1;
+    Path damaged = Files.write(dir.resolve("damaged"), bytes);
+    assertThatThrownBy(() -> BackupRestore.restore(damaged, dir.resolve("other/db")))
+        .isInstanceOf(BackupFormatException.class);
+    assertThat(dir.resolve("other/db")).doesNotExist();
+  }
+
+  @Test
+  void storedSnapshotIndexIsZeroWithoutASnapshotThenTheStoredIndex() {
+    try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir.resolve("s"))) {
+      assertThat(StoredSnapshotIndex.of(storage)).isZero();
+      storage.saveSnapshotMeta(new SnapshotMeta(42, 3, ClusterConfig.ofVoters(List.of(1L))));
+      assertThat(StoredSnapshotIndex.of(storage)).isEqualTo(42);
+    }
+  }
+
+  private static Command put(String key, String value) {
+    return Command.newBuilder()
+        .setPut(PutRequest.newBuilder().setKey(bytes(key)).setValue(bytes(value)))
+        .build();
+  }
+
+  private static RangeRequest all() {
+    return RangeRequest.newBuilder().setKey(bytes("\0")).setRangeEnd(bytes("\0")).build();
+  }
+
+  private static ByteString bytes(String s) {
+    return ByteString.copyFromUtf8(s);
+  }
+}
