@@ -48,7 +48,12 @@ public final class KvCluster implements AutoCloseable {
       long electionTimeoutMs,
       String logLevel,
       Duration readyTimeout,
-      ServerFlavor flavor) {}
+      ServerFlavor flavor,
+      List<String> serverArgs) {
+    public Options {
+      serverArgs = List.copyOf(serverArgs);
+    }
+  }
 
   public static final Duration STATUS_DEADLINE = Duration.ofSeconds(2);
   public static final Duration ELECTION_TIMEOUT_BOUND = Duration.ofSeconds(30);
@@ -517,6 +522,7 @@ public final class KvCluster implements AutoCloseable {
     private String logLevel = "INFO";
     private Duration readyTimeout = Duration.ofSeconds(60);
     private ServerFlavor flavor = ServerFlavor.fromSystemProperty();
+    private final List<String> serverArgs = new ArrayList<>();
 
     private Builder(String name) {
       this.name = name;
@@ -552,9 +558,22 @@ public final class KvCluster implements AutoCloseable {
       return this;
     }
 
+    /** Extra kvserver flags for every node, e.g. {@code "--snapshot-count", "100"}. */
+    public Builder serverArgs(String... args) {
+      serverArgs.addAll(List.of(args));
+      return this;
+    }
+
     Options options() {
       return new Options(
-          name, nodes, heartbeatIntervalMs, electionTimeoutMs, logLevel, readyTimeout, flavor);
+          name,
+          nodes,
+          heartbeatIntervalMs,
+          electionTimeoutMs,
+          logLevel,
+          readyTimeout,
+          flavor,
+          serverArgs);
     }
 
     /** Starts the processes and waits until each reports a leader. */
