@@ -4,6 +4,7 @@ import ch.qos.logback.classic.Level;
 import dev.ballot.api.ClientApi;
 import dev.ballot.backup.BackupFormatException;
 import dev.ballot.kv.ApplyResult;
+import dev.ballot.kv.KvSnapshots;
 import dev.ballot.kv.KvStateMachine;
 import dev.ballot.kv.KvStore;
 import dev.ballot.maintenance.BackupRestore;
@@ -11,6 +12,7 @@ import dev.ballot.membership.Discovery;
 import dev.ballot.membership.Identity;
 import dev.ballot.membership.PeerCheck;
 import dev.ballot.node.RaftDriver;
+import dev.ballot.node.SnapshotPolicy;
 import dev.ballot.proto.raft.v1.DiscoverRequest;
 import dev.ballot.proto.raft.v1.DiscoverResponse;
 import dev.ballot.raft.ClusterConfig;
@@ -18,6 +20,8 @@ import dev.ballot.raft.RaftConfig;
 import dev.ballot.raft.RaftNode;
 import dev.ballot.raft.RestoredState;
 import dev.ballot.storage.RocksDbRaftStorage;
+import dev.ballot.storage.SnapshotDir;
+import dev.ballot.storage.SnapshotInstaller;
 import dev.ballot.storage.StorageCorruptionException;
 import dev.ballot.transport.PeerService;
 import dev.ballot.transport.PeerTransport;
@@ -102,6 +106,22 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
   Path restoreFrom;
 
   @Option(
+      names = "--snapshot-count",
+      defaultValue = "10000",
+      description =
+          "Take a snapshot after this many applied entries past the last one (0: never)."
+              + " Default: ${DEFAULT-VALUE}.")
+  long snapshotCount;
+
+  @Option(
+      names = "--snapshot-catchup-entries",
+      defaultValue = "5000",
+      description =
+          "Log entries kept below a snapshot for slightly lagging followers."
+              + " Default: ${DEFAULT-VALUE}.")
+  long snapshotCatchupEntries;
+
+  @Option(
       names = "--log-level",
       defaultValue = "INFO",
       description = "ERROR, WARN, INFO, DEBUG or TRACE. Default: ${DEFAULT-VALUE}.")
@@ -118,6 +138,11 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
     if (heartbeatIntervalMs < 1 || electionTimeoutMs < 3 * heartbeatIntervalMs) {
       System.err.println(
           "kvserver: --election-timeout-ms must be at least 3 x --heartbeat-interval-ms");
+      return 2;
+    }
+    if (snapshotCount < 0 || snapshotCatchupEntries < 0) {
+      System.err.println(
+          "kvserver: --snapshot-count and --snapshot-catchup-entries must not be negative");
       return 2;
     }
     try {
@@ -241,8 +266,19 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
           stop.countDown();
         });
 
+    SnapshotDir snapshotDir = SnapshotDir.open(dataDir.resolve("snapshots"));
+    // An install a crash interrupted is finished before anything reads the state.
+    new SnapshotInstaller(storage, snapshotDir).recover();
     KvStore kv = new KvStore(storage.db(), storage.kvDataFamily(), storage.kvMetaFamily());
     RestoredState restored = storage.load();
+    if (restored.snapshot() != null && kv.appliedIndex() < restored.snapshot().index()) {
+      throw new StorageCorruptionException(
+          "the state machine is at index "
+              + kv.appliedIndex()
+              + ", behind the snapshot at "
+              + restored.snapshot().index()
+              + " that the log starts after");
+    }
     long applied =
         Math.max(
             restored.snapshot() == null ? 0 : restored.snapshot().index(),
@@ -263,8 +299,13 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
             node,
             storage,
             inbox ->
-                new PeerTransport(self.clusterId(), self.peerAddresses(), inbox, System::nanoTime),
-            new KvStateMachine(kv),
+                new PeerTransport(
+                    self.clusterId(), self.peerAddresses(), inbox, System::nanoTime, snapshotDir),
+            new KvStateMachine(
+                kv,
+                new KvSnapshots(
+                    kv, storage, snapshotDir, ClusterConfig.ofVoters(identity.memberIds()))),
+            new SnapshotPolicy(snapshotCount, snapshotCatchupEntries),
             heartbeatIntervalMs,
             electionTicks,
             System::nanoTime,
@@ -287,7 +328,8 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
         identity.clusterId(),
         java.util.Set.copyOf(identity.memberIds()),
         driver,
-        clientApi::acceptForwarded);
+        clientApi::acceptForwarded,
+        snapshotDir);
     log.info("serving clients addr={} node={}", clientAddr, identity.nodeId());
 
     try {
@@ -303,6 +345,7 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
     Thread.interrupted(); // clear it: closing waits for threads
     boolean apiStopped = clientApi.stop();
     peerServer.shutdownNow();
+    peerService.close();
     // RocksDB must outlive every thread that may still touch it.
     storageSafeToClose = driver.close() && apiStopped;
     return reason == null ? 0 : 1;

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class CrashRecoveryTest {
   private static final Duration WRITES_BOUND = Duration.ofSeconds(30);
   private static final int CATCH_UP_WRITES = 1_000;
-  private static final int IN_FLIGHT_WRITES = 32;
+  static final int IN_FLIGHT_WRITES = 32;
 
   @RegisterExtension final Clusters clusters = new Clusters();
 
@@ -85,7 +85,7 @@ class CrashRecoveryTest {
   }
 
   /** Writes {@code count} keys through node {@code node}, {@value #IN_FLIGHT_WRITES} at a time. */
-  private static void writeConcurrently(KvCluster cluster, int node, String prefix, int count)
+  static void writeConcurrently(KvCluster cluster, int node, String prefix, int count)
       throws InterruptedException {
     KVGrpc.KVStub stub = KVGrpc.newStub(cluster.channel(node));
     Semaphore window = new Semaphore(IN_FLIGHT_WRITES);
@@ -130,7 +130,7 @@ class CrashRecoveryTest {
     }
   }
 
-  private static List<String> revisions(List<KeyValue> kvs) {
+  static List<String> revisions(List<KeyValue> kvs) {
     return kvs.stream()
         .map(
             kv ->

@@ -49,7 +49,12 @@ public final class KvCluster implements AutoCloseable {
       String logLevel,
       Duration readyTimeout,
       ServerFlavor flavor,
-      Path restoreFrom) {}
+      Path restoreFrom,
+      List<String> serverArgs) {
+    public Options {
+      serverArgs = List.copyOf(serverArgs);
+    }
+  }
 
   public static final Duration STATUS_DEADLINE = Duration.ofSeconds(2);
   public static final Duration ELECTION_TIMEOUT_BOUND = Duration.ofSeconds(30);
@@ -522,6 +527,7 @@ public final class KvCluster implements AutoCloseable {
     private Duration readyTimeout = Duration.ofSeconds(60);
     private ServerFlavor flavor = ServerFlavor.fromSystemProperty();
     private Path restoreFrom;
+    private final List<String> serverArgs = new ArrayList<>();
 
     private Builder(String name) {
       this.name = name;
@@ -563,6 +569,12 @@ public final class KvCluster implements AutoCloseable {
       return this;
     }
 
+    /** Extra kvserver flags for every node, e.g. {@code "--snapshot-count", "100"}. */
+    public Builder serverArgs(String... args) {
+      serverArgs.addAll(List.of(args));
+      return this;
+    }
+
     Options options() {
       return new Options(
           name,
@@ -572,7 +584,8 @@ public final class KvCluster implements AutoCloseable {
           logLevel,
           readyTimeout,
           flavor,
-          restoreFrom);
+          restoreFrom,
+          serverArgs);
     }
 
     /** Starts the processes and waits until each reports a leader. */

@@ -75,6 +75,7 @@ public enum ServerFlavor {
     command.add(Long.toString(options.electionTimeoutMs()));
     command.add("--log-level");
     command.add(options.logLevel());
+    command.addAll(options.serverArgs());
     return command;
   }
 

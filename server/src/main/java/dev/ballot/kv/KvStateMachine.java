@@ -4,13 +4,41 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.ballot.kv.proto.Command;
 import dev.ballot.node.StateMachine;
 import dev.ballot.raft.Entry;
+import dev.ballot.raft.SnapshotMeta;
 
 /** Plugs the {@link KvStore} into the driver: decodes each committed command and applies it. */
 public final class KvStateMachine implements StateMachine<ApplyResult> {
   private final KvStore store;
+  private final KvSnapshots snapshots;
 
-  public KvStateMachine(KvStore store) {
+  /**
+   * @param snapshots takes and installs snapshots; null for a state machine without them
+   */
+  public KvStateMachine(KvStore store, KvSnapshots snapshots) {
     this.store = store;
+    this.snapshots = snapshots;
+  }
+
+  @Override
+  public long snapshotIndex() {
+    return snapshots == null ? 0 : snapshots.newestIndex();
+  }
+
+  @Override
+  public SnapshotMeta takeSnapshot(long index, long term) {
+    if (snapshots == null) {
+      return StateMachine.super.takeSnapshot(index, term);
+    }
+    return snapshots.take(index, term);
+  }
+
+  @Override
+  public void installSnapshot(SnapshotMeta snapshot) {
+    if (snapshots == null) {
+      StateMachine.super.installSnapshot(snapshot);
+      return;
+    }
+    snapshots.install(snapshot);
   }
 
   @Override

@@ -60,6 +60,21 @@ public final class KvStore implements AutoCloseable {
     }
   }
 
+  /**
+   * Reads the applied index and revision again after the column families were replaced underneath
+   * (a snapshot install); called by the apply thread.
+   */
+  public void reload() {
+    long index = readLong(latestRead, APPLIED_INDEX_KEY, 0);
+    long rev = readLong(latestRead, REVISION_KEY, INITIAL_REVISION);
+    if (index < 0 || rev < INITIAL_REVISION) {
+      throw new StorageCorruptionException(
+          "kv_meta is corrupt: appliedIndex=" + index + " revision=" + rev);
+    }
+    revision = rev;
+    appliedIndex = index;
+  }
+
   /** The index of the last log entry applied; 0 if none. */
   public long appliedIndex() {
     return appliedIndex;

@@ -2,6 +2,7 @@ package dev.ballot.node;
 
 import dev.ballot.raft.Entry;
 import dev.ballot.raft.EntryType;
+import dev.ballot.raft.SnapshotMeta;
 import java.util.List;
 import java.util.PriorityQueue;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -23,14 +24,23 @@ final class Applier<R> implements Runnable {
   /** Committed batches waiting to be applied; a full queue makes the driver wait. */
   private static final int MAX_QUEUED_BATCHES = 1024;
 
-  private static final List<Entry> STOP = List.of();
+  private sealed interface Work {}
+
+  private record Apply(List<Entry> entries) implements Work {}
+
+  private record Install(SnapshotMeta snapshot, CompletableFuture<Void> done) implements Work {}
+
+  private record Stop() implements Work {}
 
   /** A proposal in the log at {@code index}, made in {@code term}. */
   record Pending<R>(long term, CompletableFuture<R> future) {}
 
   private final StateMachine<R> stateMachine;
   private final Consumer<Throwable> onFatal;
-  private final BlockingQueue<List<Entry>> queue = new ArrayBlockingQueue<>(MAX_QUEUED_BATCHES);
+  private final BlockingQueue<Work> queue = new ArrayBlockingQueue<>(MAX_QUEUED_BATCHES);
+  private final long snapshotEveryEntries;
+  private final Consumer<SnapshotMeta> onSnapshot;
+  private long snapshotIndex;
   private final ConcurrentMap<Long, Pending<R>> pending = new ConcurrentHashMap<>();
   private final PriorityQueue<Waiter> waiters = new PriorityQueue<>();
   private volatile long appliedIndex;
@@ -42,10 +52,22 @@ final class Applier<R> implements Runnable {
     }
   }
 
-  Applier(StateMachine<R> stateMachine, Consumer<Throwable> onFatal) {
+  /**
+   * @param snapshotEveryEntries take a snapshot once this many entries were applied past the last
+   *     one (0: never)
+   * @param onSnapshot told of each snapshot taken, on the apply thread
+   */
+  Applier(
+      StateMachine<R> stateMachine,
+      Consumer<Throwable> onFatal,
+      long snapshotEveryEntries,
+      Consumer<SnapshotMeta> onSnapshot) {
     this.stateMachine = stateMachine;
     this.onFatal = onFatal;
+    this.snapshotEveryEntries = snapshotEveryEntries;
+    this.onSnapshot = onSnapshot;
     this.appliedIndex = stateMachine.appliedIndex();
+    this.snapshotIndex = stateMachine.snapshotIndex();
   }
 
   long appliedIndex() {
@@ -62,8 +84,18 @@ final class Applier<R> implements Runnable {
   /** Queues committed entries; blocks while the apply thread is far behind (back-pressure). */
   void enqueue(List<Entry> committed) throws InterruptedException {
     if (!committed.isEmpty()) {
-      queue.put(committed);
+      queue.put(new Apply(committed));
     }
+  }
+
+  /**
+   * Queues the install of a leader's snapshot after the entries already queued; completes once the
+   * state machine holds it (exceptionally if the install failed, which also stops the node).
+   */
+  CompletableFuture<Void> install(SnapshotMeta snapshot) throws InterruptedException {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    queue.put(new Install(snapshot, done));
+    return done;
   }
 
   /** Completes with the applied index once it is at least {@code index}. */
@@ -82,21 +114,25 @@ final class Applier<R> implements Runnable {
 
   void stop() {
     queue.clear();
-    queue.offer(STOP);
+    queue.offer(new Stop());
   }
 
   @Override
   public void run() {
     try {
       while (true) {
-        List<Entry> batch = queue.take();
-        if (batch == STOP) {
+        Work work = queue.take();
+        if (work instanceof Stop) {
           break;
+        } else if (work instanceof Apply a) {
+          for (Entry entry : a.entries()) {
+            apply(entry);
+          }
+          appliedIndex = stateMachine.appliedIndex();
+          maybeSnapshot(a.entries().get(a.entries().size() - 1));
+        } else if (work instanceof Install i) {
+          install(i);
         }
-        for (Entry entry : batch) {
-          apply(entry);
-        }
-        appliedIndex = stateMachine.appliedIndex();
         releaseWaiters();
       }
     } catch (InterruptedException e) {
@@ -107,6 +143,40 @@ final class Applier<R> implements Runnable {
     } finally {
       failAll(new NodeException(NodeException.Kind.STOPPED, 0, "node is shutting down"));
     }
+  }
+
+  /** Between batches the state is exactly at the last entry's index, whose term we know. */
+  private void maybeSnapshot(Entry last) {
+    if (snapshotEveryEntries <= 0
+        || last.index() != appliedIndex
+        || appliedIndex - snapshotIndex <= snapshotEveryEntries) {
+      return;
+    }
+    SnapshotMeta taken = stateMachine.takeSnapshot(last.index(), last.term());
+    snapshotIndex = taken.index();
+    onSnapshot.accept(taken);
+  }
+
+  private void install(Install work) {
+    try {
+      stateMachine.installSnapshot(work.snapshot());
+    } catch (RuntimeException | Error e) {
+      work.done().completeExceptionally(e);
+      throw e;
+    }
+    if (stateMachine.appliedIndex() != work.snapshot().index()) {
+      IllegalStateException e =
+          new IllegalStateException(
+              "installed snapshot "
+                  + work.snapshot()
+                  + " but the state machine is at "
+                  + stateMachine.appliedIndex());
+      work.done().completeExceptionally(e);
+      throw e;
+    }
+    appliedIndex = stateMachine.appliedIndex();
+    snapshotIndex = work.snapshot().index();
+    work.done().complete(null);
   }
 
   private void apply(Entry entry) {

@@ -6,6 +6,7 @@ import dev.ballot.raft.RaftNode;
 import dev.ballot.raft.ReadState;
 import dev.ballot.raft.Ready;
 import dev.ballot.raft.Role;
+import dev.ballot.raft.SnapshotMeta;
 import dev.ballot.raft.SoftState;
 import dev.ballot.storage.RaftStorage;
 import dev.ballot.transport.PeerInbox;
@@ -16,11 +17,14 @@ import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
@@ -57,6 +61,10 @@ public final class RaftDriver<R> implements PeerInbox {
 
   private record Stop() implements Input {}
 
+  private record SnapshotTaken(SnapshotMeta snapshot) implements Input {}
+
+  private record SnapshotSendFailed(long peerId) implements Input {}
+
   /** A read waiting for its ReadState; re-asked if no answer comes within an election timeout. */
   private static final class PendingRead {
     final CompletableFuture<Long> future;
@@ -80,6 +88,15 @@ public final class RaftDriver<R> implements PeerInbox {
   private final BlockingQueue<Input> peerInbox = new ArrayBlockingQueue<>(MAX_PEER_INBOX);
 
   private final BlockingQueue<Input> requestInbox = new ArrayBlockingQueue<>(MAX_REQUEST_INBOX);
+
+  /**
+   * Snapshot events from the apply and sender threads; never dropped, and few (one per snapshot
+   * taken, one per failed send, at most a couple at a time).
+   */
+  private final Queue<Input> controlInbox = new ConcurrentLinkedQueue<>();
+
+  private final SnapshotPolicy snapshotPolicy;
+  private final LogCompactor compactor;
   private final Map<Long, PendingRead> pendingReads = new TreeMap<>();
   private final Thread driverThread;
   private final Thread applyThread;
@@ -100,6 +117,7 @@ public final class RaftDriver<R> implements PeerInbox {
       RaftStorage storage,
       Function<PeerInbox, PeerTransport> transportFactory,
       StateMachine<R> stateMachine,
+      SnapshotPolicy snapshotPolicy,
       long tickMs,
       int electionTicks,
       LongSupplier nanoClock,
@@ -110,7 +128,14 @@ public final class RaftDriver<R> implements PeerInbox {
     this.tickNanos = TimeUnit.MILLISECONDS.toNanos(tickMs);
     this.electionTicks = electionTicks;
     this.transport = transportFactory.apply(this);
-    this.applier = new Applier<>(stateMachine, onFatal);
+    this.snapshotPolicy = snapshotPolicy;
+    this.compactor = new LogCompactor(storage, node.id(), onFatal);
+    this.applier =
+        new Applier<>(
+            stateMachine,
+            onFatal,
+            snapshotPolicy.snapshotEveryEntries(),
+            meta -> offerControl(new SnapshotTaken(meta)));
     publishStatus();
     this.applyThread = new Thread(applier, "raft-apply-" + node.id());
     this.driverThread =
@@ -150,6 +175,16 @@ public final class RaftDriver<R> implements PeerInbox {
     if (peerInbox.offer(new Unreachable(peerId))) {
       LockSupport.unpark(driverThread);
     }
+  }
+
+  @Override
+  public void snapshotSendFailed(long peerId) {
+    offerControl(new SnapshotSendFailed(peerId));
+  }
+
+  private void offerControl(Input input) {
+    controlInbox.add(input);
+    LockSupport.unpark(driverThread);
   }
 
   private boolean offerRequest(Input input) {
@@ -240,6 +275,9 @@ public final class RaftDriver<R> implements PeerInbox {
         }
         retryStaleReads();
       } else {
+        for (Input c; (c = controlInbox.poll()) != null; ) {
+          batch.add(c);
+        }
         peerInbox.drainTo(batch, MAX_BATCH_INPUTS);
         requestInbox.drainTo(batch, MAX_BATCH_INPUTS);
         if (batch.isEmpty()) {
@@ -274,10 +312,35 @@ public final class RaftDriver<R> implements PeerInbox {
         startRead(r.readIndex());
       } else if (input instanceof Stop) {
         running = false;
+      } else if (input instanceof SnapshotTaken t) {
+        snapshotTaken(t.snapshot());
+      } else if (input instanceof SnapshotSendFailed f) {
+        node.reportSnapshotFailure(f.peerId());
       }
     }
     if (!proposals.isEmpty()) {
       proposeAll(proposals);
+    }
+  }
+
+  /**
+   * The apply thread took a snapshot: record it, let the core drop the log below the catch-up
+   * window, and delete that part of the stored log in the background.
+   */
+  private void snapshotTaken(SnapshotMeta snapshot) {
+    SnapshotMeta current = node.latestSnapshot();
+    if (current != null && snapshot.index() <= current.index()) {
+      return; // a leader's snapshot was installed meanwhile
+    }
+    if (node.termAt(snapshot.index()) != snapshot.term()) {
+      log.warn("snapshot does not match the log, not compacting snapshot={}", snapshot);
+      return;
+    }
+    storage.saveSnapshotMeta(snapshot);
+    long compactIndex = Math.max(0, snapshot.index() - snapshotPolicy.catchUpEntries());
+    node.compact(snapshot, compactIndex);
+    if (compactIndex > 0) {
+      compactor.compactThrough(compactIndex);
     }
   }
 
@@ -360,12 +423,12 @@ public final class RaftDriver<R> implements PeerInbox {
       }
     }
     if (rd.snapshot() != null) {
-      // Installing a leader's snapshot into the state machine arrives with log compaction;
-      // until then no leader compacts, so none can be sent.
-      throw new IllegalStateException("snapshot install is not supported yet: " + rd.snapshot());
+      // The leader's snapshot replaces the state (after the entries already queued), crash-safely;
+      // only then is it persisted as the log's start and acknowledged.
+      installSnapshot(rd.snapshot());
     }
     if (rd.mustSync()) {
-      storage.save(null, rd.entries(), rd.hardState(), true);
+      storage.save(rd.snapshot(), rd.entries(), rd.hardState(), true);
     } else if (rd.hardState() != null) {
       storage.save(null, List.of(), rd.hardState(), false);
     }
@@ -384,6 +447,19 @@ public final class RaftDriver<R> implements PeerInbox {
     }
     node.advance(rd);
     publishStatus();
+  }
+
+  private void installSnapshot(SnapshotMeta snapshot) throws InterruptedException {
+    log.info(
+        "installing snapshot node={} index={} term={}",
+        node.id(),
+        snapshot.index(),
+        snapshot.term());
+    try {
+      applier.install(snapshot).get();
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("snapshot install failed: " + snapshot, e.getCause());
+    }
   }
 
   private void logRoleChange(SoftState soft) {
@@ -455,6 +531,7 @@ public final class RaftDriver<R> implements PeerInbox {
     applier.stop();
     applyThread.join(TimeUnit.SECONDS.toMillis(10));
     transport.close();
-    return !driverThread.isAlive() && !applyThread.isAlive();
+    boolean compactorStopped = compactor.close();
+    return !driverThread.isAlive() && !applyThread.isAlive() && compactorStopped;
   }
 }

@@ -1,6 +1,7 @@
 package dev.ballot.node;
 
 import dev.ballot.raft.Entry;
+import dev.ballot.raft.SnapshotMeta;
 
 /**
  * The replicated state machine the driver applies committed entries to, on the apply thread only.
@@ -16,4 +17,22 @@ public interface StateMachine<R> {
 
   /** Advances past a committed entry that carries no client command (no-op, configuration). */
   void applyEmpty(long index);
+
+  /** The index of the newest snapshot this state machine has taken or installed; 0 if none. */
+  default long snapshotIndex() {
+    return 0;
+  }
+
+  /**
+   * Takes a snapshot of the state, which is exactly at {@code index} (an entry of {@code term}):
+   * called between entries on the apply thread.
+   */
+  default SnapshotMeta takeSnapshot(long index, long term) {
+    throw new UnsupportedOperationException("this state machine takes no snapshots");
+  }
+
+  /** Replaces the whole state by the snapshot received from the leader for {@code snapshot}. */
+  default void installSnapshot(SnapshotMeta snapshot) {
+    throw new UnsupportedOperationException("this state machine installs no snapshots");
+  }
 }

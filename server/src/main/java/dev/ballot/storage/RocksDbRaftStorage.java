@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * kv_data} and {@code kv_meta} are created here for the state machine, which shares the instance
  * through {@link #db()}.
  *
- * <p>Not thread-safe: one owner (the driver thread) calls every method.
+ * <p>Not thread-safe: one owner (the driver thread) calls every method, except {@link #compact},
+ * which may run on a background thread beside it.
  */
 public final class RocksDbRaftStorage implements RaftStorage {
   private static final Logger log = LoggerFactory.getLogger(RocksDbRaftStorage.class);
@@ -287,10 +288,24 @@ public final class RocksDbRaftStorage implements RaftStorage {
     } catch (RocksDBException e) {
       throw failure("compaction", e);
     }
-    if (lastLogIndex <= index) {
-      lastLogIndex = 0;
-    }
+    // lastLogIndex stays: the entries after the snapshot follow it, and this may run on a
+    // background thread while the owner appends.
     log.info("raft log compacted dir={} throughIndex={}", dir, index);
+  }
+
+  /** How many entries the stored log holds (compacted ones excluded); scans the log. */
+  public long countLogEntries() {
+    checkOpen();
+    long count = 0;
+    try (RocksIterator it = db.newIterator(raftLog)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        count++;
+      }
+      it.status();
+    } catch (RocksDBException e) {
+      throw failure("log read", e);
+    }
+    return count;
   }
 
   /** The node's identity as last written by {@link #writeIdentity}, or null on a new node. */

@@ -9,4 +9,7 @@ public interface PeerInbox {
 
   /** Sending to {@code peerId} failed or was dropped: the core should stop pipelining to it. */
   void peerUnreachable(long peerId);
+
+  /** A snapshot could not be delivered to {@code peerId}: the core should try again later. */
+  void snapshotSendFailed(long peerId);
 }

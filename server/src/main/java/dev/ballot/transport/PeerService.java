@@ -4,10 +4,13 @@ import dev.ballot.proto.raft.v1.DiscoverRequest;
 import dev.ballot.proto.raft.v1.DiscoverResponse;
 import dev.ballot.proto.raft.v1.ForwardRequest;
 import dev.ballot.proto.raft.v1.ForwardResponse;
+import dev.ballot.proto.raft.v1.InstallSnapshotChunk;
+import dev.ballot.proto.raft.v1.InstallSnapshotResponse;
 import dev.ballot.proto.raft.v1.RaftMessage;
 import dev.ballot.proto.raft.v1.RaftPeerGrpc;
 import dev.ballot.proto.raft.v1.SendSummary;
 import dev.ballot.raft.Message;
+import dev.ballot.storage.SnapshotDir;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.Set;
@@ -27,7 +30,12 @@ public final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
 
   /** Where messages go once this node has an identity. */
   private record Target(
-      long nodeId, long clusterId, Set<Long> members, PeerInbox inbox, ForwardHandler forwards) {}
+      long nodeId,
+      long clusterId,
+      Set<Long> members,
+      PeerInbox inbox,
+      ForwardHandler forwards,
+      SnapshotReceiver snapshots) {}
 
   /** Takes writes that followers forward to this node as their leader. */
   @FunctionalInterface
@@ -39,10 +47,45 @@ public final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
     this.discovery = discovery;
   }
 
-  /** Starts accepting Raft messages; until then streams are refused as unavailable. */
+  /**
+   * Starts accepting Raft messages and snapshots (staged in {@code snapshots}); until then streams
+   * are refused as unavailable.
+   */
   public void attach(
-      long nodeId, long clusterId, Set<Long> members, PeerInbox inbox, ForwardHandler forwards) {
-    target = new Target(nodeId, clusterId, Set.copyOf(members), inbox, forwards);
+      long nodeId,
+      long clusterId,
+      Set<Long> members,
+      PeerInbox inbox,
+      ForwardHandler forwards,
+      SnapshotDir snapshots) {
+    target =
+        new Target(
+            nodeId,
+            clusterId,
+            Set.copyOf(members),
+            inbox,
+            forwards,
+            new SnapshotReceiver(nodeId, clusterId, members, snapshots, inbox));
+  }
+
+  /** Stops receiving snapshots. */
+  public void close() {
+    Target t = target;
+    if (t != null) {
+      t.snapshots().close();
+    }
+  }
+
+  @Override
+  public StreamObserver<InstallSnapshotChunk> installSnapshot(
+      StreamObserver<InstallSnapshotResponse> response) {
+    Target t = target;
+    if (t == null) {
+      response.onError(
+          Status.UNAVAILABLE.withDescription("node is still starting").asRuntimeException());
+      return new SnapshotReceiver.Ignore();
+    }
+    return t.snapshots().receive(response);
   }
 
   @Override
@@ -120,6 +163,10 @@ public final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
           return;
         }
         received++;
+        if (message instanceof Message.InstallSnapshot) {
+          // Its data comes over RaftPeer.InstallSnapshot; the message alone installs nothing.
+          return;
+        }
         t.inbox().receive(message);
       }
 

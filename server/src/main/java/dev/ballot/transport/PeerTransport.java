@@ -1,6 +1,7 @@
 package dev.ballot.transport;
 
 import dev.ballot.raft.Message;
+import dev.ballot.storage.SnapshotDir;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.util.Map;
@@ -23,11 +24,20 @@ public final class PeerTransport implements AutoCloseable {
   private final long clusterId;
   private final Map<Long, PeerSender> senders = new TreeMap<>();
   private final PeerInbox inbox;
+  private final SnapshotSender snapshotSender;
 
+  /**
+   * @param snapshots where the snapshots to send to lagging followers are
+   */
   public PeerTransport(
-      long clusterId, Map<Long, String> peerAddresses, PeerInbox inbox, LongSupplier nanoClock) {
+      long clusterId,
+      Map<Long, String> peerAddresses,
+      PeerInbox inbox,
+      LongSupplier nanoClock,
+      SnapshotDir snapshots) {
     this.clusterId = clusterId;
     this.inbox = inbox;
+    this.snapshotSender = new SnapshotSender(clusterId, peerAddresses, snapshots, inbox);
     peerAddresses.forEach(
         (id, address) -> senders.put(id, new PeerSender(id, address, channel(address), nanoClock)));
   }
@@ -53,6 +63,10 @@ public final class PeerTransport implements AutoCloseable {
           message.getClass().getSimpleName());
       return;
     }
+    if (message instanceof Message.InstallSnapshot snapshot) {
+      snapshotSender.send(snapshot);
+      return;
+    }
     if (!sender.send(MessageCodec.encode(clusterId, message))) {
       inbox.peerUnreachable(message.to());
     }
@@ -60,6 +74,7 @@ public final class PeerTransport implements AutoCloseable {
 
   @Override
   public void close() {
+    snapshotSender.close();
     senders.values().forEach(PeerSender::close);
   }
 }

@@ -17,6 +17,11 @@ enum FaultMix {
    * Raft's figure 8 are rare, so this mix gets a third of all seeds and longer runs.
    */
   LEADER_CHURN(3, false, true, true, false),
+  /**
+   * With compaction on every node, one follower at a time is cut off for seconds while writes go
+   * on, so it returns far behind the compacted log and must install a snapshot.
+   */
+  FAR_BEHIND(1, false, false, false, true),
   /** Everything at once. */
   CHAOS(1, true, true, true, true);
 

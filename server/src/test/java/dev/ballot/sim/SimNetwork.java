@@ -76,6 +76,17 @@ final class SimNetwork {
     cut[from][to] = true;
   }
 
+  boolean hasCuts() {
+    for (boolean[] row : cut) {
+      for (boolean c : row) {
+        if (c) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   void healLinks() {
     for (boolean[] row : cut) {
       java.util.Arrays.fill(row, false);

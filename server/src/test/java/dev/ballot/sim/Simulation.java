@@ -34,7 +34,8 @@ final class Simulation {
       long events,
       long okWrites,
       long okReads,
-      long committed) {}
+      long committed,
+      long snapshotsInstalled) {}
 
   private record Event(long timeMs, long seq, Runnable action) {}
 
@@ -53,6 +54,7 @@ final class Simulation {
   private long seq;
   private long eventCount;
   private boolean healed;
+  private long snapshotsInstalled;
 
   Simulation(long seed, FaultMix onlyMix) {
     this.seed = seed;
@@ -136,7 +138,8 @@ final class Simulation {
         eventCount,
         client.history.count(History.Kind.WRITE, History.Outcome.OK),
         client.history.count(History.Kind.READ, History.Outcome.OK),
-        invariants.highestCommitted());
+        invariants.highestCommitted(),
+        snapshotsInstalled);
   }
 
   FaultMix mix() {
@@ -243,9 +246,25 @@ final class Simulation {
     if (mix.crashes) {
       choices.add(this::crashRandomNode);
     }
+    if (mix == FaultMix.FAR_BEHIND) {
+      choices.add(this::cutOffFollowerForLong);
+    }
     if (!choices.isEmpty()) {
       choices.get(random.nextInt(choices.size())).run();
     }
+  }
+
+  /** Cuts one follower off for 1-3 s (writes go on meanwhile), then lets it back. */
+  private void cutOffFollowerForLong() {
+    SimNode leader = currentLeader();
+    if (leader == null || network.hasCuts()) {
+      return;
+    }
+    SimNode follower = nodes[(int) (leader.id + random.nextInt(nodes.length - 1)) % nodes.length];
+    boolean[] side = new boolean[nodes.length + 1];
+    side[(int) follower.id] = true;
+    network.partition(side);
+    at(nowMs + 1_000 + random.nextInt(2_000), network::healLinks);
   }
 
   private void partitionRandomly() {
@@ -458,6 +477,7 @@ final class Simulation {
 
     @Override
     public void snapshotInstalled(SimNode node, SimSnapshot snapshot) {
+      snapshotsInstalled++;
       invariants.snapshotInstalled(node.id, snapshot);
       client.snapshotInstalled(node);
     }

@@ -39,11 +39,12 @@ class SimulationTest {
     for (Future<Simulation.Result> f : runs) {
       try {
         Simulation.Result r = f.get();
-        long[] t = totals.computeIfAbsent(r.mix(), k -> new long[4]);
+        long[] t = totals.computeIfAbsent(r.mix(), k -> new long[5]);
         t[0]++;
         t[1] += r.okWrites();
         t[2] += r.okReads();
         t[3] += r.events();
+        t[4] += r.snapshotsInstalled();
       } catch (java.util.concurrent.ExecutionException e) {
         failures.add(e.getCause().getMessage());
       }
@@ -52,12 +53,20 @@ class SimulationTest {
     totals.forEach(
         (mix, t) ->
             System.out.printf(
-                "simulation %-24s runs=%d acked-writes=%d reads=%d events=%d%n",
-                mix, t[0], t[1], t[2], t[3]));
+                "simulation %-24s runs=%d acked-writes=%d reads=%d events=%d"
+                    + " snapshots-installed=%d%n",
+                mix, t[0], t[1], t[2], t[3], t[4]));
     assertThat(failures).as("failing seeds (rerun one with -Dsim.seed=SEED)").isEmpty();
     // A simulation that stops exercising the cluster would pass vacuously.
     long ackedWrites = totals.values().stream().mapToLong(t -> t[1]).sum();
     assertThat(ackedWrites).isGreaterThan(count);
+    // Nodes that fall far behind must really catch up by snapshot, not only in name.
+    long[] farBehind = totals.get(FaultMix.FAR_BEHIND);
+    if (farBehind != null && farBehind[0] >= 20) {
+      assertThat(farBehind[4])
+          .as("snapshots installed in FAR_BEHIND runs")
+          .isGreaterThan(farBehind[0] / 2);
+    }
   }
 
   private static Simulation.Result runSeed(long seed) {

@@ -1,0 +1,77 @@
+package dev.ballot.kv;
+
+import dev.ballot.raft.ClusterConfig;
+import dev.ballot.raft.SnapshotMeta;
+import dev.ballot.storage.RocksDbRaftStorage;
+import dev.ballot.storage.SnapshotDir;
+import dev.ballot.storage.SnapshotInfo;
+import dev.ballot.storage.SnapshotInstaller;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Snapshots of the {@link KvStore}: taken as RocksDB checkpoints on the apply thread, and installed
+ * from a leader's staged snapshot (see {@link SnapshotInstaller}), after which a local checkpoint
+ * at the same index is taken so this node can serve it in turn.
+ */
+public final class KvSnapshots {
+  private final KvStore store;
+  private final RocksDbRaftStorage storage;
+  private final SnapshotDir dir;
+  private final SnapshotInstaller installer;
+  private final ClusterConfig cluster;
+
+  /**
+   * @param cluster the configuration recorded in snapshots (membership changes do not exist yet, so
+   *     it is the configuration of every index)
+   */
+  public KvSnapshots(
+      KvStore store, RocksDbRaftStorage storage, SnapshotDir dir, ClusterConfig cluster) {
+    this.store = store;
+    this.storage = storage;
+    this.dir = dir;
+    this.installer = new SnapshotInstaller(storage, dir);
+    this.cluster = cluster;
+  }
+
+  public SnapshotDir dir() {
+    return dir;
+  }
+
+  long newestIndex() {
+    List<SnapshotDir.Local> all = dir.list();
+    return all.isEmpty() ? 0 : all.get(0).index();
+  }
+
+  SnapshotMeta take(long index, long term) {
+    if (store.appliedIndex() != index) {
+      throw new IllegalStateException(
+          "snapshot at " + index + " but the store is at " + store.appliedIndex());
+    }
+    SnapshotMeta meta = new SnapshotMeta(index, term, cluster);
+    dir.take(storage.db(), new SnapshotInfo(meta, store.revision()));
+    return meta;
+  }
+
+  void install(SnapshotMeta meta) {
+    Path staged = dir.staged(meta.index(), meta.term());
+    if (!Files.isDirectory(staged)) {
+      throw new IllegalStateException("no staged snapshot for " + meta + " in " + dir.path());
+    }
+    SnapshotInfo info = installer.install(staged);
+    store.reload();
+    if (store.appliedIndex() != meta.index() || store.revision() != info.revision()) {
+      throw new IllegalStateException(
+          "installed snapshot "
+              + meta
+              + " revision "
+              + info.revision()
+              + " but the store holds index "
+              + store.appliedIndex()
+              + " revision "
+              + store.revision());
+    }
+    dir.take(storage.db(), info);
+  }
+}

@@ -1,0 +1,245 @@
+package dev.ballot.storage;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.rocksdb.Checkpoint;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The snapshot folder, {@code DATA/snapshots}: local snapshots {@code <index>-<term>/} (a RocksDB
+ * checkpoint, i.e. hard links to the live SST files, plus {@code snapshot.info}), and snapshots
+ * received from a leader, staged as {@code incoming-<index>-<term>/}. A folder gets its final name
+ * by an atomic rename once complete, so a crash leaves at most a {@code .tmp} folder, removed on
+ * open. The newest {@link #KEEP} local snapshots are kept.
+ *
+ * <p>Threads: the apply thread takes snapshots; sender threads {@link #acquireNewest} and {@link
+ * #release}; a snapshot being sent is not deleted until released.
+ */
+public final class SnapshotDir {
+  private static final Logger log = LoggerFactory.getLogger(SnapshotDir.class);
+
+  /** Local snapshots kept; older ones are deleted after a new one is taken. */
+  public static final int KEEP = 2;
+
+  static final String INFO_FILE = "snapshot.info";
+  private static final Pattern LOCAL = Pattern.compile("(\\d+)-(\\d+)");
+  private static final Pattern STAGED = Pattern.compile("incoming-(\\d+)-(\\d+)");
+
+  /** A complete snapshot on disk. */
+  public record Local(SnapshotInfo info, Path path) {
+    public long index() {
+      return info.meta().index();
+    }
+  }
+
+  private final Path dir;
+  private final Set<Path> inUse = new HashSet<>();
+
+  private SnapshotDir(Path dir) {
+    this.dir = dir;
+  }
+
+  /** Opens (creating) the folder and removes what a crash left half-written. */
+  public static SnapshotDir open(Path dir) {
+    try {
+      Files.createDirectories(dir);
+      try (Stream<Path> files = Files.list(dir)) {
+        for (Path p : files.toList()) {
+          if (p.getFileName().toString().endsWith(".tmp")) {
+            deleteTree(p);
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot open snapshot folder " + dir, e);
+    }
+    return new SnapshotDir(dir);
+  }
+
+  public Path path() {
+    return dir;
+  }
+
+  /**
+   * Takes a checkpoint of {@code db}, whose state machine must be exactly at {@code info}'s index
+   * (the caller is the apply thread, between entries). Flushes the memtables, so the state up to
+   * the index is durable even though applies are not synced. Then deletes older snapshots.
+   */
+  public Local take(RocksDB db, SnapshotInfo info) {
+    String name = info.meta().index() + "-" + info.meta().term();
+    Path target = dir.resolve(name);
+    if (Files.isDirectory(target)) {
+      return new Local(readInfo(target), target);
+    }
+    Path tmp = dir.resolve(name + ".tmp");
+    try {
+      deleteTree(tmp);
+      try (Checkpoint checkpoint = Checkpoint.create(db)) {
+        checkpoint.createCheckpoint(tmp.toString());
+      }
+      writeSynced(tmp.resolve(INFO_FILE), info.encode());
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+      syncDir(dir);
+    } catch (RocksDBException | IOException e) {
+      throw new UncheckedIOException(
+          "snapshot at index " + info.meta().index() + " failed in " + dir,
+          e instanceof IOException io ? io : new IOException(e));
+    }
+    log.info(
+        "snapshot taken index={} term={} revision={} path={}",
+        info.meta().index(),
+        info.meta().term(),
+        info.revision(),
+        target);
+    retain();
+    return new Local(info, target);
+  }
+
+  /** The complete local snapshots, newest first. */
+  public synchronized List<Local> list() {
+    List<Local> out = new ArrayList<>();
+    for (Path p : children()) {
+      Matcher m = LOCAL.matcher(p.getFileName().toString());
+      if (m.matches() && Files.isDirectory(p)) {
+        try {
+          out.add(new Local(readInfo(p), p));
+        } catch (RuntimeException e) {
+          log.warn("ignoring unreadable snapshot path={} error={}", p, e.toString());
+        }
+      }
+    }
+    out.sort(Comparator.comparingLong(Local::index).reversed());
+    return out;
+  }
+
+  /** The newest local snapshot, kept on disk until {@link #release}d. */
+  public synchronized Optional<Local> acquireNewest() {
+    List<Local> all = list();
+    if (all.isEmpty()) {
+      return Optional.empty();
+    }
+    inUse.add(all.get(0).path());
+    return Optional.of(all.get(0));
+  }
+
+  public synchronized void release(Local snapshot) {
+    inUse.remove(snapshot.path());
+  }
+
+  /** Deletes local snapshots beyond the newest {@link #KEEP}, except those being sent. */
+  public synchronized void retain() {
+    List<Local> all = list();
+    for (int i = KEEP; i < all.size(); i++) {
+      Path p = all.get(i).path();
+      if (!inUse.contains(p)) {
+        deleteTree(p);
+        log.info("snapshot deleted index={} path={}", all.get(i).index(), p);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ staged (received)
+
+  /** A fresh, unique folder to receive a snapshot into; renamed by {@link #publishStaged}. */
+  public Path newIncoming(long index) {
+    return dir.resolve("incoming-" + index + "-" + System.nanoTime() + ".tmp");
+  }
+
+  /** Where the verified snapshot received for (index, term) is staged. */
+  public Path staged(long index, long term) {
+    return dir.resolve("incoming-" + index + "-" + term);
+  }
+
+  /**
+   * Gives a complete, verified incoming folder its staged name. If that snapshot is already staged
+   * (a retried transfer), the staged copy stays (it may be installing) and {@code tmp} is deleted.
+   */
+  public synchronized Path publishStaged(Path tmp, long index, long term) throws IOException {
+    Path target = staged(index, term);
+    if (Files.isDirectory(target)) {
+      deleteTree(tmp);
+      return target;
+    }
+    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+    syncDir(dir);
+    return target;
+  }
+
+  /** Deletes staged snapshots at or below {@code index} except {@code keep} (may be null). */
+  public synchronized void deleteStaged(long index, Path keep) {
+    for (Path p : children()) {
+      Matcher m = STAGED.matcher(p.getFileName().toString());
+      if (m.matches() && Long.parseLong(m.group(1)) <= index && !p.equals(keep)) {
+        deleteTree(p);
+      }
+    }
+  }
+
+  static SnapshotInfo readInfo(Path snapshot) {
+    try {
+      return SnapshotInfo.decode(Files.readAllBytes(snapshot.resolve(INFO_FILE)));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + snapshot.resolve(INFO_FILE), e);
+    }
+  }
+
+  static void writeSynced(Path file, byte[] bytes) throws IOException {
+    try (FileChannel ch =
+        FileChannel.open(
+            file,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.WRITE)) {
+      ByteBuffer buf = ByteBuffer.wrap(bytes);
+      while (buf.hasRemaining()) {
+        ch.write(buf);
+      }
+      ch.force(true);
+    }
+  }
+
+  static void syncDir(Path dir) throws IOException {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    }
+  }
+
+  private List<Path> children() {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.sorted().toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list " + dir, e);
+    }
+  }
+
+  static void deleteTree(Path root) {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(root)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot delete " + root, e);
+    }
+  }
+}

@@ -1,0 +1,122 @@
+package dev.ballot.storage;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.DBOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+
+/**
+ * Reads a local snapshot as a logical dump, a piece at a time: every kv_data record in key order,
+ * then every kv_meta record, each as {@code [byte family][int keyLength][key][int valueLength]
+ * [value]}. Opens the checkpoint read-only; holds at most one piece plus one record in memory.
+ */
+public final class SnapshotReader implements AutoCloseable {
+  static final byte FAMILY_DATA = 1;
+  static final byte FAMILY_META = 2;
+
+  private final DBOptions dbOptions = new DBOptions();
+  private final ColumnFamilyOptions familyOptions = new ColumnFamilyOptions();
+  private final List<ColumnFamilyHandle> handles = new ArrayList<>();
+  private RocksDB db;
+  private final ColumnFamilyHandle[] families;
+  private int family;
+  private RocksIterator it;
+  private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
+  private int pendingOffset;
+
+  public SnapshotReader(Path snapshot) {
+    List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
+    descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, familyOptions));
+    descriptors.add(
+        new ColumnFamilyDescriptor(RocksDbRaftStorage.KV_DATA.getBytes(UTF_8), familyOptions));
+    descriptors.add(
+        new ColumnFamilyDescriptor(RocksDbRaftStorage.KV_META.getBytes(UTF_8), familyOptions));
+    try {
+      db = RocksDB.openReadOnly(dbOptions, snapshot.toString(), descriptors, handles);
+    } catch (RocksDBException e) {
+      close();
+      throw new UncheckedIOException(new IOException("cannot open snapshot " + snapshot, e));
+    }
+    families = new ColumnFamilyHandle[] {handles.get(1), handles.get(2)};
+    it = db.newIterator(families[0]);
+    it.seekToFirst();
+  }
+
+  /** The next piece of the dump, at most about {@code maxBytes} long; null at the end. */
+  public byte[] next(int maxBytes) {
+    while (pending.size() - pendingOffset < maxBytes && it != null) {
+      if (it.isValid()) {
+        writeRecord((byte) (family + 1), it.key(), it.value());
+        it.next();
+      } else {
+        check();
+        it.close();
+        it = null;
+        if (++family < families.length) {
+          it = db.newIterator(families[family]);
+          it.seekToFirst();
+        }
+      }
+    }
+    int available = pending.size() - pendingOffset;
+    if (available == 0) {
+      return null;
+    }
+    int length = Math.min(available, maxBytes);
+    byte[] all = pending.toByteArray();
+    byte[] piece = Arrays.copyOfRange(all, pendingOffset, pendingOffset + length);
+    pendingOffset += length;
+    if (pendingOffset == pending.size()) {
+      pending.reset();
+      pendingOffset = 0;
+    } else if (pendingOffset > maxBytes) {
+      pending.reset();
+      pending.write(all, pendingOffset, all.length - pendingOffset);
+      pendingOffset = 0;
+    }
+    return piece;
+  }
+
+  private void check() {
+    try {
+      it.status();
+    } catch (RocksDBException e) {
+      throw new UncheckedIOException(new IOException("snapshot read failed", e));
+    }
+  }
+
+  private void writeRecord(byte familyTag, byte[] key, byte[] value) {
+    pending.write(familyTag);
+    pending.writeBytes(ByteBuffer.allocate(4).putInt(key.length).array());
+    pending.writeBytes(key);
+    pending.writeBytes(ByteBuffer.allocate(4).putInt(value.length).array());
+    pending.writeBytes(value);
+  }
+
+  @Override
+  public void close() {
+    if (it != null) {
+      it.close();
+      it = null;
+    }
+    handles.forEach(ColumnFamilyHandle::close);
+    if (db != null) {
+      db.close();
+    }
+    familyOptions.close();
+    dbOptions.close();
+  }
+}
