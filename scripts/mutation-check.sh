@@ -29,13 +29,13 @@ PY
     -Dspotless.check.skip=true -Dsim.seeds="${SEEDS:-2000}" 2>&1 || true)
   git checkout -q -- "$file"
   local n
-  n=$(echo "$out" | grep -oE '"seed [0-9]+' | sort -u | wc -l)
+  n=$({ echo "$out" | grep -oE '"seed [0-9]+' || true; } | sort -u | wc -l)
   if [ "$n" -eq 0 ]; then
     echo "MUTATION $name: NOT CAUGHT"
     status=1
   else
     echo "MUTATION $name: caught by $n seeds, e.g.:"
-    echo "$out" | grep -oE 'seed [0-9]+ \([^)]*\) failed at [0-9]+ ms: [^"]{0,200}' | sort -u | head -1
+    { echo "$out" | grep -oE 'seed [0-9]+ \([^)]*\) failed at [0-9]+ ms: [^"]{0,200}' | sort -u | head -1; } || true
   fi
 }
 
