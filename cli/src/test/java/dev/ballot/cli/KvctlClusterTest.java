@@ -77,11 +77,13 @@ class KvctlClusterTest {
   void statusOfADownEndpointIsOneErrorLineAndExitFive() {
     String down = FakeEtcdServer.unusedEndpoint();
 
+    // The down endpoint refuses at once; the deadline only bounds the live one, which a loaded
+    // machine has been seen to keep past 2 s (exit 4 for its row instead of 5 for the down one).
     KvctlRun status =
         KvctlRun.run(
-            "--endpoints", cluster.server(0).endpoint() + "," + down, "--timeout", "2s", "status");
+            "--endpoints", cluster.server(0).endpoint() + "," + down, "--timeout", "10s", "status");
 
-    assertThat(status.code()).isEqualTo(ExitCodes.UNAVAILABLE);
+    assertThat(status.code()).as(status.toString()).isEqualTo(ExitCodes.UNAVAILABLE);
     assertThat(status.out().lines()).hasSize(2);
     assertThat(status.err().lines()).hasSize(1);
     assertThat(status.err()).startsWith("kvctl: " + down + ": ");

@@ -1,0 +1,225 @@
+package dev.ballot.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ballot.cli.ExitCodes;
+import dev.ballot.cli.Kvctl;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * kvctl against a real 3-node cluster, run in-process through {@link Kvctl#run} (the whole program,
+ * with its streams passed in): output, exact revisions and exit codes. In-process, a 1.5 MB value
+ * fits on the command line and no JVM start is paid per command.
+ */
+class KvctlIT {
+  /** The server's limit on one request, as etcd's default --max-request-bytes. */
+  private static final int MAX_REQUEST_BYTES = 1536 * 1024;
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @RegisterExtension static final Clusters clusters = new Clusters();
+
+  private static KvCluster cluster;
+
+  /** One kvctl invocation: its exit code and what it printed. */
+  record Run(int code, String out, String err) {}
+
+  @BeforeAll
+  static void startCluster() {
+    cluster = clusters.start(3);
+  }
+
+  @Test
+  void putThenGetPrefixPrintsEachKeyThenItsValueInKeyOrder() {
+    assertThat(kvctl("put", "app/b", "2")).isEqualTo(new Run(0, "OK\n", ""));
+    assertThat(kvctl("put", "app/a", "hello world")).isEqualTo(new Run(0, "OK\n", ""));
+    kvctl("put", "apq", "outside");
+
+    assertThat(kvctl("get", "app/", "--prefix"))
+        .isEqualTo(new Run(0, "app/a\nhello world\napp/b\n2\n", ""));
+    assertThat(kvctl("get", "app/", "--prefix", "--count-only")).isEqualTo(new Run(0, "2\n", ""));
+    assertThat(kvctl("get", "app/missing")).isEqualTo(new Run(0, "", ""));
+  }
+
+  @Test
+  void delPrefixPrintsHowManyKeysItDeleted() {
+    kvctl("put", "tmp/1", "x");
+    kvctl("put", "tmp/2", "y");
+    kvctl("put", "tmq", "outside");
+
+    assertThat(kvctl("del", "tmp/", "--prefix", "--prev-kv"))
+        .isEqualTo(new Run(0, "2\ntmp/1\nx\ntmp/2\ny\n", ""));
+    assertThat(kvctl("get", "tmp/", "--prefix")).isEqualTo(new Run(0, "", ""));
+    assertThat(kvctl("get", "tmq")).isEqualTo(new Run(0, "tmq\noutside\n", ""));
+    assertThat(kvctl("del", "tmp/", "--prefix")).isEqualTo(new Run(0, "0\n", ""));
+  }
+
+  @Test
+  void casSucceedsWithExitZeroAndFailsWithExitThreeShowingTheCurrentValue() {
+    kvctl("put", "cas/k", "old");
+    long created = modRevision("cas/k");
+
+    assertThat(kvctl("cas", "cas/k", "old", "new"))
+        .isEqualTo(new Run(0, "OK mod_revision=" + (created + 1) + "\n", ""));
+    assertThat(kvctl("cas", "cas/k", "old", "newer"))
+        .isEqualTo(
+            new Run(
+                ExitCodes.COMPARE_FAILED,
+                "FAILED mod_revision=" + (created + 1) + " version=2\nnew\n",
+                ""));
+    assertThat(kvctl("cas", "cas/absent", "x", "y"))
+        .isEqualTo(new Run(ExitCodes.COMPARE_FAILED, "FAILED key not found\n", ""));
+    assertThat(kvctl("get", "cas/k")).isEqualTo(new Run(0, "cas/k\nnew\n", ""));
+
+    assertThat(kvctl("cas", "cas/lock", "--mod-revision", "0", "me").code()).isZero();
+    long locked = modRevision("cas/lock");
+    assertThat(kvctl("cas", "cas/lock", "--mod-revision", "0", "you"))
+        .isEqualTo(
+            new Run(
+                ExitCodes.COMPARE_FAILED,
+                "FAILED mod_revision=" + locked + " version=1\nme\n",
+                ""));
+  }
+
+  @Test
+  void jsonGetIsOneLineWithTheKeysRevisionsAndVersion() throws Exception {
+    kvctl("put", "json/k", "v1");
+    kvctl("put", "json/k", "v \"2\"");
+
+    Run get = kvctl("-w", "json", "get", "json/k");
+
+    assertThat(get.code()).isZero();
+    assertThat(get.err()).isEmpty();
+    assertThat(get.out().lines()).hasSize(1);
+    JsonNode answer = JSON.readTree(get.out());
+    JsonNode kv = answer.get("kvs").get(0);
+    long modified = kv.get("mod_revision").asLong();
+    assertThat(answer.get("revision").asLong()).isGreaterThanOrEqualTo(modified);
+    assertThat(answer.get("count").asLong()).isEqualTo(1);
+    assertThat(answer.get("more").asBoolean()).isFalse();
+    assertThat(kv.get("key").asText()).isEqualTo("json/k");
+    assertThat(kv.get("value").asText()).isEqualTo("v \"2\"");
+    assertThat(kv.get("create_revision").asLong()).isEqualTo(modified - 1);
+    assertThat(kv.get("version").asLong()).isEqualTo(2);
+    assertThat(kv.get("lease").asLong()).isZero();
+  }
+
+  @Test
+  void statusPrintsOneRowPerEndpointWithExactlyOneLeaderInOneTerm() {
+    Run status = kvctl("status");
+
+    assertThat(status.code()).as(status.toString()).isZero();
+    assertThat(status.err()).isEmpty();
+    List<String> lines = status.out().lines().toList();
+    assertThat(lines).hasSize(1 + cluster.size());
+    assertThat(lines.get(0)).startsWith("ID").contains("ENDPOINT", "ROLE", "TERM", "LEADER");
+    List<String[]> rows = lines.stream().skip(1).map(line -> line.trim().split("\\s+")).toList();
+    assertThat(rows).extracting(row -> row[1]).containsExactlyElementsOf(addresses());
+    assertThat(rows).extracting(row -> row[2]).containsOnly("leader", "follower");
+    assertThat(rows).filteredOn(row -> row[2].equals("leader")).hasSize(1);
+    String leaderId = rows.stream().filter(row -> row[2].equals("leader")).findFirst().get()[0];
+    assertThat(rows).extracting(row -> row[4]).as("leader column").containsOnly(leaderId);
+    assertThat(rows.stream().map(row -> row[3]).distinct()).as("term column").hasSize(1);
+    if (cluster.flavor() == ServerFlavor.KVSERVER) {
+      assertThat(rows).extracting(row -> row[0]).containsExactlyInAnyOrder("1", "2", "3");
+    }
+  }
+
+  @Test
+  void statusClusterFindsEveryMemberFromOneEndpoint() {
+    Run status = run("--endpoints", cluster.clientAddress(1), "status", "--cluster");
+
+    assertThat(status.code()).as(status.toString()).isZero();
+    List<String[]> rows =
+        status.out().lines().skip(1).map(line -> line.trim().split("\\s+")).toList();
+    assertThat(rows).extracting(row -> row[1]).containsExactlyInAnyOrderElementsOf(addresses());
+    assertThat(rows).filteredOn(row -> row[2].equals("leader")).hasSize(1);
+  }
+
+  @Test
+  void membersPrintsEveryMemberWithItsClientAddress() {
+    Run members = kvctl("members");
+
+    assertThat(members.code()).as(members.toString()).isZero();
+    List<String> lines = members.out().lines().toList();
+    assertThat(lines.get(0).split("\\s{2,}"))
+        .containsExactly("ID", "NAME", "PEER ADDRS", "CLIENT ADDRS", "LEARNER");
+    List<String[]> rows = lines.stream().skip(1).map(line -> line.trim().split("\\s+")).toList();
+    assertThat(rows).hasSize(cluster.size());
+    assertThat(rows)
+        .extracting(row -> row[3])
+        .containsExactlyInAnyOrderElementsOf(cluster.clientEndpoints());
+    assertThat(rows).extracting(row -> row[4]).containsOnly("false");
+    if (cluster.flavor() == ServerFlavor.KVSERVER) {
+      assertThat(rows).extracting(row -> row[0]).containsExactlyInAnyOrder("1", "2", "3");
+    }
+  }
+
+  @Test
+  void unreachableEndpointExitsFiveWithOneLineMessage() {
+    String nobody = "127.0.0.1:" + FreePorts.take(1).get(0);
+
+    Run get = run("--endpoints", nobody, "--timeout", "1s", "get", "k");
+
+    assertThat(get.code()).isEqualTo(ExitCodes.UNAVAILABLE);
+    assertThat(get.out()).isEmpty();
+    assertThat(get.err()).startsWith("kvctl: ").contains(nobody).endsWith("\n");
+    assertThat(get.err().lines()).hasSize(1);
+  }
+
+  @Test
+  void oversizedValueExitsOneWithEtcdsTooLargeMessageAndWritesNothing() {
+    String big = "x".repeat(MAX_REQUEST_BYTES + 1024);
+
+    Run put = kvctl("put", "big", big);
+
+    assertThat(put)
+        .isEqualTo(new Run(ExitCodes.ERROR, "", "kvctl: etcdserver: request is too large\n"));
+    assertThat(kvctl("get", "big")).isEqualTo(new Run(0, "", ""));
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  /** kvctl with every node of the cluster as its endpoints. */
+  private static Run kvctl(String... args) {
+    return run(
+        Stream.concat(Stream.of("--endpoints", String.join(",", addresses())), Arrays.stream(args))
+            .toArray(String[]::new));
+  }
+
+  private static Run run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Kvctl.run(Map.of(), new PrintWriter(out), new PrintWriter(err), args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  private static List<String> addresses() {
+    List<String> addresses = new ArrayList<>();
+    for (int i = 0; i < cluster.size(); i++) {
+      addresses.add(cluster.clientAddress(i));
+    }
+    return addresses;
+  }
+
+  private static long modRevision(String key) {
+    Run get = kvctl("-w", "json", "get", key);
+    assertThat(get.code()).as(get.toString()).isZero();
+    try {
+      return JSON.readTree(get.out()).get("kvs").get(0).get("mod_revision").asLong();
+    } catch (java.io.IOException e) {
+      throw new AssertionError("kvctl printed no JSON: " + get, e);
+    }
+  }
+}
