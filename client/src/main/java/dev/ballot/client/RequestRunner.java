@@ -26,6 +26,9 @@ final class RequestRunner {
   static final long FIRST_RETRY_DELAY_MS = 25;
   static final long MAX_RETRY_DELAY_MS = 500;
 
+  /** The least time left for which a retry is still started. */
+  private static final long MIN_ATTEMPT_MS = 200;
+
   private final EndpointPool pool;
   private final ScheduledExecutorService retryScheduler;
   private final Duration requestTimeout;
@@ -150,7 +153,10 @@ final class RequestRunner {
       triedThisRound = 0;
       long delayMs = retryDelayMs;
       retryDelayMs = Math.min(MAX_RETRY_DELAY_MS, retryDelayMs * 2);
-      if (deadline.timeRemaining(TimeUnit.MILLISECONDS) <= delayMs) {
+      // An attempt started too close to the deadline would likely end in "outcome unknown";
+      // stopping here answers "unavailable", which tells the caller nothing was written.
+      long minAttemptMs = Math.min(MIN_ATTEMPT_MS, requestTimeout.toMillis() / 5);
+      if (deadline.timeRemaining(TimeUnit.MILLISECONDS) <= delayMs + minAttemptMs) {
         future.completeExceptionally(unavailable(endpoint, failure));
         return;
       }
