@@ -18,6 +18,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntFunction;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -87,6 +88,13 @@ class CrashRecoveryTest {
   /** Writes {@code count} keys through node {@code node}, {@value #IN_FLIGHT_WRITES} at a time. */
   static void writeConcurrently(KvCluster cluster, int node, String prefix, int count)
       throws InterruptedException {
+    writeConcurrently(cluster, node, prefix, count, i -> "value-" + i);
+  }
+
+  /** As above, with the value of the i-th key given by {@code value}. */
+  static void writeConcurrently(
+      KvCluster cluster, int node, String prefix, int count, IntFunction<String> value)
+      throws InterruptedException {
     KVGrpc.KVStub stub = KVGrpc.newStub(cluster.channel(node));
     Semaphore window = new Semaphore(IN_FLIGHT_WRITES);
     CountDownLatch done = new CountDownLatch(count);
@@ -98,7 +106,7 @@ class CrashRecoveryTest {
       PutRequest request =
           PutRequest.newBuilder()
               .setKey(Etcd.bytes(String.format("%s%05d", prefix, i)))
-              .setValue(Etcd.bytes("value-" + i))
+              .setValue(Etcd.bytes(value.apply(i)))
               .build();
       stub.withDeadlineAfter(10, TimeUnit.SECONDS)
           .put(

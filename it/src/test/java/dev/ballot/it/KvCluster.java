@@ -256,6 +256,40 @@ public final class KvCluster implements AutoCloseable {
     node.start();
   }
 
+  /**
+   * Starts node i again, stopping it first if it runs, with {@code jvmArgs} on its java command
+   * line for this start only (e.g. {@code -Dballot.crashpoint=NAME}); a later {@link #restart(int)}
+   * goes without them. kvserver only.
+   */
+  public void restartWithJvmArgs(int i, String... jvmArgs) {
+    if (flavor() != ServerFlavor.KVSERVER) {
+      throw new UnsupportedOperationException(flavor() + " nodes take no JVM arguments");
+    }
+    KvNode node = node(i);
+    if (node.isRunning()) {
+      node.stop(STOP_GRACE);
+    }
+    node.start(List.of(jvmArgs));
+  }
+
+  /**
+   * Waits until node i's process ends by itself (not killed by the harness) and returns its exit
+   * code; fails if it still runs after {@code timeout}. The node is then down as if stopped.
+   */
+  public int awaitOwnExit(int i, Duration timeout) {
+    try {
+      Integer code = node(i).awaitOwnExit(timeout);
+      if (code == null) {
+        throw new AssertionError(
+            "node " + i + " still runs after " + timeout + "\n" + node(i).logTail(40));
+      }
+      return code;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for node " + i, e);
+    }
+  }
+
   // ---- network faults ------------------------------------------------------------------------
 
   public boolean supportsLinkFaults() {

@@ -105,6 +105,14 @@ final class KvNode {
   }
 
   synchronized void start() {
+    start(List.of());
+  }
+
+  /**
+   * Starts the process; {@code jvmArgs} (e.g. {@code -Dballot.crashpoint=...}) go on the java
+   * command line of this start only, right after the java binary.
+   */
+  synchronized void start(List<String> jvmArgs) {
     if (isRunning()) {
       throw new IllegalStateException("node " + index + " is already running, pid " + pid());
     }
@@ -114,6 +122,7 @@ final class KvNode {
     if (starts == 1) {
       command.addAll(firstStartArgs);
     }
+    command.addAll(1, jvmArgs);
     appendToLog(
         "==== harness: start #"
             + starts
@@ -158,6 +167,36 @@ final class KvNode {
     appendToLog("==== harness: SIGKILL node " + index + " at " + Instant.now() + "\n");
     process.destroyForcibly();
     awaitExit();
+  }
+
+  /**
+   * Waits for a process that is expected to end by itself (e.g. at a crash point) and returns its
+   * exit code, or null if it still runs after {@code timeout}.
+   */
+  Integer awaitOwnExit(Duration timeout) throws InterruptedException {
+    Process running;
+    synchronized (this) {
+      requireRunningOrExited();
+      running = process;
+    }
+    if (!running.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      return null;
+    }
+    synchronized (this) {
+      if (process == running) {
+        expectedUp = false;
+        paused = false;
+      }
+    }
+    appendToLog(
+        "==== harness: node "
+            + index
+            + " exited by itself with code "
+            + running.exitValue()
+            + " at "
+            + Instant.now()
+            + "\n");
+    return running.exitValue();
   }
 
   /** SIGTERM, then SIGKILL if the process is still there after {@code gracePeriod}. */
@@ -247,6 +286,12 @@ final class KvNode {
         + state
         + "] log "
         + logFile;
+  }
+
+  private void requireRunningOrExited() {
+    if (process == null) {
+      throw new IllegalStateException("node " + index + " was never started");
+    }
   }
 
   private void requireRunning(String action) {

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * stays bounded by about snapshot-count + catch-up entries.
  */
 class SnapshotCatchUpTest {
-  private static final int SNAPSHOT_COUNT = 100;
-  private static final int CATCH_UP_ENTRIES = 50;
+  static final int SNAPSHOT_COUNT = 100;
+  static final int CATCH_UP_ENTRIES = 50;
   private static final int WRITES = 3_000;
   private static final Duration CATCH_UP_BOUND = Duration.ofSeconds(60);
 
@@ -27,17 +27,7 @@ class SnapshotCatchUpTest {
 
   @Test
   void nodeDownForThousandsOfWritesCatchesUpBySnapshotAndLogStaysBounded() throws Exception {
-    KvCluster cluster =
-        clusters.start(
-            clusters
-                .builder()
-                .nodes(3)
-                .flavor(ServerFlavor.KVSERVER)
-                .serverArgs(
-                    "--snapshot-count",
-                    Integer.toString(SNAPSHOT_COUNT),
-                    "--snapshot-catchup-entries",
-                    Integer.toString(CATCH_UP_ENTRIES)));
+    KvCluster cluster = clusters.start(smallSnapshots(clusters.builder()));
     int leader = cluster.awaitLeader();
     int down = (leader + 1) % cluster.size();
     cluster.stop(down);
@@ -97,7 +87,22 @@ class SnapshotCatchUpTest {
     }
   }
 
-  private static boolean logContains(Path log, String text) throws IOException {
+  /**
+   * Three kvserver nodes that snapshot every {@value #SNAPSHOT_COUNT} entries and keep {@value
+   * #CATCH_UP_ENTRIES} below.
+   */
+  static KvCluster.Builder smallSnapshots(KvCluster.Builder builder) {
+    return builder
+        .nodes(3)
+        .flavor(ServerFlavor.KVSERVER)
+        .serverArgs(
+            "--snapshot-count",
+            Integer.toString(SNAPSHOT_COUNT),
+            "--snapshot-catchup-entries",
+            Integer.toString(CATCH_UP_ENTRIES));
+  }
+
+  static boolean logContains(Path log, String text) throws IOException {
     try (var lines = Files.lines(log)) {
       return lines.anyMatch(l -> l.contains(text));
     }

@@ -3,6 +3,7 @@ package dev.ballot.node;
 import dev.ballot.raft.Entry;
 import dev.ballot.raft.EntryType;
 import dev.ballot.raft.SnapshotMeta;
+import dev.ballot.storage.CrashPoints;
 import java.util.List;
 import java.util.PriorityQueue;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -154,6 +155,7 @@ final class Applier<R> implements Runnable {
     }
     SnapshotMeta taken = stateMachine.takeSnapshot(last.index(), last.term());
     snapshotIndex = taken.index();
+    CrashPoints.hit(CrashPoints.TAKE_BEFORE_COMPACT);
     onSnapshot.accept(taken);
   }
 

@@ -96,6 +96,7 @@ public final class SnapshotDir {
         checkpoint.createCheckpoint(tmp.toString());
       }
       writeSynced(tmp.resolve(INFO_FILE), info.encode());
+      CrashPoints.hit(CrashPoints.TAKE_AFTER_CHECKPOINT);
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
       syncDir(dir);
     } catch (RocksDBException | IOException e) {

@@ -49,6 +49,7 @@ public final class SnapshotInstaller {
   public SnapshotInfo install(Path staged) {
     SnapshotInfo info = SnapshotDir.readInfo(staged);
     put(INSTALL_MARKER_KEY, staged.getFileName().toString().getBytes(UTF_8));
+    CrashPoints.hit(CrashPoints.INSTALL_AFTER_MARKER);
     finish(staged, info);
     return info;
   }
@@ -87,7 +88,9 @@ public final class SnapshotInstaller {
   /** Steps 2-4; deleting the staged folders (step 5) follows. Visible to tests to crash between. */
   void finish(Path staged, SnapshotInfo info) {
     replaceKv(staged);
+    CrashPoints.hit(CrashPoints.INSTALL_AFTER_INGEST);
     storage.save(info.meta(), List.of(), null, true);
+    CrashPoints.hit(CrashPoints.INSTALL_AFTER_LOG_REPLACED);
     delete(INSTALL_MARKER_KEY);
     dir.deleteStaged(info.meta().index(), null);
     log.info(

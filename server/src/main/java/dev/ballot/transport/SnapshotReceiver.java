@@ -3,6 +3,7 @@ package dev.ballot.transport;
 import dev.ballot.proto.raft.v1.InstallSnapshotChunk;
 import dev.ballot.proto.raft.v1.InstallSnapshotResponse;
 import dev.ballot.raft.Message;
+import dev.ballot.storage.CrashPoints;
 import dev.ballot.storage.SnapshotDir;
 import dev.ballot.storage.SnapshotInfo;
 import dev.ballot.storage.SnapshotStager;
@@ -113,11 +114,13 @@ final class SnapshotReceiver implements AutoCloseable {
         }
         stager.append(data);
         if (!decoder.done()) {
+          CrashPoints.hit(CrashPoints.RECEIVE_MID_STREAM);
           call.request(1);
           return;
         }
         SnapshotInfo info = decoder.info();
         stager.finish(info);
+        CrashPoints.hit(CrashPoints.RECEIVE_STAGED);
         end();
         log.info(
             "snapshot received from={} index={} term={} bytes={}",

@@ -4,6 +4,7 @@ import dev.ballot.proto.raft.v1.InstallSnapshotChunk;
 import dev.ballot.proto.raft.v1.InstallSnapshotResponse;
 import dev.ballot.proto.raft.v1.RaftPeerGrpc;
 import dev.ballot.raft.Message;
+import dev.ballot.storage.CrashPoints;
 import dev.ballot.storage.SnapshotDir;
 import dev.ballot.storage.SnapshotReader;
 import io.grpc.ManagedChannel;
@@ -117,6 +118,7 @@ final class SnapshotSender implements AutoCloseable {
         if (next == null) {
           break;
         }
+        CrashPoints.hit(CrashPoints.SEND_MID_STREAM);
         data = next;
       }
       call.stream.onCompleted();
