@@ -33,6 +33,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -326,7 +327,7 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
     peerService.attach(
         identity.nodeId(),
         identity.clusterId(),
-        java.util.Set.copyOf(identity.memberIds()),
+        Set.copyOf(identity.memberIds()),
         driver,
         clientApi::acceptForwarded,
         snapshotDir);

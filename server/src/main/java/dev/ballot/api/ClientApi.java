@@ -7,7 +7,6 @@ import dev.ballot.membership.Identity;
 import dev.ballot.node.RaftDriver;
 import dev.ballot.proto.raft.v1.ForwardResponse;
 import dev.ballot.storage.RocksDbRaftStorage;
-import dev.ballot.storage.StoredSnapshotIndex;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
@@ -119,7 +118,7 @@ public final class ClientApi implements AutoCloseable {
             driver,
             headers,
             kv::revision,
-            () -> StoredSnapshotIndex.of(storage),
+            storage::snapshotIndex,
             dataDir.resolve("db"),
             readPool,
             snapshots);
