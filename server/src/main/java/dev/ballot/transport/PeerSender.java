@@ -8,6 +8,7 @@ import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,6 +28,7 @@ final class PeerSender {
   private final String address;
   private final ManagedChannel channel;
   private final LongSupplier nanoClock;
+  private final Consumer<String> onRemoved;
 
   /** The current stream; replaced when it has ended. Only the driver thread assigns it. */
   private StreamWatcher current;
@@ -34,11 +36,17 @@ final class PeerSender {
   private long nextConnectNanos;
   private volatile long lastRefusalLogNanos = Long.MIN_VALUE;
 
-  PeerSender(long peerId, String address, ManagedChannel channel, LongSupplier nanoClock) {
+  PeerSender(
+      long peerId,
+      String address,
+      ManagedChannel channel,
+      LongSupplier nanoClock,
+      Consumer<String> onRemoved) {
     this.peerId = peerId;
     this.address = address;
     this.channel = channel;
     this.nanoClock = nanoClock;
+    this.onRemoved = onRemoved;
   }
 
   /** Returns false if the message was dropped. */
@@ -104,6 +112,17 @@ final class PeerSender {
     public void onError(Throwable t) {
       ended = true;
       Status status = Status.fromThrowable(t);
+      String description = status.getDescription();
+      if (status.getCode() == Status.Code.FAILED_PRECONDITION
+          && description != null
+          && description.startsWith(PeerDirectory.REMOVED_PREFIX)) {
+        onRemoved.accept(
+            "peer "
+                + peerId
+                + " says: "
+                + description.substring(PeerDirectory.REMOVED_PREFIX.length()));
+        return;
+      }
       if (status.getCode() == Status.Code.FAILED_PRECONDITION) {
         long now = nanoClock.getAsLong();
         if (now - lastRefusalLogNanos > REFUSAL_LOG_INTERVAL_NANOS
