@@ -91,6 +91,11 @@ public final class MembershipManager implements PeerService.MembershipHandler, A
     this.promoter =
         Executors.newSingleThreadScheduledExecutor(daemon("learner-promoter-" + identity.nodeId()));
     peers.removedWhen(id -> this.applied.removed(id));
+    for (Membership.Member m : identity.initialMembership().members()) {
+      if (applied.removed(m.id())) {
+        peers.forget(m.id());
+      }
+    }
     applied.peerAddresses(identity.nodeId()).forEach(peers::add);
   }
 
