@@ -351,7 +351,8 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
             ? identity.initialMembership()
             : Membership.decode(ConfigEntry.decode(appliedConfig.entry()).context());
     PeerDirectory peers =
-        new PeerDirectory(identity.nodeId(), identity.initialMembership().peerAddresses(0));
+        new PeerDirectory(
+            identity.nodeId(), peerAddr, identity.initialMembership().peerAddresses(0));
     for (Entry e : restored.entries()) {
       if (e.type() == EntryType.CONFIG) { // appended before the crash, maybe not applied yet
         Membership.decode(ConfigEntry.decode(e.data()).context())

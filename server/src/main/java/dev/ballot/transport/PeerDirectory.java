@@ -15,16 +15,23 @@ public final class PeerDirectory {
   public static final String REMOVED_PREFIX = "ballot: removed: ";
 
   private final long selfId;
+  private final String selfPeerAddr;
   private final Map<Long, String> addresses = new ConcurrentHashMap<>();
   private volatile LongPredicate removed = id -> false;
 
-  public PeerDirectory(long selfId, Map<Long, String> peers) {
+  public PeerDirectory(long selfId, String selfPeerAddr, Map<Long, String> peers) {
     this.selfId = selfId;
+    this.selfPeerAddr = selfPeerAddr;
     peers.forEach(this::add);
   }
 
   public long selfId() {
     return selfId;
+  }
+
+  /** Where this node listens for peers (sent to peers that may not know it yet). */
+  public String selfPeerAddr() {
+    return selfPeerAddr;
   }
 
   /** Learns a member's peer address (never this node's, never a removed node's). */

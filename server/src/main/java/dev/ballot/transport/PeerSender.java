@@ -29,6 +29,7 @@ final class PeerSender {
   private final ManagedChannel channel;
   private final LongSupplier nanoClock;
   private final Consumer<String> onRemoved;
+  private final String selfPeerAddr;
 
   /** The current stream; replaced when it has ended. Only the driver thread assigns it. */
   private StreamWatcher current;
@@ -41,7 +42,9 @@ final class PeerSender {
       String address,
       ManagedChannel channel,
       LongSupplier nanoClock,
-      Consumer<String> onRemoved) {
+      Consumer<String> onRemoved,
+      String selfPeerAddr) {
+    this.selfPeerAddr = selfPeerAddr;
     this.peerId = peerId;
     this.address = address;
     this.channel = channel;
@@ -62,6 +65,10 @@ final class PeerSender {
     // before that, so a few messages (the first vote, say) need not be lost to a reconnect.
     if (!w.requestStream.isReady() && ++w.sentBeforeReady > MAX_SENT_BEFORE_READY) {
       return false;
+    }
+    if (!w.introduced) {
+      w.introduced = true;
+      message = message.toBuilder().setSenderPeerAddr(selfPeerAddr).build();
     }
     try {
       w.requestStream.onNext(message);
@@ -99,6 +106,7 @@ final class PeerSender {
     private ClientCallStreamObserver<RaftMessage> requestStream;
     private volatile boolean ended;
     private int sentBeforeReady;
+    private boolean introduced;
 
     @Override
     public void beforeStart(ClientCallStreamObserver<RaftMessage> requestStream) {

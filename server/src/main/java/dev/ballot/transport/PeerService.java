@@ -198,6 +198,15 @@ public final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
               Status.FAILED_PRECONDITION.withDescription(t.peers().removedMessage(message.from())));
           return;
         }
+        if (!t.peers().isPeer(message.from()) && !wire.getSenderPeerAddr().isEmpty()) {
+          // Same cluster, not removed, but not in our configuration: a member added while we
+          // were away (or lagging). Learn where it is so that we can answer and catch up.
+          log.info(
+              "accepting a member this node does not know yet peer={} addr={}",
+              message.from(),
+              wire.getSenderPeerAddr());
+          t.peers().add(message.from(), wire.getSenderPeerAddr());
+        }
         if (!t.peers().isPeer(message.from())) {
           refuse(
               Status.FAILED_PRECONDITION.withDescription(

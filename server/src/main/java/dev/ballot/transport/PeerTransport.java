@@ -91,7 +91,9 @@ public final class PeerTransport implements AutoCloseable {
       return null;
     }
     if (sender == null) {
-      sender = new PeerSender(peer, address, channel(address), nanoClock, onRemoved);
+      sender =
+          new PeerSender(
+              peer, address, channel(address), nanoClock, onRemoved, peers.selfPeerAddr());
       senders.put(peer, sender);
     }
     return sender;
