@@ -143,7 +143,9 @@ public final class MembershipManager implements PeerService.MembershipHandler, A
     }
     next.peerAddresses(identity.nodeId()).forEach(peers::add);
     for (Membership.Member m : before.members()) {
-      if (!next.contains(m.id())) {
+      // Only a removal forgets a peer: a node replaying old entries (a joiner catching up)
+      // applies configurations older than members it already talks to.
+      if (next.removed(m.id())) {
         peers.forget(m.id());
       }
     }
