@@ -8,6 +8,7 @@ import dev.ballot.etcd.api.MemberListRequest;
 import dev.ballot.etcd.api.StatusRequest;
 import dev.ballot.etcd.api.StatusResponse;
 import io.grpc.Deadline;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -130,7 +131,10 @@ final class LeaderFinder {
   }
 
   private UnavailableException noLeader() {
-    StringBuilder message = new StringBuilder("no leader known to any endpoint: ");
+    boolean anyAnswer = Arrays.stream(answers).anyMatch(answer -> answer != null);
+    StringBuilder message =
+        new StringBuilder(
+            anyAnswer ? "no leader known to any endpoint: " : "no endpoint answered: ");
     String separator = "";
     for (int i = 0; i < answers.length; i++) {
       message.append(separator).append(pool.get(i).address()).append(": ");
@@ -143,6 +147,9 @@ final class LeaderFinder {
       separator = "; ";
     }
     return new UnavailableException(
-        message.toString(), FailureClassifier.NO_LEADER, pool.get(0).address(), null);
+        message.toString(),
+        anyAnswer ? FailureClassifier.NO_LEADER : null,
+        pool.get(0).address(),
+        null);
   }
 }
