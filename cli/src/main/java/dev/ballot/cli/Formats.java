@@ -41,7 +41,7 @@ final class Formats {
         .put("is_learner", member.isLearner());
   }
 
-  /** Member ids in hex, as etcdctl prints them (and {@link MemberIdConverter} reads them). */
+  /** Member ids in hex, as etcdctl prints them (and {@link MemberIdParameter} reads them). */
   static String memberId(long id) {
     return Long.toHexString(id);
   }

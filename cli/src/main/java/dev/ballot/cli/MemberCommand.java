@@ -8,9 +8,9 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BiFunction;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
@@ -60,16 +60,11 @@ final class MemberCommand implements Runnable {
     @ParentCommand MemberCommand parent;
     @Spec CommandSpec spec;
 
-    @Parameters(
-        index = "0",
-        paramLabel = "ID",
-        converter = MemberIdConverter.class,
-        description = "The member's id, hex (0x prefix optional).")
-    long id;
+    @Mixin MemberIdParameter member;
 
     @Override
     public Integer call() {
-      return change(parent.kvctl, spec, id, BallotClient::removeMember, "removed");
+      return change(parent.kvctl, spec, member.id, BallotClient::removeMember, "removed");
     }
   }
 
@@ -86,16 +81,11 @@ final class MemberCommand implements Runnable {
     @ParentCommand MemberCommand parent;
     @Spec CommandSpec spec;
 
-    @Parameters(
-        index = "0",
-        paramLabel = "ID",
-        converter = MemberIdConverter.class,
-        description = "The learner's id, hex (0x prefix optional).")
-    long id;
+    @Mixin MemberIdParameter member;
 
     @Override
     public Integer call() {
-      return change(parent.kvctl, spec, id, BallotClient::promoteMember, "promoted");
+      return change(parent.kvctl, spec, member.id, BallotClient::promoteMember, "promoted");
     }
   }
 

@@ -5,8 +5,8 @@ import dev.ballot.client.LeaderTransfer;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
@@ -26,18 +26,13 @@ final class MoveLeaderCommand implements Callable<Integer> {
   @ParentCommand Kvctl kvctl;
   @Spec CommandSpec spec;
 
-  @Parameters(
-      index = "0",
-      paramLabel = "ID",
-      converter = MemberIdConverter.class,
-      description = "The member to lead, hex as 'kvctl members' prints it (0x prefix optional).")
-  long target;
+  @Mixin MemberIdParameter target;
 
   @Override
   public Integer call() {
     LeaderTransfer transfer;
     try (BallotClient client = kvctl.openClient()) {
-      transfer = client.moveLeader(target).join();
+      transfer = client.moveLeader(target.id).join();
     }
     PrintWriter out = spec.commandLine().getOut();
     if (kvctl.format() == Kvctl.Format.JSON) {

@@ -18,10 +18,7 @@ class KvctlMembershipTest {
   @BeforeEach
   void start() {
     cluster = FakeCluster.start(3);
-    cluster
-        .store()
-        .addMember(
-            Member.newBuilder().setID(LEARNER_ID).setName("node10").setIsLearner(true).build());
+    cluster.addLearner(LEARNER_ID);
   }
 
   @AfterEach
@@ -30,10 +27,7 @@ class KvctlMembershipTest {
   }
 
   private KvctlRun kvctl(String... args) {
-    String[] full = new String[args.length + 1];
-    full[0] = "--endpoints=" + cluster.endpoints();
-    System.arraycopy(args, 0, full, 1, args.length);
-    return KvctlRun.run(full);
+    return KvctlRun.at(cluster.endpoints(), args);
   }
 
   @Test

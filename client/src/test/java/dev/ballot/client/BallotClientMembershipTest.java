@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 import dev.ballot.client.fake.FakeCluster;
 import dev.ballot.client.fake.FakeEtcdServer;
 import dev.ballot.client.fake.Fault;
-import dev.ballot.etcd.api.Member;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -22,9 +21,7 @@ class BallotClientMembershipTest {
   @BeforeEach
   void start() {
     cluster = FakeCluster.start(3);
-    cluster
-        .store()
-        .addMember(Member.newBuilder().setID(4).setName("node4").setIsLearner(true).build());
+    cluster.addLearner(4);
   }
 
   @AfterEach
