@@ -10,12 +10,18 @@ import dev.ballot.kv.KvStore;
 import dev.ballot.maintenance.BackupRestore;
 import dev.ballot.membership.Discovery;
 import dev.ballot.membership.Identity;
+import dev.ballot.membership.Membership;
+import dev.ballot.membership.MembershipManager;
 import dev.ballot.membership.PeerCheck;
+import dev.ballot.membership.Registration;
 import dev.ballot.node.RaftDriver;
 import dev.ballot.node.SnapshotPolicy;
 import dev.ballot.proto.raft.v1.DiscoverRequest;
 import dev.ballot.proto.raft.v1.DiscoverResponse;
 import dev.ballot.raft.ClusterConfig;
+import dev.ballot.raft.ConfigEntry;
+import dev.ballot.raft.Entry;
+import dev.ballot.raft.EntryType;
 import dev.ballot.raft.RaftConfig;
 import dev.ballot.raft.RaftNode;
 import dev.ballot.raft.RestoredState;
@@ -23,6 +29,7 @@ import dev.ballot.storage.RocksDbRaftStorage;
 import dev.ballot.storage.SnapshotDir;
 import dev.ballot.storage.SnapshotInstaller;
 import dev.ballot.storage.StorageCorruptionException;
+import dev.ballot.transport.PeerDirectory;
 import dev.ballot.transport.PeerService;
 import dev.ballot.transport.PeerTransport;
 import io.grpc.Server;
@@ -36,6 +43,7 @@ import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -51,7 +59,8 @@ import picocli.CommandLine.Option;
     footer = {
       "",
       "On first start the nodes listed in --initial-cluster discover each other and number",
-      "themselves 1..N; the identity is stored in --data-dir and reused on every restart.",
+      "themselves 1..N; a node started with --join instead registers with a running cluster",
+      "and gets the next id. The identity is stored in --data-dir and reused on every restart.",
       "Exit codes: 0 stopped cleanly, 1 fatal error (see the log), 2 bad flags (or a restore",
       "refused: the data directory holds data, or the backup file is not valid)."
     })
@@ -84,6 +93,16 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
           "Peer addresses of all members, this node's included (first start only; ignored once"
               + " the node has an identity).")
   List<String> initialCluster = List.of();
+
+  @Option(
+      names = "--join",
+      split = ",",
+      paramLabel = "PEER_ADDR",
+      description =
+          "Peer addresses of one or more members of a running cluster: this new node registers"
+              + " there, gets the next node id and joins as a learner (first start only; ignored"
+              + " once the node has an identity).")
+  List<String> join = List.of();
 
   @Option(
       names = "--heartbeat-interval-ms",
@@ -140,6 +159,15 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
           "kvserver: --election-timeout-ms must be at least 3 x --heartbeat-interval-ms");
       return 2;
     }
+    if (!join.isEmpty() && !initialCluster.isEmpty()) {
+      System.err.println("kvserver: give --initial-cluster (a new cluster) or --join, not both");
+      return 2;
+    }
+    if (!join.isEmpty() && restoreFrom != null) {
+      System.err.println(
+          "kvserver: --restore-from starts a new cluster; it cannot be used with --join");
+      return 2;
+    }
     if (snapshotCount < 0 || snapshotCatchupEntries < 0) {
       System.err.println(
           "kvserver: --snapshot-count and --snapshot-catchup-entries must not be negative");
@@ -147,7 +175,9 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
     }
     try {
       return run();
-    } catch (StorageCorruptionException | Discovery.DiscoveryException e) {
+    } catch (StorageCorruptionException
+        | Discovery.DiscoveryException
+        | Registration.RegistrationException e) {
       log.error("cannot start: {}", e.getMessage());
       return 1;
     } catch (IOException e) {
@@ -214,8 +244,10 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
     long tempId = storage.bootstrapId(() -> random.nextLong() | 1); // never 0
     AtomicReference<Identity> identityRef =
         new AtomicReference<>(storedIdentity == null ? null : Identity.decode(storedIdentity));
+    AtomicReference<MembershipManager> discoverManager = new AtomicReference<>();
     PeerService peerService =
-        new PeerService(request -> answerDiscover(request, identityRef.get(), tempId));
+        new PeerService(
+            request -> answerDiscover(request, identityRef.get(), tempId, discoverManager.get()));
     Server peerServer =
         NettyServerBuilder.forAddress(socketAddress(peerAddr, "--peer-addr"))
             .addService(peerService)
@@ -227,9 +259,36 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
     log.info("listening for peers addr={}", peerAddr);
 
     Identity identity = identityRef.get();
-    if (identity == null) {
+    if (identity != null && identity.removed()) {
+      log.error(
+          "cannot start: node {} was removed from cluster {}; this data directory cannot rejoin."
+              + " To add this machine again, start it with an empty --data-dir and --join",
+          identity.nodeId(),
+          identity.clusterIdHex());
+      peerServer.shutdownNow();
+      return 2;
+    }
+    if (identity == null && !join.isEmpty()) {
+      log.info("joining cluster join={} tempId={}", join, Long.toHexString(tempId));
+      try {
+        identity = new Registration(tempId, peerAddr, clientAddr, join, REGISTER_GIVE_UP_MS).run();
+      } finally {
+        if (identity == null) {
+          peerServer.shutdownNow();
+        }
+      }
+      storage.writeIdentity(identity.encode());
+      identityRef.set(identity);
+      log.info(
+          "identity assigned by registration node={} cluster={} members={}",
+          identity.nodeId(),
+          identity.clusterIdHex(),
+          identity.initialMembership());
+    } else if (identity == null) {
       if (initialCluster.isEmpty()) {
-        log.error("cannot start: a new node needs --initial-cluster (the peer addresses of all)");
+        log.error(
+            "cannot start: a new node needs --initial-cluster (the peer addresses of all) or"
+                + " --join (peer addresses of members of a running cluster)");
         peerServer.shutdownNow();
         return 2;
       }
@@ -250,21 +309,17 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
           "identity assigned node={} cluster={} members={}",
           identity.nodeId(),
           identity.clusterIdHex(),
-          identity.members());
+          identity.initialMembership());
     } else {
-      log.info(
-          "identity loaded node={} cluster={} members={}",
-          identity.nodeId(),
-          identity.clusterIdHex(),
-          identity.members());
+      log.info("identity loaded node={} cluster={}", identity.nodeId(), identity.clusterIdHex());
+      if (!join.isEmpty() || !initialCluster.isEmpty()) {
+        log.info(
+            "data dir already initialized as node {} of cluster {}: ignoring {}",
+            identity.nodeId(),
+            identity.clusterIdHex(),
+            join.isEmpty() ? "--initial-cluster" : "--join");
+      }
     }
-
-    PeerCheck.start(
-        identity,
-        error -> {
-          fatal.compareAndSet(null, error);
-          stop.countDown();
-        });
 
     SnapshotDir snapshotDir = SnapshotDir.open(dataDir.resolve("snapshots"));
     // An install a crash interrupted is finished before anything reads the state.
@@ -287,24 +342,38 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
         new RestoredState(restored.hardState(), restored.snapshot(), restored.entries(), applied);
     int electionTicks = (int) (electionTimeoutMs / heartbeatIntervalMs);
     RaftConfig config = RaftConfig.builder(identity.nodeId()).ticks(electionTicks, 1).build();
+    ClusterConfig initialConfig = identity.initialMembership().config();
     RaftNode node =
-        new RaftNode(
-            config,
-            ClusterConfig.ofVoters(identity.memberIds()),
-            restored,
-            new Random(new SecureRandom().nextLong()));
+        new RaftNode(config, initialConfig, restored, new Random(new SecureRandom().nextLong()));
+    KvStore.AppliedConfig appliedConfig = kv.appliedConfig();
+    Membership members =
+        appliedConfig == null
+            ? identity.initialMembership()
+            : Membership.decode(ConfigEntry.decode(appliedConfig.entry()).context());
+    PeerDirectory peers =
+        new PeerDirectory(
+            identity.nodeId(), peerAddr, identity.initialMembership().peerAddresses(0));
+    for (Entry e : restored.entries()) {
+      if (e.type() == EntryType.CONFIG) { // appended before the crash, maybe not applied yet
+        Membership.decode(ConfigEntry.decode(e.data()).context())
+            .peerAddresses(0)
+            .forEach(peers::add);
+      }
+    }
     Identity self = identity;
+    AtomicReference<MembershipManager> managerRef = new AtomicReference<>();
+    Consumer<String> onRemoved = why -> removed(self, storage, why, stop, fatal);
     RaftDriver<ApplyResult> driver =
         new RaftDriver<>(
             node,
             storage,
             inbox ->
                 new PeerTransport(
-                    self.clusterId(), self.peerAddresses(), inbox, System::nanoTime, snapshotDir),
+                    self.clusterId(), peers, inbox, System::nanoTime, snapshotDir, onRemoved),
             new KvStateMachine(
                 kv,
-                new KvSnapshots(
-                    kv, storage, snapshotDir, ClusterConfig.ofVoters(identity.memberIds()))),
+                new KvSnapshots(kv, storage, snapshotDir, initialConfig),
+                c -> managerRef.get().configApplied(c.index(), c.entry())),
             new SnapshotPolicy(snapshotCount, snapshotCatchupEntries),
             heartbeatIntervalMs,
             electionTicks,
@@ -313,11 +382,26 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
               fatal.compareAndSet(null, error);
               stop.countDown();
             });
+    MembershipManager manager =
+        new MembershipManager(identity, members, driver, peers, electionTimeoutMs, onRemoved);
+    managerRef.set(manager);
+    discoverManager.set(manager);
+    driver.onConfigAppended(manager::configAppended);
     driver.start();
+    manager.start();
+    PeerCheck.start(
+        identity,
+        members,
+        error -> {
+          fatal.compareAndSet(null, error);
+          stop.countDown();
+        },
+        onRemoved);
     ClientApi clientApi =
         ClientApi.start(
             socketAddress(clientAddr, "--client-addr"),
             identity,
+            manager,
             driver,
             kv,
             storage,
@@ -326,9 +410,10 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
     peerService.attach(
         identity.nodeId(),
         identity.clusterId(),
-        java.util.Set.copyOf(identity.memberIds()),
+        peers,
         driver,
         clientApi::acceptForwarded,
+        manager,
         snapshotDir);
     log.info("serving clients addr={} node={}", clientAddr, identity.nodeId());
 
@@ -343,12 +428,40 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
         identity.nodeId(),
         reason == null ? "signal" : reason instanceof Throwable t ? t.toString() : reason);
     Thread.interrupted(); // clear it: closing waits for threads
+    manager.close();
     boolean apiStopped = clientApi.stop();
     peerServer.shutdownNow();
     peerService.close();
     // RocksDB must outlive every thread that may still touch it.
     storageSafeToClose = driver.close() && apiStopped;
-    return reason == null ? 0 : 1;
+    return reason == null || reason == REMOVED ? 0 : 1;
+  }
+
+  /** The stop reason of a node that learnt it was removed: it exits cleanly, for good. */
+  private static final String REMOVED = "removed from the cluster";
+
+  private static final long REGISTER_GIVE_UP_MS = 300_000;
+
+  /** Remembers (synced) that this node was removed, then stops it; later starts refuse. */
+  private static void removed(
+      Identity identity,
+      RocksDbRaftStorage storage,
+      String why,
+      CountDownLatch stop,
+      AtomicReference<Object> fatal) {
+    synchronized (KvServer.class) {
+      if (fatal.get() == REMOVED) {
+        return;
+      }
+      log.warn(
+          "this node was removed from the cluster node={} cluster={} reason=\"{}\"; stopping",
+          identity.nodeId(),
+          identity.clusterIdHex(),
+          why);
+      storage.writeIdentity(identity.markedRemoved().encode());
+      fatal.compareAndSet(null, REMOVED);
+      stop.countDown();
+    }
   }
 
   /** Seeds the data directory from the backup; non-zero (an exit code) if it refuses. */
@@ -370,15 +483,17 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
     }
   }
 
-  private DiscoverResponse answerDiscover(DiscoverRequest request, Identity identity, long tempId) {
+  private DiscoverResponse answerDiscover(
+      DiscoverRequest request, Identity identity, long tempId, MembershipManager manager) {
     DiscoverResponse.Builder b = DiscoverResponse.newBuilder();
     if (identity == null) {
       b.setTempId(tempId).setPeerAddr(peerAddr).setClientAddr(clientAddr);
     } else {
       b.setTempId(identity.tempId())
           .setClusterId(identity.clusterId())
-          .setPeerAddr(identity.self().peerAddr())
-          .setClientAddr(identity.self().clientAddr());
+          .setPeerAddr(peerAddr)
+          .setClientAddr(clientAddr)
+          .setRemoved(manager != null && manager.members().removed(request.getNodeId()));
     }
     return b.build();
   }

@@ -4,10 +4,10 @@ import dev.ballot.kv.ApplyResult;
 import dev.ballot.kv.KvRequests;
 import dev.ballot.kv.KvStore;
 import dev.ballot.membership.Identity;
+import dev.ballot.membership.MembershipManager;
 import dev.ballot.node.RaftDriver;
 import dev.ballot.proto.raft.v1.ForwardResponse;
 import dev.ballot.storage.RocksDbRaftStorage;
-import dev.ballot.storage.StoredSnapshotIndex;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
@@ -80,6 +80,7 @@ public final class ClientApi implements AutoCloseable {
   public static ClientApi start(
       InetSocketAddress address,
       Identity identity,
+      MembershipManager members,
       RaftDriver<ApplyResult> driver,
       KvStore kv,
       RocksDbRaftStorage storage,
@@ -92,7 +93,7 @@ public final class ClientApi implements AutoCloseable {
     ScheduledExecutorService retryTimer =
         Executors.newSingleThreadScheduledExecutor(
             r -> new Thread(r, "kv-write-retry-" + identity.nodeId()));
-    LeaderForwarder forwarder = new LeaderForwarder(identity);
+    LeaderForwarder forwarder = new LeaderForwarder(identity.clusterId(), members::peerAddress);
     KvService kvService =
         new KvService(
             kv,
@@ -119,10 +120,11 @@ public final class ClientApi implements AutoCloseable {
             driver,
             headers,
             kv::revision,
-            () -> StoredSnapshotIndex.of(storage),
+            storage::snapshotIndex,
             dataDir.resolve("db"),
             readPool,
-            snapshots);
+            snapshots,
+            members);
     Server server =
         NettyServerBuilder.forAddress(address)
             // Handlers only enqueue and complete from callbacks: no pool hop per request.
@@ -132,7 +134,7 @@ public final class ClientApi implements AutoCloseable {
             .permitKeepAliveWithoutCalls(true)
             .addService(kvService)
             .addService(maintenance)
-            .addService(new ClusterService(identity, headers, kv::revision))
+            .addService(new ClusterService(members, headers, kv::revision))
             .build()
             .start();
     return new ClientApi(server, kvService, forwarder, readPool, retryTimer, snapshots);

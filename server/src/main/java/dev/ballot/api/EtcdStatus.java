@@ -37,6 +37,10 @@ final class EtcdStatus {
       case OVERLOADED -> TOO_MANY_REQUESTS;
       case LEADER_CHANGED -> LEADER_CHANGED;
       case STOPPED -> STOPPED;
+      case CONFIG_REFUSED ->
+          Status.FAILED_PRECONDITION
+              .withDescription("etcdserver: membership change refused: " + e.getMessage())
+              .asRuntimeException();
     };
   }
 }

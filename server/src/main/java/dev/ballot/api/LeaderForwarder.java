@@ -1,16 +1,18 @@
 package dev.ballot.api;
 
+import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.protobuf.ByteString;
-import dev.ballot.membership.Identity;
 import dev.ballot.proto.raft.v1.ForwardRequest;
 import dev.ballot.proto.raft.v1.ForwardResponse;
 import dev.ballot.proto.raft.v1.RaftPeerGrpc;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongFunction;
 
 /**
  * Hands a follower's client writes to the leader over the peer port (the path Raft itself uses, so
@@ -18,19 +20,29 @@ import java.util.concurrent.TimeUnit;
  * opened on first use.
  */
 final class LeaderForwarder implements AutoCloseable {
-  private final Identity identity;
+  private final long clusterId;
+  private final LongFunction<String> peerAddress;
   private final Map<Long, ManagedChannel> channels = new ConcurrentHashMap<>();
 
-  LeaderForwarder(Identity identity) {
-    this.identity = identity;
+  /**
+   * @param peerAddress where a member's peer port is (null for an unknown member)
+   */
+  LeaderForwarder(long clusterId, LongFunction<String> peerAddress) {
+    this.clusterId = clusterId;
+    this.peerAddress = peerAddress;
   }
 
   ListenableFuture<ForwardResponse> forward(long leaderId, byte[] command, long timeoutMs) {
+    String address = peerAddress.apply(leaderId);
+    if (address == null) {
+      return Futures.immediateFailedFuture(
+          Status.UNAVAILABLE.withDescription("etcdserver: no leader").asRuntimeException());
+    }
     ManagedChannel channel =
         channels.computeIfAbsent(
             leaderId,
             id ->
-                NettyChannelBuilder.forTarget(identity.member(id).peerAddr())
+                NettyChannelBuilder.forTarget(address)
                     .usePlaintext()
                     .maxInboundMessageSize(ClientApi.MAX_GRPC_MESSAGE_BYTES)
                     .build());
@@ -38,7 +50,7 @@ final class LeaderForwarder implements AutoCloseable {
         .withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS)
         .forward(
             ForwardRequest.newBuilder()
-                .setClusterId(identity.clusterId())
+                .setClusterId(clusterId)
                 .setCommand(ByteString.copyFrom(command))
                 .build());
   }

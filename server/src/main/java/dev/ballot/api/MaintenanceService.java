@@ -3,12 +3,16 @@ package dev.ballot.api;
 import dev.ballot.etcd.api.AlarmRequest;
 import dev.ballot.etcd.api.AlarmResponse;
 import dev.ballot.etcd.api.MaintenanceGrpc;
+import dev.ballot.etcd.api.MoveLeaderRequest;
+import dev.ballot.etcd.api.MoveLeaderResponse;
 import dev.ballot.etcd.api.SnapshotRequest;
 import dev.ballot.etcd.api.SnapshotResponse;
 import dev.ballot.etcd.api.StatusRequest;
 import dev.ballot.etcd.api.StatusResponse;
+import dev.ballot.membership.MembershipManager;
 import dev.ballot.node.NodeStatus;
 import dev.ballot.node.RaftDriver;
+import dev.ballot.proto.raft.v1.ChangeMembershipRequest;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -33,6 +37,7 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
   private final Path dbDir;
   private final Executor pool;
   private final SnapshotSender snapshots;
+  private final MembershipManager members;
 
   MaintenanceService(
       RaftDriver<?> driver,
@@ -41,7 +46,9 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
       LongSupplier snapshotIndex,
       Path dbDir,
       Executor pool,
-      SnapshotSender snapshots) {
+      SnapshotSender snapshots,
+      MembershipManager members) {
+    this.members = members;
     this.driver = driver;
     this.headers = headers;
     this.revision = revision;
@@ -80,8 +87,28 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
             .setRaftTerm(s.term())
             .setRaftAppliedIndex(driver.appliedIndex())
             .setBallotSnapshotIndex(snapshotIndex.getAsLong())
+            .setIsLearner(
+                members
+                    .members()
+                    .member(s.nodeId())
+                    .map(dev.ballot.membership.Membership.Member::learner)
+                    .orElse(false))
             .build());
     response.onCompleted();
+  }
+
+  /** Hands leadership to another voter; asked of any member (etcd wants the leader). */
+  @Override
+  public void moveLeader(MoveLeaderRequest request, StreamObserver<MoveLeaderResponse> response) {
+    ClusterService.run(
+        members,
+        ChangeMembershipRequest.Kind.TRANSFER_LEADERSHIP,
+        request.getTargetID(),
+        response,
+        m ->
+            MoveLeaderResponse.newBuilder()
+                .setHeader(headers.header(revision.getAsLong()))
+                .build());
   }
 
   @Override

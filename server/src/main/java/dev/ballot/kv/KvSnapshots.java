@@ -1,6 +1,7 @@
 package dev.ballot.kv;
 
 import dev.ballot.raft.ClusterConfig;
+import dev.ballot.raft.ConfigEntry;
 import dev.ballot.raft.SnapshotMeta;
 import dev.ballot.storage.RocksDbRaftStorage;
 import dev.ballot.storage.SnapshotDir;
@@ -20,19 +21,19 @@ public final class KvSnapshots {
   private final RocksDbRaftStorage storage;
   private final SnapshotDir dir;
   private final SnapshotInstaller installer;
-  private final ClusterConfig cluster;
+  private final ClusterConfig initialConfig;
 
   /**
-   * @param cluster the configuration recorded in snapshots (membership changes do not exist yet, so
-   *     it is the configuration of every index)
+   * @param initialConfig the configuration recorded in snapshots taken before any configuration
+   *     entry was applied (later ones record the applied configuration)
    */
   public KvSnapshots(
-      KvStore store, RocksDbRaftStorage storage, SnapshotDir dir, ClusterConfig cluster) {
+      KvStore store, RocksDbRaftStorage storage, SnapshotDir dir, ClusterConfig initialConfig) {
     this.store = store;
     this.storage = storage;
     this.dir = dir;
     this.installer = new SnapshotInstaller(storage, dir);
-    this.cluster = cluster;
+    this.initialConfig = initialConfig;
   }
 
   public SnapshotDir dir() {
@@ -49,7 +50,10 @@ public final class KvSnapshots {
       throw new IllegalStateException(
           "snapshot at " + index + " but the store is at " + store.appliedIndex());
     }
-    SnapshotMeta meta = new SnapshotMeta(index, term, cluster);
+    KvStore.AppliedConfig applied = store.appliedConfig();
+    ClusterConfig config =
+        applied == null ? initialConfig : ConfigEntry.decode(applied.entry()).config();
+    SnapshotMeta meta = new SnapshotMeta(index, term, config);
     dir.take(storage.db(), new SnapshotInfo(meta, store.revision()));
     return meta;
   }

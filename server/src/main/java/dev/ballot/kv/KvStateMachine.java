@@ -5,18 +5,30 @@ import dev.ballot.kv.proto.Command;
 import dev.ballot.node.StateMachine;
 import dev.ballot.raft.Entry;
 import dev.ballot.raft.SnapshotMeta;
+import java.util.function.Consumer;
 
 /** Plugs the {@link KvStore} into the driver: decodes each committed command and applies it. */
 public final class KvStateMachine implements StateMachine<ApplyResult> {
   private final KvStore store;
   private final KvSnapshots snapshots;
+  private final Consumer<KvStore.AppliedConfig> onConfig;
 
   /**
    * @param snapshots takes and installs snapshots; null for a state machine without them
    */
   public KvStateMachine(KvStore store, KvSnapshots snapshots) {
+    this(store, snapshots, c -> {});
+  }
+
+  /**
+   * @param onConfig told (on the apply thread) of each configuration applied, from an entry or an
+   *     installed snapshot
+   */
+  public KvStateMachine(
+      KvStore store, KvSnapshots snapshots, Consumer<KvStore.AppliedConfig> onConfig) {
     this.store = store;
     this.snapshots = snapshots;
+    this.onConfig = onConfig;
   }
 
   @Override
@@ -39,6 +51,10 @@ public final class KvStateMachine implements StateMachine<ApplyResult> {
       return;
     }
     snapshots.install(snapshot);
+    KvStore.AppliedConfig config = store.appliedConfig();
+    if (config != null) {
+      onConfig.accept(config);
+    }
   }
 
   @Override
@@ -61,5 +77,11 @@ public final class KvStateMachine implements StateMachine<ApplyResult> {
   @Override
   public void applyEmpty(long index) {
     store.applyEmpty(index);
+  }
+
+  @Override
+  public void applyConfig(Entry entry) {
+    store.applyConfig(entry.index(), entry.data());
+    onConfig.accept(new KvStore.AppliedConfig(entry.index(), entry.data()));
   }
 }

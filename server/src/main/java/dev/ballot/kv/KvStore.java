@@ -38,6 +38,9 @@ public final class KvStore implements AutoCloseable {
   private static final byte[] APPLIED_INDEX_KEY = "applied_index".getBytes(UTF_8);
   private static final byte[] REVISION_KEY = "revision".getBytes(UTF_8);
 
+  /** The newest applied configuration entry: its index (8 bytes), then its payload. */
+  private static final byte[] CONFIG_KEY = "config".getBytes(UTF_8);
+
   private final RocksDB db;
   private final ColumnFamilyHandle data;
   private final ColumnFamilyHandle meta;
@@ -116,6 +119,45 @@ public final class KvStore implements AutoCloseable {
       commit(batch, index, revision);
     }
   }
+
+  /**
+   * Applies a configuration entry: stores its payload as the cluster's configuration, with the
+   * applied index, in one batch (snapshots carry it with the data).
+   */
+  public void applyConfig(long index, byte[] configEntry) {
+    checkNextIndex(index);
+    try (WriteBatchWithIndex batch = new WriteBatchWithIndex()) {
+      byte[] value = new byte[Long.BYTES + configEntry.length];
+      System.arraycopy(encodeLong(index), 0, value, 0, Long.BYTES);
+      System.arraycopy(configEntry, 0, value, Long.BYTES, configEntry.length);
+      batch.put(meta, CONFIG_KEY, value);
+      commit(batch, index, revision);
+    } catch (RocksDBException e) {
+      throw new UncheckedIOException(new IOException("kv apply of index " + index + " failed", e));
+    }
+  }
+
+  /** The configuration entry applied last, or null if none was (the bootstrap members rule). */
+  public AppliedConfig appliedConfig() {
+    byte[] value;
+    try {
+      value = db.get(meta, CONFIG_KEY);
+    } catch (RocksDBException e) {
+      throw new UncheckedIOException(new IOException("kv_meta read failed", e));
+    }
+    if (value == null) {
+      return null;
+    }
+    if (value.length < Long.BYTES) {
+      throw new IllegalStateException("kv_meta config has " + value.length + " bytes");
+    }
+    return new AppliedConfig(
+        ByteBuffer.wrap(value, 0, Long.BYTES).getLong(),
+        java.util.Arrays.copyOfRange(value, Long.BYTES, value.length));
+  }
+
+  /** A configuration entry's index and payload ({@code dev.ballot.raft.ConfigEntry} bytes). */
+  public record AppliedConfig(long index, byte[] entry) {}
 
   /** Reads the current state; see {@link KvRequests#checkRange} for what is rejected. */
   public RangeResponse range(RangeRequest request) throws KvException {

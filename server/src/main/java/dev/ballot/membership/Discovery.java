@@ -137,17 +137,19 @@ public final class Discovery {
                 + "); a new node cannot bootstrap with it");
       }
     }
-    List<Identity.Member> members = new ArrayList<>();
+    List<Membership.Member> members = new ArrayList<>();
     long nodeId = 0;
     long next = 1;
     for (Map.Entry<Long, String> e : addressByTempId.entrySet()) {
       long id = next++;
-      members.add(new Identity.Member(id, e.getValue(), answers.get(e.getValue()).getClientAddr()));
+      members.add(
+          new Membership.Member(
+              id, e.getValue(), answers.get(e.getValue()).getClientAddr(), false, e.getKey()));
       if (e.getKey() == tempId) {
         nodeId = id;
       }
     }
-    return new Identity(nodeId, clusterId, tempId, members);
+    return new Identity(nodeId, clusterId, tempId, new Membership(members, members.size()), false);
   }
 
   /** A hash of the sorted temporary ids; never 0. */

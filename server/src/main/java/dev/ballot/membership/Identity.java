@@ -1,75 +1,43 @@
 package dev.ballot.membership;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import dev.ballot.proto.raft.v1.MemberInfo;
 import dev.ballot.proto.raft.v1.NodeIdentity;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 /**
- * Who this node is: its id, its cluster's id and the members it knows, with the addresses this node
- * uses to reach them. Assigned once by discovery, then read back from disk on every start.
+ * Who this node is: its id, its cluster's id, and the members it was told of when it got its id (by
+ * bootstrap discovery, or by the leader when it registered). The live member list comes from the
+ * log afterwards; this one is only the configuration before the first configuration entry. Written
+ * once, then read back on every start; {@code removed} is set when the node learns it was removed
+ * from the cluster, after which it never runs again on this data.
  */
-public record Identity(long nodeId, long clusterId, long tempId, List<Member> members) {
-
-  /** One member of the cluster. */
-  public record Member(long id, String peerAddr, String clientAddr) {}
+public record Identity(
+    long nodeId, long clusterId, long tempId, Membership initialMembership, boolean removed) {
 
   public Identity {
-    members = members.stream().sorted(Comparator.comparingLong(Member::id)).toList();
     if (nodeId <= 0 || clusterId == 0) {
       throw new IllegalArgumentException(
           "invalid identity nodeId=" + nodeId + " clusterId=" + clusterId);
     }
-    if (members.stream().noneMatch(m -> m.id() == nodeId)) {
-      throw new IllegalArgumentException("node " + nodeId + " is not among its members " + members);
+    if (!initialMembership.contains(nodeId)) {
+      throw new IllegalArgumentException(
+          "node " + nodeId + " is not among its members " + initialMembership);
     }
   }
 
-  public Member self() {
-    return member(nodeId);
-  }
-
-  public Member member(long id) {
-    for (Member m : members) {
-      if (m.id() == id) {
-        return m;
-      }
-    }
-    throw new IllegalArgumentException("no member " + id);
-  }
-
-  public List<Long> memberIds() {
-    List<Long> ids = new ArrayList<>();
-    members.forEach(m -> ids.add(m.id()));
-    return ids;
-  }
-
-  /** Peer addresses of every member but this node, by id. */
-  public Map<Long, String> peerAddresses() {
-    Map<Long, String> peers = new TreeMap<>();
-    for (Member m : members) {
-      if (m.id() != nodeId) {
-        peers.put(m.id(), m.peerAddr());
-      }
-    }
-    return peers;
+  public Identity markedRemoved() {
+    return new Identity(nodeId, clusterId, tempId, initialMembership, true);
   }
 
   public byte[] encode() {
-    NodeIdentity.Builder b =
-        NodeIdentity.newBuilder().setNodeId(nodeId).setClusterId(clusterId).setTempId(tempId);
-    for (Member m : members) {
-      b.addMembers(
-          MemberInfo.newBuilder()
-              .setId(m.id())
-              .setPeerAddr(m.peerAddr())
-              .setClientAddr(m.clientAddr()));
-    }
-    return b.build().toByteArray();
+    return NodeIdentity.newBuilder()
+        .setNodeId(nodeId)
+        .setClusterId(clusterId)
+        .setTempId(tempId)
+        .addAllMembers(initialMembership.toProto().getMembersList())
+        .setMaxNodeId(initialMembership.maxNodeId())
+        .setRemoved(removed)
+        .build()
+        .toByteArray();
   }
 
   public static Identity decode(byte[] bytes) {
@@ -79,11 +47,18 @@ public record Identity(long nodeId, long clusterId, long tempId, List<Member> me
     } catch (InvalidProtocolBufferException e) {
       throw new IllegalStateException("stored node identity is unreadable", e);
     }
-    List<Member> members = new ArrayList<>();
-    for (MemberInfo m : p.getMembersList()) {
-      members.add(new Member(m.getId(), m.getPeerAddr(), m.getClientAddr()));
+    long maxId = p.getMaxNodeId();
+    if (maxId == 0) {
+      // Written before membership changes existed: the bootstrap members, all voters.
+      maxId = p.getMembersList().stream().mapToLong(m -> m.getId()).max().orElse(0);
     }
-    return new Identity(p.getNodeId(), p.getClusterId(), p.getTempId(), members);
+    Membership members =
+        Membership.fromProto(
+            dev.ballot.proto.raft.v1.MembershipState.newBuilder()
+                .addAllMembers(p.getMembersList())
+                .setMaxNodeId(maxId)
+                .build());
+    return new Identity(p.getNodeId(), p.getClusterId(), p.getTempId(), members, p.getRemoved());
   }
 
   public String clusterIdHex() {

@@ -24,28 +24,48 @@ public final class PeerCheck implements Runnable {
   private static final int MAX_ATTEMPTS = 300;
 
   private final Identity identity;
+  private final Membership members;
   private final Consumer<String> onMismatch;
+  private final Consumer<String> onRemoved;
 
-  private PeerCheck(Identity identity, Consumer<String> onMismatch) {
+  private PeerCheck(
+      Identity identity,
+      Membership members,
+      Consumer<String> onMismatch,
+      Consumer<String> onRemoved) {
     this.identity = identity;
+    this.members = members;
     this.onMismatch = onMismatch;
+    this.onRemoved = onRemoved;
   }
 
-  /** Checks in the background; {@code onMismatch} gets the error if a member disagrees. */
-  public static void start(Identity identity, Consumer<String> onMismatch) {
-    Thread t = new Thread(new PeerCheck(identity, onMismatch), "peer-check");
+  /**
+   * Checks in the background; {@code onMismatch} gets the error if a member disagrees, {@code
+   * onRemoved} if a member says this node was removed from the cluster.
+   */
+  public static void start(
+      Identity identity,
+      Membership members,
+      Consumer<String> onMismatch,
+      Consumer<String> onRemoved) {
+    Thread t = new Thread(new PeerCheck(identity, members, onMismatch, onRemoved), "peer-check");
     t.setDaemon(true);
     t.start();
   }
 
   @Override
   public void run() {
-    Map<Long, String> unchecked = new TreeMap<>(identity.peerAddresses());
+    Map<Long, String> unchecked = new TreeMap<>(members.peerAddresses(identity.nodeId()));
+    Membership.Member self =
+        members
+            .member(identity.nodeId())
+            .orElseGet(() -> identity.initialMembership().member(identity.nodeId()).orElseThrow());
     DiscoverRequest request =
         DiscoverRequest.newBuilder()
             .setTempId(identity.tempId())
-            .setPeerAddr(identity.self().peerAddr())
-            .setClientAddr(identity.self().clientAddr())
+            .setPeerAddr(self.peerAddr())
+            .setClientAddr(self.clientAddr())
+            .setNodeId(identity.nodeId())
             .build();
     for (int attempt = 0; attempt < MAX_ATTEMPTS && !unchecked.isEmpty(); attempt++) {
       for (var it = unchecked.entrySet().iterator(); it.hasNext(); ) {
@@ -58,6 +78,11 @@ public final class PeerCheck implements Runnable {
                   .withDeadlineAfter(1, TimeUnit.SECONDS)
                   .discover(request);
           it.remove();
+          if (answer.getRemoved() && answer.getClusterId() == identity.clusterId()) {
+            onRemoved.accept(
+                "member " + member.getKey() + " at " + member.getValue() + " says it was removed");
+            return;
+          }
           if (answer.getClusterId() != 0 && answer.getClusterId() != identity.clusterId()) {
             String error =
                 "member "

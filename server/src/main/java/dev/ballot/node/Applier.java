@@ -186,6 +186,11 @@ final class Applier<R> implements Runnable {
       return; // replayed after a restart: already in the state machine
     }
     Pending<R> waiting = pending.remove(entry.index());
+    if (entry.type() == EntryType.CONFIG) {
+      stateMachine.applyConfig(entry);
+      failReplaced(waiting, entry);
+      return;
+    }
     if (entry.type() != EntryType.NORMAL || entry.data().length == 0) {
       stateMachine.applyEmpty(entry.index());
       failReplaced(waiting, entry);

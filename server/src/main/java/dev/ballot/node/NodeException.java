@@ -16,7 +16,9 @@ public final class NodeException extends RuntimeException {
     /** The proposal was in the log but a new leader replaced it: it will never apply. */
     LEADER_CHANGED,
     /** The node is shutting down; a proposal's outcome is unknown. */
-    STOPPED
+    STOPPED,
+    /** A membership change was refused: another is pending, or it is not a single change. */
+    CONFIG_REFUSED
   }
 
   private final Kind kind;

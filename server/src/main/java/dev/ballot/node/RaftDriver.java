@@ -1,5 +1,7 @@
 package dev.ballot.node;
 
+import dev.ballot.raft.Entry;
+import dev.ballot.raft.EntryType;
 import dev.ballot.raft.Message;
 import dev.ballot.raft.ProposalRejectedException;
 import dev.ballot.raft.RaftNode;
@@ -65,6 +67,9 @@ public final class RaftDriver<R> implements PeerInbox {
 
   private record SnapshotSendFailed(long peerId) implements Input {}
 
+  /** Work to run on the driver thread with the core. */
+  private record Call<T>(Function<RaftNode, T> op, CompletableFuture<T> result) implements Input {}
+
   /** A read waiting for its ReadState; re-asked if no answer comes within an election timeout. */
   private static final class PendingRead {
     final CompletableFuture<Long> future;
@@ -102,6 +107,7 @@ public final class RaftDriver<R> implements PeerInbox {
   private final Thread applyThread;
   private final Set<CompletableFuture<Void>> leaderWatchers = new LinkedHashSet<>();
 
+  private volatile Consumer<Entry> onConfigAppended = e -> {};
   private volatile NodeStatus status;
   private volatile boolean running = true;
   private long ticks;
@@ -153,6 +159,30 @@ public final class RaftDriver<R> implements PeerInbox {
               }
             },
             "raft-driver-" + node.id());
+  }
+
+  /**
+   * Sets who is told, on the driver thread, of each configuration entry added to this node's log
+   * (before any message that depends on it is sent). Set it before {@link #start()}.
+   */
+  public void onConfigAppended(Consumer<Entry> listener) {
+    this.onConfigAppended = listener;
+  }
+
+  /**
+   * Runs {@code op} with the core on the driver thread (between Readies) and completes with its
+   * result, or exceptionally with what it threw. For membership changes and inspection; keep it
+   * short.
+   */
+  public <T> CompletableFuture<T> call(Function<RaftNode, T> op) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    if (!running) {
+      result.completeExceptionally(stopped());
+    } else if (!offerRequest(new Call<>(op, result))) {
+      result.completeExceptionally(
+          new NodeException(NodeException.Kind.OVERLOADED, 0, "too many pending requests"));
+    }
+    return result;
   }
 
   public void start() {
@@ -316,6 +346,8 @@ public final class RaftDriver<R> implements PeerInbox {
         snapshotTaken(t.snapshot());
       } else if (input instanceof SnapshotSendFailed f) {
         node.reportSnapshotFailure(f.peerId());
+      } else if (input instanceof Call<?> c) {
+        runCall(c);
       }
     }
     if (!proposals.isEmpty()) {
@@ -396,7 +428,16 @@ public final class RaftDriver<R> implements PeerInbox {
     }
   }
 
-  private static NodeException refusal(ProposalRejectedException e) {
+  private <T> void runCall(Call<T> c) {
+    try {
+      c.result().complete(c.op().apply(node));
+    } catch (RuntimeException e) {
+      c.result().completeExceptionally(e);
+    }
+  }
+
+  /** The core refused a proposal, a read or a membership change: what the caller sees. */
+  public static NodeException refusal(ProposalRejectedException e) {
     return switch (e.reason()) {
       case NOT_LEADER ->
           e.leaderHint() == RaftNode.NONE
@@ -404,10 +445,20 @@ public final class RaftDriver<R> implements PeerInbox {
               : new NodeException(NodeException.Kind.NOT_LEADER, e.leaderHint(), e.getMessage());
       case TOO_MANY_UNCOMMITTED_BYTES ->
           new NodeException(NodeException.Kind.OVERLOADED, 0, e.getMessage());
+        // Nothing was written; the client retries and finds the new leader.
+      case LEADERSHIP_TRANSFER ->
+          new NodeException(NodeException.Kind.NO_LEADER, 0, e.getMessage());
+      case CONFIG_CHANGE_PENDING, INVALID_CONFIG_CHANGE ->
+          new NodeException(NodeException.Kind.CONFIG_REFUSED, e.leaderHint(), e.getMessage());
     };
   }
 
   private void process(Ready rd) throws InterruptedException {
+    for (Entry e : rd.entries()) {
+      if (e.type() == EntryType.CONFIG) {
+        onConfigAppended.accept(e); // the transport learns new members before we send to them
+      }
+    }
     boolean leader = node.role() == Role.LEADER;
     List<Message> afterSync = rd.messages();
     if (leader) {
@@ -509,6 +560,8 @@ public final class RaftDriver<R> implements PeerInbox {
         p.result().completeExceptionally(stopped);
       } else if (input instanceof Read r) {
         r.readIndex().completeExceptionally(stopped);
+      } else if (input instanceof Call<?> c) {
+        c.result().completeExceptionally(stopped);
       }
     }
     applier.stop();

@@ -15,8 +15,13 @@ public interface StateMachine<R> {
   /** Applies a committed client command at {@code entry.index()}. */
   R apply(Entry entry);
 
-  /** Advances past a committed entry that carries no client command (no-op, configuration). */
+  /** Advances past a committed entry that carries no client command (a no-op). */
   void applyEmpty(long index);
+
+  /** Applies a committed configuration entry (its payload is a {@code ConfigEntry}). */
+  default void applyConfig(Entry entry) {
+    applyEmpty(entry.index());
+  }
 
   /** The index of the newest snapshot this state machine has taken or installed; 0 if none. */
   default long snapshotIndex() {

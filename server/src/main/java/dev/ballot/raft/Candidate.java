@@ -9,10 +9,12 @@ import dev.ballot.raft.Message.VoteResponse;
 /** Has voted for itself in a new term and collects votes (paper 5.2). */
 final class Candidate extends RoleState {
   private final VoteTally votes;
+  private final boolean transfer;
 
-  Candidate(RaftNode node) {
+  Candidate(RaftNode node, boolean transfer) {
     super(node);
     this.votes = new VoteTally(node.cluster());
+    this.transfer = transfer;
   }
 
   @Override
@@ -37,7 +39,7 @@ final class Candidate extends RoleState {
                 node.log.lastIndex(),
                 node.log.lastTerm(),
                 false,
-                false));
+                transfer));
       }
     }
   }

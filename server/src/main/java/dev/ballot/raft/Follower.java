@@ -42,6 +42,8 @@ final class Follower extends RoleState {
       handleSnapshot(is);
     } else if (m instanceof ReadIndexResponse rr) {
       node.addReadState(new ReadState(rr.context(), rr.readIndex()));
+    } else if (m instanceof Message.TimeoutNow tn) {
+      node.timeoutNow(tn);
     }
     // Anything else (vote answers of an election we left, acks meant for a leader) is stale.
   }

@@ -29,9 +29,14 @@ final class Leader extends RoleState {
 
   private long uncommittedBytes;
 
+  /** The node leadership is being handed to, or NONE. */
+  private long transferTarget = RaftNode.NONE;
+
+  private int transferElapsedTicks;
+
   Leader(RaftNode node) {
     super(node);
-    this.reads = new ReadIndexQueue(node.cluster(), node.id);
+    this.reads = new ReadIndexQueue(node::cluster, node.id);
   }
 
   @Override
@@ -56,6 +61,9 @@ final class Leader extends RoleState {
   void tick() {
     node.electionElapsedTicks++;
     heartbeatElapsedTicks++;
+    if (transferTarget != RaftNode.NONE && ++transferElapsedTicks >= node.electionTimeout()) {
+      transferTarget = RaftNode.NONE; // the target did not take over: lead on
+    }
     for (Progress pr : progress.values()) {
       // The transport reports failed snapshot sends; this also covers a lost acknowledgement.
       if (pr.snapshotWaitExpired(SNAPSHOT_RETRY_ELECTION_TIMEOUTS * node.electionTimeout())) {
@@ -77,7 +85,7 @@ final class Leader extends RoleState {
 
   /** Check-quorum: has a majority of voters (counting us) answered since the last check? */
   private boolean quorumActive() {
-    int active = 1;
+    int active = node.cluster().isVoter(node.id) ? 1 : 0;
     for (var e : progress.entrySet()) {
       if (node.cluster().isVoter(e.getKey()) && e.getValue().recentActive()) {
         active++;
@@ -90,6 +98,7 @@ final class Leader extends RoleState {
   // ---------------------------------------------------------------- client input
 
   long propose(List<byte[]> commands) throws ProposalRejectedException {
+    refuseDuringTransfer();
     long bytes = 0;
     for (byte[] c : commands) {
       bytes += c.length;
@@ -117,6 +126,93 @@ final class Leader extends RoleState {
     return index;
   }
 
+  long proposeConfig(ClusterConfig next, byte[] context) throws ProposalRejectedException {
+    refuseDuringTransfer();
+    ClusterConfig current = node.cluster();
+    if (node.log.committed() < firstIndexOfTerm) {
+      // Thesis 4.1 (and its 2015 erratum): a leader must commit an entry of its term before it
+      // changes the configuration, or two changes of different leaders could overlap.
+      throw new ProposalRejectedException(
+          ProposalRejectedException.Reason.CONFIG_CHANGE_PENDING,
+          node.id,
+          "the leader has not committed an entry of its term yet");
+    }
+    if (node.log.latestConfigIndex() > node.log.committed()) {
+      throw new ProposalRejectedException(
+          ProposalRejectedException.Reason.CONFIG_CHANGE_PENDING,
+          node.id,
+          "configuration change at index " + node.log.latestConfigIndex() + " is not committed");
+    }
+    try {
+      current.changeTo(next);
+    } catch (IllegalArgumentException e) {
+      throw new ProposalRejectedException(
+          ProposalRejectedException.Reason.INVALID_CONFIG_CHANGE, node.id, e.getMessage());
+    }
+    byte[] data = new ConfigEntry(next, context).encode();
+    long index = node.log.lastIndex() + 1;
+    node.log.append(List.of(new Entry(node.term(), index, EntryType.CONFIG, data)));
+    uncommittedBytes += data.length;
+    configChanged();
+    broadcastAppend();
+    return index;
+  }
+
+  /** The configuration changed: replicate to new members, forget removed ones. */
+  private void configChanged() {
+    List<Long> peers = node.peers();
+    progress.keySet().retainAll(peers);
+    for (long peer : peers) {
+      // A new member starts as a probe at our last entry; it backtracks from there.
+      progress.computeIfAbsent(
+          peer, p -> new Progress(node.log.lastIndex(), node.config.maxInflightAppends()));
+    }
+    if (transferTarget != RaftNode.NONE && !node.cluster().isVoter(transferTarget)) {
+      transferTarget = RaftNode.NONE;
+    }
+  }
+
+  void transferTo(long target) throws ProposalRejectedException {
+    if (target == node.id) {
+      return; // already leading
+    }
+    if (!node.cluster().isVoter(target)) {
+      throw new ProposalRejectedException(
+          ProposalRejectedException.Reason.INVALID_CONFIG_CHANGE,
+          node.id,
+          "node " + target + " is not a voter");
+    }
+    transferTarget = target;
+    transferElapsedTicks = 0;
+    Progress pr = progress.get(target);
+    if (pr.matchIndex() == node.log.lastIndex()) {
+      node.send(new Message.TimeoutNow(node.id, target, node.term()));
+    } else {
+      sendAppend(target, pr, true);
+    }
+  }
+
+  long transferTarget() {
+    return transferTarget;
+  }
+
+  long matchIndex(long peer) {
+    if (peer == node.id) {
+      return node.log.stableIndex();
+    }
+    Progress pr = progress.get(peer);
+    return pr == null ? -1 : pr.matchIndex();
+  }
+
+  private void refuseDuringTransfer() throws ProposalRejectedException {
+    if (transferTarget != RaftNode.NONE) {
+      throw new ProposalRejectedException(
+          ProposalRejectedException.Reason.LEADERSHIP_TRANSFER,
+          node.id,
+          "leadership is being transferred to node " + transferTarget);
+    }
+  }
+
   void readIndex(long context, long requester) {
     boolean committedInTerm = node.log.committed() >= firstIndexOfTerm;
     long round = reads.add(context, requester, committedInTerm ? node.log.committed() : -1);
@@ -130,7 +226,9 @@ final class Leader extends RoleState {
 
   /** The driver persisted our own log: our copy now counts towards commits. */
   void ownLogPersisted() {
-    maybeCommit();
+    if (maybeCommit()) {
+      stepDownIfRemoved();
+    }
   }
 
   void snapshotFailed(long peer) {
@@ -200,11 +298,31 @@ final class Leader extends RoleState {
       }
       case REPLICATE -> {}
     }
+    if (ar.from() == transferTarget && pr.matchIndex() == node.log.lastIndex()) {
+      node.send(new Message.TimeoutNow(node.id, transferTarget, node.term()));
+    }
     if (maybeCommit()) {
+      if (stepDownIfRemoved()) {
+        return;
+      }
       broadcastAppend();
     } else {
       sendAllowed(ar.from(), pr);
     }
+  }
+
+  /**
+   * A leader that committed a configuration without itself as a voter steps down (thesis 4.2.2);
+   * until then it led without counting itself in any majority.
+   */
+  private boolean stepDownIfRemoved() {
+    if (node.cluster().isVoter(node.id) || node.log.committed() < node.log.latestConfigIndex()) {
+      return false;
+    }
+    // Tell the others the commit first, so that they apply the change and elect among themselves.
+    broadcastAppend();
+    node.becomeFollower(node.term(), RaftNode.NONE);
+    return true;
   }
 
   /** Fast backtracking (thesis 5.3 optimisation): skip the whole conflicting term at once. */

@@ -75,6 +75,12 @@ public sealed interface Message {
    */
   record InstallSnapshot(long from, long to, long term, SnapshotMeta snapshot) implements Message {}
 
+  /**
+   * The leader hands over leadership: the receiver, whose log the leader has brought up to date,
+   * campaigns at once (thesis 3.10).
+   */
+  record TimeoutNow(long from, long to, long term) implements Message {}
+
   /** A follower asks its leader to confirm a linearizable read. */
   record ReadIndexRequest(long from, long to, long term, long context) implements Message {}
 

@@ -9,7 +9,16 @@ public final class ProposalRejectedException extends Exception {
     /** This node is not the leader; {@link #leaderHint()} names the leader if one is known. */
     NOT_LEADER,
     /** Too many bytes are proposed but not committed yet: back-pressure. */
-    TOO_MANY_UNCOMMITTED_BYTES
+    TOO_MANY_UNCOMMITTED_BYTES,
+    /** The leader is handing leadership to another node and takes no proposals meanwhile. */
+    LEADERSHIP_TRANSFER,
+    /**
+     * A configuration change is not committed yet, or the leader has not committed in its term:
+     * retry the change later.
+     */
+    CONFIG_CHANGE_PENDING,
+    /** The configuration change is not one single-server change from the current one. */
+    INVALID_CONFIG_CHANGE
   }
 
   private final Reason reason;

@@ -2,6 +2,8 @@ package dev.ballot.raft;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The core's view of the log: the entries after the latest compaction point, the commit and applied
@@ -26,11 +28,22 @@ final class RaftLog {
   /** The newest snapshot this node has, which a leader sends to followers it cannot catch up. */
   private SnapshotMeta snapshot;
 
-  RaftLog(RestoredState restored) {
+  /** The configuration in force at {@link #offsetIndex}. */
+  private ClusterConfig baseConfig;
+
+  /** The configurations of the CONFIG entries in the log, by index. */
+  private final TreeMap<Long, ClusterConfig> configs = new TreeMap<>();
+
+  /**
+   * @param initialConfig the configuration before any CONFIG entry, when there is no snapshot
+   */
+  RaftLog(RestoredState restored, ClusterConfig initialConfig) {
     snapshot = restored.snapshot();
+    baseConfig = initialConfig;
     if (snapshot != null) {
       offsetIndex = snapshot.index();
       offsetTerm = snapshot.term();
+      baseConfig = snapshot.config();
     }
     long expected = offsetIndex + 1;
     for (Entry e : restored.entries()) {
@@ -42,6 +55,7 @@ final class RaftLog {
         throw new IllegalStateException("restored log has decreasing terms at index " + e.index());
       }
       entries.add(e);
+      trackConfig(e);
       expected++;
     }
     stableIndex = lastIndex();
@@ -74,6 +88,36 @@ final class RaftLog {
 
   long committed() {
     return committed;
+  }
+
+  /**
+   * The configuration in force: the newest one in the log, committed or not (thesis 4.1: a server
+   * uses the latest configuration in its log).
+   */
+  ClusterConfig latestConfig() {
+    Map.Entry<Long, ClusterConfig> last = configs.lastEntry();
+    return last == null ? baseConfig : last.getValue();
+  }
+
+  /** The index of the entry that set {@link #latestConfig()} (at most the compaction point). */
+  long latestConfigIndex() {
+    return configs.isEmpty() ? offsetIndex : configs.lastKey();
+  }
+
+  /** The configuration in force once the entry at {@code index} is applied. */
+  ClusterConfig configAt(long index) {
+    if (index < offsetIndex) {
+      throw new IllegalArgumentException(
+          "configuration at " + index + " is compacted (log starts after " + offsetIndex + ")");
+    }
+    Map.Entry<Long, ClusterConfig> e = configs.floorEntry(index);
+    return e == null ? baseConfig : e.getValue();
+  }
+
+  private void trackConfig(Entry e) {
+    if (e.type() == EntryType.CONFIG) {
+      configs.put(e.index(), ConfigEntry.decode(e.data()).config());
+    }
   }
 
   long applied() {
@@ -149,6 +193,7 @@ final class RaftLog {
             "append of " + e + " after last index " + lastIndex() + " term " + lastTerm());
       }
       entries.add(e);
+      trackConfig(e);
     }
   }
 
@@ -181,6 +226,7 @@ final class RaftLog {
       }
       for (int j = i; j < incoming.size(); j++) {
         entries.add(incoming.get(j));
+        trackConfig(incoming.get(j));
       }
       break;
     }
@@ -190,6 +236,7 @@ final class RaftLog {
   private void truncateFrom(long index) {
     int keep = (int) (index - offsetIndex - 1);
     entries.subList(keep, entries.size()).clear();
+    configs.tailMap(index, true).clear();
     stableIndex = Math.min(stableIndex, index - 1);
   }
 
@@ -285,6 +332,8 @@ final class RaftLog {
       return;
     }
     long newOffsetTerm = term(compactIndex);
+    baseConfig = configAt(compactIndex);
+    configs.headMap(compactIndex, true).clear();
     entries.subList(0, (int) (compactIndex - offsetIndex)).clear();
     offsetIndex = compactIndex;
     offsetTerm = newOffsetTerm;
@@ -293,6 +342,8 @@ final class RaftLog {
   /** Replaces the whole log by a snapshot received from the leader. */
   void restore(SnapshotMeta received) {
     entries.clear();
+    configs.clear();
+    baseConfig = received.config();
     offsetIndex = received.index();
     offsetTerm = received.term();
     snapshot = received;

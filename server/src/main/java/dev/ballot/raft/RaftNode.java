@@ -6,6 +6,7 @@ import dev.ballot.raft.Message.Heartbeat;
 import dev.ballot.raft.Message.InstallSnapshot;
 import dev.ballot.raft.Message.ReadIndexRequest;
 import dev.ballot.raft.Message.RequestVote;
+import dev.ballot.raft.Message.TimeoutNow;
 import dev.ballot.raft.Message.VoteResponse;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -44,7 +45,6 @@ public final class RaftNode {
   private long term;
   private long votedFor;
   private long leaderId = NONE;
-  private ClusterConfig cluster;
   private RoleState roleState;
 
   int electionElapsedTicks;
@@ -58,14 +58,14 @@ public final class RaftNode {
   private boolean readyOutstanding;
 
   /**
-   * @param cluster the configuration to use when storage holds none (a brand-new cluster)
+   * @param cluster the configuration before the first CONFIG entry, used when storage holds no
+   *     snapshot (the bootstrap members, or what a joining node was told when it registered)
    */
   public RaftNode(RaftConfig config, ClusterConfig cluster, RestoredState restored, Random random) {
     this.config = Objects.requireNonNull(config, "config");
     this.id = config.nodeId();
     this.random = Objects.requireNonNull(random, "random");
-    this.log = new RaftLog(restored);
-    this.cluster = restored.snapshot() != null ? restored.snapshot().config() : cluster;
+    this.log = new RaftLog(restored, Objects.requireNonNull(cluster, "cluster"));
     HardState hs = restored.hardState();
     this.term = hs.term();
     this.votedFor = hs.votedFor();
@@ -88,6 +88,11 @@ public final class RaftNode {
     checkNoReadyOutstanding();
     if (m.to() != id) {
       throw new IllegalArgumentException("message for " + m.to() + " stepped into node " + id);
+    }
+    if (m instanceof RequestVote && !cluster().isVoter(m.from())) {
+      // A removed node (or one we do not know as a voter yet) must not disturb the cluster with
+      // its elections (thesis 4.2.3); if it really is a new voter, the others elect without us.
+      return;
     }
     if (m.term() > term) {
       if (m instanceof RequestVote rv) {
@@ -140,6 +145,43 @@ public final class RaftNode {
           "node " + id + " is not the leader");
     }
     return leader.propose(commands);
+  }
+
+  /**
+   * Appends a configuration entry that changes one member (thesis 4.1: add a learner, promote one,
+   * or remove one). The new configuration takes effect on every node as soon as the entry is in its
+   * log, committed or not. Only one change may be uncommitted at a time, and a leader changes the
+   * configuration only once it has committed an entry of its own term.
+   *
+   * @param next the whole configuration after the change
+   * @param context opaque bytes stored with it (the server's member addresses)
+   * @return the index of the configuration entry
+   */
+  public long proposeConfig(ClusterConfig next, byte[] context) throws ProposalRejectedException {
+    checkNoReadyOutstanding();
+    if (!(roleState instanceof Leader leader)) {
+      throw new ProposalRejectedException(
+          ProposalRejectedException.Reason.NOT_LEADER,
+          leaderId,
+          "node " + id + " is not the leader");
+    }
+    return leader.proposeConfig(next, context);
+  }
+
+  /**
+   * Hands leadership to {@code target} (thesis 3.10): the leader refuses new proposals, brings the
+   * target's log up to date and tells it to campaign at once. If no new leader has appeared after
+   * an election timeout, the leader takes proposals again.
+   */
+  public void transferLeadership(long target) throws ProposalRejectedException {
+    checkNoReadyOutstanding();
+    if (!(roleState instanceof Leader leader)) {
+      throw new ProposalRejectedException(
+          ProposalRejectedException.Reason.NOT_LEADER,
+          leaderId,
+          "node " + id + " is not the leader");
+    }
+    leader.transferTo(target);
   }
 
   /**
@@ -276,8 +318,35 @@ public final class RaftNode {
     return roleState.role();
   }
 
+  /** The configuration in force: the newest in the log, committed or not. */
   public ClusterConfig cluster() {
-    return cluster;
+    return log.latestConfig();
+  }
+
+  /**
+   * The index of the entry that set {@link #cluster()}. When it is above {@link #commitIndex()} a
+   * change is pending and no other may start.
+   */
+  public long configIndex() {
+    return log.latestConfigIndex();
+  }
+
+  /** The configuration once the entry at {@code index} is applied (index at least firstIndex-1). */
+  public ClusterConfig configAt(long index) {
+    return log.configAt(index);
+  }
+
+  /**
+   * On the leader, how far {@code peer}'s log is known to match ours; -1 on other nodes or for a
+   * peer that is not a member.
+   */
+  public long matchIndex(long peer) {
+    return roleState instanceof Leader leader ? leader.matchIndex(peer) : -1;
+  }
+
+  /** On a leader handing over leadership, the target; otherwise {@link #NONE}. */
+  public long transferTarget() {
+    return roleState instanceof Leader leader ? leader.transferTarget() : NONE;
   }
 
   public long commitIndex() {
@@ -340,7 +409,6 @@ public final class RaftNode {
   /** A snapshot from the leader replaced the log; the driver must install it. */
   void installSnapshot(SnapshotMeta snapshot) {
     snapshotToInstall = snapshot;
-    cluster = snapshot.config();
   }
 
   void addReadState(ReadState rs) {
@@ -354,7 +422,7 @@ public final class RaftNode {
   /** The peers this node replicates to or asks for votes: every member but itself. */
   List<Long> peers() {
     List<Long> out = new ArrayList<>();
-    for (long m : cluster.members()) {
+    for (long m : cluster().members()) {
       if (m != id) {
         out.add(m);
       }
@@ -364,7 +432,7 @@ public final class RaftNode {
 
   /** Starts an election, with a pre-vote round first when enabled. */
   void campaign() {
-    if (!cluster.isVoter(id)) {
+    if (!cluster().isVoter(id)) {
       return; // learners and removed nodes never campaign
     }
     if (config.preVote()) {
@@ -387,10 +455,25 @@ public final class RaftNode {
   }
 
   void becomeCandidate() {
+    becomeCandidate(false);
+  }
+
+  /**
+   * Starts a real election. A {@code transfer} election (the leader asked us to take over) skips
+   * pre-vote and asks voters to set aside their leader stickiness.
+   */
+  void becomeCandidate(boolean transfer) {
     term++;
     votedFor = id;
     leaderId = NONE;
-    transition(new Candidate(this));
+    transition(new Candidate(this, transfer));
+  }
+
+  /** The leader told us to campaign now to take over from it. */
+  void timeoutNow(TimeoutNow m) {
+    if (cluster().isVoter(id)) {
+      becomeCandidate(true);
+    }
   }
 
   void becomeLeader() {

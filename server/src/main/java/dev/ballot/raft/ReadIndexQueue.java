@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 
 /**
  * Linearizable reads waiting for the leader to confirm it still leads (thesis 6.4). Reads are
@@ -15,7 +16,9 @@ import java.util.TreeMap;
 final class ReadIndexQueue {
   record PendingRead(long context, long requester, long index, long round) {}
 
-  private final ClusterConfig cluster;
+  /** The configuration in force now: it may change while reads wait. */
+  private final Supplier<ClusterConfig> cluster;
+
   private final long leaderId;
   private final ArrayDeque<PendingRead> queue = new ArrayDeque<>();
 
@@ -25,7 +28,7 @@ final class ReadIndexQueue {
   private long lastRoundSent;
   private boolean nextRoundWanted;
 
-  ReadIndexQueue(ClusterConfig cluster, long leaderId) {
+  ReadIndexQueue(Supplier<ClusterConfig> cluster, long leaderId) {
     this.cluster = cluster;
     this.leaderId = leaderId;
   }
@@ -35,7 +38,7 @@ final class ReadIndexQueue {
    * the round to broadcast now, or 0 if none must be sent.
    */
   long add(long context, long requester, long index) {
-    if (cluster.voters().size() == 1) {
+    if (cluster.get().voters().equals(List.of(leaderId))) {
       queue.add(new PendingRead(context, requester, index, 0));
       return 0;
     }
@@ -51,7 +54,7 @@ final class ReadIndexQueue {
 
   /** Records a voter's answer to a round. Returns true if that may release reads. */
   boolean ack(long voter, long round) {
-    if (!cluster.isVoter(voter) || round <= ackedRounds.getOrDefault(voter, 0L)) {
+    if (!cluster.get().isVoter(voter) || round <= ackedRounds.getOrDefault(voter, 0L)) {
       return false;
     }
     ackedRounds.put(voter, round);
@@ -101,13 +104,14 @@ final class ReadIndexQueue {
 
   /** The highest round a quorum of voters (the leader included) has answered. */
   private long confirmedRound() {
-    List<Long> voters = cluster.voters();
+    ClusterConfig config = cluster.get();
+    List<Long> voters = config.voters();
     long[] rounds = new long[voters.size()];
     int i = 0;
     for (long voter : voters) {
       rounds[i++] = voter == leaderId ? lastRoundSent : ackedRounds.getOrDefault(voter, 0L);
     }
     Arrays.sort(rounds);
-    return rounds[rounds.length - cluster.quorum()];
+    return rounds[rounds.length - config.quorum()];
   }
 }

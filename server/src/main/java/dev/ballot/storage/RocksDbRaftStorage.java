@@ -422,6 +422,15 @@ public final class RocksDbRaftStorage implements RaftStorage {
     return value == null ? HardState.EMPTY : MetaCodec.decodeHardState(value);
   }
 
+  /**
+   * The index of the newest recorded snapshot, 0 if none. Safe from any thread while the storage is
+   * open (one point read, none of the owner's state), for status endpoints.
+   */
+  public long snapshotIndex() {
+    SnapshotMeta snapshot = readSnapshotMeta();
+    return snapshot == null ? 0 : snapshot.index();
+  }
+
   private SnapshotMeta readSnapshotMeta() {
     byte[] value = get(SNAPSHOT_META_KEY);
     return value == null ? null : MetaCodec.decodeSnapshotMeta(value);

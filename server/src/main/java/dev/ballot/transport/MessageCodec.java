@@ -12,6 +12,7 @@ import dev.ballot.proto.raft.v1.ReadIndexResponse;
 import dev.ballot.proto.raft.v1.RequestVoteRequest;
 import dev.ballot.proto.raft.v1.RequestVoteResponse;
 import dev.ballot.proto.raft.v1.SnapshotMetadata;
+import dev.ballot.proto.raft.v1.TimeoutNowRequest;
 import dev.ballot.raft.ClusterConfig;
 import dev.ballot.raft.Entry;
 import dev.ballot.raft.EntryType;
@@ -105,6 +106,9 @@ public final class MessageCodec {
               .setTo(m.to())
               .setTerm(m.term())
               .setMetadata(encodeSnapshotMeta(m.snapshot())));
+    } else if (message instanceof Message.TimeoutNow m) {
+      b.setTimeoutNow(
+          TimeoutNowRequest.newBuilder().setFrom(m.from()).setTo(m.to()).setTerm(m.term()));
     } else {
       throw new IllegalArgumentException("no wire form for " + message);
     }
@@ -181,6 +185,10 @@ public final class MessageCodec {
         InstallSnapshotRequest m = wire.getInstallSnapshot();
         return new Message.InstallSnapshot(
             m.getFrom(), m.getTo(), m.getTerm(), decodeSnapshotMeta(m.getMetadata()));
+      }
+      case TIMEOUT_NOW -> {
+        TimeoutNowRequest m = wire.getTimeoutNow();
+        return new Message.TimeoutNow(m.getFrom(), m.getTo(), m.getTerm());
       }
       default -> throw new IllegalArgumentException("empty raft message");
     }

@@ -8,6 +8,7 @@ import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,6 +28,8 @@ final class PeerSender {
   private final String address;
   private final ManagedChannel channel;
   private final LongSupplier nanoClock;
+  private final Consumer<String> onRemoved;
+  private final String selfPeerAddr;
 
   /** The current stream; replaced when it has ended. Only the driver thread assigns it. */
   private StreamWatcher current;
@@ -34,11 +37,19 @@ final class PeerSender {
   private long nextConnectNanos;
   private volatile long lastRefusalLogNanos = Long.MIN_VALUE;
 
-  PeerSender(long peerId, String address, ManagedChannel channel, LongSupplier nanoClock) {
+  PeerSender(
+      long peerId,
+      String address,
+      ManagedChannel channel,
+      LongSupplier nanoClock,
+      Consumer<String> onRemoved,
+      String selfPeerAddr) {
+    this.selfPeerAddr = selfPeerAddr;
     this.peerId = peerId;
     this.address = address;
     this.channel = channel;
     this.nanoClock = nanoClock;
+    this.onRemoved = onRemoved;
   }
 
   /** Returns false if the message was dropped. */
@@ -54,6 +65,10 @@ final class PeerSender {
     // before that, so a few messages (the first vote, say) need not be lost to a reconnect.
     if (!w.requestStream.isReady() && ++w.sentBeforeReady > MAX_SENT_BEFORE_READY) {
       return false;
+    }
+    if (!w.introduced) {
+      w.introduced = true;
+      message = message.toBuilder().setSenderPeerAddr(selfPeerAddr).build();
     }
     try {
       w.requestStream.onNext(message);
@@ -91,6 +106,7 @@ final class PeerSender {
     private ClientCallStreamObserver<RaftMessage> requestStream;
     private volatile boolean ended;
     private int sentBeforeReady;
+    private boolean introduced;
 
     @Override
     public void beforeStart(ClientCallStreamObserver<RaftMessage> requestStream) {
@@ -104,6 +120,17 @@ final class PeerSender {
     public void onError(Throwable t) {
       ended = true;
       Status status = Status.fromThrowable(t);
+      String description = status.getDescription();
+      if (status.getCode() == Status.Code.FAILED_PRECONDITION
+          && description != null
+          && description.startsWith(PeerDirectory.REMOVED_PREFIX)) {
+        onRemoved.accept(
+            "peer "
+                + peerId
+                + " says: "
+                + description.substring(PeerDirectory.REMOVED_PREFIX.length()));
+        return;
+      }
       if (status.getCode() == Status.Code.FAILED_PRECONDITION) {
         long now = nanoClock.getAsLong();
         if (now - lastRefusalLogNanos > REFUSAL_LOG_INTERVAL_NANOS

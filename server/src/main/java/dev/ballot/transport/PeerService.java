@@ -1,5 +1,7 @@
 package dev.ballot.transport;
 
+import dev.ballot.proto.raft.v1.ChangeMembershipRequest;
+import dev.ballot.proto.raft.v1.ChangeMembershipResponse;
 import dev.ballot.proto.raft.v1.DiscoverRequest;
 import dev.ballot.proto.raft.v1.DiscoverResponse;
 import dev.ballot.proto.raft.v1.ForwardRequest;
@@ -8,12 +10,13 @@ import dev.ballot.proto.raft.v1.InstallSnapshotChunk;
 import dev.ballot.proto.raft.v1.InstallSnapshotResponse;
 import dev.ballot.proto.raft.v1.RaftMessage;
 import dev.ballot.proto.raft.v1.RaftPeerGrpc;
+import dev.ballot.proto.raft.v1.RegisterRequest;
+import dev.ballot.proto.raft.v1.RegisterResponse;
 import dev.ballot.proto.raft.v1.SendSummary;
 import dev.ballot.raft.Message;
 import dev.ballot.storage.SnapshotDir;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
-import java.util.Set;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,10 +35,18 @@ public final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
   private record Target(
       long nodeId,
       long clusterId,
-      Set<Long> members,
+      PeerDirectory peers,
       PeerInbox inbox,
       ForwardHandler forwards,
+      MembershipHandler membership,
       SnapshotReceiver snapshots) {}
+
+  /** Takes joining nodes and membership changes forwarded to this node as the leader. */
+  public interface MembershipHandler {
+    void register(RegisterRequest request, StreamObserver<RegisterResponse> response);
+
+    void change(ChangeMembershipRequest request, StreamObserver<ChangeMembershipResponse> response);
+  }
 
   /** Takes writes that followers forward to this node as their leader. */
   @FunctionalInterface
@@ -54,18 +65,20 @@ public final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
   public void attach(
       long nodeId,
       long clusterId,
-      Set<Long> members,
+      PeerDirectory peers,
       PeerInbox inbox,
       ForwardHandler forwards,
+      MembershipHandler membership,
       SnapshotDir snapshots) {
     target =
         new Target(
             nodeId,
             clusterId,
-            Set.copyOf(members),
+            peers,
             inbox,
             forwards,
-            new SnapshotReceiver(nodeId, clusterId, members, snapshots, inbox));
+            membership,
+            new SnapshotReceiver(nodeId, clusterId, peers, snapshots, inbox));
   }
 
   /** Stops receiving snapshots. */
@@ -105,6 +118,36 @@ public final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
               .asRuntimeException());
     } else {
       t.forwards().forward(request.getCommand().toByteArray(), response);
+    }
+  }
+
+  @Override
+  public void register(RegisterRequest request, StreamObserver<RegisterResponse> response) {
+    Target t = target;
+    if (t == null) {
+      response.onError(
+          Status.UNAVAILABLE.withDescription("node is still starting").asRuntimeException());
+    } else {
+      t.membership().register(request, response);
+    }
+  }
+
+  @Override
+  public void changeMembership(
+      ChangeMembershipRequest request, StreamObserver<ChangeMembershipResponse> response) {
+    Target t = target;
+    if (t == null) {
+      response.onError(
+          Status.UNAVAILABLE.withDescription("node is still starting").asRuntimeException());
+    } else if (request.getClusterId() != t.clusterId()) {
+      response.onError(
+          Status.FAILED_PRECONDITION
+              .withDescription(
+                  "cluster id mismatch: this node belongs to cluster "
+                      + Long.toHexString(t.clusterId()))
+              .asRuntimeException());
+    } else {
+      t.membership().change(request, response);
     }
   }
 
@@ -150,7 +193,21 @@ public final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
           refuse(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
           return;
         }
-        if (!t.members().contains(message.from()) || message.from() == t.nodeId()) {
+        if (t.peers().isRemoved(message.from())) {
+          refuse(
+              Status.FAILED_PRECONDITION.withDescription(t.peers().removedMessage(message.from())));
+          return;
+        }
+        if (!t.peers().isPeer(message.from()) && !wire.getSenderPeerAddr().isEmpty()) {
+          // Same cluster, not removed, but not in our configuration: a member added while we
+          // were away (or lagging). Learn where it is so that we can answer and catch up.
+          log.info(
+              "accepting a member this node does not know yet peer={} addr={}",
+              message.from(),
+              wire.getSenderPeerAddr());
+          t.peers().add(message.from(), wire.getSenderPeerAddr());
+        }
+        if (!t.peers().isPeer(message.from())) {
           refuse(
               Status.FAILED_PRECONDITION.withDescription(
                   "node " + message.from() + " is not a peer of node " + t.nodeId()));

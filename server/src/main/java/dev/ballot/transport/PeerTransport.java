@@ -7,6 +7,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,23 +24,30 @@ public final class PeerTransport implements AutoCloseable {
 
   private final long clusterId;
   private final Map<Long, PeerSender> senders = new TreeMap<>();
+  private final PeerDirectory peers;
   private final PeerInbox inbox;
+  private final LongSupplier nanoClock;
+  private final Consumer<String> onRemoved;
   private final SnapshotSender snapshotSender;
 
   /**
+   * @param peers who the peers are; a sender is made when the first message for one goes out
    * @param snapshots where the snapshots to send to lagging followers are
+   * @param onRemoved told when a peer refuses this node because it was removed from the cluster
    */
   public PeerTransport(
       long clusterId,
-      Map<Long, String> peerAddresses,
+      PeerDirectory peers,
       PeerInbox inbox,
       LongSupplier nanoClock,
-      SnapshotDir snapshots) {
+      SnapshotDir snapshots,
+      Consumer<String> onRemoved) {
     this.clusterId = clusterId;
+    this.peers = peers;
     this.inbox = inbox;
-    this.snapshotSender = new SnapshotSender(clusterId, peerAddresses, snapshots, inbox);
-    peerAddresses.forEach(
-        (id, address) -> senders.put(id, new PeerSender(id, address, channel(address), nanoClock)));
+    this.nanoClock = nanoClock;
+    this.onRemoved = onRemoved;
+    this.snapshotSender = new SnapshotSender(clusterId, peers, snapshots, inbox);
   }
 
   static ManagedChannel channel(String address) {
@@ -54,7 +62,7 @@ public final class PeerTransport implements AutoCloseable {
 
   /** Sends {@code message} to its receiver, or drops it and tells the inbox the peer is behind. */
   public void send(Message message) {
-    PeerSender sender = senders.get(message.to());
+    PeerSender sender = sender(message.to());
     if (sender == null) {
       // Only a message from a stranger gets an answer to one; PeerService refuses those.
       log.warn(
@@ -70,6 +78,25 @@ public final class PeerTransport implements AutoCloseable {
     if (!sender.send(MessageCodec.encode(clusterId, message))) {
       inbox.peerUnreachable(message.to());
     }
+  }
+
+  /** The sender for {@code peer}; made on first use, closed once the peer is forgotten. */
+  private PeerSender sender(long peer) {
+    String address = peers.address(peer);
+    PeerSender sender = senders.get(peer);
+    if (address == null) {
+      if (sender != null) {
+        senders.remove(peer).close();
+      }
+      return null;
+    }
+    if (sender == null) {
+      sender =
+          new PeerSender(
+              peer, address, channel(address), nanoClock, onRemoved, peers.selfPeerAddr());
+      senders.put(peer, sender);
+    }
+    return sender;
   }
 
   @Override

@@ -10,7 +10,6 @@ import dev.ballot.storage.SnapshotStager;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -30,7 +29,7 @@ final class SnapshotReceiver implements AutoCloseable {
 
   private final long nodeId;
   private final long clusterId;
-  private final Set<Long> members;
+  private final PeerDirectory peers;
   private final SnapshotDir snapshots;
   private final PeerInbox inbox;
   private final AtomicInteger active = new AtomicInteger();
@@ -50,10 +49,10 @@ final class SnapshotReceiver implements AutoCloseable {
           });
 
   SnapshotReceiver(
-      long nodeId, long clusterId, Set<Long> members, SnapshotDir snapshots, PeerInbox inbox) {
+      long nodeId, long clusterId, PeerDirectory peers, SnapshotDir snapshots, PeerInbox inbox) {
     this.nodeId = nodeId;
     this.clusterId = clusterId;
-    this.members = Set.copyOf(members);
+    this.peers = peers;
     this.snapshots = snapshots;
     this.inbox = inbox;
     executor.allowCoreThreadTimeOut(true);
@@ -152,9 +151,7 @@ final class SnapshotReceiver implements AutoCloseable {
         throw new SnapshotChunks.BadStreamException(
             "snapshot from cluster " + Long.toHexString(chunk.getClusterId()));
       }
-      if (!members.contains(chunk.getFrom())
-          || chunk.getFrom() == nodeId
-          || chunk.getTo() != nodeId) {
+      if (!peers.isPeer(chunk.getFrom()) || chunk.getFrom() == nodeId || chunk.getTo() != nodeId) {
         throw new SnapshotChunks.BadStreamException(
             "snapshot from " + chunk.getFrom() + " to " + chunk.getTo() + " reached " + nodeId);
       }

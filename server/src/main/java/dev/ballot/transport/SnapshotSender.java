@@ -10,7 +10,6 @@ import dev.ballot.storage.SnapshotReader;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -37,16 +36,15 @@ final class SnapshotSender implements AutoCloseable {
   private static final long STALL_TIMEOUT_MS = 30_000;
 
   private final long clusterId;
-  private final Map<Long, String> peerAddresses;
+  private final PeerDirectory peers;
   private final SnapshotDir snapshots;
   private final PeerInbox inbox;
   private final Set<Long> sending = ConcurrentHashMap.newKeySet();
   private final ThreadPoolExecutor executor;
 
-  SnapshotSender(
-      long clusterId, Map<Long, String> peerAddresses, SnapshotDir snapshots, PeerInbox inbox) {
+  SnapshotSender(long clusterId, PeerDirectory peers, SnapshotDir snapshots, PeerInbox inbox) {
     this.clusterId = clusterId;
-    this.peerAddresses = Map.copyOf(peerAddresses);
+    this.peers = peers;
     this.snapshots = snapshots;
     this.inbox = inbox;
     AtomicInteger threads = new AtomicInteger();
@@ -95,7 +93,11 @@ final class SnapshotSender implements AutoCloseable {
         snapshots
             .acquireNewest()
             .orElseThrow(() -> new IllegalStateException("no local snapshot to send"));
-    ManagedChannel channel = PeerTransport.channel(peerAddresses.get(request.to()));
+    String address = peers.address(request.to());
+    if (address == null) {
+      throw new IllegalStateException("node " + request.to() + " is no longer a peer");
+    }
+    ManagedChannel channel = PeerTransport.channel(address);
     try (SnapshotReader reader = new SnapshotReader(local.path())) {
       if (local.index() < request.snapshot().index()) {
         throw new IllegalStateException(

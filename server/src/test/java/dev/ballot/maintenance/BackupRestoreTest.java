@@ -15,7 +15,6 @@ import dev.ballot.kv.proto.Command;
 import dev.ballot.raft.ClusterConfig;
 import dev.ballot.raft.SnapshotMeta;
 import dev.ballot.storage.RocksDbRaftStorage;
-import dev.ballot.storage.StoredSnapshotIndex;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -87,9 +86,9 @@ class BackupRestoreTest {
   @Test
   void storedSnapshotIndexIsZeroWithoutASnapshotThenTheStoredIndex() {
     try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir.resolve("s"))) {
-      assertThat(StoredSnapshotIndex.of(storage)).isZero();
+      assertThat(storage.snapshotIndex()).isZero();
       storage.saveSnapshotMeta(new SnapshotMeta(42, 3, ClusterConfig.ofVoters(List.of(1L))));
-      assertThat(StoredSnapshotIndex.of(storage)).isEqualTo(42);
+      assertThat(storage.snapshotIndex()).isEqualTo(42);
     }
   }
 

@@ -35,9 +35,9 @@ class DiscoveryTest {
     assertThat(fromA.nodeId()).isEqualTo(2);
     assertThat(fromB.nodeId()).isEqualTo(3);
     assertThat(fromA.clusterId()).isEqualTo(fromB.clusterId()).isEqualTo(fromC.clusterId());
-    assertThat(fromA.members()).isEqualTo(fromC.members());
-    assertThat(fromA.member(1).peerAddr()).isEqualTo("c:1");
-    assertThat(fromA.member(1).clientAddr()).isEqualTo("c:0");
+    assertThat(fromA.initialMembership()).isEqualTo(fromC.initialMembership());
+    assertThat(fromA.initialMembership().member(1).orElseThrow().peerAddr()).isEqualTo("c:1");
+    assertThat(fromA.initialMembership().member(1).orElseThrow().clientAddr()).isEqualTo("c:0");
   }
 
   @Test

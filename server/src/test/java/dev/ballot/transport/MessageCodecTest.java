@@ -33,7 +33,8 @@ class MessageCodecTest {
             new Message.ReadIndexRequest(2, 1, 7, 99),
             new Message.ReadIndexResponse(1, 2, 7, 99, 11),
             new Message.InstallSnapshot(
-                1, 2, 7, new SnapshotMeta(100, 6, ClusterConfig.ofVoters(List.of(1L, 2L, 3L)))));
+                1, 2, 7, new SnapshotMeta(100, 6, ClusterConfig.ofVoters(List.of(1L, 2L, 3L)))),
+            new Message.TimeoutNow(1, 3, 7));
     for (Message m : messages) {
       assertThat(MessageCodec.decode(MessageCodec.encode(0xabc, m))).isEqualTo(m);
       assertThat(MessageCodec.encode(0xabc, m).getClusterId()).isEqualTo(0xabc);
