@@ -193,7 +193,7 @@ EOF
   fi
   echo "---- last lines of $DATA/node$i.log" >&2
   tail -n 15 "$DATA/node$i.log" >&2 || true
-  if ! node_running "$i" &&
+  if ! node_alive "$i" &&
     id="$(member_id_of "$(endpoints_of "${running[@]}")" "$(peer_addr "$i")")" && [[ -z "$id" ]]; then
     # It died and the cluster never took it in: undo, so the slot is free again.
     rm -f "$DATA/node$i.pid"

@@ -53,6 +53,12 @@ node_running() {
   [[ -f "$DATA/node$1.pid" ]] && pid_is_node "$(cat "$DATA/node$1.pid")" "$DATA" "node$1"
 }
 
+# node_alive I: the process DATA/nodeI.pid names is still there. Unlike node_running it does not
+# look at the command line, which is briefly setsid's or bin/kvserver's right after a start.
+node_alive() {
+  [[ -f "$DATA/node$1.pid" ]] && kill -0 "$(cat "$DATA/node$1.pid")" 2>/dev/null
+}
+
 # read_conf: reads DATA/cluster.conf into KIND (node number -> "initial", started with
 # --initial-cluster, or "joined", started with --join) and INITIAL_CLUSTER (the peer addresses the
 # initial nodes were first started with). A file written before --add existed holds only nodes=N.
@@ -141,7 +147,7 @@ wait_ready() {
   probe=$!
   while kill -0 "$probe" 2>/dev/null; do
     for slot in "$@"; do
-      if ! node_running "$slot"; then
+      if ! node_alive "$slot"; then
         kill "$probe" 2>/dev/null || true
         wait "$probe" 2>/dev/null || true
         echo "node $slot exited" >&2
