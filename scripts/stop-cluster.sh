@@ -1,28 +1,48 @@
 #!/usr/bin/env bash
-# Stops the kvserver processes that scripts/start-cluster.sh started in DIR.
+# Stops the kvserver processes that scripts/start-cluster.sh started in DIR, or one of them, or
+# removes one node from the cluster.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DATA="./data"
-GRACE_S=10
-
-usage() {
-  cat <<EOF
-usage: scripts/stop-cluster.sh [--data DIR]
-
-Stops exactly the processes named by DIR/node*.pid (default DIR: ./data): SIGTERM, then SIGKILL
-for any still running after ${GRACE_S} s. Removes the pid files; keeps data and logs.
-EOF
-}
+NODE=""
+REMOVE=""
+KVCTL_TIMEOUT="15s"
 
 # shellcheck source-path=SCRIPTDIR source=lib/cluster-common.sh
 source "$ROOT/scripts/lib/cluster-common.sh"
+
+usage() {
+  cat <<EOF
+usage: scripts/stop-cluster.sh [--data DIR] [--node I | --remove I]
+
+Stops exactly the processes named by DIR/node*.pid (default DIR: ./data): SIGTERM, then SIGKILL
+for any still running after ${STOP_GRACE_S} s. Removes the pid files; keeps data and logs.
+
+--node I     stops node I only; scripts/start-cluster.sh --data DIR starts it again.
+--remove I   removes node I from the cluster for good: finds its member id in 'kvctl members'
+             (by its peer address), runs 'kvctl member remove ID' through the other nodes, stops
+             it and moves its data and log to DIR/removed/nodeI-TIMESTAMP, so that a later
+             scripts/start-cluster.sh --add can reuse the node number. Removing the leader is
+             allowed: the cluster hands leadership to another node first.
+EOF
+}
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --data | --data=*)
       take_option DATA "$@"
       shift "$TAKEN"
+      ;;
+    --node | --node=*)
+      take_option NODE "$@"
+      shift "$TAKEN"
+      check_slot --node "$NODE"
+      ;;
+    --remove | --remove=*)
+      take_option REMOVE "$@"
+      shift "$TAKEN"
+      check_slot --remove "$REMOVE"
       ;;
     -h | --help)
       usage
@@ -34,9 +54,57 @@ while [[ $# -gt 0 ]]; do
       ;;
   esac
 done
+[[ -z "$NODE" || -z "$REMOVE" ]] || die "give --node I (stop one node) or --remove I, not both"
 
 [[ -d "$DATA" ]] || die "no directory $DATA"
 DATA="$(cd "$DATA" && pwd)"
+
+# remove_node I: takes node I out of the cluster, stops it and retires its data.
+remove_node() {
+  local i="$1" others=() slot endpoints id out rc
+  [[ -f "$DATA/cluster.conf" ]] || die "no cluster in $DATA (no cluster.conf)"
+  read_conf
+  [[ -n "${KIND[i]:-}" ]] || die "node $i is not a node of the cluster in $DATA (nodes: ${!KIND[*]})"
+  for slot in "${!KIND[@]}"; do ((slot == i)) || others+=("$slot"); done
+  ((${#others[@]} > 0)) || die "node $i is the only node of the cluster; stop the cluster instead"
+  endpoints="$(endpoints_of "${others[@]}")"
+
+  id="$(member_id_of "$endpoints" "$(peer_addr "$i")")" ||
+    die "cannot read the member list through $endpoints; nothing changed"
+  if [[ -z "$id" ]]; then
+    echo "node $i ($(peer_addr "$i")) is not in the member list: removed before, or it never joined"
+  else
+    rc=0
+    out="$("$ROOT/bin/kvctl" --endpoints "$endpoints" --timeout "$KVCTL_TIMEOUT" \
+      member remove "$id" 2>&1)" || rc=$?
+    if ((rc == 0)); then
+      echo "$out"
+    elif [[ "$out" == *"etcdserver: member not found"* ]]; then
+      echo "member $id is already gone"
+    elif ((rc == 4)); then # kvctl: outcome unknown
+      die "$out; node $i may or may not be removed: run the same command again to finish"
+    else
+      die "$out; nothing changed"
+    fi
+  fi
+
+  stop_nodes "node$i"
+  retire_node "$i"
+  unset 'KIND[i]'
+  write_conf
+  echo "node $i removed; endpoints now (also in $DATA/endpoints): $(cat "$DATA/endpoints")"
+}
+
+if [[ -n "$REMOVE" ]]; then
+  remove_node "$REMOVE"
+  exit 0
+fi
+
+if [[ -n "$NODE" ]]; then
+  [[ -f "$DATA/node$NODE.pid" ]] || die "node $NODE is not running (no $DATA/node$NODE.pid)"
+  stop_nodes "node$NODE"
+  exit 0
+fi
 
 shopt -s nullglob
 PIDFILES=("$DATA"/node*.pid)
@@ -44,37 +112,6 @@ if [[ ${#PIDFILES[@]} -eq 0 ]]; then
   echo "no pid files in $DATA: nothing to stop"
   exit 0
 fi
-
-declare -A STOPPING=()
-for pidfile in "${PIDFILES[@]}"; do
-  node="$(basename "$pidfile" .pid)"
-  pid="$(cat "$pidfile")"
-  if pid_is_node "$pid" "$DATA" "$node"; then
-    kill -TERM "$pid" 2>/dev/null || true
-    STOPPING[$pid]="$node"
-    echo "$node: SIGTERM sent to pid $pid"
-  else
-    echo "$node: pid ${pid:-?} is not running (stale pid file removed)"
-    rm -f "$pidfile"
-  fi
-done
-
-for ((waited = 0; waited < GRACE_S * 10; waited++)); do
-  alive=0
-  for pid in "${!STOPPING[@]}"; do
-    kill -0 "$pid" 2>/dev/null && alive=1
-  done
-  ((alive == 0)) && break
-  sleep 0.1
-done
-
-for pid in "${!STOPPING[@]}"; do
-  node="${STOPPING[$pid]}"
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "$node: still running after ${GRACE_S} s, SIGKILL to pid $pid"
-    kill -KILL "$pid" 2>/dev/null || true
-  else
-    echo "$node: stopped"
-  fi
-  rm -f "$DATA/$node.pid"
-done
+NODES=()
+for pidfile in "${PIDFILES[@]}"; do NODES+=("$(basename "$pidfile" .pid)"); done
+stop_nodes "${NODES[@]}"

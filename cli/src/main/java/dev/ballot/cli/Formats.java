@@ -1,11 +1,12 @@
 package dev.ballot.cli;
 
 import dev.ballot.client.KeyValue;
+import dev.ballot.client.MemberInfo;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;
 
-/** Shared output pieces: key-values in simple and JSON form, ids, sizes. */
+/** Shared output pieces: key-values in simple and JSON form, members, ids, sizes. */
 final class Formats {
   private static final String[] SI_UNITS = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
 
@@ -31,7 +32,16 @@ final class Formats {
     return kvs.stream().map(Formats::json).toList();
   }
 
-  /** Member ids in hex, as etcdctl prints them. */
+  static Json json(MemberInfo member) {
+    return Json.object()
+        .put("id", Json.unsigned(member.id()))
+        .put("name", member.name())
+        .put("peer_urls", member.peerUrls())
+        .put("client_urls", member.clientUrls())
+        .put("is_learner", member.isLearner());
+  }
+
+  /** Member ids in hex, as etcdctl prints them (and {@link MemberIdParameter} reads them). */
   static String memberId(long id) {
     return Long.toHexString(id);
   }

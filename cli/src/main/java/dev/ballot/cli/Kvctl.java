@@ -40,7 +40,9 @@ import picocli.CommandLine.Spec;
       CasCommand.class,
       StatusCommand.class,
       SnapshotCommand.class,
-      MembersCommand.class
+      MembersCommand.class,
+      MemberCommand.class,
+      MoveLeaderCommand.class
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {

@@ -3,7 +3,6 @@ package dev.ballot.cli;
 import dev.ballot.client.BallotClient;
 import dev.ballot.client.MemberInfo;
 import java.io.PrintWriter;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -11,34 +10,29 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-/** kvctl members */
-@Command(
-    name = "members",
-    description =
-        "Lists the cluster's members: id (hex), name, peer and client addresses, learner.")
+/** kvctl members (also kvctl member list) */
+@Command(name = "members", description = MembersCommand.DESCRIPTION)
 final class MembersCommand implements Callable<Integer> {
+  static final String DESCRIPTION =
+      "Lists the cluster's members: id (hex), name, peer and client addresses, learner"
+          + " (true for a non-voting learner).";
+
   @ParentCommand Kvctl kvctl;
   @Spec CommandSpec spec;
 
   @Override
   public Integer call() {
+    return list(kvctl, spec.commandLine().getOut());
+  }
+
+  /** Fetches the member list and prints it as a table or one JSON line. */
+  static int list(Kvctl kvctl, PrintWriter out) {
     List<MemberInfo> members;
     try (BallotClient client = kvctl.openClient()) {
       members = client.members().join();
     }
-    PrintWriter out = spec.commandLine().getOut();
     if (kvctl.format() == Kvctl.Format.JSON) {
-      List<Json> list = new ArrayList<>();
-      for (MemberInfo member : members) {
-        list.add(
-            Json.object()
-                .put("id", Json.unsigned(member.id()))
-                .put("name", member.name())
-                .put("peer_urls", member.peerUrls())
-                .put("client_urls", member.clientUrls())
-                .put("is_learner", member.isLearner()));
-      }
-      out.println(Json.object().put("members", list));
+      out.println(Json.object().put("members", members.stream().map(Formats::json).toList()));
       return ExitCodes.OK;
     }
     Table table = new Table("ID", "NAME", "PEER ADDRS", "CLIENT ADDRS", "LEARNER");

@@ -15,7 +15,7 @@ class KvctlFailureTest {
 
     assertThat(help.code()).isZero();
     assertThat(help.out())
-        .contains("put", "get", "del", "cas", "status", "members")
+        .contains("put", "get", "del", "cas", "status", "members", "member", "move-leader")
         .contains("Exit codes:")
         .contains("3   compare failed (cas)")
         .contains("BALLOT_ENDPOINTS");
@@ -23,8 +23,20 @@ class KvctlFailureTest {
 
   @Test
   void everySubcommandHasHelpWithTheExitCodes() {
-    for (String command : new String[] {"put", "get", "del", "cas", "status", "members"}) {
-      KvctlRun help = KvctlRun.run(command, "--help");
+    for (String command :
+        new String[] {
+          "put",
+          "get",
+          "del",
+          "cas",
+          "status",
+          "members",
+          "member list",
+          "member remove",
+          "member promote",
+          "move-leader"
+        }) {
+      KvctlRun help = KvctlRun.run((command + " --help").split(" "));
       assertThat(help.code()).as(command).isZero();
       assertThat(help.out()).as(command).contains("Exit codes:").contains("--endpoints");
     }

@@ -23,10 +23,7 @@ class KvctlKeyValueTest {
   }
 
   private KvctlRun kvctl(String... args) {
-    String[] full = new String[args.length + 1];
-    full[0] = "--endpoints=" + server.endpoint();
-    System.arraycopy(args, 0, full, 1, args.length);
-    return KvctlRun.run(full);
+    return KvctlRun.at(server.endpoint(), args);
   }
 
   @Test

@@ -17,4 +17,12 @@ record KvctlRun(int code, String out, String err) {
   static KvctlRun run(String... args) {
     return run(Map.of(), args);
   }
+
+  /** kvctl --endpoints=ENDPOINTS ARGS... */
+  static KvctlRun at(String endpoints, String... args) {
+    String[] full = new String[args.length + 1];
+    full[0] = "--endpoints=" + endpoints;
+    System.arraycopy(args, 0, full, 1, args.length);
+    return run(full);
+  }
 }

@@ -4,10 +4,13 @@ import dev.ballot.etcd.api.ClusterGrpc;
 import dev.ballot.etcd.api.KVGrpc;
 import dev.ballot.etcd.api.MaintenanceGrpc;
 import dev.ballot.etcd.api.MemberListRequest;
+import dev.ballot.etcd.api.MemberPromoteRequest;
+import dev.ballot.etcd.api.MemberRemoveRequest;
+import dev.ballot.etcd.api.MoveLeaderRequest;
 import dev.ballot.etcd.api.StatusRequest;
 import dev.ballot.etcd.api.TxnRequest;
+import io.grpc.Deadline;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -40,15 +43,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <ul>
  *   <li>Reads ({@link #get}, {@link #range}, {@link #members}, read-only transactions) are retried
  *       on any endpoint after every {@code UNAVAILABLE} answer.
- *   <li>Writes ({@link #put}, {@link #delete}, transactions with a write) are retried only when the
- *       failure proves nothing was written: the request never left the client (no connection could
- *       be made), or the server refused it before proposing it with {@code "etcdserver: no
- *       leader"}, {@code "etcdserver: not leader"}, {@code "etcdserver: rpc not supported for
- *       learner"} or {@code "etcdserver: not capable"}.
+ *   <li>Writes ({@link #put}, {@link #delete}, transactions with a write, and the membership
+ *       changes {@link #removeMember} and {@link #promoteMember}) are retried only when the failure
+ *       proves nothing was written: the request never left the client (no connection could be
+ *       made), or the server refused it before proposing it with {@code "etcdserver: no leader"},
+ *       {@code "etcdserver: not leader"}, {@code "etcdserver: rpc not supported for learner"} or
+ *       {@code "etcdserver: not capable"}.
  *   <li>A write that was sent and got no definite answer (deadline passed, {@code "etcdserver:
  *       request timed out"}, {@code "etcdserver: leader changed"}, connection lost) fails with
  *       {@link OutcomeUnknownException}: it may or may not have been applied. It is never repeated
  *       by the client.
+ *   <li>{@link #moveLeader} goes to the leader only, once, and ends like a write.
  * </ul>
  *
  * After every endpoint has failed once, the next round waits a little (25 ms, doubling up to 500
@@ -388,12 +393,71 @@ public final class BallotClient implements AutoCloseable {
             ClusterGrpc.getMemberListMethod(),
             MemberListRequest.getDefaultInstance(),
             CallKind.READ)
-        .thenApply(
-            response -> {
-              List<MemberInfo> members = new ArrayList<>(response.getMembersCount());
-              response.getMembersList().forEach(m -> members.add(Protos.memberInfo(m)));
-              return List.copyOf(members);
-            });
+        .thenApply(response -> Protos.memberInfos(response.getMembersList()));
+  }
+
+  /**
+   * Removes a member from the cluster (etcd's Cluster.MemberRemove). Like a write, it is sent again
+   * only when the first try provably did nothing; a removal that may have happened fails with
+   * {@link OutcomeUnknownException}, and asking again for a member already gone fails with {@code
+   * NOT_FOUND}, {@code "etcdserver: member not found"}.
+   *
+   * @param memberId the member's id
+   * @return the members after the removal
+   */
+  public CompletableFuture<List<MemberInfo>> removeMember(long memberId) {
+    return runner
+        .call(
+            ClusterGrpc.getMemberRemoveMethod(),
+            MemberRemoveRequest.newBuilder().setID(memberId).build(),
+            CallKind.WRITE)
+        .thenApply(response -> Protos.memberInfos(response.getMembersList()));
+  }
+
+  /**
+   * Turns a learner into a voter (etcd's Cluster.MemberPromote); sent again like a write. etcd
+   * refuses a member that is not a learner ({@code "etcdserver: can only promote a learner
+   * member"}) and a learner whose log lags the leader's ({@code "... which is in sync with
+   * leader"}), both {@code FAILED_PRECONDITION}.
+   *
+   * @param memberId the learner's id
+   * @return the members after the promotion
+   */
+  public CompletableFuture<List<MemberInfo>> promoteMember(long memberId) {
+    return runner
+        .call(
+            ClusterGrpc.getMemberPromoteMethod(),
+            MemberPromoteRequest.newBuilder().setID(memberId).build(),
+            CallKind.WRITE)
+        .thenApply(response -> Protos.memberInfos(response.getMembersList()));
+  }
+
+  /**
+   * Hands leadership to another voter (etcd's Maintenance.MoveLeader) and completes once it leads.
+   * etcd serves this only on the leader, so the client first finds it as etcdctl does: the endpoint
+   * whose Status names itself leader, else the leader's client URL from the member list. The
+   * request is then sent there once; if leadership moved meanwhile ({@code "etcdserver: not
+   * leader"}) it fails with {@link UnavailableException} and nothing was done. One request timeout
+   * covers both steps. A transfer without an answer in time fails with {@link
+   * OutcomeUnknownException}: it may still happen.
+   *
+   * @param targetMemberId the voter that is to lead
+   * @return who led before and who leads now
+   */
+  public CompletableFuture<LeaderTransfer> moveLeader(long targetMemberId) {
+    Deadline deadline = runner.newDeadline();
+    MoveLeaderRequest request = MoveLeaderRequest.newBuilder().setTargetID(targetMemberId).build();
+    return LeaderFinder.find(pool, runner, deadline)
+        .thenCompose(
+            leader ->
+                runner
+                    .callOnce(
+                        leader.endpoint(),
+                        MaintenanceGrpc.getMoveLeaderMethod(),
+                        request,
+                        CallKind.WRITE,
+                        deadline)
+                    .thenApply(response -> new LeaderTransfer(leader.memberId(), targetMemberId)));
   }
 
   /**

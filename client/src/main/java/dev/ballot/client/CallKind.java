@@ -4,6 +4,9 @@ package dev.ballot.client;
 enum CallKind {
   /** Range, Status, MemberList, read-only Txn: repeating them changes nothing. */
   READ,
-  /** Put, DeleteRange, Txn with a write: repeated only when the first try provably did nothing. */
+  /**
+   * Put, DeleteRange, Txn with a write, MemberRemove, MemberPromote, MoveLeader: repeated only when
+   * the first try provably did nothing.
+   */
   WRITE
 }

@@ -31,15 +31,17 @@ final class FailureClassifier {
   static final String NOT_LEADER = "etcdserver: not leader";
   static final String LEARNER_REFUSES = "etcdserver: rpc not supported for learner";
   static final String NOT_CAPABLE = "etcdserver: not capable";
+  static final String UNHEALTHY = "etcdserver: unhealthy cluster";
 
   /**
    * etcd's answers that come before the request reaches Raft: no leader to propose to, this node is
    * not the leader (etcd sends this one as {@code FAILED_PRECONDITION}), a learner that serves no
-   * requests, a cluster version check that failed. The request was not proposed, so it cannot be
-   * applied later.
+   * requests, a cluster version check that failed, a membership change refused because too few
+   * voters are connected to survive it. The request was not proposed, so it cannot be applied
+   * later.
    */
   static final Set<String> REJECTED_BEFORE_PROPOSING =
-      Set.of(NO_LEADER, NOT_LEADER, LEARNER_REFUSES, NOT_CAPABLE);
+      Set.of(NO_LEADER, NOT_LEADER, LEARNER_REFUSES, NOT_CAPABLE, UNHEALTHY);
 
   /** What to do after a failed attempt. */
   enum Verdict {

@@ -121,6 +121,12 @@ final class Protos {
         response.getBallotSnapshotIndex());
   }
 
+  static List<MemberInfo> memberInfos(List<Member> members) {
+    List<MemberInfo> result = new ArrayList<>(members.size());
+    members.forEach(m -> result.add(memberInfo(m)));
+    return List.copyOf(result);
+  }
+
   static MemberInfo memberInfo(Member member) {
     return new MemberInfo(
         member.getID(),

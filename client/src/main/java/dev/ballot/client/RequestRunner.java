@@ -41,17 +41,41 @@ final class RequestRunner {
     this.requestTimeout = requestTimeout;
   }
 
+  /** The deadline of a request starting now: one request timeout away. */
+  Deadline newDeadline() {
+    return Deadline.after(requestTimeout.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
   /** Sends the request to the preferred endpoint, failing over to the others while safe. */
   <Q, R> CompletableFuture<R> call(MethodDescriptor<Q, R> method, Q request, CallKind kind) {
-    Attempts<Q, R> attempts = new Attempts<>(method, request, kind, null);
+    return call(method, request, kind, newDeadline());
+  }
+
+  /** As {@link #call(MethodDescriptor, Object, CallKind)}, within a deadline already running. */
+  <Q, R> CompletableFuture<R> call(
+      MethodDescriptor<Q, R> method, Q request, CallKind kind, Deadline deadline) {
+    Attempts<Q, R> attempts = new Attempts<>(method, request, kind, null, deadline);
     attempts.start(pool.preferredIndex());
     return attempts.future;
   }
 
-  /** Sends the request to one endpoint, once. */
+  /** Sends a read to one endpoint, once. */
   <Q, R> CompletableFuture<R> callOnce(
       Endpoint endpoint, MethodDescriptor<Q, R> method, Q request) {
-    Attempts<Q, R> attempts = new Attempts<>(method, request, CallKind.READ, endpoint);
+    return callOnce(endpoint, method, request, CallKind.READ, newDeadline());
+  }
+
+  /**
+   * Sends the request to one endpoint, once, within {@code deadline}; {@code kind} decides whether
+   * a failure ends "unavailable" (nothing done) or "outcome unknown".
+   */
+  <Q, R> CompletableFuture<R> callOnce(
+      Endpoint endpoint,
+      MethodDescriptor<Q, R> method,
+      Q request,
+      CallKind kind,
+      Deadline deadline) {
+    Attempts<Q, R> attempts = new Attempts<>(method, request, kind, endpoint, deadline);
     attempts.start(0);
     return attempts.future;
   }
@@ -76,12 +100,17 @@ final class RequestRunner {
     private int triedThisRound;
     private long retryDelayMs = FIRST_RETRY_DELAY_MS;
 
-    Attempts(MethodDescriptor<Q, R> method, Q request, CallKind kind, Endpoint fixedEndpoint) {
+    Attempts(
+        MethodDescriptor<Q, R> method,
+        Q request,
+        CallKind kind,
+        Endpoint fixedEndpoint,
+        Deadline deadline) {
       this.method = method;
       this.request = request;
       this.kind = kind;
       this.fixedEndpoint = fixedEndpoint;
-      this.deadline = Deadline.after(requestTimeout.toNanos(), TimeUnit.NANOSECONDS);
+      this.deadline = deadline;
     }
 
     synchronized void start(int index) {

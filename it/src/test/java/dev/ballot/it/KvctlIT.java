@@ -32,7 +32,7 @@ class KvctlIT {
 
   private static KvCluster cluster;
 
-  /** One kvctl invocation: its exit code and what it printed. */
+  /** One kvctl invocation: its exit code and what it printed (also used by other kvctl tests). */
   record Run(int code, String out, String err) {}
 
   @BeforeAll
@@ -198,7 +198,8 @@ class KvctlIT {
             .toArray(String[]::new));
   }
 
-  private static Run run(String... args) {
+  /** Runs kvctl in this JVM with exactly these arguments. */
+  static Run run(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     int code = Kvctl.run(Map.of(), new PrintWriter(out), new PrintWriter(err), args);

@@ -32,6 +32,11 @@ public final class FakeCluster implements AutoCloseable {
     return new FakeCluster(size);
   }
 
+  /** Adds learner {@code id} (named node + decimal id) to the member list; it has no server. */
+  public void addLearner(long id) {
+    store.addMember(Member.newBuilder().setID(id).setName("node" + id).setIsLearner(true).build());
+  }
+
   public FakeStore store() {
     return store;
   }

@@ -7,6 +7,12 @@ import dev.ballot.etcd.api.KVGrpc;
 import dev.ballot.etcd.api.MaintenanceGrpc;
 import dev.ballot.etcd.api.MemberListRequest;
 import dev.ballot.etcd.api.MemberListResponse;
+import dev.ballot.etcd.api.MemberPromoteRequest;
+import dev.ballot.etcd.api.MemberPromoteResponse;
+import dev.ballot.etcd.api.MemberRemoveRequest;
+import dev.ballot.etcd.api.MemberRemoveResponse;
+import dev.ballot.etcd.api.MoveLeaderRequest;
+import dev.ballot.etcd.api.MoveLeaderResponse;
 import dev.ballot.etcd.api.PutRequest;
 import dev.ballot.etcd.api.PutResponse;
 import dev.ballot.etcd.api.RangeRequest;
@@ -18,6 +24,7 @@ import dev.ballot.etcd.api.TxnRequest;
 import dev.ballot.etcd.api.TxnResponse;
 import io.grpc.Server;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
@@ -33,9 +40,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
- * One fake etcd member on 127.0.0.1 and a free port, serving KV, Maintenance.Status and
- * Cluster.MemberList from a {@link FakeStore}. It counts the requests per method and can be told to
- * fail, hang or drop the connection on the next ones, to test client behaviour.
+ * One fake etcd member on 127.0.0.1 and a free port, serving KV, Maintenance.Status and MoveLeader,
+ * and Cluster.MemberList, MemberRemove and MemberPromote from a {@link FakeStore}. It counts the
+ * requests per method and can be told to fail, hang or drop the connection on the next ones, to
+ * test client behaviour.
  */
 public final class FakeEtcdServer implements AutoCloseable {
   private final FakeStore store;
@@ -128,6 +136,9 @@ public final class FakeEtcdServer implements AutoCloseable {
       R response;
       try {
         response = answer.get();
+      } catch (StatusRuntimeException e) {
+        observer.onError(e); // etcd's refusal, such as "etcdserver: member not found"
+        return;
       } catch (RuntimeException e) {
         observer.onError(Status.INTERNAL.withDescription(e.toString()).asRuntimeException());
         return;
@@ -208,6 +219,19 @@ public final class FakeEtcdServer implements AutoCloseable {
                   .setIsLearner(store.isLearner(memberId))
                   .build());
     }
+
+    @Override
+    public void moveLeader(MoveLeaderRequest request, StreamObserver<MoveLeaderResponse> observer) {
+      serve(
+          "MoveLeader",
+          observer,
+          () -> {
+            store.moveLeader(memberId, request.getTargetID());
+            return MoveLeaderResponse.newBuilder()
+                .setHeader(ResponseHeader.newBuilder().setMemberId(memberId))
+                .build();
+          });
+    }
   }
 
   private final class Cluster extends ClusterGrpc.ClusterImplBase {
@@ -220,6 +244,32 @@ public final class FakeEtcdServer implements AutoCloseable {
               MemberListResponse.newBuilder()
                   .setHeader(ResponseHeader.newBuilder().setMemberId(memberId))
                   .addAllMembers(store.members())
+                  .build());
+    }
+
+    @Override
+    public void memberRemove(
+        MemberRemoveRequest request, StreamObserver<MemberRemoveResponse> observer) {
+      serve(
+          "MemberRemove",
+          observer,
+          () ->
+              MemberRemoveResponse.newBuilder()
+                  .setHeader(ResponseHeader.newBuilder().setMemberId(memberId))
+                  .addAllMembers(store.removeMember(request.getID()))
+                  .build());
+    }
+
+    @Override
+    public void memberPromote(
+        MemberPromoteRequest request, StreamObserver<MemberPromoteResponse> observer) {
+      serve(
+          "MemberPromote",
+          observer,
+          () ->
+              MemberPromoteResponse.newBuilder()
+                  .setHeader(ResponseHeader.newBuilder().setMemberId(memberId))
+                  .addAllMembers(store.promoteMember(request.getID()))
                   .build());
     }
   }

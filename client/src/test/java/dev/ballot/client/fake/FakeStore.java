@@ -15,6 +15,7 @@ import dev.ballot.etcd.api.ResponseOp;
 import dev.ballot.etcd.api.TxnRequest;
 import dev.ballot.etcd.api.TxnResponse;
 import dev.ballot.etcd.mvcc.KeyValue;
+import io.grpc.Status;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.NavigableMap;
@@ -63,6 +64,49 @@ public final class FakeStore {
   /** The member list. */
   public synchronized List<Member> members() {
     return List.copyOf(members);
+  }
+
+  /** Removes a member as etcd does, or refuses with etcd's NOT_FOUND; returns those left. */
+  public synchronized List<Member> removeMember(long id) {
+    if (!members.removeIf(m -> m.getID() == id)) {
+      throw Status.NOT_FOUND.withDescription("etcdserver: member not found").asRuntimeException();
+    }
+    return List.copyOf(members);
+  }
+
+  /** Turns a learner into a voter, or refuses as etcd does; returns the members after it. */
+  public synchronized List<Member> promoteMember(long id) {
+    for (int i = 0; i < members.size(); i++) {
+      Member member = members.get(i);
+      if (member.getID() == id) {
+        if (!member.getIsLearner()) {
+          throw Status.FAILED_PRECONDITION
+              .withDescription("etcdserver: can only promote a learner member")
+              .asRuntimeException();
+        }
+        members.set(i, member.toBuilder().setIsLearner(false).build());
+        return List.copyOf(members);
+      }
+    }
+    throw Status.NOT_FOUND.withDescription("etcdserver: member not found").asRuntimeException();
+  }
+
+  /**
+   * etcd's MoveLeader as member {@code askedId} serves it: only the leader accepts it, and only for
+   * a voter; the target then leads at once.
+   */
+  public synchronized void moveLeader(long askedId, long targetId) {
+    if (askedId != leaderId) {
+      throw Status.FAILED_PRECONDITION
+          .withDescription("etcdserver: not leader")
+          .asRuntimeException();
+    }
+    if (members.stream().noneMatch(m -> m.getID() == targetId && !m.getIsLearner())) {
+      throw Status.FAILED_PRECONDITION
+          .withDescription("etcdserver: bad leader transferee")
+          .asRuntimeException();
+    }
+    leaderId = targetId;
   }
 
   /** Whether the member with this id is a learner. */
