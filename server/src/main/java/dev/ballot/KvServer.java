@@ -345,6 +345,7 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
     ClusterConfig initialConfig = identity.initialMembership().config();
     RaftNode node =
         new RaftNode(config, initialConfig, restored, new Random(new SecureRandom().nextLong()));
+    kv.initConfig(new ConfigEntry(initialConfig, identity.initialMembership().encode()).encode());
     KvStore.AppliedConfig appliedConfig = kv.appliedConfig();
     Membership members =
         appliedConfig == null
@@ -442,8 +443,12 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
 
   private static final long REGISTER_GIVE_UP_MS = 300_000;
 
-  /** Remembers (synced) that this node was removed, then stops it; later starts refuse. */
-  private static void removed(
+  /**
+   * Remembers (synced) that this node was removed, then stops it after two election timeouts (so
+   * that answers in flight, like the one to the client that asked to remove this node while it led,
+   * still go out); later starts refuse.
+   */
+  private void removed(
       Identity identity,
       RocksDbRaftStorage storage,
       String why,
@@ -460,7 +465,19 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
           why);
       storage.writeIdentity(identity.markedRemoved().encode());
       fatal.compareAndSet(null, REMOVED);
-      stop.countDown();
+      Thread delayed =
+          new Thread(
+              () -> {
+                try {
+                  Thread.sleep(2 * electionTimeoutMs);
+                } catch (InterruptedException e) {
+                  // stopping anyway
+                }
+                stop.countDown();
+              },
+              "removed-stop");
+      delayed.setDaemon(true);
+      delayed.start();
     }
   }
 

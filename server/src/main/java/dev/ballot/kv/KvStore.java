@@ -137,6 +137,24 @@ public final class KvStore implements AutoCloseable {
     }
   }
 
+  /**
+   * Records the configuration a brand-new node starts from (at index 0), so that it travels in
+   * every snapshot and a node that installs one never has to guess it. Does nothing once the store
+   * has applied anything or holds a configuration.
+   */
+  public void initConfig(byte[] configEntry) {
+    if (appliedIndex != 0 || appliedConfig() != null) {
+      return;
+    }
+    byte[] value = new byte[Long.BYTES + configEntry.length];
+    System.arraycopy(configEntry, 0, value, Long.BYTES, configEntry.length);
+    try {
+      db.put(meta, CONFIG_KEY, value);
+    } catch (RocksDBException e) {
+      throw new UncheckedIOException(new IOException("kv_meta write failed", e));
+    }
+  }
+
   /** The configuration entry applied last, or null if none was (the bootstrap members rule). */
   public AppliedConfig appliedConfig() {
     byte[] value;
