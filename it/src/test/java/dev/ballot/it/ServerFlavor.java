@@ -33,6 +33,16 @@ public enum ServerFlavor {
     return this == KVSERVER;
   }
 
+  /**
+   * Only kvserver lets a new node join by itself ({@code --join}: it registers, gets the next node
+   * id, and is promoted from learner to voter by the leader); etcd wants a MemberAdd first and
+   * never promotes by itself. The membership tests built on {@link KvCluster#join()} are
+   * Ballot-only.
+   */
+  public boolean joinsByRegistration() {
+    return this == KVSERVER;
+  }
+
   /** What one node is started with. */
   record NodeLaunch(
       int index,
@@ -45,12 +55,28 @@ public enum ServerFlavor {
 
   List<String> command(NodeLaunch launch) {
     return switch (this) {
-      case KVSERVER -> kvserverCommand(launch);
-      case ETCD -> etcdCommand(launch);
+      case KVSERVER ->
+          kvserverCommand(
+              launch, List.of("--initial-cluster", String.join(",", launch.initialCluster())));
+      case ETCD -> etcdCommand(launch, etcdMembers(launch), "new");
     };
   }
 
-  private static List<String> kvserverCommand(NodeLaunch launch) {
+  /**
+   * The command of a node that joins a running cluster. For kvserver, {@code
+   * launch.initialCluster()} holds the members' peer addresses, given to {@code --join}; for etcd,
+   * which joins after a MemberAdd, it holds the member list that MemberAdd answered, as {@code
+   * name=peerURL} with this node's own entry, for {@code --initial-cluster-state=existing}.
+   */
+  List<String> joinCommand(NodeLaunch launch) {
+    return switch (this) {
+      case KVSERVER ->
+          kvserverCommand(launch, List.of("--join", String.join(",", launch.initialCluster())));
+      case ETCD -> etcdCommand(launch, launch.initialCluster(), "existing");
+    };
+  }
+
+  private static List<String> kvserverCommand(NodeLaunch launch, List<String> membershipFlags) {
     KvCluster.Options options = launch.options();
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -67,8 +93,7 @@ public enum ServerFlavor {
     command.add("127.0.0.1:" + launch.clientPort());
     command.add("--peer-addr");
     command.add("127.0.0.1:" + launch.peerPort());
-    command.add("--initial-cluster");
-    command.add(String.join(",", launch.initialCluster()));
+    command.addAll(membershipFlags);
     command.add("--heartbeat-interval-ms");
     command.add(Long.toString(options.heartbeatIntervalMs()));
     command.add("--election-timeout-ms");
@@ -98,12 +123,18 @@ public enum ServerFlavor {
     return file;
   }
 
-  private static List<String> etcdCommand(NodeLaunch launch) {
-    KvCluster.Options options = launch.options();
+  /** etcd's --initial-cluster of a new cluster: node0=peer URL of node 0, and so on. */
+  private static List<String> etcdMembers(NodeLaunch launch) {
     List<String> members = new ArrayList<>();
     for (int i = 0; i < launch.allPeerPorts().size(); i++) {
       members.add("node" + i + "=http://127.0.0.1:" + launch.allPeerPorts().get(i));
     }
+    return members;
+  }
+
+  private static List<String> etcdCommand(
+      NodeLaunch launch, List<String> members, String clusterState) {
+    KvCluster.Options options = launch.options();
     String client = "http://127.0.0.1:" + launch.clientPort();
     String peer = "http://127.0.0.1:" + launch.peerPort();
     return List.of(
@@ -115,7 +146,7 @@ public enum ServerFlavor {
         "--listen-peer-urls=" + peer,
         "--initial-advertise-peer-urls=" + peer,
         "--initial-cluster=" + String.join(",", members),
-        "--initial-cluster-state=new",
+        "--initial-cluster-state=" + clusterState,
         "--heartbeat-interval=" + options.heartbeatIntervalMs(),
         "--election-timeout=" + options.electionTimeoutMs(),
         "--logger=zap",
