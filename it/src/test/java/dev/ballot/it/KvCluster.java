@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 import io.etcd.jetcd.api.ClusterGrpc;
 import io.etcd.jetcd.api.KVGrpc;
 import io.etcd.jetcd.api.MaintenanceGrpc;
+import io.etcd.jetcd.api.Member;
+import io.etcd.jetcd.api.MemberListRequest;
 import io.etcd.jetcd.api.StatusRequest;
 import io.etcd.jetcd.api.StatusResponse;
 import io.grpc.ManagedChannel;
@@ -24,6 +26,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -37,6 +41,13 @@ import java.util.stream.Stream;
  * <p>Node X's {@code --initial-cluster} names its own real peer address and, for every other node
  * Y, the proxy P(X-&gt;Y) that forwards to Y's peer port. Cutting P(X-&gt;Y) and P(Y-&gt;X) cuts X
  * from Y.
+ *
+ * <p>{@link #join()} adds a node that registers with the running cluster ({@code kvserver --join});
+ * it gets the next index. Its links have no proxies: once registered it reaches the members at the
+ * peer addresses of the committed membership (the leader's view: its own real address and its
+ * proxies to the others), and they reach it at its {@code --peer-addr}, which kvserver both binds
+ * and advertises. So {@link #proxy}, {@link #partition} and {@link #isolate} refuse while a joined
+ * node runs: no set of proxies would cut it, or the others, cleanly.
  */
 public final class KvCluster implements AutoCloseable {
 
@@ -58,6 +69,7 @@ public final class KvCluster implements AutoCloseable {
 
   public static final Duration STATUS_DEADLINE = Duration.ofSeconds(2);
   public static final Duration ELECTION_TIMEOUT_BOUND = Duration.ofSeconds(30);
+  private static final Duration JOIN_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration STOP_GRACE = Duration.ofSeconds(10);
   private static final int MAX_NODES = 9;
   private static final Set<KvCluster> open = new HashSet<>();
@@ -69,8 +81,17 @@ public final class KvCluster implements AutoCloseable {
 
   private final Options options;
   private final Path dir;
-  private final List<KvNode> nodes = new ArrayList<>();
+
+  /** Grows while writer threads read it ({@link #join()}), hence copy-on-write. */
+  private final List<KvNode> nodes = new CopyOnWriteArrayList<>();
+
   private final Map<String, LinkProxy> proxies = new LinkedHashMap<>();
+
+  /**
+   * Indices of the nodes started with {@link #join()}; the first {@code options.nodes()} are not.
+   */
+  private final Set<Integer> joined = new CopyOnWriteArraySet<>();
+
   private boolean keepFiles;
   private boolean closed;
 
@@ -157,6 +178,89 @@ public final class KvCluster implements AutoCloseable {
 
   public Options options() {
     return options;
+  }
+
+  // ---- membership ----------------------------------------------------------------------------
+
+  /**
+   * Starts one more node, with a new data directory and free ports, that joins the running cluster
+   * ({@code kvserver --join} with the peer addresses of the nodes running now): it registers, gets
+   * the next node id and catches up as a learner, and the leader promotes it when it is close
+   * enough. Waits until it answers Status with a leader, and returns its index (the next one).
+   * kvserver only, see {@link ServerFlavor#joinsByRegistration()}.
+   */
+  public int join() {
+    if (!flavor().joinsByRegistration()) {
+      throw new UnsupportedOperationException(
+          flavor() + " nodes do not join by registration (kvserver --join)");
+    }
+    int index = nodes.size();
+    if (index >= MAX_NODES) {
+      throw new IllegalStateException("cluster has " + index + " nodes, at most " + MAX_NODES);
+    }
+    List<String> members =
+        nodes.stream().filter(KvNode::isRunning).map(n -> "127.0.0.1:" + n.peerPort()).toList();
+    if (members.isEmpty()) {
+      throw new IllegalStateException("no running node to join: " + describe());
+    }
+    List<Integer> ports = FreePorts.take(2);
+    Path dataDir = dir.resolve("node" + index);
+    ServerFlavor.NodeLaunch launch =
+        new ServerFlavor.NodeLaunch(
+            index, ports.get(0), ports.get(1), dataDir, members, List.of(), options);
+    KvNode node =
+        new KvNode(
+            index,
+            ports.get(0),
+            ports.get(1),
+            dataDir,
+            dir.resolve("node" + index + ".log"),
+            flavor().joinCommand(launch),
+            List.of());
+    nodes.add(node);
+    joined.add(index);
+    node.start();
+    await("node " + index + " to join and report a leader in " + describe())
+        .atMost(JOIN_TIMEOUT)
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> {
+              failOnUnexpectedExit();
+              return tryStatus(index).map(s -> s.getLeader() != 0).orElse(false);
+            });
+    return index;
+  }
+
+  /** Whether node i was added by {@link #join()}. */
+  public boolean isJoined(int i) {
+    node(i);
+    return joined.contains(i);
+  }
+
+  /** The members node i lists (etcd's Cluster.MemberList, answered from its committed state). */
+  public List<Member> memberList(int i) {
+    return clusterApi(i)
+        .withDeadlineAfter(STATUS_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
+        .memberList(MemberListRequest.getDefaultInstance())
+        .getMembersList();
+  }
+
+  /** The index of the serving node whose Status reports member id {@code memberId}. */
+  public int indexOfMember(long memberId) {
+    for (int i : servingNodes()) {
+      if (tryStatus(i).map(s -> s.getHeader().getMemberId() == memberId).orElse(false)) {
+        return i;
+      }
+    }
+    throw new IllegalStateException("no serving node is member " + memberId + ": " + describe());
+  }
+
+  /**
+   * Node i may stop by itself from now on (it is about to be removed), without failing the waits
+   * that watch for unexpected exits; {@link #awaitOwnExit} returns its exit code.
+   */
+  public void expectOwnExit(int i) {
+    node(i).expectOwnExit();
   }
 
   public int size() {
@@ -308,8 +412,9 @@ public final class KvCluster implements AutoCloseable {
       node(i);
       inside.add(i);
     }
-    for (int from = 0; from < size(); from++) {
-      for (int to = 0; to < size(); to++) {
+    requireNoJoinedNodeRunning();
+    for (int from = 0; from < options.nodes(); from++) {
+      for (int to = 0; to < options.nodes(); to++) {
         if (from != to && inside.contains(from) != inside.contains(to)) {
           proxy(from, to).cut();
         }
@@ -321,12 +426,25 @@ public final class KvCluster implements AutoCloseable {
   public LinkProxy proxy(int from, int to) {
     node(from);
     node(to);
+    requireNoJoinedNodeRunning();
     LinkProxy proxy = proxies.get(linkKey(from, to));
     if (proxy == null) {
       throw new UnsupportedOperationException(
           flavor() + " cannot be given per-link proxies; link faults need kvserver");
     }
     return proxy;
+  }
+
+  private void requireNoJoinedNodeRunning() {
+    for (int i : joined) {
+      if (node(i).isRunning()) {
+        throw new UnsupportedOperationException(
+            "node "
+                + i
+                + " joined with --join and runs: its links have no proxies, and it reaches the"
+                + " others through the leader's proxies, so links cannot be cut one by one");
+      }
+    }
   }
 
   /** Joins every cut link again and removes added delays. */

@@ -199,6 +199,14 @@ final class KvNode {
     return running.exitValue();
   }
 
+  /**
+   * The process may end by itself from now on (it is about to be removed from the cluster): its
+   * exit is no longer reported as unexpected. {@link #awaitOwnExit} still returns its code.
+   */
+  synchronized void expectOwnExit() {
+    expectedUp = false;
+  }
+
   /** SIGTERM, then SIGKILL if the process is still there after {@code gracePeriod}. */
   synchronized int stop(Duration gracePeriod) {
     expectedUp = false;

@@ -33,6 +33,16 @@ public enum ServerFlavor {
     return this == KVSERVER;
   }
 
+  /**
+   * Only kvserver lets a new node join by itself ({@code --join}: it registers, gets the next node
+   * id, and is promoted from learner to voter by the leader); etcd wants a MemberAdd first and
+   * never promotes by itself. The membership tests built on {@link KvCluster#join()} are
+   * Ballot-only.
+   */
+  public boolean joinsByRegistration() {
+    return this == KVSERVER;
+  }
+
   /** What one node is started with. */
   record NodeLaunch(
       int index,
