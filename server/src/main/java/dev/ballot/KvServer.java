@@ -87,6 +87,22 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
   String peerAddr;
 
   @Option(
+      names = "--advertise-peer-addr",
+      paramLabel = "HOST:PORT",
+      description =
+          "The peer address other nodes should use to reach this one, when it differs from"
+              + " --peer-addr (a 0.0.0.0 bind, NAT, a proxy). Default: --peer-addr.")
+  String advertisePeerAddr;
+
+  @Option(
+      names = "--advertise-client-addr",
+      paramLabel = "HOST:PORT",
+      description =
+          "The client address listed for this node in the member list, when it differs from"
+              + " --client-addr. Default: --client-addr.")
+  String advertiseClientAddr;
+
+  @Option(
       names = "--initial-cluster",
       split = ",",
       description =
@@ -271,7 +287,10 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
     if (identity == null && !join.isEmpty()) {
       log.info("joining cluster join={} tempId={}", join, Long.toHexString(tempId));
       try {
-        identity = new Registration(tempId, peerAddr, clientAddr, join, REGISTER_GIVE_UP_MS).run();
+        identity =
+            new Registration(
+                    tempId, advertisedPeerAddr(), advertisedClientAddr(), join, REGISTER_GIVE_UP_MS)
+                .run();
       } finally {
         if (identity == null) {
           peerServer.shutdownNow();
@@ -297,7 +316,9 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
           initialCluster,
           Long.toHexString(tempId));
       try {
-        identity = new Discovery(tempId, peerAddr, clientAddr, initialCluster).run();
+        identity =
+            new Discovery(tempId, advertisedPeerAddr(), advertisedClientAddr(), initialCluster)
+                .run();
       } finally {
         if (identity == null) {
           peerServer.shutdownNow();
@@ -353,7 +374,7 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
             : Membership.decode(ConfigEntry.decode(appliedConfig.entry()).context());
     PeerDirectory peers =
         new PeerDirectory(
-            identity.nodeId(), peerAddr, identity.initialMembership().peerAddresses(0));
+            identity.nodeId(), advertisedPeerAddr(), identity.initialMembership().peerAddresses(0));
     for (Entry e : restored.entries()) {
       if (e.type() == EntryType.CONFIG) { // appended before the crash, maybe not applied yet
         Membership.decode(ConfigEntry.decode(e.data()).context())
@@ -504,15 +525,23 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
       DiscoverRequest request, Identity identity, long tempId, MembershipManager manager) {
     DiscoverResponse.Builder b = DiscoverResponse.newBuilder();
     if (identity == null) {
-      b.setTempId(tempId).setPeerAddr(peerAddr).setClientAddr(clientAddr);
+      b.setTempId(tempId).setPeerAddr(advertisedPeerAddr()).setClientAddr(advertisedClientAddr());
     } else {
       b.setTempId(identity.tempId())
           .setClusterId(identity.clusterId())
-          .setPeerAddr(peerAddr)
-          .setClientAddr(clientAddr)
+          .setPeerAddr(advertisedPeerAddr())
+          .setClientAddr(advertisedClientAddr())
           .setRemoved(manager != null && manager.members().removed(request.getNodeId()));
     }
     return b.build();
+  }
+
+  private String advertisedPeerAddr() {
+    return advertisePeerAddr == null ? peerAddr : advertisePeerAddr;
+  }
+
+  private String advertisedClientAddr() {
+    return advertiseClientAddr == null ? clientAddr : advertiseClientAddr;
   }
 
   static InetSocketAddress socketAddress(String hostPort, String flag) {
