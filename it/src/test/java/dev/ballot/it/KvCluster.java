@@ -42,12 +42,27 @@ import java.util.stream.Stream;
  * Y, the proxy P(X-&gt;Y) that forwards to Y's peer port. Cutting P(X-&gt;Y) and P(Y-&gt;X) cuts X
  * from Y.
  *
- * <p>{@link #join()} adds a node that registers with the running cluster ({@code kvserver --join});
- * it gets the next index. Its links have no proxies: once registered it reaches the members at the
- * peer addresses of the committed membership (the leader's view: its own real address and its
- * proxies to the others), and they reach it at its {@code --peer-addr}, which kvserver both binds
- * and advertises. So {@link #proxy}, {@link #partition} and {@link #isolate} refuse while a joined
- * node runs: no set of proxies would cut it, or the others, cleanly.
+ * <p>{@link #join()} adds a node J (kvserver {@code --join}, or an etcd MemberAdd); it gets the
+ * next index. Its links have no proxies, and {@link #proxy}, {@link #partition} and {@link
+ * #isolate} refuse while it runs. {@code --advertise-peer-addr} would let it advertise a proxy in
+ * front of it, but no set of proxies cuts its links cleanly:
+ *
+ * <ul>
+ *   <li>Every member dials it at the one address the committed membership holds. A proxy there
+ *       carries X-&gt;J for every member X at once and cannot tell them apart (all connect from
+ *       127.0.0.1; kvserver binds no source address), so it can cut all of J's inbound links, never
+ *       some.
+ *   <li>It dials each member at the address in the membership it registered into. That holds the
+ *       view of leader L that first changed the membership (later changes copy it): L's own peer
+ *       port, with no proxy, and L's proxies P(L-&gt;Y), which also carry L's own traffic. A
+ *       member's address is never replaced afterwards. So J's outbound links cannot be cut without
+ *       cutting L's.
+ * </ul>
+ *
+ * Cutting the inbound proxy alone is a one-way partition, not isolation: J's (pre-)vote requests
+ * and forwarded client writes still reach the others. Cutting a joined node would take the server
+ * binding its outgoing peer connections to its {@code --peer-addr} host, so that per-node 127.0.0.x
+ * addresses tell a proxy where a connection comes from.
  */
 public final class KvCluster implements AutoCloseable {
 
@@ -184,35 +199,34 @@ public final class KvCluster implements AutoCloseable {
 
   /**
    * Starts one more node, with a new data directory and free ports, that joins the running cluster
-   * ({@code kvserver --join} with the peer addresses of the nodes running now): it registers, gets
-   * the next node id and catches up as a learner, and the leader promotes it when it is close
-   * enough. Waits until it answers Status with a leader, and returns its index (the next one).
-   * kvserver only, see {@link ServerFlavor#joinsByRegistration()}.
+   * as a learner, waits until it answers Status with a leader, and returns its index (the next
+   * one). kvserver: {@code --join} with the peer addresses of the nodes running now; it registers,
+   * gets the next node id, and the leader promotes it when it is close enough. etcd: a MemberAdd
+   * (learner) asked of the leader, then {@code --initial-cluster-state=existing} with the member
+   * list it answers; etcd never promotes by itself. See {@link ServerFlavor#joinsByRegistration()}.
    */
   public int join() {
-    if (!flavor().joinsByRegistration()) {
-      throw new UnsupportedOperationException(
-          flavor() + " nodes do not join by registration (kvserver --join)");
-    }
     int index = nodes.size();
     if (index >= MAX_NODES) {
       throw new IllegalStateException("cluster has " + index + " nodes, at most " + MAX_NODES);
     }
-    List<String> members =
-        nodes.stream().filter(KvNode::isRunning).map(n -> "127.0.0.1:" + n.peerPort()).toList();
-    if (members.isEmpty()) {
-      throw new IllegalStateException("no running node to join: " + describe());
-    }
     List<Integer> ports = FreePorts.take(2);
+    int clientPort = ports.get(0);
+    int peerPort = ports.get(1);
+    List<String> members =
+        flavor().joinsByRegistration()
+            ? runningPeerAddresses()
+            : Members.addEtcdLearner(
+                this, awaitLeader(), "node" + index, "http://127.0.0.1:" + peerPort);
     Path dataDir = dir.resolve("node" + index);
     ServerFlavor.NodeLaunch launch =
         new ServerFlavor.NodeLaunch(
-            index, ports.get(0), ports.get(1), dataDir, members, List.of(), options);
+            index, clientPort, peerPort, dataDir, members, List.of(), options);
     KvNode node =
         new KvNode(
             index,
-            ports.get(0),
-            ports.get(1),
+            clientPort,
+            peerPort,
             dataDir,
             dir.resolve("node" + index + ".log"),
             flavor().joinCommand(launch),
@@ -229,6 +243,15 @@ public final class KvCluster implements AutoCloseable {
               return tryStatus(index).map(s -> s.getLeader() != 0).orElse(false);
             });
     return index;
+  }
+
+  private List<String> runningPeerAddresses() {
+    List<String> addresses =
+        nodes.stream().filter(KvNode::isRunning).map(n -> "127.0.0.1:" + n.peerPort()).toList();
+    if (addresses.isEmpty()) {
+      throw new IllegalStateException("no running node to join: " + describe());
+    }
+    return addresses;
   }
 
   /** Whether node i was added by {@link #join()}. */
@@ -280,6 +303,11 @@ public final class KvCluster implements AutoCloseable {
   /** {@code 127.0.0.1:port} of node i's client API. */
   public String clientAddress(int i) {
     return node(i).clientAddress();
+  }
+
+  /** {@code 127.0.0.1:port} of node i's peer API, as the member list shows it (without http://). */
+  public String peerAddress(int i) {
+    return "127.0.0.1:" + node(i).peerPort();
   }
 
   /** {@code http://127.0.0.1:port} of every node, as jetcd and etcdctl take them. */
@@ -435,14 +463,16 @@ public final class KvCluster implements AutoCloseable {
     return proxy;
   }
 
+  /** Refuses link faults while a node added by {@link #join()} runs: see the class comment. */
   private void requireNoJoinedNodeRunning() {
     for (int i : joined) {
       if (node(i).isRunning()) {
         throw new UnsupportedOperationException(
             "node "
                 + i
-                + " joined with --join and runs: its links have no proxies, and it reaches the"
-                + " others through the leader's proxies, so links cannot be cut one by one");
+                + " joined and runs: the members all reach it at one address, and it reaches them"
+                + " through the leader's address and proxies, so its links cannot be cut one by"
+                + " one, nor all of them without cutting the leader's (see KvCluster)");
       }
     }
   }

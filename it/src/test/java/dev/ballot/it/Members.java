@@ -6,6 +6,8 @@ import dev.ballot.etcd.api.ClusterGrpc;
 import dev.ballot.etcd.api.MemberPromoteRequest;
 import dev.ballot.etcd.api.MemberPromoteResponse;
 import io.etcd.jetcd.api.Member;
+import io.etcd.jetcd.api.MemberAddRequest;
+import io.etcd.jetcd.api.MemberAddResponse;
 import io.etcd.jetcd.api.MemberRemoveRequest;
 import io.etcd.jetcd.api.MemberRemoveResponse;
 import java.io.IOException;
@@ -13,13 +15,17 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
-/** Membership helpers for the process tests: member lists as id to learner flag, removals. */
+/**
+ * Membership helpers for the process tests: member lists as id to learner flag, removals, etcd's
+ * MemberAdd.
+ */
 final class Members {
   /** How long a membership change may take to reach every node. */
   static final Duration CONVERGE_BOUND = Duration.ofSeconds(30);
@@ -81,6 +87,39 @@ final class Members {
     return ClusterGrpc.newBlockingStub(cluster.channel(via))
         .withDeadlineAfter(CHANGE_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
         .memberPromote(MemberPromoteRequest.newBuilder().setID(memberId).build());
+  }
+
+  /**
+   * etcd's way to add a node: MemberAdd of {@code peerUrl} as a learner, asked of node {@code via}.
+   * Returns the new node's {@code --initial-cluster} (name=peerURL, the new one named {@code
+   * name}). etcd refuses ("unhealthy cluster") until its members have been connected for 5 s.
+   */
+  static List<String> addEtcdLearner(KvCluster cluster, int via, String name, String peerUrl) {
+    MemberAddRequest request =
+        MemberAddRequest.newBuilder().addPeerURLs(peerUrl).setIsLearner(true).build();
+    MemberAddResponse[] answer = {null};
+    await("etcd to accept a learner at " + peerUrl)
+        .atMost(CONVERGE_BOUND)
+        .pollInterval(Duration.ofMillis(500))
+        .ignoreExceptionsMatching(
+            e -> String.valueOf(e.getMessage()).contains("etcdserver: unhealthy cluster"))
+        .until(
+            () -> {
+              answer[0] =
+                  cluster
+                      .clusterApi(via)
+                      .withDeadlineAfter(Etcd.REQUEST_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
+                      .memberAdd(request);
+              return true;
+            });
+    List<String> members = new ArrayList<>();
+    for (Member member : answer[0].getMembersList()) {
+      String memberName = member.getID() == answer[0].getMember().getID() ? name : member.getName();
+      for (String url : member.getPeerURLsList()) {
+        members.add(memberName + "=" + url);
+      }
+    }
+    return members;
   }
 
   /** Node indices that run, but for {@code excluded}. */

@@ -69,60 +69,56 @@ class MembershipKvctlIT {
   void memberPromoteTurnsAJoinedLearnerIntoAVoterAndRefusesAVoter() {
     KvCluster cluster = clusters.start(3);
     List<Integer> all = others(cluster, -1);
-    try (JoinedNode learner = JoinedNode.start(cluster, 3)) {
-      long learnerId = learner.memberId();
-      JsonNode member = member(members(cluster, all), learnerId);
-      assertThat(member.get("peer_urls").get(0).asText())
-          .isEqualTo("http://" + learner.peerAddress());
-      if (cluster.flavor() == ServerFlavor.ETCD) {
-        assertThat(member.get("is_learner").asBoolean()).as("is_learner").isTrue();
-      }
+    int learner = cluster.join();
+    long learnerId = cluster.memberId(learner);
+    JsonNode member = member(members(cluster, all), learnerId);
+    assertThat(member.get("peer_urls").get(0).asText())
+        .isEqualTo("http://" + cluster.peerAddress(learner));
+    if (cluster.flavor() == ServerFlavor.ETCD) {
+      assertThat(member.get("is_learner").asBoolean()).as("is_learner").isTrue();
+    }
 
-      assertThat(kvctl(cluster, all, "member", "promote", hex(cluster.memberId(0))))
-          .isEqualTo(
-              new Run(
-                  ExitCodes.ERROR, "", "kvctl: etcdserver: can only promote a learner member\n"));
+    assertThat(kvctl(cluster, all, "member", "promote", hex(cluster.memberId(0))))
+        .isEqualTo(
+            new Run(ExitCodes.ERROR, "", "kvctl: etcdserver: can only promote a learner member\n"));
 
-      // etcd refuses a learner that is still catching up; Ballot may also promote it by itself
-      // first (then "can only promote a learner member"). Either way it must end up a voter.
-      boolean[] promotedByKvctl = {false};
-      await("member " + hex(learnerId) + " promoted")
+    // etcd refuses a learner that is still catching up; Ballot may also promote it by itself
+    // first (then "can only promote a learner member"). Either way it must end up a voter.
+    boolean[] promotedByKvctl = {false};
+    await("member " + hex(learnerId) + " promoted")
+        .atMost(CONVERGE_TIMEOUT)
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () -> {
+              Run promote = kvctl(cluster, all, "member", "promote", hex(learnerId));
+              if (promote.code() == 0) {
+                assertThat(promote)
+                    .isEqualTo(new Run(0, "Member " + hex(learnerId) + " promoted\n", ""));
+                promotedByKvctl[0] = true;
+                return true;
+              }
+              assertThat(promote.err())
+                  .as(promote.toString())
+                  .isIn(
+                      "kvctl: etcdserver: can only promote a learner member which is in sync"
+                          + " with leader\n",
+                      "kvctl: etcdserver: can only promote a learner member\n");
+              return promote.err().endsWith("member\n");
+            });
+    if (cluster.flavor() == ServerFlavor.ETCD) {
+      assertThat(promotedByKvctl[0]).as("etcd never promotes by itself").isTrue();
+    }
+    List<String> endpoints = new ArrayList<>(addresses(cluster, all));
+    endpoints.add(cluster.clientAddress(learner));
+    for (String endpoint : endpoints) {
+      await("member list of " + endpoint + " shows " + hex(learnerId) + " as a voter")
           .atMost(CONVERGE_TIMEOUT)
           .pollInterval(Duration.ofMillis(200))
           .until(
-              () -> {
-                Run promote = kvctl(cluster, all, "member", "promote", hex(learnerId));
-                if (promote.code() == 0) {
-                  assertThat(promote)
-                      .isEqualTo(new Run(0, "Member " + hex(learnerId) + " promoted\n", ""));
-                  promotedByKvctl[0] = true;
-                  return true;
-                }
-                assertThat(promote.err())
-                    .as(promote.toString())
-                    .isIn(
-                        "kvctl: etcdserver: can only promote a learner member which is in sync"
-                            + " with leader\n",
-                        "kvctl: etcdserver: can only promote a learner member\n");
-                return promote.err().endsWith("member\n");
-              });
-      if (cluster.flavor() == ServerFlavor.ETCD) {
-        assertThat(promotedByKvctl[0]).as("etcd never promotes by itself").isTrue();
-      }
-      List<String> endpoints = new ArrayList<>(addresses(cluster, all));
-      endpoints.add(learner.clientAddress());
-      for (String endpoint : endpoints) {
-        await("member list of " + endpoint + " shows " + hex(learnerId) + " as a voter")
-            .atMost(CONVERGE_TIMEOUT)
-            .pollInterval(Duration.ofMillis(200))
-            .until(
-                () ->
-                    !member(
-                            KvctlIT.run("--endpoints", endpoint, "-w", "json", "members"),
-                            learnerId)
-                        .get("is_learner")
-                        .asBoolean());
-      }
+              () ->
+                  !member(KvctlIT.run("--endpoints", endpoint, "-w", "json", "members"), learnerId)
+                      .get("is_learner")
+                      .asBoolean());
     }
   }
 

@@ -36,8 +36,8 @@ public enum ServerFlavor {
   /**
    * Only kvserver lets a new node join by itself ({@code --join}: it registers, gets the next node
    * id, and is promoted from learner to voter by the leader); etcd wants a MemberAdd first and
-   * never promotes by itself. The membership tests built on {@link KvCluster#join()} are
-   * Ballot-only.
+   * never promotes by itself. {@link KvCluster#join()} does either; the tests of joining, promotion
+   * by the leader and removed nodes that stop for good are Ballot-only.
    */
   public boolean joinsByRegistration() {
     return this == KVSERVER;
