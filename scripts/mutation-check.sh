@@ -25,7 +25,8 @@ if old not in s:
 open(p, "w").write(s.replace(old, new, 1))
 PY
   local out
-  out=$(mvn -B -q -o -pl server -am test -Dtest=SimulationTest -Dsurefire.failIfNoSpecifiedTests=false \
+  out=$(mvn -B -q -o -pl server -am test -Dtest='SimulationTest#safetyAndLivenessHoldAcrossSeededFaultMixes' \
+    -Dsurefire.failIfNoSpecifiedTests=false \
     -Dspotless.check.skip=true -Dsim.seeds="${SEEDS:-2000}" 2>&1 || true)
   git checkout -q -- "$file"
   local n
@@ -47,8 +48,15 @@ mutate no-up-to-date-check $R/RaftNode.java \
   'if (canVote && log.isUpToDate(rv.lastLogIndex(), rv.lastLogTerm())) {' 'if (canVote) {'
 mutate two-votes-per-term $R/RaftNode.java 'votedFor == rv.from()' 'true'
 mutate read-without-quorum $R/ReadIndexQueue.java \
-  'return rounds[rounds.length - cluster.quorum()];' 'return lastRoundSent;'
+  'return rounds[rounds.length - config.quorum()];' 'return lastRoundSent;'
 mutate read-before-term-commit $R/Leader.java \
   'boolean committedInTerm = node.log.committed() >= firstIndexOfTerm;' 'boolean committedInTerm = true;'
 mutate no-truncate-on-conflict $R/RaftLog.java '        truncateFrom(e.index());' '        return lastNew;'
+mutate learner-acks-count $R/Leader.java \
+  'List<Long> voters = node.cluster().voters();' 'List<Long> voters = node.cluster().members();'
+mutate second-change-while-pending $R/Leader.java \
+  'if (node.log.latestConfigIndex() > node.log.committed()) {' 'if (false) {'
+mutate config-only-when-committed $R/RaftLog.java \
+  'Map.Entry<Long, ClusterConfig> last = configs.lastEntry();' \
+  'Map.Entry<Long, ClusterConfig> last = configs.floorEntry(committed);'
 exit $status

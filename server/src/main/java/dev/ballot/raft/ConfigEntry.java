@@ -54,8 +54,9 @@ public record ConfigEntry(ClusterConfig config, byte[] context) {
 
   private static List<Long> readIds(byte[] data, int[] pos) {
     long n = readVarint(data, pos);
-    if (n > data.length) {
-      throw new IllegalArgumentException("configuration entry is truncated");
+    // Each id takes at least one byte; a count read as negative is garbage too, not "none".
+    if (n < 0 || n > data.length - pos[0]) {
+      throw new IllegalArgumentException("configuration entry has an impossible count " + n);
     }
     List<Long> ids = new ArrayList<>((int) n);
     for (long i = 0; i < n; i++) {

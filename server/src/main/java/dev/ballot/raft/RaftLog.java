@@ -325,6 +325,16 @@ final class RaftLog {
     if (!matchTerm(newSnapshot.index(), newSnapshot.term())) {
       throw new IllegalArgumentException("snapshot " + newSnapshot + " does not match the log");
     }
+    // Not the newest configuration: one appended after the snapshot's index may never commit, and
+    // a follower installing the snapshot would take it for the one in force.
+    if (!newSnapshot.config().equals(configAt(newSnapshot.index()))) {
+      throw new IllegalArgumentException(
+          "snapshot "
+              + newSnapshot
+              + " carries another configuration than "
+              + configAt(newSnapshot.index())
+              + ", the one in force at its index");
+    }
     if (snapshot == null || newSnapshot.index() > snapshot.index()) {
       snapshot = newSnapshot;
     }

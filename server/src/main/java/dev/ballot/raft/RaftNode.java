@@ -89,9 +89,13 @@ public final class RaftNode {
     if (m.to() != id) {
       throw new IllegalArgumentException("message for " + m.to() + " stepped into node " + id);
     }
-    if (m instanceof RequestVote && !cluster().isVoter(m.from())) {
-      // A removed node (or one we do not know as a voter yet) must not disturb the cluster with
-      // its elections (thesis 4.2.3); if it really is a new voter, the others elect without us.
+    if (m instanceof RequestVote rv
+        && !cluster().isVoter(rv.from())
+        && !log.isUpToDate(rv.lastLogIndex(), rv.lastLogTerm())) {
+      // A removed node never gets the entry that removes it, and campaigns on with a log that lacks
+      // it: it must not disturb us (thesis 4.2.3), and we would refuse it anyway. A candidate
+      // whose log is at least as up to date as ours may be a voter we have not heard of yet (our
+      // log lags): its election may need our vote (thesis 4.1), so it is handled as usual.
       return;
     }
     if (m.term() > term) {
@@ -118,8 +122,11 @@ public final class RaftNode {
         // A stale leader (maybe cut off for a while) learns our term and steps down. Without this
         // it could keep its followers from ever electing a new leader under pre-vote.
         send(new AppendResponse(id, m.from(), term, false, 0, 0, 0, 0));
-      } else if (m instanceof RequestVote rv && rv.preVote()) {
-        send(new VoteResponse(id, m.from(), term, false, true));
+      } else if (m instanceof RequestVote rv) {
+        // Refused with our term (paper figure 2), so the candidate can campaign above it next time.
+        // After a membership change this may be the only way it hears of our term: we send nothing
+        // to a node that is not in our configuration.
+        send(new VoteResponse(id, m.from(), term, false, rv.preVote()));
       }
       return;
     }

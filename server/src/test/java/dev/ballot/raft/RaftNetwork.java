@@ -31,9 +31,12 @@ final class RaftNetwork {
   private static final int MAX_DELIVERIES = 1_000_000;
 
   private final long seed;
-  private final ClusterConfig cluster;
   private final UnaryOperator<RaftConfig.Builder> tuning;
   private final TreeMap<Long, RaftNode> nodes = new TreeMap<>();
+
+  /** What each node was started with before any CONFIG entry: used again at every restart. */
+  private final TreeMap<Long, ClusterConfig> initialConfigs = new TreeMap<>();
+
   private final TreeMap<Long, InMemoryRaftStorage> storages = new TreeMap<>();
   private final TreeMap<Long, List<Entry>> applied = new TreeMap<>();
   private final TreeMap<Long, List<ReadState>> readStates = new TreeMap<>();
@@ -54,18 +57,22 @@ final class RaftNetwork {
       long seed, List<RestoredState> states, UnaryOperator<RaftConfig.Builder> tuning) {
     this.seed = seed;
     this.tuning = tuning;
-    this.cluster =
+    ClusterConfig cluster =
         ClusterConfig.ofVoters(LongStream.rangeClosed(1, states.size()).boxed().toList());
     for (long id = 1; id <= states.size(); id++) {
-      RestoredState state = states.get((int) id - 1);
-      InMemoryRaftStorage storage = new InMemoryRaftStorage();
-      storage.save(state.snapshot(), state.entries(), state.hardState(), true);
-      storages.put(id, storage);
-      applied.put(id, new ArrayList<>());
-      readStates.put(id, new ArrayList<>());
-      nodes.put(id, new RaftNode(config(id), cluster, state, new Random(seed * 1000 + id)));
+      startNode(id, cluster, states.get((int) id - 1));
     }
     nodes.keySet().forEach(this::handleReady);
+  }
+
+  private void startNode(long id, ClusterConfig initialConfig, RestoredState state) {
+    InMemoryRaftStorage storage = new InMemoryRaftStorage();
+    storage.save(state.snapshot(), state.entries(), state.hardState(), true);
+    storages.put(id, storage);
+    initialConfigs.put(id, initialConfig);
+    applied.put(id, new ArrayList<>());
+    readStates.put(id, new ArrayList<>());
+    nodes.put(id, new RaftNode(config(id), initialConfig, state, new Random(seed * 1000 + id)));
   }
 
   static RaftNetwork of(int size, long seed) {
@@ -175,7 +182,7 @@ final class RaftNetwork {
   /** The driver snapshots node {@code id}'s state machine at {@code index} and compacts to it. */
   void compact(long id, long index) {
     RaftNode n = nodes.get(id);
-    SnapshotMeta snapshot = new SnapshotMeta(index, n.termAt(index), n.cluster());
+    SnapshotMeta snapshot = new SnapshotMeta(index, n.termAt(index), n.configAt(index));
     n.compact(snapshot, index);
     storages.get(id).saveSnapshotMeta(snapshot);
     storages.get(id).compact(index);
@@ -194,8 +201,31 @@ final class RaftNetwork {
     applied.put(id, new ArrayList<>());
     nodes.put(
         id,
-        new RaftNode(config(id), cluster, state, new Random(seed * 1000 + restarts * 100 + id)));
+        new RaftNode(
+            config(id),
+            initialConfigs.get(id),
+            state,
+            new Random(seed * 1000 + restarts * 100 + id)));
     handleReady(id);
+  }
+
+  /**
+   * A brand-new node {@code id} with an empty log joins, started with {@code joinConfig}: what the
+   * leader told it when it registered. Until then messages to it were lost.
+   */
+  void addNode(long id, ClusterConfig joinConfig) {
+    if (nodes.containsKey(id)) {
+      throw new IllegalArgumentException("node " + id + " exists already");
+    }
+    startNode(id, joinConfig, RestoredState.empty());
+    handleReady(id);
+  }
+
+  /** Proposes {@code next} as the new configuration on leader {@code id}; returns its index. */
+  long proposeConfig(long id, ClusterConfig next) throws ProposalRejectedException {
+    long index = nodes.get(id).proposeConfig(next, new byte[0]);
+    handleReady(id);
+    return index;
   }
 
   /** Puts a message on the wire as if {@code m.from()} had sent it. */
@@ -292,7 +322,8 @@ final class RaftNetwork {
   }
 
   private void deliver(Message m, boolean mayHold) {
-    if (cutOff(m.from(), m.to()) || dropRule.test(m)) {
+    // A node that has not joined yet is not there to receive anything.
+    if (!nodes.containsKey(m.to()) || cutOff(m.from(), m.to()) || dropRule.test(m)) {
       return;
     }
     if (mayHold && holdRule.test(m)) {
@@ -303,8 +334,12 @@ final class RaftNetwork {
     handleReady(m.to());
   }
 
+  /** A node added after the last partition was drawn is cut off until the next one or a heal. */
   private boolean cutOff(long a, long b) {
-    return !sideOf.isEmpty() && !sideOf.get(a).equals(sideOf.get(b));
+    return !sideOf.isEmpty()
+        && (!sideOf.containsKey(a)
+            || !sideOf.containsKey(b)
+            || !sideOf.get(a).equals(sideOf.get(b)));
   }
 
   // ---------------------------------------------------------------- the driver

@@ -114,4 +114,25 @@ class VoteRuleTest {
         .extracting(VoteResponse::to, VoteResponse::granted)
         .containsExactly(tuple(1L, true), tuple(2L, false));
   }
+
+  @Test
+  void candidateOfALowerTermIsRefusedWithTheCurrentTermAndAdoptsIt() {
+    ScriptedNode voter = ScriptedNode.fresh(3, 3);
+    voter.step(new Heartbeat(2, 3, 5, 0, 0));
+    ScriptedNode candidate =
+        ScriptedNode.restored(1, 3, RestoredState.empty(), b -> b.preVote(false));
+    while (candidate.node().role() != Role.CANDIDATE) {
+      candidate.tick();
+    }
+    RequestVote stale = new RequestVote(1, 3, candidate.node().term(), 0, 0, false, false);
+
+    VoteResponse answer = onlyAnswer(voter.step(stale));
+
+    assertThat(answer.granted()).isFalse();
+    assertThat(answer.term()).isEqualTo(5);
+    assertThat(answer.preVote()).isFalse();
+    candidate.step(answer);
+    assertThat(candidate.node().term()).isEqualTo(5);
+    assertThat(candidate.node().role()).isEqualTo(Role.FOLLOWER);
+  }
 }

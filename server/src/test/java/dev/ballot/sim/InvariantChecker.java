@@ -1,12 +1,19 @@
 package dev.ballot.sim;
 
+import dev.ballot.raft.ClusterConfig;
+import dev.ballot.raft.ConfigEntry;
 import dev.ballot.raft.Entry;
+import dev.ballot.raft.EntryType;
 import dev.ballot.raft.RaftNode;
 import dev.ballot.raft.Role;
+import dev.ballot.raft.SnapshotMeta;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Raft's safety properties, checked as the simulation runs (paper, figure 3):
@@ -19,6 +26,16 @@ import java.util.TreeMap;
  *   <li>state machine safety: an entry once committed never changes on a node that knew it, and
  *       every node applies the same entry at each index;
  *   <li>terms never decrease on a node, and a restart never goes back past a synced term.
+ * </ul>
+ *
+ * <p>And for membership changes (thesis chapter 4), across every node that ever existed:
+ *
+ * <ul>
+ *   <li>each committed configuration is one single-server change from the committed one before;
+ *   <li>no log holds more than one configuration entry beyond the commit index;
+ *   <li>a new leader is a voter in its own configuration, and never a node whose removal has
+ *       committed;
+ *   <li>a snapshot carries the configuration committed at its index.
  * </ul>
  */
 final class InvariantChecker {
@@ -41,10 +58,34 @@ final class InvariantChecker {
 
   private final long[] checkedCommit;
 
-  InvariantChecker(int nodeCount) {
-    highestTerm = new long[nodeCount + 1];
-    durableTerm = new long[nodeCount + 1];
-    checkedCommit = new long[nodeCount + 1];
+  /** The configuration before any CONFIG entry, then each committed one by index. */
+  private final ClusterConfig bootstrapConfig;
+
+  private final TreeMap<Long, ClusterConfig> committedConfigs = new TreeMap<>();
+
+  /** Committed entries up to here are checked as a chain of single-server changes. */
+  private long chainCheckedTo;
+
+  private ClusterConfig chainConfig;
+
+  /** Nodes whose removal has committed: none of them may lead again. */
+  private final Set<Long> removedForGood = new TreeSet<>();
+
+  /** What joining nodes were told; see {@link #checkSnapshotConfig}. */
+  private final Set<ClusterConfig> joinConfigs = new HashSet<>();
+
+  /** Checks nodes 1..maxNodeId, the ids a run may ever start, that began with {@code bootstrap}. */
+  InvariantChecker(int maxNodeId, ClusterConfig bootstrap) {
+    highestTerm = new long[maxNodeId + 1];
+    durableTerm = new long[maxNodeId + 1];
+    checkedCommit = new long[maxNodeId + 1];
+    bootstrapConfig = bootstrap;
+    chainConfig = bootstrap;
+  }
+
+  /** A node joined, knowing {@code joinConfig} as its configuration before any CONFIG entry. */
+  void joined(ClusterConfig joinConfig) {
+    joinConfigs.add(joinConfig);
   }
 
   /** A node's hard state reached its disk. */
@@ -67,6 +108,7 @@ final class InvariantChecker {
       Long other = leaderOfTerm.putIfAbsent(node.term(), node.id());
       if (other == null) {
         checkLeaderCompleteness(node);
+        checkLeaderMembership(node);
       } else if (other != node.id()) {
         fail("two leaders in term " + node.term() + ": " + other + " and " + id);
       }
@@ -80,7 +122,9 @@ final class InvariantChecker {
 
   /** A node's log gained {@code entries} (maybe replacing a suffix). */
   void entriesWritten(RaftNode node, List<Entry> entries) {
+    boolean configWritten = false;
     for (Entry e : entries) {
+      configWritten |= e.type() == EntryType.CONFIG;
       long previousTerm = node.termAt(e.index() - 1);
       Written w = new Written(e, previousTerm);
       Written before = written.putIfAbsent(new IndexTerm(e.index(), e.term()), w);
@@ -108,6 +152,52 @@ final class InvariantChecker {
       if (c != null && !c.equals(e) && e.index() <= checkedCommit[(int) node.id()]) {
         fail("node " + node.id() + " overwrote committed entry " + c + " with " + e);
       }
+    }
+    if (configWritten) {
+      checkOneUncommittedConfig(node);
+    }
+  }
+
+  /**
+   * A leader proposes a configuration only once the previous one is committed (thesis 4.1), so no
+   * log, which is a prefix of some leader's log, holds two configuration entries past the highest
+   * index any node knows committed.
+   */
+  private void checkOneUncommittedConfig(RaftNode node) {
+    long commit = highestCommitted();
+    long first = -1;
+    for (long i = Math.max(commit + 1, node.firstIndex()); i <= node.lastIndex(); i++) {
+      if (node.entryAt(i).type() != EntryType.CONFIG) {
+        continue;
+      }
+      if (first >= 0) {
+        fail(
+            "node "
+                + node.id()
+                + " holds configuration entries at "
+                + first
+                + " and "
+                + i
+                + ", both past the commit index "
+                + commit);
+      }
+      first = i;
+    }
+  }
+
+  /** A leader won with the votes of its own configuration: it is a voter, not a removed node. */
+  private void checkLeaderMembership(RaftNode leader) {
+    if (!leader.cluster().isVoter(leader.id())) {
+      fail(
+          "leader "
+              + leader.id()
+              + " of term "
+              + leader.term()
+              + " is not a voter in its configuration "
+              + leader.cluster());
+    }
+    if (removedForGood.contains(leader.id())) {
+      fail("node " + leader.id() + " leads term " + leader.term() + " after its removal committed");
     }
   }
 
@@ -178,6 +268,35 @@ final class InvariantChecker {
 
   void snapshotInstalled(long nodeId, SimSnapshot s) {
     checkStateHash(nodeId, s.meta().index(), s.hash());
+    checkSnapshotConfig(nodeId, s.meta());
+  }
+
+  void snapshotTaken(long nodeId, SnapshotMeta meta) {
+    checkSnapshotConfig(nodeId, meta);
+  }
+
+  /**
+   * A snapshot carries the configuration committed at its index. One exception: a joiner knows
+   * nothing of the configuration before the first CONFIG entry (the bootstrap one is in no entry),
+   * so what it was told stands in for it there, also in snapshots taken from its log.
+   */
+  private void checkSnapshotConfig(long nodeId, SnapshotMeta meta) {
+    if (chainCheckedTo < meta.index()) {
+      fail("node " + nodeId + " has a snapshot at " + meta.index() + " past the committed log");
+    }
+    Map.Entry<Long, ClusterConfig> floor = committedConfigs.floorEntry(meta.index());
+    ClusterConfig expected = floor == null ? bootstrapConfig : floor.getValue();
+    boolean joinerView = floor == null && joinConfigs.contains(meta.config());
+    if (!meta.config().equals(expected) && !joinerView) {
+      fail(
+          "node "
+              + nodeId
+              + " has snapshot "
+              + meta
+              + " but "
+              + expected
+              + " is the configuration committed at its index");
+    }
   }
 
   private void checkStateHash(long nodeId, long index, long hash) {
@@ -191,6 +310,41 @@ final class InvariantChecker {
     Entry before = committed.putIfAbsent(e.index(), e);
     if (before != null && !before.equals(e)) {
       fail(who + " " + e + " but " + before + " was committed at that index");
+    }
+    if (before == null) {
+      checkConfigChain();
+    }
+  }
+
+  /** Walks the committed log as far as it has no gap: configurations change one server a time. */
+  private void checkConfigChain() {
+    Entry e;
+    while ((e = committed.get(chainCheckedTo + 1)) != null) {
+      chainCheckedTo++;
+      if (e.type() != EntryType.CONFIG) {
+        continue;
+      }
+      ClusterConfig next = ConfigEntry.decode(e.data()).config();
+      try {
+        chainConfig.changeTo(next);
+      } catch (IllegalArgumentException notOneChange) {
+        fail(
+            "committed configuration "
+                + next
+                + " at "
+                + e.index()
+                + " is not one single-server change from "
+                + chainConfig
+                + ": "
+                + notOneChange.getMessage());
+      }
+      for (long id : chainConfig.members()) {
+        if (!next.isMember(id)) {
+          removedForGood.add(id);
+        }
+      }
+      committedConfigs.put(e.index(), next);
+      chainConfig = next;
     }
   }
 

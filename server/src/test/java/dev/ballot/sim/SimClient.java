@@ -23,7 +23,6 @@ final class SimClient {
   private record WaitingRead(Op op, long readIndex) {}
 
   final History history = new History();
-  private final SimNode[] nodes;
   private final List<Map<Long, PendingWrite>> writesAtIndex = new ArrayList<>();
   private final List<Map<Long, Op>> readsByContext = new ArrayList<>();
   private final List<List<WaitingRead>> readsWaitingApply = new ArrayList<>();
@@ -31,9 +30,9 @@ final class SimClient {
   private long nextContext = 1;
   long believedLeader = RaftNode.NONE;
 
-  SimClient(SimNode[] nodes) {
-    this.nodes = nodes;
-    for (int i = 0; i < nodes.length; i++) {
+  /** Clients of nodes 1..maxNodeId, the ids a run may ever start. */
+  SimClient(int maxNodeId) {
+    for (int i = 0; i < maxNodeId; i++) {
       writesAtIndex.add(new TreeMap<>());
       readsByContext.add(new HashMap<>());
       readsWaitingApply.add(new ArrayList<>());
@@ -112,7 +111,7 @@ final class SimClient {
     }
   }
 
-  /** A crash loses the node's in-flight requests: their outcome stays unknown. */
+  /** A crash (or a stop) loses the node's in-flight requests: their outcome stays unknown. */
   void crashed(SimNode node) {
     writesAtIndex.get(slot(node)).clear();
     readsByContext.get(slot(node)).clear();
@@ -129,9 +128,5 @@ final class SimClient {
 
   private int slot(SimNode node) {
     return (int) node.id - 1;
-  }
-
-  SimNode[] nodes() {
-    return nodes;
   }
 }

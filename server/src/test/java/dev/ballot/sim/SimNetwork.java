@@ -26,10 +26,11 @@ final class SimNetwork {
   double duplicateRate;
   int maxDelayMs = 5;
 
-  SimNetwork(int nodeCount, Random random, Scheduler scheduler) {
+  /** A network for nodes 1..maxNodeId, the ids a run may ever start. */
+  SimNetwork(int maxNodeId, Random random, Scheduler scheduler) {
     this.random = random;
     this.scheduler = scheduler;
-    this.cut = new boolean[nodeCount + 1][nodeCount + 1];
+    this.cut = new boolean[maxNodeId + 1][maxNodeId + 1];
   }
 
   void send(long nowMs, Envelope e) {

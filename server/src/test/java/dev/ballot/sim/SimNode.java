@@ -33,6 +33,8 @@ final class SimNode {
 
     void snapshotInstalled(SimNode node, SimSnapshot snapshot);
 
+    void snapshotTaken(SimNode node, SnapshotMeta meta);
+
     void readState(SimNode node, ReadState readState);
 
     void becameLeader(SimNode node);
@@ -60,6 +62,10 @@ final class SimNode {
   RaftNode core;
   SimStateMachine stateMachine;
   private boolean up;
+
+  /** Stopped for good (it was removed from the cluster): it never starts again. */
+  private boolean stopped;
+
   private int incarnation;
   private Ready syncing;
   private SimSnapshot received;
@@ -85,6 +91,9 @@ final class SimNode {
   }
 
   void start() {
+    if (stopped) {
+      throw new IllegalStateException("node " + id + " was stopped for good");
+    }
     RestoredState stored = storage.load();
     stateMachine = SimStateMachine.restore(durableSnapshot);
     RestoredState restored =
@@ -106,8 +115,20 @@ final class SimNode {
     inbox.clear();
   }
 
+  /** The process stops itself for good, as a removed server does; its disk is left as it is. */
+  void stop() {
+    if (up) {
+      crash();
+    }
+    stopped = true;
+  }
+
   boolean isUp() {
     return up;
+  }
+
+  boolean isStopped() {
+    return stopped;
   }
 
   /** Runs {@code input} against the core now, or after the sync in progress. */
@@ -260,8 +281,10 @@ final class SimNode {
     if (applied - last < snapshotEveryEntries || core.termAt(applied) < 0) {
       return;
     }
-    SnapshotMeta meta = new SnapshotMeta(applied, core.termAt(applied), core.cluster());
+    // The configuration in force at the snapshot's index, not the newest: that may not commit.
+    SnapshotMeta meta = new SnapshotMeta(applied, core.termAt(applied), core.configAt(applied));
     durableSnapshot = stateMachine.snapshot(meta);
+    listener.snapshotTaken(this, meta);
     storage.saveSnapshotMeta(meta);
     long compactIndex = Math.max(core.firstIndex() - 1, applied - catchUpEntries);
     core.compact(meta, compactIndex);

@@ -1,11 +1,14 @@
 package dev.ballot.sim;
 
 import dev.ballot.raft.ClusterConfig;
+import dev.ballot.raft.ConfigEntry;
 import dev.ballot.raft.Entry;
+import dev.ballot.raft.EntryType;
 import dev.ballot.raft.RaftConfig;
 import dev.ballot.raft.RaftNode;
 import dev.ballot.raft.ReadState;
 import dev.ballot.raft.Role;
+import dev.ballot.raft.SnapshotMeta;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.PriorityQueue;
@@ -15,7 +18,8 @@ import java.util.Random;
  * One seeded run: a 3- or 5-node cluster, a client load, and a fault mix, all in virtual time on
  * one thread. After every event the safety invariants are checked; after the faults heal the
  * cluster must elect a leader and commit again; at the end the client history must be linearizable.
- * The same seed replays the same run, event for event.
+ * The same seed replays the same run, event for event. In a mix with membership changes, nodes join
+ * with fresh ids and removed nodes stop, so the nodes of a run are not fixed.
  */
 final class Simulation {
   static final int TICK_MS = 10;
@@ -26,6 +30,9 @@ final class Simulation {
 
   static final int RECOVERY_MS = 20_000;
 
+  /** Fresh ids a run with membership changes may hand to joining nodes. */
+  static final int MAX_JOINERS = 12;
+
   /** What a run did, for reporting. */
   record Result(
       long seed,
@@ -35,14 +42,26 @@ final class Simulation {
       long okWrites,
       long okReads,
       long committed,
-      long snapshotsInstalled) {}
+      long snapshotsInstalled,
+      long configChanges,
+      long joiners,
+      long leadersRemoved,
+      long transfers) {}
 
   private record Event(long timeMs, long seq, Runnable action) {}
 
   private final long seed;
   private final Random random;
   private final FaultMix mix;
-  private final SimNode[] nodes;
+  private final int initialNodeCount;
+
+  /** Running or not, by id; null for an id no node has started with (yet). */
+  private final SimNode[] byId;
+
+  /** Every node started so far, in id order. */
+  private final List<SimNode> nodes = new ArrayList<>();
+
+  private final SimMembership membership;
   private final SimNetwork network;
   private final SimClient client;
   private final InvariantChecker invariants;
@@ -56,44 +75,68 @@ final class Simulation {
   private boolean healed;
   private long snapshotsInstalled;
 
+  /** Per-node tuning drawn for the whole run. */
+  private final int snapshotEvery;
+
+  private final int catchUp;
+  private final boolean preVote;
+  private final SimNode.Listener listener = new Listener();
+
   Simulation(long seed, FaultMix onlyMix) {
     this.seed = seed;
     this.random = new Random(seed);
     int nodeCount = random.nextBoolean() ? 3 : 5;
     FaultMix drawn = FaultMix.draw(random);
     this.mix = onlyMix != null ? onlyMix : drawn;
-    this.invariants = new InvariantChecker(nodeCount);
-    this.network = new SimNetwork(nodeCount, random, new NetworkEvents());
+    this.initialNodeCount = nodeCount;
+    int maxNodeId = nodeCount + (mix.membership ? MAX_JOINERS : 0);
+    this.network = new SimNetwork(maxNodeId, random, new NetworkEvents());
     List<Long> ids = new ArrayList<>();
     for (long i = 1; i <= nodeCount; i++) {
       ids.add(i);
     }
     ClusterConfig cluster = ClusterConfig.ofVoters(ids);
-    this.nodes = new SimNode[nodeCount];
-    int snapshotEvery = mix.compaction ? 5 + random.nextInt(20) : 0;
-    int catchUp = random.nextInt(5);
-    SimNode.Listener listener = new Listener();
-    for (int i = 0; i < nodeCount; i++) {
-      RaftConfig config =
-          RaftConfig.builder(i + 1)
-              .ticks(10, 2)
-              .maxInflightAppends(1 + random.nextInt(8))
-              .maxAppendBytes(8 + random.nextInt(64))
-              .maxUncommittedBytes(64 + random.nextInt(512))
-              .build();
-      int maxSyncMs = new int[] {1, 5, 20}[random.nextInt(3)];
-      nodes[i] =
-          new SimNode(
-              i + 1,
-              config,
-              cluster,
-              listener,
-              new Random(random.nextLong()),
-              snapshotEvery,
-              catchUp,
-              maxSyncMs);
+    this.invariants = new InvariantChecker(maxNodeId, cluster);
+    this.byId = new SimNode[maxNodeId + 1];
+    boolean compaction = mix.compaction || (mix.membership && random.nextBoolean());
+    this.snapshotEvery = compaction ? 5 + random.nextInt(20) : 0;
+    this.catchUp = random.nextInt(5);
+    this.preVote = !mix.membership || random.nextInt(4) != 0;
+    for (long id = 1; id <= nodeCount; id++) {
+      addNode(id, cluster);
     }
-    this.client = new SimClient(nodes);
+    this.client = new SimClient(maxNodeId);
+    this.membership =
+        mix.membership
+            ? new SimMembership(
+                new Random(random.nextLong()), new MembershipCluster(), nodeCount + 1, maxNodeId)
+            : null;
+  }
+
+  /** A node with its own disk and tuning; a joiner knows only {@code initialConfig}. */
+  private SimNode addNode(long id, ClusterConfig initialConfig) {
+    RaftConfig config =
+        RaftConfig.builder(id)
+            .ticks(10, 2)
+            .maxInflightAppends(1 + random.nextInt(8))
+            .maxAppendBytes(8 + random.nextInt(64))
+            .maxUncommittedBytes(64 + random.nextInt(512))
+            .preVote(preVote)
+            .build();
+    int maxSyncMs = new int[] {1, 5, 20}[random.nextInt(3)];
+    SimNode n =
+        new SimNode(
+            id,
+            config,
+            initialConfig,
+            listener,
+            new Random(random.nextLong()),
+            snapshotEvery,
+            catchUp,
+            maxSyncMs);
+    byId[(int) id] = n;
+    nodes.add(n);
+    return n;
   }
 
   Result run() {
@@ -103,6 +146,9 @@ final class Simulation {
     }
     scheduleClient(1);
     scheduleFault(200 + random.nextInt(300));
+    if (membership != null) {
+      scheduleMembershipChange(300 + random.nextInt(300));
+    }
     long chaosMs = mix == FaultMix.LEADER_CHURN ? LEADER_CHURN_CHAOS_MS : CHAOS_MS;
     at(chaosMs, this::heal);
     long deadline = chaosMs + RECOVERY_MS;
@@ -133,13 +179,17 @@ final class Simulation {
     }
     return new Result(
         seed,
-        nodes.length,
+        initialNodeCount,
         mix,
         eventCount,
         client.history.count(History.Kind.WRITE, History.Outcome.OK),
         client.history.count(History.Kind.READ, History.Outcome.OK),
         invariants.highestCommitted(),
-        snapshotsInstalled);
+        snapshotsInstalled,
+        membership == null ? 0 : membership.changesCommitted,
+        membership == null ? 0 : membership.joinersStarted,
+        membership == null ? 0 : membership.leadersRemoved,
+        membership == null ? 0 : membership.transfersCompleted);
   }
 
   FaultMix mix() {
@@ -147,7 +197,7 @@ final class Simulation {
   }
 
   int nodeCount() {
-    return nodes.length;
+    return initialNodeCount;
   }
 
   // ---------------------------------------------------------------- events
@@ -163,7 +213,9 @@ final class Simulation {
           if (n.isUp()) {
             n.submit(n.core::tick);
           }
-          scheduleTicks(n, TICK_MS);
+          if (!n.isStopped()) {
+            scheduleTicks(n, TICK_MS);
+          }
         });
   }
 
@@ -174,7 +226,14 @@ final class Simulation {
       }
       return;
     }
-    SimNode to = nodes[(int) e.message().to() - 1];
+    SimNode to = byId[(int) e.message().to()];
+    if (to == null) {
+      // A joiner the leader replicates to before the node has started: nobody listens there yet.
+      if (e.message() instanceof dev.ballot.raft.Message.InstallSnapshot is) {
+        new NetworkEvents().snapshotFailedAt(nowMs + 1, is);
+      }
+      return;
+    }
     to.deliver(e);
   }
 
@@ -203,13 +262,17 @@ final class Simulation {
 
   private SimNode pickNodeForClient() {
     if (client.believedLeader != RaftNode.NONE && random.nextInt(4) != 0) {
-      SimNode n = nodes[(int) client.believedLeader - 1];
-      if (n.isUp()) {
+      SimNode n = byId[(int) client.believedLeader];
+      if (n != null && n.isUp()) {
         return n;
       }
     }
-    SimNode n = nodes[random.nextInt(nodes.length)];
+    SimNode n = randomNode();
     return n.isUp() ? n : null;
+  }
+
+  private SimNode randomNode() {
+    return nodes.get(random.nextInt(nodes.size()));
   }
 
   // ---------------------------------------------------------------- faults
@@ -254,14 +317,29 @@ final class Simulation {
     }
   }
 
+  /** Membership changes come on their own schedule, a few per second, until the heal. */
+  private void scheduleMembershipChange(long delayMs) {
+    at(
+        nowMs + delayMs,
+        () -> {
+          if (!healed) {
+            membership.changeRandomly();
+            scheduleMembershipChange(100 + random.nextInt(400));
+          }
+        });
+  }
+
   /** Cuts one follower off for 1-3 s (writes go on meanwhile), then lets it back. */
   private void cutOffFollowerForLong() {
     SimNode leader = currentLeader();
     if (leader == null || network.hasCuts()) {
       return;
     }
-    SimNode follower = nodes[(int) (leader.id + random.nextInt(nodes.length - 1)) % nodes.length];
-    boolean[] side = new boolean[nodes.length + 1];
+    SimNode follower = randomNode();
+    if (follower == leader) {
+      return;
+    }
+    boolean[] side = new boolean[byId.length];
     side[(int) follower.id] = true;
     network.partition(side);
     at(nowMs + 1_000 + random.nextInt(2_000), network::healLinks);
@@ -273,30 +351,30 @@ final class Simulation {
     if (kind == 4) {
       // Several small groups, often none with a majority: minority leaders build long tails
       // that a later leader may have to replicate (or overwrite) - Raft's figure 8 territory.
-      int[] group = new int[nodes.length + 1];
-      for (int i = 1; i <= nodes.length; i++) {
-        group[i] = random.nextInt(3);
+      int[] group = new int[byId.length];
+      for (SimNode n : nodes) {
+        group[(int) n.id] = random.nextInt(3);
       }
       network.split(group);
       return;
     }
     if (kind == 0 || (kind == 3 && leader == null)) {
-      boolean[] side = new boolean[nodes.length + 1];
-      side[1 + random.nextInt(nodes.length)] = true;
+      boolean[] side = new boolean[byId.length];
+      side[(int) randomNode().id] = true;
       network.partition(side);
     } else if (kind == 3) {
-      boolean[] side = new boolean[nodes.length + 1];
+      boolean[] side = new boolean[byId.length];
       side[(int) leader.id] = true;
       network.partition(side);
     } else if (kind == 1) {
-      boolean[] side = new boolean[nodes.length + 1];
-      for (int i = 1; i <= nodes.length; i++) {
-        side[i] = random.nextBoolean();
+      boolean[] side = new boolean[byId.length];
+      for (SimNode n : nodes) {
+        side[(int) n.id] = random.nextBoolean();
       }
       network.partition(side);
     } else {
-      int a = 1 + random.nextInt(nodes.length);
-      int b = 1 + random.nextInt(nodes.length);
+      int a = (int) randomNode().id;
+      int b = (int) randomNode().id;
       if (a != b) {
         network.cutOneWay(a, b);
       }
@@ -311,10 +389,7 @@ final class Simulation {
   private void crashRandomNode() {
     SimNode leader = currentLeader();
     int leaderPercent = mix == FaultMix.LEADER_CHURN ? 80 : 50;
-    SimNode n =
-        leader != null && random.nextInt(100) < leaderPercent
-            ? leader
-            : nodes[random.nextInt(nodes.length)];
+    SimNode n = leader != null && random.nextInt(100) < leaderPercent ? leader : randomNode();
     if (n.isUp()) {
       crash(n);
     }
@@ -327,7 +402,7 @@ final class Simulation {
     at(
         nowMs + downMs,
         () -> {
-          if (!n.isUp()) {
+          if (!n.isUp() && !n.isStopped()) {
             restart(n);
           }
         });
@@ -349,7 +424,7 @@ final class Simulation {
     if (random.nextBoolean()) {
       crash(node);
     } else {
-      boolean[] side = new boolean[nodes.length + 1];
+      boolean[] side = new boolean[byId.length];
       side[(int) node.id] = true;
       network.partition(side);
       at(nowMs + 20 + random.nextInt(400), network::healLinks);
@@ -359,10 +434,13 @@ final class Simulation {
   /** End of the faults: full connectivity, every node up, and one more write that must commit. */
   private void heal() {
     healed = true;
+    if (membership != null) {
+      membership.stopChanging();
+    }
     network.healLinks();
     network.calm();
     for (SimNode n : nodes) {
-      if (!n.isUp()) {
+      if (!n.isUp() && !n.isStopped()) {
         restart(n);
       }
     }
@@ -398,17 +476,22 @@ final class Simulation {
     return best;
   }
 
-  /** A leader exists and every node has applied a write made after the heal. */
+  /**
+   * A leader exists and every member of its configuration (all nodes, unless the mix changes
+   * membership) has applied a write made after the heal.
+   */
   private boolean recovered() {
-    if (recoveryCommitIndex < 0) {
+    SimNode leader = currentLeader();
+    if (recoveryCommitIndex < 0 || leader == null) {
       return false;
     }
-    for (SimNode n : nodes) {
-      if (!n.isUp() || n.stateMachine.appliedIndex() < recoveryCommitIndex) {
+    for (long id : leader.core.cluster().members()) {
+      SimNode n = byId[(int) id];
+      if (n == null || !n.isUp() || n.stateMachine.appliedIndex() < recoveryCommitIndex) {
         return false;
       }
     }
-    return currentLeader() != null;
+    return true;
   }
 
   private void checkInvariants() {
@@ -422,13 +505,67 @@ final class Simulation {
   String describeNodes() {
     StringBuilder sb = new StringBuilder();
     for (SimNode n : nodes) {
-      sb.append("\n  node ").append(n.id).append(": ").append(n.isUp() ? n.core : "down");
+      sb.append("\n  node ")
+          .append(n.id)
+          .append(": ")
+          .append(n.isUp() ? describe(n.core) : n.isStopped() ? "stopped" : "down");
     }
     return sb.toString();
   }
 
+  private static String describe(RaftNode core) {
+    return core
+        + " lastTerm="
+        + core.termAt(core.lastIndex())
+        + " voted="
+        + core.votedFor()
+        + " config@"
+        + core.configIndex()
+        + "="
+        + core.cluster();
+  }
+
   long nowMs() {
     return nowMs;
+  }
+
+  private final class MembershipCluster implements SimMembership.Cluster {
+    @Override
+    public SimNode leader() {
+      return currentLeader();
+    }
+
+    @Override
+    public SimNode node(long id) {
+      return byId[(int) id];
+    }
+
+    @Override
+    public List<SimNode> nodes() {
+      return List.copyOf(nodes);
+    }
+
+    @Override
+    public void startJoiner(long id, ClusterConfig joinConfig) {
+      SimNode n = addNode(id, joinConfig);
+      invariants.joined(joinConfig);
+      n.start();
+      invariants.restarted(n.core);
+      scheduleTicks(n, random.nextInt(TICK_MS));
+    }
+
+    @Override
+    public void stopForGood(SimNode node) {
+      if (node.isUp()) {
+        client.crashed(node);
+      }
+      node.stop();
+    }
+
+    @Override
+    public void after(long delayMs, Runnable action) {
+      at(nowMs + delayMs, action);
+    }
   }
 
   private final class NetworkEvents implements SimNetwork.Scheduler {
@@ -439,7 +576,7 @@ final class Simulation {
 
     @Override
     public void snapshotFailedAt(long timeMs, dev.ballot.raft.Message.InstallSnapshot snapshot) {
-      SimNode sender = nodes[(int) snapshot.from() - 1];
+      SimNode sender = byId[(int) snapshot.from()];
       at(timeMs, () -> sender.submit(() -> sender.core.reportSnapshotFailure(snapshot.to())));
     }
   }
@@ -457,6 +594,8 @@ final class Simulation {
 
     @Override
     public void entriesWritten(SimNode node, List<Entry> entries) {
+      // Record what the core committed in this same batch before judging what it appended.
+      invariants.checkNode(node.core);
       invariants.entriesWritten(node.core, entries);
     }
 
@@ -467,12 +606,20 @@ final class Simulation {
       invariants.checkNode(node.core);
       invariants.applied(node.id, entry, node.stateMachine.hash());
       client.applied(node, entry);
+      if (membership != null && entry.type() == EntryType.CONFIG) {
+        membership.committed(entry.index(), ConfigEntry.decode(entry.data()).config());
+      }
       if (healed
           && recoveryCommitIndex < 0
           && entry.type() == dev.ballot.raft.EntryType.NORMAL
           && SimStateMachine.decode(entry.data()) == recoveryValue) {
         recoveryCommitIndex = entry.index();
       }
+    }
+
+    @Override
+    public void snapshotTaken(SimNode node, SnapshotMeta meta) {
+      invariants.snapshotTaken(node.id, meta);
     }
 
     @Override
@@ -494,6 +641,9 @@ final class Simulation {
 
     @Override
     public void becameLeader(SimNode node) {
+      if (membership != null) {
+        membership.becameLeader(node);
+      }
       if (mix == FaultMix.LEADER_CHURN && !healed && random.nextInt(4) != 0) {
         at(nowMs + 1 + random.nextInt(40), () -> strikeNewLeader(node));
       }

@@ -17,6 +17,40 @@ import org.junit.jupiter.api.Test;
  * {@code -Dsim.mix=NAME} runs every seed with one {@link FaultMix}.
  */
 class SimulationTest {
+  /** A seed that once failed, with its mix (as run with -Dsim.mix), and the bug it found. */
+  private record Regression(long seed, FaultMix mix, String bug) {}
+
+  /**
+   * Seeds that found bugs, run on every build. A change to the simulation may send a seed down
+   * another path; the bug then stays covered by its unit test, and by the seeds that find it again.
+   */
+  private static final List<Regression> REGRESSIONS =
+      List.of(
+          new Regression(
+              58,
+              FaultMix.MEMBERSHIP,
+              "voters ignored every RequestVote from a node their stale config lists as no voter:"
+                  + " a lagging voter refused the only candidate that could win"),
+          new Regression(124, FaultMix.MEMBERSHIP, "as seed 58"),
+          new Regression(302, FaultMix.MEMBERSHIP, "as seed 58"),
+          new Regression(
+              613,
+              FaultMix.MEMBERSHIP,
+              "a RequestVote of a lower term went unanswered: a candidate outside the others'"
+                  + " configuration never learned their term and campaigned below it forever"));
+
+  @Test
+  void seedsThatFoundBugsStillPass() {
+    List<String> failures = new ArrayList<>();
+    for (Regression r : REGRESSIONS) {
+      try {
+        runSeed(r.seed(), r.mix());
+      } catch (AssertionError e) {
+        failures.add(e.getMessage() + "\n  (found before: " + r.bug() + ")");
+      }
+    }
+    assertThat(failures).isEmpty();
+  }
 
   @Test
   void safetyAndLivenessHoldAcrossSeededFaultMixes() throws Exception {
@@ -39,12 +73,16 @@ class SimulationTest {
     for (Future<Simulation.Result> f : runs) {
       try {
         Simulation.Result r = f.get();
-        long[] t = totals.computeIfAbsent(r.mix(), k -> new long[5]);
+        long[] t = totals.computeIfAbsent(r.mix(), k -> new long[9]);
         t[0]++;
         t[1] += r.okWrites();
         t[2] += r.okReads();
         t[3] += r.events();
         t[4] += r.snapshotsInstalled();
+        t[5] += r.configChanges();
+        t[6] += r.joiners();
+        t[7] += r.leadersRemoved();
+        t[8] += r.transfers();
       } catch (java.util.concurrent.ExecutionException e) {
         failures.add(e.getCause().getMessage());
       }
@@ -54,8 +92,18 @@ class SimulationTest {
         (mix, t) ->
             System.out.printf(
                 "simulation %-24s runs=%d acked-writes=%d reads=%d events=%d"
-                    + " snapshots-installed=%d%n",
-                mix, t[0], t[1], t[2], t[3], t[4]));
+                    + " snapshots-installed=%d%s%n",
+                mix,
+                t[0],
+                t[1],
+                t[2],
+                t[3],
+                t[4],
+                mix.membership
+                    ? String.format(
+                        " config-changes=%d joiners=%d leaders-removed=%d transfers=%d",
+                        t[5], t[6], t[7], t[8])
+                    : ""));
     assertThat(failures).as("failing seeds (rerun one with -Dsim.seed=SEED)").isEmpty();
     // A simulation that stops exercising the cluster would pass vacuously.
     long ackedWrites = totals.values().stream().mapToLong(t -> t[1]).sum();
@@ -67,12 +115,23 @@ class SimulationTest {
           .as("snapshots installed in FAR_BEHIND runs")
           .isGreaterThan(farBehind[0] / 2);
     }
+    // Membership runs must really change the membership, the leader's included.
+    long[] changing = totals.get(FaultMix.MEMBERSHIP);
+    if (changing != null && changing[0] >= 20) {
+      assertThat(changing[5]).as("committed configuration changes").isGreaterThan(changing[0]);
+      assertThat(changing[6]).as("joiners started").isGreaterThan(changing[0] / 2);
+      assertThat(changing[7]).as("leaders removed").isGreaterThan(changing[0] / 10);
+      assertThat(changing[8]).as("leadership transfers").isGreaterThan(changing[0] / 10);
+    }
   }
 
   private static Simulation.Result runSeed(long seed) {
     String onlyMix = System.getProperty("sim.mix", "");
-    Simulation sim =
-        new Simulation(seed, onlyMix.isBlank() ? null : FaultMix.valueOf(onlyMix.trim()));
+    return runSeed(seed, onlyMix.isBlank() ? null : FaultMix.valueOf(onlyMix.trim()));
+  }
+
+  private static Simulation.Result runSeed(long seed, FaultMix onlyMix) {
+    Simulation sim = new Simulation(seed, onlyMix);
     try {
       return sim.run();
     } catch (Throwable t) {
