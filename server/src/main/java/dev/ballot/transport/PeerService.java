@@ -16,6 +16,7 @@ import dev.ballot.proto.raft.v1.SendSummary;
 import dev.ballot.raft.Message;
 import dev.ballot.storage.SnapshotDir;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -110,15 +111,17 @@ public final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
               .withDescription("etcdserver: not leader")
               .asRuntimeException());
     } else if (request.getClusterId() != t.clusterId()) {
-      response.onError(
-          Status.FAILED_PRECONDITION
-              .withDescription(
-                  "cluster id mismatch: this node belongs to cluster "
-                      + Long.toHexString(t.clusterId()))
-              .asRuntimeException());
+      response.onError(clusterMismatch(t));
     } else {
       t.forwards().forward(request.getCommand().toByteArray(), response);
     }
+  }
+
+  private static StatusRuntimeException clusterMismatch(Target t) {
+    return Status.FAILED_PRECONDITION
+        .withDescription(
+            "cluster id mismatch: this node belongs to cluster " + Long.toHexString(t.clusterId()))
+        .asRuntimeException();
   }
 
   @Override
@@ -140,12 +143,7 @@ public final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
       response.onError(
           Status.UNAVAILABLE.withDescription("node is still starting").asRuntimeException());
     } else if (request.getClusterId() != t.clusterId()) {
-      response.onError(
-          Status.FAILED_PRECONDITION
-              .withDescription(
-                  "cluster id mismatch: this node belongs to cluster "
-                      + Long.toHexString(t.clusterId()))
-              .asRuntimeException());
+      response.onError(clusterMismatch(t));
     } else {
       t.membership().change(request, response);
     }
