@@ -260,10 +260,10 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
     long tempId = storage.bootstrapId(() -> random.nextLong() | 1); // never 0
     AtomicReference<Identity> identityRef =
         new AtomicReference<>(storedIdentity == null ? null : Identity.decode(storedIdentity));
-    AtomicReference<MembershipManager> discoverManager = new AtomicReference<>();
+    AtomicReference<MembershipManager> managerRef = new AtomicReference<>();
     PeerService peerService =
         new PeerService(
-            request -> answerDiscover(request, identityRef.get(), tempId, discoverManager.get()));
+            request -> answerDiscover(request, identityRef.get(), tempId, managerRef.get()));
     Server peerServer =
         NettyServerBuilder.forAddress(socketAddress(peerAddr, "--peer-addr"))
             .addService(peerService)
@@ -284,41 +284,16 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
       peerServer.shutdownNow();
       return 2;
     }
-    if (identity == null && !join.isEmpty()) {
-      log.info("joining cluster join={} tempId={}", join, Long.toHexString(tempId));
-      try {
-        identity =
-            new Registration(
-                    tempId, advertisedPeerAddr(), advertisedClientAddr(), join, REGISTER_GIVE_UP_MS)
-                .run();
-      } finally {
-        if (identity == null) {
-          peerServer.shutdownNow();
-        }
-      }
-      storage.writeIdentity(identity.encode());
-      identityRef.set(identity);
-      log.info(
-          "identity assigned by registration node={} cluster={} members={}",
-          identity.nodeId(),
-          identity.clusterIdHex(),
-          identity.initialMembership());
-    } else if (identity == null) {
-      if (initialCluster.isEmpty()) {
+    if (identity == null) {
+      if (initialCluster.isEmpty() && join.isEmpty()) {
         log.error(
             "cannot start: a new node needs --initial-cluster (the peer addresses of all) or"
                 + " --join (peer addresses of members of a running cluster)");
         peerServer.shutdownNow();
         return 2;
       }
-      log.info(
-          "discovering peers initialCluster={} tempId={}",
-          initialCluster,
-          Long.toHexString(tempId));
       try {
-        identity =
-            new Discovery(tempId, advertisedPeerAddr(), advertisedClientAddr(), initialCluster)
-                .run();
+        identity = newIdentity(tempId);
       } finally {
         if (identity == null) {
           peerServer.shutdownNow();
@@ -383,7 +358,6 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
       }
     }
     Identity self = identity;
-    AtomicReference<MembershipManager> managerRef = new AtomicReference<>();
     Consumer<String> onRemoved = why -> removed(self, storage, why, stop, fatal);
     RaftDriver<ApplyResult> driver =
         new RaftDriver<>(
@@ -407,7 +381,6 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
     MembershipManager manager =
         new MembershipManager(identity, members, driver, peers, electionTimeoutMs, onRemoved);
     managerRef.set(manager);
-    discoverManager.set(manager);
     driver.onConfigAppended(manager::configAppended);
     driver.start();
     manager.start();
@@ -534,6 +507,20 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
           .setRemoved(manager != null && manager.members().removed(request.getNodeId()));
     }
     return b.build();
+  }
+
+  /** A new node's identity: by registering with a running cluster, or by bootstrap discovery. */
+  private Identity newIdentity(long tempId) throws InterruptedException {
+    if (!join.isEmpty()) {
+      log.info("joining cluster join={} tempId={}", join, Long.toHexString(tempId));
+      return new Registration(
+              tempId, advertisedPeerAddr(), advertisedClientAddr(), join, REGISTER_GIVE_UP_MS)
+          .run();
+    }
+    log.info(
+        "discovering peers initialCluster={} tempId={}", initialCluster, Long.toHexString(tempId));
+    return new Discovery(tempId, advertisedPeerAddr(), advertisedClientAddr(), initialCluster)
+        .run();
   }
 
   private String advertisedPeerAddr() {

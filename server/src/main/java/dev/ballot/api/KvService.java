@@ -22,6 +22,7 @@ import dev.ballot.kv.KvException;
 import dev.ballot.kv.KvRequests;
 import dev.ballot.kv.KvStore;
 import dev.ballot.kv.proto.Command;
+import dev.ballot.node.EtcdStatus;
 import dev.ballot.node.NodeException;
 import dev.ballot.node.RaftDriver;
 import dev.ballot.proto.raft.v1.ForwardResponse;

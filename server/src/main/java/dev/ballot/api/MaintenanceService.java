@@ -10,6 +10,7 @@ import dev.ballot.etcd.api.SnapshotResponse;
 import dev.ballot.etcd.api.StatusRequest;
 import dev.ballot.etcd.api.StatusResponse;
 import dev.ballot.membership.MembershipManager;
+import dev.ballot.node.EtcdStatus;
 import dev.ballot.node.NodeStatus;
 import dev.ballot.node.RaftDriver;
 import dev.ballot.proto.raft.v1.ChangeMembershipRequest;

@@ -5,6 +5,7 @@ import dev.ballot.backup.BackupFormat;
 import dev.ballot.etcd.api.SnapshotResponse;
 import dev.ballot.maintenance.CheckpointBackup;
 import dev.ballot.maintenance.WorkDirs;
+import dev.ballot.node.EtcdStatus;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.io.IOException;

@@ -127,10 +127,7 @@ public final class KvStore implements AutoCloseable {
   public void applyConfig(long index, byte[] configEntry) {
     checkNextIndex(index);
     try (WriteBatchWithIndex batch = new WriteBatchWithIndex()) {
-      byte[] value = new byte[Long.BYTES + configEntry.length];
-      System.arraycopy(encodeLong(index), 0, value, 0, Long.BYTES);
-      System.arraycopy(configEntry, 0, value, Long.BYTES, configEntry.length);
-      batch.put(meta, CONFIG_KEY, value);
+      batch.put(meta, CONFIG_KEY, configValue(index, configEntry));
       commit(batch, index, revision);
     } catch (RocksDBException e) {
       throw new UncheckedIOException(new IOException("kv apply of index " + index + " failed", e));
@@ -146,10 +143,8 @@ public final class KvStore implements AutoCloseable {
     if (appliedIndex != 0 || appliedConfig() != null) {
       return;
     }
-    byte[] value = new byte[Long.BYTES + configEntry.length];
-    System.arraycopy(configEntry, 0, value, Long.BYTES, configEntry.length);
     try {
-      db.put(meta, CONFIG_KEY, value);
+      db.put(meta, CONFIG_KEY, configValue(0, configEntry));
     } catch (RocksDBException e) {
       throw new UncheckedIOException(new IOException("kv_meta write failed", e));
     }
@@ -172,6 +167,13 @@ public final class KvStore implements AutoCloseable {
     return new AppliedConfig(
         ByteBuffer.wrap(value, 0, Long.BYTES).getLong(),
         java.util.Arrays.copyOfRange(value, Long.BYTES, value.length));
+  }
+
+  private static byte[] configValue(long index, byte[] configEntry) {
+    return ByteBuffer.allocate(Long.BYTES + configEntry.length)
+        .putLong(index)
+        .put(configEntry)
+        .array();
   }
 
   /** A configuration entry's index and payload ({@code dev.ballot.raft.ConfigEntry} bytes). */

@@ -1,5 +1,6 @@
 package dev.ballot.membership;
 
+import dev.ballot.node.EtcdStatus;
 import dev.ballot.node.NodeException;
 import dev.ballot.node.RaftDriver;
 import dev.ballot.proto.raft.v1.ChangeMembershipRequest;
@@ -91,11 +92,6 @@ public final class MembershipManager implements PeerService.MembershipHandler, A
     this.promoter =
         Executors.newSingleThreadScheduledExecutor(daemon("learner-promoter-" + identity.nodeId()));
     peers.removedWhen(id -> this.applied.removed(id));
-    for (Membership.Member m : identity.initialMembership().members()) {
-      if (applied.removed(m.id())) {
-        peers.forget(m.id());
-      }
-    }
     applied.peerAddresses(identity.nodeId()).forEach(peers::add);
   }
 
@@ -121,10 +117,6 @@ public final class MembershipManager implements PeerService.MembershipHandler, A
     return applied;
   }
 
-  public long clusterId() {
-    return identity.clusterId();
-  }
-
   // ------------------------------------------------------------------ listeners
 
   /** The driver appended a configuration entry: reach its members from now on. */
@@ -142,13 +134,9 @@ public final class MembershipManager implements PeerService.MembershipHandler, A
       recent.put(index, next);
     }
     next.peerAddresses(identity.nodeId()).forEach(peers::add);
-    for (Membership.Member m : before.members()) {
-      // Only a removal forgets a peer: a node replaying old entries (a joiner catching up)
-      // applies configurations older than members it already talks to.
-      if (next.removed(m.id())) {
-        peers.forget(m.id());
-      }
-    }
+    // Only a removal forgets a peer: a node replaying old entries (a joiner catching up) applies
+    // configurations older than members it already talks to.
+    peers.forgetRemoved();
     if (!before.equals(next)) {
       log.info("membership applied index={} members={}", index, next);
     }
@@ -196,7 +184,7 @@ public final class MembershipManager implements PeerService.MembershipHandler, A
 
   private Membership executeWithRetries(ChangeMembershipRequest.Kind kind, long nodeId) {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(8 * electionTimeoutMs);
-    StatusRuntimeException last = unavailable("etcdserver: no leader");
+    StatusRuntimeException last = EtcdStatus.NO_LEADER;
     while (System.nanoTime() < deadline) {
       var status = driver.status();
       try {
@@ -278,7 +266,7 @@ public final class MembershipManager implements PeerService.MembershipHandler, A
       long leader = driver.status().leaderId();
       String address = leader == identity.nodeId() ? null : peers.address(leader);
       if (address == null) {
-        throw unavailable("etcdserver: no leader");
+        throw EtcdStatus.NO_LEADER;
       }
       return RegisterResponse.newBuilder().setLeaderPeerAddr(address).build();
     }
@@ -343,7 +331,7 @@ public final class MembershipManager implements PeerService.MembershipHandler, A
             });
       }
       case PROMOTE -> {
-        return promote(id, true);
+        return promote(id);
       }
       case TRANSFER_LEADERSHIP -> {
         transferLeadership(id);
@@ -371,7 +359,7 @@ public final class MembershipManager implements PeerService.MembershipHandler, A
         });
   }
 
-  private Membership promote(long id, boolean mustBeCaughtUp) {
+  private Membership promote(long id) {
     boolean caughtUp = call(node -> node.matchIndex(id) >= node.lastIndex() - PROMOTE_LAG_ENTRIES);
     return changeLocally(
         m -> {
@@ -387,7 +375,7 @@ public final class MembershipManager implements PeerService.MembershipHandler, A
                 .withDescription("etcdserver: can only promote a learner member")
                 .asRuntimeException();
           }
-          if (mustBeCaughtUp && !caughtUp) {
+          if (!caughtUp) {
             throw Status.FAILED_PRECONDITION
                 .withDescription(
                     "etcdserver: can only promote a learner member which is in sync with leader")
@@ -398,7 +386,7 @@ public final class MembershipManager implements PeerService.MembershipHandler, A
   }
 
   /** Leader only: hands leadership to {@code target} and waits until it leads. */
-  public void transferLeadership(long target) {
+  private void transferLeadership(long target) {
     if (driver.status().leaderId() == target) {
       return; // already there
     }
@@ -440,9 +428,7 @@ public final class MembershipManager implements PeerService.MembershipHandler, A
           call(
               node -> {
                 if (node.role() != Role.LEADER) {
-                  throw Status.FAILED_PRECONDITION
-                      .withDescription("etcdserver: not leader")
-                      .asRuntimeException();
+                  throw EtcdStatus.NOT_LEADER;
                 }
                 if (node.configIndex() > driver.appliedIndex()) {
                   return null; // a change is on its way: wait for it
@@ -471,7 +457,7 @@ public final class MembershipManager implements PeerService.MembershipHandler, A
           appliedThere = recent.get(proposed.index());
         }
         if (!proposed.membership().equals(appliedThere)) {
-          throw unavailable("etcdserver: leader changed");
+          throw EtcdStatus.LEADER_CHANGED;
         }
         return proposed.membership();
       }
@@ -504,7 +490,7 @@ public final class MembershipManager implements PeerService.MembershipHandler, A
                 return 0L;
               });
       if (learner != 0) {
-        promote(learner, true);
+        promote(learner);
         log.info("promoted learner node={} to voter", learner);
       }
     } catch (StatusRuntimeException e) {
@@ -523,36 +509,18 @@ public final class MembershipManager implements PeerService.MembershipHandler, A
       return f.get(Math.max(1, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
     } catch (ExecutionException e) {
       if (e.getCause() instanceof NodeException n) {
-        throw toStatus(n);
+        throw EtcdStatus.of(n);
       }
       if (e.getCause() instanceof RuntimeException r) {
         throw r;
       }
       throw new IllegalStateException(e.getCause());
     } catch (TimeoutException e) {
-      throw unavailable("etcdserver: request timed out");
+      throw EtcdStatus.TIMEOUT;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw unavailable("etcdserver: server stopped");
+      throw EtcdStatus.STOPPED;
     }
-  }
-
-  private static StatusRuntimeException toStatus(NodeException e) {
-    return switch (e.kind()) {
-      case NOT_LEADER ->
-          Status.FAILED_PRECONDITION.withDescription("etcdserver: not leader").asRuntimeException();
-      case NO_LEADER -> unavailable("etcdserver: no leader");
-      case CONFIG_REFUSED ->
-          Status.FAILED_PRECONDITION
-              .withDescription("etcdserver: membership change refused: " + e.getMessage())
-              .asRuntimeException();
-      case OVERLOADED ->
-          Status.RESOURCE_EXHAUSTED
-              .withDescription("etcdserver: too many requests")
-              .asRuntimeException();
-      case LEADER_CHANGED -> unavailable("etcdserver: leader changed");
-      case STOPPED -> unavailable("etcdserver: server stopped");
-    };
   }
 
   private static StatusRuntimeException unavailable(String message) {
@@ -564,7 +532,7 @@ public final class MembershipManager implements PeerService.MembershipHandler, A
       Thread.sleep(ms);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw unavailable("etcdserver: server stopped");
+      throw EtcdStatus.STOPPED;
     }
   }
 

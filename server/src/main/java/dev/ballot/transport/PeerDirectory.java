@@ -41,13 +41,19 @@ public final class PeerDirectory {
     }
   }
 
-  public void forget(long id) {
-    addresses.remove(id);
-  }
-
-  /** Sets the rule that says a node was removed by a committed configuration. */
+  /**
+   * Sets the rule that says a node was removed by a committed configuration, and forgets the peers
+   * it names.
+   */
   public void removedWhen(LongPredicate rule) {
     this.removed = rule;
+    forgetRemoved();
+  }
+
+  /** Forgets every peer the removal rule names (call it when the rule's answers change). */
+  public void forgetRemoved() {
+    LongPredicate rule = removed;
+    addresses.keySet().removeIf(rule::test);
   }
 
   /** The peer address of {@code id}, or null if it is not a known peer. */
@@ -55,9 +61,13 @@ public final class PeerDirectory {
     return addresses.get(id);
   }
 
-  /** Whether this node accepts Raft traffic from {@code id}. */
+  /**
+   * Whether this node accepts Raft traffic from {@code id}. A removed node is never among the
+   * addresses ({@link #add} refuses it, and a removal forgets it), so this is one lookup per
+   * message.
+   */
   public boolean isPeer(long id) {
-    return id != selfId && addresses.containsKey(id) && !removed.test(id);
+    return id != selfId && addresses.containsKey(id);
   }
 
   /** Whether {@code id} was removed from the cluster by a committed configuration. */

@@ -191,7 +191,7 @@ public final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
           refuse(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
           return;
         }
-        if (t.peers().isRemoved(message.from())) {
+        if (!t.peers().isPeer(message.from()) && t.peers().isRemoved(message.from())) {
           refuse(
               Status.FAILED_PRECONDITION.withDescription(t.peers().removedMessage(message.from())));
           return;

@@ -24,7 +24,6 @@ class PeerDirectoryTest {
     assertThat(peers.isPeer(3)).isFalse();
     assertThat(peers.isRemoved(3)).isTrue();
     assertThat(peers.removedMessage(3)).startsWith(PeerDirectory.REMOVED_PREFIX);
-    peers.forget(3);
     peers.add(3, "c:1");
     assertThat(peers.address(3)).as("a removed node is not learnt again").isNull();
   }

@@ -1,6 +1,5 @@
-package dev.ballot.api;
+package dev.ballot.node;
 
-import dev.ballot.node.NodeException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 
@@ -8,18 +7,19 @@ import io.grpc.StatusRuntimeException;
  * The errors a client sees, with etcd's codes and messages (api/v3rpc/rpctypes) so that etcd's
  * clients react to them as they do with etcd.
  */
-final class EtcdStatus {
-  static final StatusRuntimeException NO_LEADER = unavailable("etcdserver: no leader");
-  static final StatusRuntimeException NOT_LEADER =
+public final class EtcdStatus {
+  public static final StatusRuntimeException NO_LEADER = unavailable("etcdserver: no leader");
+  public static final StatusRuntimeException NOT_LEADER =
       Status.FAILED_PRECONDITION.withDescription("etcdserver: not leader").asRuntimeException();
-  static final StatusRuntimeException LEADER_CHANGED = unavailable("etcdserver: leader changed");
-  static final StatusRuntimeException TIMEOUT = unavailable("etcdserver: request timed out");
-  static final StatusRuntimeException STOPPED = unavailable("etcdserver: server stopped");
-  static final StatusRuntimeException INTERNAL =
+  public static final StatusRuntimeException LEADER_CHANGED =
+      unavailable("etcdserver: leader changed");
+  public static final StatusRuntimeException TIMEOUT = unavailable("etcdserver: request timed out");
+  public static final StatusRuntimeException STOPPED = unavailable("etcdserver: server stopped");
+  public static final StatusRuntimeException INTERNAL =
       Status.INTERNAL
           .withDescription("etcdserver: internal error (see the server log)")
           .asRuntimeException();
-  static final StatusRuntimeException TOO_MANY_REQUESTS =
+  public static final StatusRuntimeException TOO_MANY_REQUESTS =
       Status.RESOURCE_EXHAUSTED
           .withDescription("etcdserver: too many requests")
           .asRuntimeException();
@@ -30,7 +30,8 @@ final class EtcdStatus {
     return Status.UNAVAILABLE.withDescription(message).asRuntimeException();
   }
 
-  static StatusRuntimeException of(NodeException e) {
+  /** What a client sees for a refusal of the node (etcd's code and message). */
+  public static StatusRuntimeException of(NodeException e) {
     return switch (e.kind()) {
       case NOT_LEADER -> NOT_LEADER;
       case NO_LEADER -> NO_LEADER;
