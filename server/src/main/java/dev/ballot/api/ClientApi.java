@@ -110,6 +110,7 @@ public final class ClientApi implements AutoCloseable {
     // it, so that the size reported by Status is the instance's alone.
     SnapshotSender snapshots =
         new SnapshotSender(
+            kv,
             storage.db(),
             identity.nodeId(),
             identity.clusterId(),

@@ -13,6 +13,8 @@ import dev.ballot.storage.StorageCorruptionException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Supplier;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
@@ -51,6 +53,12 @@ public final class KvStore implements AutoCloseable {
   private final WriteOptions unsyncedWrite = new WriteOptions();
   private final ReadOptions latestRead = new ReadOptions();
 
+  /**
+   * Readers hold it shared; a snapshot install holds it exclusively, so that no read and no backup
+   * sees a store that is half old state, half new.
+   */
+  private final ReentrantReadWriteLock installLock = new ReentrantReadWriteLock();
+
   // Written by the apply thread only, after the batch that holds them.
   private volatile long appliedIndex;
   private volatile long revision;
@@ -68,10 +76,37 @@ public final class KvStore implements AutoCloseable {
   }
 
   /**
-   * Reads the applied index and revision again after the column families were replaced underneath
-   * (a snapshot install); called by the apply thread.
+   * Replaces the state underneath the store (a snapshot install, by the apply thread) while no
+   * reader runs, then reads the applied index and revision of the new state.
    */
-  public void reload() {
+  public <T> T replaceState(Supplier<T> install) {
+    installLock.writeLock().lock();
+    try {
+      T result = install.get();
+      reload();
+      return result;
+    } finally {
+      installLock.writeLock().unlock();
+    }
+  }
+
+  /** A read of the live instance that must not overlap a snapshot install (a backup, a hash). */
+  @FunctionalInterface
+  public interface StableRead<T, E extends Exception> {
+    T run() throws E;
+  }
+
+  /** Runs {@code read} while no snapshot install can replace the state underneath it. */
+  public <T, E extends Exception> T readStable(StableRead<T, E> read) throws E {
+    installLock.readLock().lock();
+    try {
+      return read.run();
+    } finally {
+      installLock.readLock().unlock();
+    }
+  }
+
+  private void reload() {
     long index = readLong(latestRead, APPLIED_INDEX_KEY, 0);
     long rev = readLong(latestRead, REVISION_KEY, INITIAL_REVISION);
     if (index < 0 || rev < INITIAL_REVISION) {
@@ -284,11 +319,15 @@ public final class KvStore implements AutoCloseable {
 
   /** A RocksDB snapshot and the revision stored in it. */
   private final class SnapshotRead implements AutoCloseable {
-    final Snapshot snapshot = db.getSnapshot();
-    final ReadOptions options = new ReadOptions().setSnapshot(snapshot);
+    final Snapshot snapshot;
+    final ReadOptions options;
     final long revision;
 
+    /** Holds off snapshot installs until closed, and sees one RocksDB snapshot meanwhile. */
     SnapshotRead() {
+      installLock.readLock().lock();
+      snapshot = db.getSnapshot();
+      options = new ReadOptions().setSnapshot(snapshot);
       try {
         revision = readLong(options, REVISION_KEY, INITIAL_REVISION);
       } catch (RuntimeException e) {
@@ -301,6 +340,7 @@ public final class KvStore implements AutoCloseable {
     public void close() {
       options.close();
       db.releaseSnapshot(snapshot);
+      installLock.readLock().unlock();
     }
   }
 
