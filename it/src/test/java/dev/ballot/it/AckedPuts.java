@@ -13,7 +13,7 @@ import java.util.TreeMap;
  * prefix. Single-threaded.
  */
 final class AckedPuts {
-  static final ByteString PREFIX = ByteString.copyFromUtf8("ack/");
+  static final ByteString PREFIX = ByteString.copyFromUtf8("\u0000\u0000ack/");
 
   /** The first key after every key that starts with {@link #PREFIX}. */
   static final ByteString PREFIX_END = Etcd.prefixEnd(PREFIX);
