@@ -20,6 +20,8 @@ import org.rocksdb.RocksDBException;
 import org.rocksdb.Snapshot;
 import org.rocksdb.WriteBatchWithIndex;
 import org.rocksdb.WriteOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The replicated state machine: etcd's key space (current values only, no history or leases yet) in
@@ -32,6 +34,8 @@ import org.rocksdb.WriteOptions;
  * one RocksDB snapshot, keys and revision alike. The store does not own the RocksDB instance.
  */
 public final class KvStore implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(KvStore.class);
+
   /** A fresh etcd cluster answers reads with revision 1; its first write makes revision 2. */
   static final long INITIAL_REVISION = 1;
 
@@ -102,14 +106,33 @@ public final class KvStore implements AutoCloseable {
         KvRequests.checkShape(command);
         response = execute(txn, command);
       } catch (KvException e) {
-        txn.batch().clear();
-        commit(txn.batch(), index, before);
-        return ApplyResult.rejected(index, before, e);
+        return reject(index, e);
+      } catch (UncheckedIOException | StorageCorruptionException e) {
+        throw e; // the disk, not the command: this node must stop
+      } catch (RuntimeException e) {
+        // A committed entry must apply on every node: a failure that depends only on the command
+        // and the data (a bug) is recorded as a rejection, the same on every replica, not a stop
+        // that every restart would replay.
+        log.error("applying a committed command failed; applied as rejected index={}", index, e);
+        return reject(index, new KvException(KvError.APPLY_FAILED));
       }
       long after = txn.revisionAfter();
       commit(txn.batch(), index, after);
       return ApplyResult.ok(index, after, response);
     }
+  }
+
+  /**
+   * Applies the committed entry at {@code index} as refused: nothing is written but the applied
+   * index, and the revision stays.
+   */
+  public ApplyResult reject(long index, KvException error) {
+    checkNextIndex(index);
+    long before = revision;
+    try (WriteBatchWithIndex batch = new WriteBatchWithIndex()) {
+      commit(batch, index, before);
+    }
+    return ApplyResult.rejected(index, before, error);
   }
 
   /** Applies an entry with no key-value command (empty or configuration): index only. */
@@ -235,7 +258,7 @@ public final class KvStore implements AutoCloseable {
       case DELETE_RANGE ->
           response.setResponseDeleteRange(txn.deleteRange(command.getDeleteRange()));
       case TXN -> response.setResponseTxn(txn.txn(command.getTxn()));
-      case OP_NOT_SET -> throw new IllegalArgumentException("command has no operation");
+      case OP_NOT_SET -> throw new KvException(KvError.MALFORMED_REQUEST);
     }
     return response.build();
   }

@@ -438,6 +438,11 @@ public final class MembershipManager implements PeerService.MembershipHandler, A
                 if (next.equals(current)) {
                   return new Proposed(0, next);
                 }
+                if (!node.hasActiveQuorum(next.config())) {
+                  // It could never commit, and it would take the cluster's quorum with it.
+                  log.warn("membership change refused: no live majority after it members={}", next);
+                  throw EtcdStatus.UNHEALTHY;
+                }
                 try {
                   return new Proposed(node.proposeConfig(next.config(), next.encode()), next);
                 } catch (ProposalRejectedException e) {

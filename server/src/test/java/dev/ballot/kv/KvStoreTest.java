@@ -219,10 +219,12 @@ class KvStoreTest extends KvStoreFixture {
   }
 
   @Test
-  void commandWithoutOperationThrowsAndIsNotApplied() {
-    assertThatThrownBy(() -> store.apply(1, Command.getDefaultInstance()))
-        .isInstanceOf(IllegalArgumentException.class);
-    assertThat(store.appliedIndex()).isZero();
+  void committedCommandWithoutOperationIsAppliedAsRejected() {
+    ApplyResult result = store.apply(1, Command.getDefaultInstance());
+
+    assertThat(result.error().error()).isEqualTo(KvError.MALFORMED_REQUEST);
+    assertThat(store.appliedIndex()).isEqualTo(1);
+    assertThat(store.revision()).isEqualTo(KvStore.INITIAL_REVISION);
   }
 
   @Test
