@@ -125,7 +125,8 @@ public final class ClientApi implements AutoCloseable {
             dataDir.resolve("db"),
             readPool,
             snapshots,
-            members);
+            members,
+            kv);
     Server server =
         NettyServerBuilder.forAddress(address)
             // Handlers only enqueue and complete from callbacks: no pool hop per request.

@@ -32,8 +32,8 @@ import org.slf4j.LoggerFactory;
  * log is the durable source, and after a crash the node replays from {@code appliedIndex() + 1}.
  *
  * <p>Threads: one thread applies ({@link #apply}, {@link #applyEmpty}); any thread may read ({@link
- * #range}, {@link #readTxn}, {@link #revision}, {@link #appliedIndex}). A read sees one RocksDB
- * snapshot, keys and revision alike. The store does not own the RocksDB instance.
+ * #range}, {@link #readTxn}, {@link #hash}, {@link #revision}, {@link #appliedIndex}). A read sees
+ * one RocksDB snapshot, keys and revision alike. The store does not own the RocksDB instance.
  */
 public final class KvStore implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(KvStore.class);
@@ -261,6 +261,28 @@ public final class KvStore implements AutoCloseable {
     try (SnapshotRead read = new SnapshotRead();
         KvTxn txn = new KvTxn(db, data, read.options, read.revision, true)) {
       return txn.txn(request);
+    }
+  }
+
+  /**
+   * Hashes every key's current record (see {@link KvHasher}) from one RocksDB snapshot, and returns
+   * the hash with that snapshot's revision. {@code requestedRevision} is checked as a range's
+   * revision: 0 (or negative) is the current one; with no history kept, an older one is compacted
+   * and a newer one is in the future. Scans the whole key space: call it off the network threads.
+   */
+  public KvHash hash(long requestedRevision) throws KvException {
+    try (SnapshotRead read = new SnapshotRead()) {
+      RangeQuery.checkRevision(requestedRevision, read.revision);
+      KvHasher hasher = new KvHasher();
+      new DbKeySpace(db, data, read.options)
+          .scan(
+              new byte[0],
+              null,
+              (key, position) -> {
+                hasher.add(KeySpace.decode(key, position.value()));
+                return true;
+              });
+      return new KvHash(hasher.value(), read.revision);
     }
   }
 
