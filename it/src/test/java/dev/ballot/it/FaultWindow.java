@@ -1,0 +1,33 @@
+package dev.ballot.it;
+
+import java.util.Arrays;
+
+/**
+ * One fault of a {@link LinearizabilityTest} run and the time it owns: from its start, through its
+ * heal, to the start of the next fault (or the end of the run). Times are on the {@link RunClock}.
+ */
+record FaultWindow(
+    FaultKind kind, int target, long startMicros, long healedMicros, long endMicros) {
+
+  /**
+   * The longest time within the window without a write completing successfully: between the
+   * window's start, each successful write's completion in it, and its end.
+   *
+   * @param writeCompletionsMicros completion times of successful writes, sorted
+   */
+  long longestWriteGapMicros(long[] writeCompletionsMicros) {
+    int from = Arrays.binarySearch(writeCompletionsMicros, startMicros);
+    int i = from < 0 ? -from - 1 : from;
+    long previous = startMicros;
+    long longest = 0;
+    for (; i < writeCompletionsMicros.length && writeCompletionsMicros[i] <= endMicros; i++) {
+      longest = Math.max(longest, writeCompletionsMicros[i] - previous);
+      previous = writeCompletionsMicros[i];
+    }
+    return Math.max(longest, endMicros - previous);
+  }
+
+  long faultMs() {
+    return (healedMicros - startMicros) / 1_000;
+  }
+}
