@@ -24,4 +24,5 @@ esac
 exec mvn -B -q -pl it -am test \
   -Dtest=LinearizabilityTest -Dsurefire.failIfNoSpecifiedTests=false -Dspotless.check.skip=true \
   -Dballot.lin.seconds="$seconds" ${seed:+-Dballot.lin.seed="$seed"} \
+  -Djunit.jupiter.execution.timeout.default="$((seconds + 300)) s" \
   -Dballot.it.forkTimeoutSeconds=$((seconds + 600))

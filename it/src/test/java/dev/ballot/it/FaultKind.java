@@ -70,6 +70,13 @@ enum FaultKind {
 
   abstract void heal(KvCluster cluster, int target);
 
+  /**
+   * Whether {@link #start} strikes the leader when asked for the leader ({@code leader}) or not.
+   */
+  boolean strikesLeader(boolean leader) {
+    return this == ISOLATE_LEADER || (this != ISOLATE_FOLLOWER && leader);
+  }
+
   private static int target(KvCluster cluster, boolean leader) {
     int current = cluster.awaitLeader();
     return leader ? current : (current + 1) % cluster.size();

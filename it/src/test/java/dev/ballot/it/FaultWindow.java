@@ -4,10 +4,17 @@ import java.util.Arrays;
 
 /**
  * One fault of a {@link LinearizabilityTest} run and the time it owns: from its start, through its
- * heal, to the start of the next fault (or the end of the run). Times are on the {@link RunClock}.
+ * heal and the moment every node reported a leader again, to the start of the next fault (or the
+ * end of the run). Times are on the {@link RunClock}.
  */
 record FaultWindow(
-    FaultKind kind, int target, long startMicros, long healedMicros, long endMicros) {
+    FaultKind kind,
+    int target,
+    boolean leader,
+    long startMicros,
+    long healedMicros,
+    long readyMicros,
+    long endMicros) {
 
   /**
    * The longest time within the window without a write completing successfully: between the
@@ -27,7 +34,17 @@ record FaultWindow(
     return Math.max(longest, endMicros - previous);
   }
 
+  /** The window with its end set. */
+  FaultWindow endingAt(long endMicros) {
+    return new FaultWindow(kind, target, leader, startMicros, healedMicros, readyMicros, endMicros);
+  }
+
   long faultMs() {
     return (healedMicros - startMicros) / 1_000;
+  }
+
+  /** From the heal until every node reported a leader again. */
+  long rejoinMs() {
+    return (readyMicros - healedMicros) / 1_000;
   }
 }

@@ -152,6 +152,9 @@ class LinearizabilityTest {
     hold(cluster, fault, kind + " of node " + target);
     kind.heal(cluster, target);
     long healedMicros = clock.nowMicros();
+    // Every node back with a leader before the next fault, so that faults do not add up.
+    cluster.awaitReady();
+    long readyMicros = clock.nowMicros();
     await("a write invoked after healing " + kind + " of node " + target + " to succeed")
         .atMost(RECOVERY_BOUND)
         .pollInterval(Duration.ofMillis(20))
@@ -161,7 +164,14 @@ class LinearizabilityTest {
               return clients.stream().anyMatch(c -> c.lastAckedWriteInvokedMicros() > healedMicros);
             });
     hold(cluster, calm, "the calm after " + kind);
-    return new FaultWindow(kind, target, startMicros, healedMicros, 0);
+    return new FaultWindow(
+        kind,
+        target,
+        kind.strikesLeader(leader),
+        startMicros,
+        healedMicros,
+        readyMicros,
+        startMicros);
   }
 
   /** Lets {@code length} pass, failing at once if a node exits by itself meanwhile. */
@@ -187,7 +197,7 @@ class LinearizabilityTest {
     for (int i = 0; i < open.size(); i++) {
       FaultWindow w = open.get(i);
       long end = i + 1 < open.size() ? open.get(i + 1).startMicros() : endMicros;
-      closed.add(new FaultWindow(w.kind(), w.target(), w.startMicros(), w.healedMicros(), end));
+      closed.add(w.endingAt(end));
     }
     return closed;
   }
@@ -206,8 +216,15 @@ class LinearizabilityTest {
       longestMs.merge(w.kind(), gapMs, Math::max);
       out.append(
           String.format(
-              "  %-16s node %d for %5d ms: longest write gap %5d ms%n",
-              w.kind(), w.target(), w.faultMs(), gapMs));
+              "  at %6.1f s %-16s node %d (%-8s) for %5d ms, all back %5d ms after: longest write gap"
+                  + " %5d ms%n",
+              w.startMicros() / 1e6,
+              w.kind(),
+              w.target(),
+              w.leader() ? "leader" : "follower",
+              w.faultMs(),
+              w.rejoinMs(),
+              gapMs));
     }
     out.append("longest write gap per fault:");
     longestMs.forEach(
