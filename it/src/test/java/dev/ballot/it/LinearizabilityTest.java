@@ -20,6 +20,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -81,6 +82,7 @@ class LinearizabilityTest {
       long deadlineNanos = System.nanoTime() + Duration.ofSeconds(runSeconds).toNanos();
       List<FaultKind> cycle = new ArrayList<>(List.of(FaultKind.values()));
       boolean randomSchedule = runSeconds > 0;
+      Map<FaultKind, Integer> occurrences = new EnumMap<>(FaultKind.class);
       int struck = 0;
       do {
         if (randomSchedule) {
@@ -95,7 +97,8 @@ class LinearizabilityTest {
               randomSchedule
                   ? millisBetween(random, LONG_CALM_MIN_MS, LONG_CALM_MAX_MS)
                   : SHORT_CALM;
-          boolean leader = !randomSchedule || random.nextBoolean();
+          // KILL and PAUSE strike the leader and a follower in turn (the leader first).
+          boolean leader = occurrences.merge(kind, 1, Integer::sum) % 2 == 1;
           windows.add(strike(cluster, clock, clients, kind, leader, fault, calm));
           struck++;
         }
@@ -209,11 +212,11 @@ class LinearizabilityTest {
             .mapToLong(KvOp::completedAt)
             .sorted()
             .toArray();
-    Map<FaultKind, Long> longestMs = new EnumMap<>(FaultKind.class);
+    Map<String, Long> longestMs = new TreeMap<>();
     StringBuilder out = new StringBuilder();
     for (FaultWindow w : windows) {
       long gapMs = w.longestWriteGapMicros(acked) / 1_000;
-      longestMs.merge(w.kind(), gapMs, Math::max);
+      longestMs.merge(w.kind() + " " + role(w), gapMs, Math::max);
       out.append(
           String.format(
               "  at %6.1f s %-16s node %d (%-8s) for %5d ms, all back %5d ms after: longest write gap"
@@ -221,15 +224,19 @@ class LinearizabilityTest {
               w.startMicros() / 1e6,
               w.kind(),
               w.target(),
-              w.leader() ? "leader" : "follower",
+              role(w),
               w.faultMs(),
               w.rejoinMs(),
               gapMs));
     }
     out.append("longest write gap per fault:");
-    longestMs.forEach(
-        (kind, ms) -> out.append(' ').append(kind).append(' ').append(ms).append(" ms"));
+    longestMs.forEach((fault, ms) -> out.append(String.format("%n  %-25s %5d ms", fault, ms)));
+
     return out.toString();
+  }
+
+  private static String role(FaultWindow w) {
+    return w.leader() ? "leader" : "follower";
   }
 
   private static String summary(List<KvOp> history, Verdict verdict, long checkMs) {
