@@ -237,6 +237,14 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
   }
 
   private int serve(CountDownLatch stop, AtomicReference<Object> fatal) throws Exception {
+    if (restoreFrom == null) {
+      try {
+        BackupRestore.checkNotInterrupted(dataDir.resolve("db"));
+      } catch (BackupRestore.InterruptedRestoreException e) {
+        System.err.println("kvserver: cannot start: " + e.getMessage());
+        return 2;
+      }
+    }
     if (restoreFrom != null) {
       int refused = restore();
       if (refused != 0) {
@@ -258,12 +266,15 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
     byte[] storedIdentity = storage.readIdentity();
     SecureRandom random = new SecureRandom();
     long tempId = storage.bootstrapId(() -> random.nextLong() | 1); // never 0
+    String dataFingerprint = BackupRestore.restoredFingerprint(storage);
     AtomicReference<Identity> identityRef =
         new AtomicReference<>(storedIdentity == null ? null : Identity.decode(storedIdentity));
     AtomicReference<MembershipManager> managerRef = new AtomicReference<>();
     PeerService peerService =
         new PeerService(
-            request -> answerDiscover(request, identityRef.get(), tempId, managerRef.get()));
+            request ->
+                answerDiscover(
+                    request, identityRef.get(), tempId, dataFingerprint, managerRef.get()));
     Server peerServer =
         NettyServerBuilder.forAddress(socketAddress(peerAddr, "--peer-addr"))
             .addService(peerService)
@@ -293,7 +304,7 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
         return 2;
       }
       try {
-        identity = newIdentity(tempId);
+        identity = newIdentity(tempId, dataFingerprint);
       } finally {
         if (identity == null) {
           peerServer.shutdownNow();
@@ -495,8 +506,12 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
   }
 
   private DiscoverResponse answerDiscover(
-      DiscoverRequest request, Identity identity, long tempId, MembershipManager manager) {
-    DiscoverResponse.Builder b = DiscoverResponse.newBuilder();
+      DiscoverRequest request,
+      Identity identity,
+      long tempId,
+      String dataFingerprint,
+      MembershipManager manager) {
+    DiscoverResponse.Builder b = DiscoverResponse.newBuilder().setDataFingerprint(dataFingerprint);
     if (identity == null) {
       b.setTempId(tempId).setPeerAddr(advertisedPeerAddr()).setClientAddr(advertisedClientAddr());
     } else {
@@ -510,7 +525,7 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
   }
 
   /** A new node's identity: by registering with a running cluster, or by bootstrap discovery. */
-  private Identity newIdentity(long tempId) throws InterruptedException {
+  private Identity newIdentity(long tempId, String dataFingerprint) throws InterruptedException {
     if (!join.isEmpty()) {
       log.info("joining cluster join={} tempId={}", join, Long.toHexString(tempId));
       return new Registration(
@@ -519,7 +534,8 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
     }
     log.info(
         "discovering peers initialCluster={} tempId={}", initialCluster, Long.toHexString(tempId));
-    return new Discovery(tempId, advertisedPeerAddr(), advertisedClientAddr(), initialCluster)
+    return new Discovery(
+            tempId, advertisedPeerAddr(), advertisedClientAddr(), initialCluster, dataFingerprint)
         .run();
   }
 
