@@ -72,6 +72,7 @@ class LinearizabilityTest {
     List<RandomKvClient> clients = new ArrayList<>();
     List<FaultWindow> windows = new ArrayList<>();
     List<KvOp> history = new ArrayList<>();
+    Map<String, Integer> failureReasons = new TreeMap<>();
     try {
       for (int c = 0; c < CLIENTS; c++) {
         clients.add(
@@ -107,6 +108,9 @@ class LinearizabilityTest {
     } finally {
       for (RandomKvClient client : clients) {
         history.addAll(client.stop());
+        client
+            .failureReasons()
+            .forEach((reason, n) -> failureReasons.merge(reason, n, Integer::sum));
       }
     }
     long endMicros = clock.nowMicros();
@@ -119,6 +123,8 @@ class LinearizabilityTest {
     long checkMs = (System.nanoTime() - checkStart) / 1_000_000;
     System.out.println(summary(history, verdict, checkMs));
     System.out.println(writeGaps(history, windows));
+    System.out.println("failures by reason:");
+    failureReasons.forEach((reason, n) -> System.out.printf("  %6d %s%n", n, reason));
 
     assertThat(verdict.outcome())
         .as("the history (%s):\n%s", historyFile, verdict.explanation())

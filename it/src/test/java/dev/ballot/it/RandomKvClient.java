@@ -40,6 +40,7 @@ final class RandomKvClient implements AutoCloseable {
   private final Thread thread;
   private final List<KvOp> ops = new ArrayList<>();
   private final Map<String, String> lastSeen = new HashMap<>();
+  private final Map<String, Integer> failureReasons = new HashMap<>();
   private volatile boolean stopping;
   private volatile long lastAckedWriteInvokedMicros = Long.MIN_VALUE;
   private int seq;
@@ -83,6 +84,11 @@ final class RandomKvClient implements AutoCloseable {
 
   synchronized List<KvOp> ops() {
     return List.copyOf(ops);
+  }
+
+  /** How many ops failed for each reason: outcome, exception and the first line of its message. */
+  synchronized Map<String, Integer> failureReasons() {
+    return Map.copyOf(failureReasons);
   }
 
   /** Stops after the op in flight (bounded by its deadline) and returns every op. */
@@ -139,7 +145,7 @@ final class RandomKvClient implements AutoCloseable {
       remember(key, value);
       return KvOp.get(id, key, value, invoked, clock.completedMicros());
     } catch (RuntimeException | AssertionError e) {
-      return KvOp.get(id, key, null, invoked, invoked).unknown();
+      return noteFailure(KvOp.get(id, key, null, invoked, invoked).unknown(), e);
     }
   }
 
@@ -176,7 +182,24 @@ final class RandomKvClient implements AutoCloseable {
   private KvOp failed(KvOp write, Throwable failure) {
     boolean definite =
         failure instanceof BallotException && !(failure instanceof OutcomeUnknownException);
-    return definite ? write.failed(clock.completedMicros()) : write.unknown();
+    return noteFailure(definite ? write.failed(clock.completedMicros()) : write.unknown(), failure);
+  }
+
+  private KvOp noteFailure(KvOp op, Throwable failure) {
+    String message = String.valueOf(failure.getMessage()).strip();
+    int newline = message.indexOf('\n');
+    String reason =
+        op.kind()
+            + " "
+            + op.outcome()
+            + ": "
+            + failure.getClass().getSimpleName()
+            + ": "
+            + (newline < 0 ? message : message.substring(0, newline));
+    synchronized (this) {
+      failureReasons.merge(reason, 1, Integer::sum);
+    }
+    return op;
   }
 
   private void remember(String key, String value) {
