@@ -175,8 +175,7 @@ final class Simulation {
               + " ms after the faults healed: "
               + describeNodes());
     }
-    String violation =
-        LinearizabilityChecker.check(client.history.ops(), invariants.committedValues());
+    String violation = AppendLogModel.check(client.history.ops(), invariants.committedValues());
     if (violation != null) {
       throw new AssertionError("history is not linearizable: " + violation);
     }
