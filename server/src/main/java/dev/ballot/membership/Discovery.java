@@ -32,6 +32,12 @@ public final class Discovery {
   private static final long RETRY_INTERVAL_MS = 200;
   private static final long PROGRESS_LOG_INTERVAL_MS = 5_000;
 
+  /**
+   * How long a node that found a peer starting from other data keeps answering before it gives up,
+   * so that every other node gets its answer and refuses too, instead of waiting for it forever.
+   */
+  private static final long REFUSAL_LINGER_MS = 3_000;
+
   private final long tempId;
   private final String peerAddr;
   private final String clientAddr;
@@ -90,6 +96,12 @@ public final class Discovery {
                 address,
                 Long.toHexString(answer.getTempId()),
                 answer.getClientAddr());
+            DiscoveryException refusal = dataMismatch(address, answer, dataFingerprint);
+            if (refusal != null) {
+              log.error("{}; refusing in {} ms", refusal.getMessage(), REFUSAL_LINGER_MS);
+              Thread.sleep(REFUSAL_LINGER_MS);
+              throw refusal;
+            }
           } catch (StatusRuntimeException e) {
             log.debug("discovery retry addr={} status={}", address, e.getStatus());
           }
@@ -151,18 +163,9 @@ public final class Discovery {
       }
     }
     for (Map.Entry<String, DiscoverResponse> e : answers.entrySet()) {
-      String theirs = e.getValue().getDataFingerprint();
-      if (e.getValue().getClusterId() == 0 && !theirs.equals(dataFingerprint)) {
-        // Replicas that start from different data would diverge from the first entry on.
-        throw new DiscoveryException(
-            "peer "
-                + e.getKey()
-                + " starts from "
-                + describe(theirs)
-                + " but this node starts from "
-                + describe(dataFingerprint)
-                + "; start every node of a new cluster from the same backup (--restore-from),"
-                + " or every node empty");
+      DiscoveryException refusal = dataMismatch(e.getKey(), e.getValue(), dataFingerprint);
+      if (refusal != null) {
+        throw refusal;
       }
     }
     List<Membership.Member> members = new ArrayList<>();
@@ -178,6 +181,24 @@ public final class Discovery {
       }
     }
     return new Identity(nodeId, clusterId, tempId, new Membership(members, members.size()), false);
+  }
+
+  /** Replicas that start from different data would diverge from the first entry on. */
+  private static DiscoveryException dataMismatch(
+      String address, DiscoverResponse answer, String dataFingerprint) {
+    String theirs = answer.getDataFingerprint();
+    if (answer.getClusterId() != 0 || theirs.equals(dataFingerprint)) {
+      return null;
+    }
+    return new DiscoveryException(
+        "peer "
+            + address
+            + " starts from "
+            + describe(theirs)
+            + " but this node starts from "
+            + describe(dataFingerprint)
+            + "; start every node of a new cluster from the same backup (--restore-from),"
+            + " or every node empty");
   }
 
   private static String describe(String fingerprint) {
