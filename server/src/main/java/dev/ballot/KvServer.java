@@ -75,6 +75,9 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(KvServer.class);
   private static final long SHUTDOWN_WAIT_SECONDS = 30;
 
+  /** Entry payload the Raft core keeps in memory; older entries are read back from RocksDB. */
+  private static final long MAX_IN_MEMORY_LOG_BYTES = 64L << 20;
+
   /** False once threads that use the storage may still run; then the JVM exit closes it. */
   private volatile boolean storageSafeToClose = true;
 
@@ -241,6 +244,14 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
   }
 
   private int serve(CountDownLatch stop, AtomicReference<Object> fatal) throws Exception {
+    if (restoreFrom == null) {
+      try {
+        BackupRestore.checkNotInterrupted(dataDir.resolve("db"));
+      } catch (BackupRestore.InterruptedRestoreException e) {
+        System.err.println("kvserver: cannot start: " + e.getMessage());
+        return 2;
+      }
+    }
     if (restoreFrom != null) {
       int refused = restore();
       if (refused != 0) {
@@ -262,12 +273,15 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
     byte[] storedIdentity = storage.readIdentity();
     SecureRandom random = new SecureRandom();
     long tempId = storage.bootstrapId(() -> random.nextLong() | 1); // never 0
+    String dataFingerprint = BackupRestore.restoredFingerprint(storage);
     AtomicReference<Identity> identityRef =
         new AtomicReference<>(storedIdentity == null ? null : Identity.decode(storedIdentity));
     AtomicReference<MembershipManager> managerRef = new AtomicReference<>();
     PeerService peerService =
         new PeerService(
-            request -> answerDiscover(request, identityRef.get(), tempId, managerRef.get()));
+            request ->
+                answerDiscover(
+                    request, identityRef.get(), tempId, dataFingerprint, managerRef.get()));
     Server peerServer =
         NettyServerBuilder.forAddress(HostPort.parse(peerAddr).socketAddress())
             .addService(peerService)
@@ -301,7 +315,7 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
         return 2;
       }
       try {
-        identity = newIdentity(tempId);
+        identity = newIdentity(tempId, dataFingerprint);
       } finally {
         if (identity == null) {
           peerServer.shutdownNow();
@@ -345,10 +359,15 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
     restored =
         new RestoredState(restored.hardState(), restored.snapshot(), restored.entries(), applied);
     int electionTicks = (int) (electionTimeoutMs / heartbeatIntervalMs);
-    RaftConfig config = RaftConfig.builder(identity.nodeId()).ticks(electionTicks, 1).build();
+    RaftConfig config =
+        RaftConfig.builder(identity.nodeId())
+            .ticks(electionTicks, 1)
+            .maxInMemoryLogBytes(MAX_IN_MEMORY_LOG_BYTES)
+            .build();
     ClusterConfig initialConfig = identity.initialMembership().config();
     RaftNode node =
-        new RaftNode(config, initialConfig, restored, new Random(new SecureRandom().nextLong()));
+        new RaftNode(
+            config, initialConfig, restored, new Random(new SecureRandom().nextLong()), storage);
     kv.initConfig(new ConfigEntry(initialConfig, identity.initialMembership().encode()).encode());
     KvStore.AppliedConfig appliedConfig = kv.appliedConfig();
     Membership members =
@@ -504,8 +523,12 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
   }
 
   private DiscoverResponse answerDiscover(
-      DiscoverRequest request, Identity identity, long tempId, MembershipManager manager) {
-    DiscoverResponse.Builder b = DiscoverResponse.newBuilder();
+      DiscoverRequest request,
+      Identity identity,
+      long tempId,
+      String dataFingerprint,
+      MembershipManager manager) {
+    DiscoverResponse.Builder b = DiscoverResponse.newBuilder().setDataFingerprint(dataFingerprint);
     if (identity == null) {
       b.setTempId(tempId).setPeerAddr(advertisedPeerAddr()).setClientAddr(advertisedClientAddr());
     } else {
@@ -519,7 +542,7 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
   }
 
   /** A new node's identity: by registering with a running cluster, or by bootstrap discovery. */
-  private Identity newIdentity(long tempId) throws InterruptedException {
+  private Identity newIdentity(long tempId, String dataFingerprint) throws InterruptedException {
     if (!join.isEmpty()) {
       log.info("joining cluster join={} tempId={}", join, Long.toHexString(tempId));
       return new Registration(
@@ -528,7 +551,8 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
     }
     log.info(
         "discovering peers initialCluster={} tempId={}", initialCluster, Long.toHexString(tempId));
-    return new Discovery(tempId, advertisedPeerAddr(), advertisedClientAddr(), initialCluster)
+    return new Discovery(
+            tempId, advertisedPeerAddr(), advertisedClientAddr(), initialCluster, dataFingerprint)
         .run();
   }
 

@@ -110,6 +110,7 @@ public final class ClientApi implements AutoCloseable {
     // it, so that the size reported by Status is the instance's alone.
     SnapshotSender snapshots =
         new SnapshotSender(
+            kv,
             storage.db(),
             identity.nodeId(),
             identity.clusterId(),
@@ -124,7 +125,8 @@ public final class ClientApi implements AutoCloseable {
             dataDir.resolve("db"),
             readPool,
             snapshots,
-            members);
+            members,
+            kv);
     Server server =
         NettyServerBuilder.forAddress(address)
             // Handlers only enqueue and complete from callbacks: no pool hop per request.

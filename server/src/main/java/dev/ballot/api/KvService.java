@@ -244,14 +244,15 @@ final class KvService extends KVGrpc.KVImplBase {
 
   private <T> void write(
       Command command, StreamObserver<T> response, Function<ResponseOp, T> toResponse) {
+    byte[] logBytes;
     try {
-      requests.check(command);
+      logBytes = requests.logBytes(command);
     } catch (KvException e) {
       response.onError(e.toStatus().asRuntimeException());
       return;
     }
     long deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(remainingMs());
-    new WriteAttempt<>(command.toByteArray(), deadlineNanos, response, toResponse).run();
+    new WriteAttempt<>(logBytes, deadlineNanos, response, toResponse).run();
   }
 
   /**
@@ -259,16 +260,9 @@ final class KvService extends KVGrpc.KVImplBase {
    * (leadership may have moved on; the follower's client then gets "not leader").
    */
   void acceptForwarded(byte[] commandBytes, StreamObserver<ForwardResponse> response) {
-    Command command;
     try {
-      command = Command.parseFrom(commandBytes);
-      requests.check(command);
-    } catch (InvalidProtocolBufferException e) {
-      response.onError(
-          Status.INVALID_ARGUMENT
-              .withDescription("malformed forwarded command")
-              .asRuntimeException());
-      return;
+      // The same checks, on the same bytes, as a write made here: the same answer either way.
+      requests.checkLogBytes(commandBytes);
     } catch (KvException e) {
       response.onError(e.toStatus().asRuntimeException());
       return;
