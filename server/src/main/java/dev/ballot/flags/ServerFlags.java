@@ -120,7 +120,10 @@ public final class ServerFlags {
       throw invalid(spec, "--client-addr", clientAddr + " is also --peer-addr; they must differ");
     }
     Path dataDir = value(spec, "--data-dir");
-    if (initialCluster.isEmpty() && join.isEmpty() && !Files.exists(dataDir.resolve("db"))) {
+    // A restore interrupted before db/ was complete leaves db.restoring/: the server names that.
+    boolean fresh =
+        !Files.exists(dataDir.resolve("db")) && !Files.exists(dataDir.resolve("db.restoring"));
+    if (initialCluster.isEmpty() && join.isEmpty() && fresh) {
       throw new ParameterException(
           spec.commandLine(),
           "a new node needs option '--initial-cluster' (the peer addresses of all members) or"

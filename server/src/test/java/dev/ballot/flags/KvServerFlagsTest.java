@@ -163,6 +163,31 @@ class KvServerFlagsTest {
   }
 
   @Test
+  void restartedNodeNeedsNoInitialClusterOrJoin() throws IOException {
+    Path restarted = tmp.resolve("restarted");
+    Files.createDirectories(restarted.resolve("db"));
+    try (ServerSocket busy = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      String address = "127.0.0.1:" + busy.getLocalPort();
+      Result result = run(List.of("--data-dir", restarted.toString(), "--peer-addr", address));
+      // Past every flag rule, it stopped only at the port in use.
+      assertOneLine(result, ServerFlags.FAILURE);
+      assertThat(result.err()).contains("cannot listen on --peer-addr " + address);
+    }
+  }
+
+  @Test
+  void interruptedRestoreIsLeftToTheServerToName() throws IOException {
+    Path interrupted = tmp.resolve("interrupted");
+    Files.createDirectories(interrupted.resolve("db.restoring"));
+    try (ServerSocket busy = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      String address = "127.0.0.1:" + busy.getLocalPort();
+      Result result = run(List.of("--data-dir", interrupted.toString(), "--peer-addr", address));
+      assertOneLine(result, ServerFlags.FAILURE);
+      assertThat(result.err()).contains("cannot listen on --peer-addr " + address);
+    }
+  }
+
+  @Test
   void initialClusterAndJoinTogether() {
     List<String> args = new ArrayList<>(base());
     args.addAll(List.of("--join", "127.0.0.1:3"));
