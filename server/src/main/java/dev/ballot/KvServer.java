@@ -3,6 +3,14 @@ package dev.ballot;
 import ch.qos.logback.classic.Level;
 import dev.ballot.api.ClientApi;
 import dev.ballot.backup.BackupFormatException;
+import dev.ballot.flags.DataDirConverter;
+import dev.ballot.flags.HostPort;
+import dev.ballot.flags.HostPortConverter;
+import dev.ballot.flags.ListenFailure;
+import dev.ballot.flags.LogLevelConverter;
+import dev.ballot.flags.LongConverters;
+import dev.ballot.flags.ReadableFileConverter;
+import dev.ballot.flags.ServerFlags;
 import dev.ballot.kv.ApplyResult;
 import dev.ballot.kv.KvSnapshots;
 import dev.ballot.kv.KvStateMachine;
@@ -35,7 +43,6 @@ import dev.ballot.transport.PeerTransport;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.List;
@@ -46,7 +53,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -61,8 +67,9 @@ import picocli.CommandLine.Option;
       "On first start the nodes listed in --initial-cluster discover each other and number",
       "themselves 1..N; a node started with --join instead registers with a running cluster",
       "and gets the next id. The identity is stored in --data-dir and reused on every restart.",
-      "Exit codes: 0 stopped cleanly, 1 fatal error (see the log), 2 bad flags (or a restore",
-      "refused: the data directory holds data, or the backup file is not valid)."
+      "Exit codes: 0 stopped cleanly, 1 fatal error or an address it cannot listen on, 2 bad",
+      "flags (or a restore refused: the data directory holds data, or the backup file is not",
+      "valid)."
     })
 public final class KvServer implements java.util.concurrent.Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(KvServer.class);
@@ -74,23 +81,30 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
   /** False once threads that use the storage may still run; then the JVM exit closes it. */
   private volatile boolean storageSafeToClose = true;
 
-  @Option(names = "--data-dir", required = true, description = "Where this node keeps its data.")
+  @Option(
+      names = "--data-dir",
+      required = true,
+      converter = DataDirConverter.class,
+      description = "Where this node keeps its data.")
   Path dataDir;
 
   @Option(
       names = "--client-addr",
+      converter = HostPortConverter.class,
       defaultValue = "127.0.0.1:2379",
       description = "host:port for clients (etcd v3 gRPC API). Default: ${DEFAULT-VALUE}.")
   String clientAddr;
 
   @Option(
       names = "--peer-addr",
+      converter = HostPortConverter.class,
       defaultValue = "127.0.0.1:2380",
       description = "host:port for the other nodes. Default: ${DEFAULT-VALUE}.")
   String peerAddr;
 
   @Option(
       names = "--advertise-peer-addr",
+      converter = HostPortConverter.class,
       paramLabel = "HOST:PORT",
       description =
           "The peer address other nodes should use to reach this one, when it differs from"
@@ -99,6 +113,7 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
 
   @Option(
       names = "--advertise-client-addr",
+      converter = HostPortConverter.class,
       paramLabel = "HOST:PORT",
       description =
           "The client address listed for this node in the member list, when it differs from"
@@ -108,6 +123,7 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
   @Option(
       names = "--initial-cluster",
       split = ",",
+      converter = HostPortConverter.class,
       description =
           "Peer addresses of all members, this node's included (first start only; ignored once"
               + " the node has an identity).")
@@ -116,6 +132,7 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
   @Option(
       names = "--join",
       split = ",",
+      converter = HostPortConverter.class,
       paramLabel = "PEER_ADDR",
       description =
           "Peer addresses of one or more members of a running cluster: this new node registers"
@@ -125,18 +142,21 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
 
   @Option(
       names = "--heartbeat-interval-ms",
+      converter = LongConverters.Positive.class,
       defaultValue = "100",
       description = "Leader heartbeat interval. Default: ${DEFAULT-VALUE}.")
   long heartbeatIntervalMs;
 
   @Option(
       names = "--election-timeout-ms",
+      converter = LongConverters.Positive.class,
       defaultValue = "1000",
       description = "Election timeout (randomized in [T, 2T)). Default: ${DEFAULT-VALUE}.")
   long electionTimeoutMs;
 
   @Option(
       names = "--restore-from",
+      converter = ReadableFileConverter.class,
       paramLabel = "FILE",
       description =
           "First start only: seed this new node with the keys and revision of a backup file"
@@ -145,6 +165,7 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
 
   @Option(
       names = "--snapshot-count",
+      converter = LongConverters.NonNegative.class,
       defaultValue = "10000",
       description =
           "Take a snapshot after this many applied entries past the last one (0: never)."
@@ -153,6 +174,7 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
 
   @Option(
       names = "--snapshot-catchup-entries",
+      converter = LongConverters.NonNegative.class,
       defaultValue = "5000",
       description =
           "Log entries kept below a snapshot for slightly lagging followers."
@@ -161,37 +183,19 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
 
   @Option(
       names = "--log-level",
+      converter = LogLevelConverter.class,
       defaultValue = "INFO",
       description = "ERROR, WARN, INFO, DEBUG or TRACE. Default: ${DEFAULT-VALUE}.")
   String logLevel;
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new KvServer()).execute(args));
+    System.exit(ServerFlags.commandLine(new KvServer()).execute(args));
   }
 
   @Override
   public Integer call() throws Exception {
     ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME))
         .setLevel(Level.toLevel(logLevel, Level.INFO));
-    if (heartbeatIntervalMs < 1 || electionTimeoutMs < 3 * heartbeatIntervalMs) {
-      System.err.println(
-          "kvserver: --election-timeout-ms must be at least 3 x --heartbeat-interval-ms");
-      return 2;
-    }
-    if (!join.isEmpty() && !initialCluster.isEmpty()) {
-      System.err.println("kvserver: give --initial-cluster (a new cluster) or --join, not both");
-      return 2;
-    }
-    if (!join.isEmpty() && restoreFrom != null) {
-      System.err.println(
-          "kvserver: --restore-from starts a new cluster; it cannot be used with --join");
-      return 2;
-    }
-    if (snapshotCount < 0 || snapshotCatchupEntries < 0) {
-      System.err.println(
-          "kvserver: --snapshot-count and --snapshot-catchup-entries must not be negative");
-      return 2;
-    }
     try {
       return run();
     } catch (StorageCorruptionException
@@ -200,7 +204,7 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
       log.error("cannot start: {}", e.getMessage());
       return 1;
     } catch (IOException e) {
-      // Typically a port in use; the cause names it.
+      // The data directory or a file in it cannot be read or written; the cause names it.
       log.error(
           "cannot start: {}{}",
           e.getMessage(),
@@ -279,13 +283,17 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
                 answerDiscover(
                     request, identityRef.get(), tempId, dataFingerprint, managerRef.get()));
     Server peerServer =
-        NettyServerBuilder.forAddress(socketAddress(peerAddr, "--peer-addr"))
+        NettyServerBuilder.forAddress(HostPort.parse(peerAddr).socketAddress())
             .addService(peerService)
             .maxInboundMessageSize(PeerTransport.MAX_PEER_MESSAGE_BYTES)
             .permitKeepAliveTime(5, TimeUnit.SECONDS)
             .permitKeepAliveWithoutCalls(true)
-            .build()
-            .start();
+            .build();
+    try {
+      peerServer.start();
+    } catch (IOException e) {
+      throw new ListenFailure("--peer-addr", peerAddr, e);
+    }
     log.info("listening for peers addr={}", peerAddr);
 
     Identity identity = identityRef.get();
@@ -401,6 +409,7 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
         new MembershipManager(identity, members, driver, peers, electionTimeoutMs, onRemoved);
     managerRef.set(manager);
     driver.onConfigAppended(manager::configAppended);
+    storageSafeToClose = false; // from here on, only a clean stop closes it
     driver.start();
     manager.start();
     PeerCheck.start(
@@ -411,16 +420,21 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
           stop.countDown();
         },
         onRemoved);
-    ClientApi clientApi =
-        ClientApi.start(
-            socketAddress(clientAddr, "--client-addr"),
-            identity,
-            manager,
-            driver,
-            kv,
-            storage,
-            dataDir,
-            electionTimeoutMs);
+    ClientApi clientApi;
+    try {
+      clientApi =
+          ClientApi.start(
+              HostPort.parse(clientAddr).socketAddress(),
+              identity,
+              manager,
+              driver,
+              kv,
+              storage,
+              dataDir,
+              electionTimeoutMs);
+    } catch (IOException e) {
+      throw new ListenFailure("--client-addr", clientAddr, e);
+    }
     peerService.attach(
         identity.nodeId(),
         identity.clusterId(),
@@ -496,11 +510,6 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
 
   /** Seeds the data directory from the backup; non-zero (an exit code) if it refuses. */
   private int restore() throws IOException {
-    if (initialCluster.isEmpty()) {
-      System.err.println(
-          "kvserver: --restore-from starts a new cluster: give --initial-cluster too");
-      return 2;
-    }
     try {
       BackupRestore.restore(restoreFrom, dataDir.resolve("db"));
       return 0;
@@ -553,15 +562,5 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
 
   private String advertisedClientAddr() {
     return advertiseClientAddr == null ? clientAddr : advertiseClientAddr;
-  }
-
-  static InetSocketAddress socketAddress(String hostPort, String flag) {
-    int colon = hostPort.lastIndexOf(':');
-    if (colon <= 0 || colon == hostPort.length() - 1) {
-      throw new CommandLine.ParameterException(
-          new CommandLine(new KvServer()), flag + " must be host:port, got " + hostPort);
-    }
-    return new InetSocketAddress(
-        hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
   }
 }

@@ -1,0 +1,109 @@
+package dev.ballot.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A real kvserver process (the server's main class in its own JVM, as the cluster tests start it)
+ * refuses a bad flag with one line on stderr and exit code 2, and an address in use with one line
+ * and exit code 1, without a stack trace and without starting anything.
+ */
+class KvServerFlagsProcessTest {
+  private static final long EXIT_TIMEOUT_SECONDS = 60;
+
+  private final Path workDir =
+      Path.of(System.getProperty("ballot.it.workDir", "target/it"), "KvServerFlagsProcessTest")
+          .toAbsolutePath();
+
+  @Test
+  void portOutOfRangeExitsWithCode2AndOneLine() throws Exception {
+    Path dataDir = workDir.resolve("out-of-range");
+    Exit exit =
+        run(
+            "--data-dir",
+            dataDir.toString(),
+            "--client-addr",
+            "127.0.0.1:99999",
+            "--initial-cluster",
+            "127.0.0.1:2380");
+
+    assertThat(exit.code()).as(exit.toString()).isEqualTo(2);
+    assertThat(exit.stderr().lines().toList())
+        .containsExactly(
+            "kvserver: invalid value for option '--client-addr': '127.0.0.1:99999': port 99999 is"
+                + " out of range 1-65535");
+    assertThat(exit.stdout()).isEmpty();
+    assertThat(dataDir).doesNotExist();
+  }
+
+  @Test
+  void peerPortInUseExitsWithCode1AndOneLine() throws Exception {
+    try (ServerSocket busy = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      String peerAddr = "127.0.0.1:" + busy.getLocalPort();
+      Path dataDir = workDir.resolve("port-in-use");
+      Exit exit =
+          run(
+              "--data-dir",
+              dataDir.toString(),
+              "--client-addr",
+              "127.0.0.1:" + freePort(),
+              "--peer-addr",
+              peerAddr,
+              "--initial-cluster",
+              peerAddr);
+
+      assertThat(exit.code()).as(exit.toString()).isEqualTo(1);
+      assertThat(exit.stderr().lines().toList())
+          .singleElement()
+          .asString()
+          .startsWith("kvserver: cannot listen on --peer-addr " + peerAddr + ": ")
+          .containsIgnoringCase("in use");
+      assertThat(exit.stdout()).isEmpty();
+      assertThat(dataDir.resolve("db")).doesNotExist();
+    }
+  }
+
+  private Exit run(String... args) throws IOException, InterruptedException {
+    Files.createDirectories(workDir);
+    Path stdout = Files.createTempFile(workDir, "stdout-", ".txt");
+    Path stderr = Files.createTempFile(workDir, "stderr-", ".txt");
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(ServerFlavor.MAIN_CLASS);
+    command.addAll(List.of(args));
+    Process process =
+        new ProcessBuilder(command)
+            .redirectOutput(stdout.toFile())
+            .redirectError(stderr.toFile())
+            .start();
+    if (!process.waitFor(EXIT_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+      process.destroyForcibly().waitFor();
+      throw new AssertionError(
+          "kvserver " + String.join(" ", args) + " still runs after " + EXIT_TIMEOUT_SECONDS + "s");
+    }
+    return new Exit(
+        process.exitValue(),
+        Files.readString(stdout, StandardCharsets.UTF_8),
+        Files.readString(stderr, StandardCharsets.UTF_8));
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+
+  private record Exit(int code, String stdout, String stderr) {}
+}
