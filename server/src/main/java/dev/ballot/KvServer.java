@@ -25,6 +25,7 @@ import dev.ballot.raft.EntryType;
 import dev.ballot.raft.RaftConfig;
 import dev.ballot.raft.RaftNode;
 import dev.ballot.raft.RestoredState;
+import dev.ballot.storage.DiskFailureException;
 import dev.ballot.storage.RocksDbRaftStorage;
 import dev.ballot.storage.SnapshotDir;
 import dev.ballot.storage.SnapshotInstaller;
@@ -62,11 +63,18 @@ import picocli.CommandLine.Option;
       "themselves 1..N; a node started with --join instead registers with a running cluster",
       "and gets the next id. The identity is stored in --data-dir and reused on every restart.",
       "Exit codes: 0 stopped cleanly, 1 fatal error (see the log), 2 bad flags (or a restore",
-      "refused: the data directory holds data, or the backup file is not valid)."
+      "refused: the data directory holds data, or the backup file is not valid), 3 a disk write",
+      "or sync failed (I/O error, disk full), 4 corrupt data found (log, snapshot, identity)."
     })
 public final class KvServer implements java.util.concurrent.Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(KvServer.class);
   private static final long SHUTDOWN_WAIT_SECONDS = 30;
+
+  /** A write or sync to disk failed (I/O error, full disk): the node stopped at once. */
+  public static final int EXIT_DISK_FAILURE = 3;
+
+  /** Stored data is corrupt: the node refused to start on it (or stopped when it met it). */
+  public static final int EXIT_CORRUPT_DATA = 4;
 
   /** False once threads that use the storage may still run; then the JVM exit closes it. */
   private volatile boolean storageSafeToClose = true;
@@ -191,9 +199,13 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
     }
     try {
       return run();
-    } catch (StorageCorruptionException
-        | Discovery.DiscoveryException
-        | Registration.RegistrationException e) {
+    } catch (StorageCorruptionException e) {
+      log.error("cannot start: corrupt data: {}", e.getMessage());
+      return EXIT_CORRUPT_DATA;
+    } catch (DiskFailureException e) {
+      log.error("cannot start: disk failure: {}", e.getMessage());
+      return EXIT_DISK_FAILURE;
+    } catch (Discovery.DiscoveryException | Registration.RegistrationException e) {
       log.error("cannot start: {}", e.getMessage());
       return 1;
     } catch (IOException e) {
@@ -248,7 +260,12 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
       return serve(storage, stop, fatal);
     } finally {
       if (storageSafeToClose) {
-        storage.close();
+        try {
+          storage.close();
+        } catch (RuntimeException e) {
+          // After a disk failure closing fails too; the exit code already says why we stop.
+          log.warn("closing the storage failed error=\"{}\"", e.getMessage());
+        }
       }
     }
   }
@@ -429,7 +446,17 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
     peerService.close();
     // RocksDB must outlive every thread that may still touch it.
     storageSafeToClose = driver.close() && apiStopped;
-    return reason == null || reason == REMOVED ? 0 : 1;
+    return exitCode(reason);
+  }
+
+  private static int exitCode(Object stopReason) {
+    if (stopReason == null || stopReason == REMOVED) {
+      return 0;
+    }
+    if (stopReason instanceof DiskFailureException) {
+      return EXIT_DISK_FAILURE;
+    }
+    return stopReason instanceof StorageCorruptionException ? EXIT_CORRUPT_DATA : 1;
   }
 
   /** The stop reason of a node that learnt it was removed: it exits cleanly, for good. */

@@ -9,15 +9,18 @@ import dev.ballot.etcd.api.ResponseOp;
 import dev.ballot.etcd.api.TxnRequest;
 import dev.ballot.etcd.api.TxnResponse;
 import dev.ballot.kv.proto.Command;
+import dev.ballot.storage.DiskFailureException;
 import dev.ballot.storage.StorageCorruptionException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.Snapshot;
+import org.rocksdb.Status;
 import org.rocksdb.WriteBatchWithIndex;
 import org.rocksdb.WriteOptions;
 
@@ -130,7 +133,7 @@ public final class KvStore implements AutoCloseable {
       batch.put(meta, CONFIG_KEY, configValue(index, configEntry));
       commit(batch, index, revision);
     } catch (RocksDBException e) {
-      throw new UncheckedIOException(new IOException("kv apply of index " + index + " failed", e));
+      throw applyFailed(index, e);
     }
   }
 
@@ -232,10 +235,19 @@ public final class KvStore implements AutoCloseable {
       batch.put(meta, REVISION_KEY, encodeLong(newRevision));
       db.write(unsyncedWrite, batch);
     } catch (RocksDBException e) {
-      throw new UncheckedIOException(new IOException("kv apply of index " + index + " failed", e));
+      throw applyFailed(index, e);
     }
     revision = newRevision;
     appliedIndex = index;
+  }
+
+  /** A failed write of the state machine stops the node (see {@link DiskFailureException}). */
+  private RuntimeException applyFailed(long index, RocksDBException e) {
+    if (e.getStatus() != null && e.getStatus().getCode() == Status.Code.Corruption) {
+      return new StorageCorruptionException(
+          "kv apply of index " + index + " failed at " + db.getName() + ": " + e.getMessage(), e);
+    }
+    return new DiskFailureException("kv apply of index " + index, Path.of(db.getName()), e);
   }
 
   private long readLong(ReadOptions options, byte[] key, long absent) {

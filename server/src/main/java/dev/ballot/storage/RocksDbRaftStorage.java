@@ -125,6 +125,12 @@ public final class RocksDbRaftStorage implements RaftStorage {
       handles.forEach(ColumnFamilyHandle::close);
       familyOptions.close();
       dbOptions.close();
+      if (e instanceof RocksDBException r
+          && r.getStatus() != null
+          && r.getStatus().getCode() == Status.Code.Corruption) {
+        throw new StorageCorruptionException(
+            "raft storage at " + dir + " is corrupt: " + e.getMessage(), e);
+      }
       throw new UncheckedIOException(new IOException("cannot open raft storage at " + dir, e));
     }
     RocksDbRaftStorage storage = new RocksDbRaftStorage(dir, dbOptions, familyOptions, db, handles);
@@ -452,11 +458,11 @@ public final class RocksDbRaftStorage implements RaftStorage {
 
   /** RocksDB's own checksums failing is corruption too; anything else is an I/O failure. */
   private RuntimeException failure(String what, RocksDBException e) {
-    String message = "raft storage " + what + " failed at " + dir + ": " + e.getMessage();
     Status status = e.getStatus();
     if (status != null && status.getCode() == Status.Code.Corruption) {
+      String message = "raft storage " + what + " failed at " + dir + ": " + e.getMessage();
       return new StorageCorruptionException(message, e);
     }
-    return new UncheckedIOException(message, new IOException(e));
+    return new DiskFailureException("raft storage " + what, dir, e);
   }
 }
