@@ -20,11 +20,20 @@ final class FatalErrors {
           thread,
           d.operation(),
           d.path(),
-          d.getCause() == null ? d.getMessage() : d.getCause().getMessage());
+          rootMessage(d));
     } else if (e instanceof StorageCorruptionException) {
       log.error("corrupt data, stopping the node thread={} error=\"{}\"", thread, e.getMessage());
     } else {
       log.error("{} failed; stopping the node", thread, e);
     }
+  }
+
+  /** What the operating system said (e.g. "While fdatasync: FILE: Input/output error"). */
+  private static String rootMessage(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root.getMessage();
   }
 }
