@@ -165,6 +165,14 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
   long snapshotCatchupEntries;
 
   @Option(
+      names = "--quota-backend-bytes",
+      defaultValue = "0",
+      description =
+          "Raise the NOSPACE alarm (writes that add data are refused) once the database is"
+              + " larger than this (0: etcd's default, 2 GiB).")
+  long quotaBackendBytes;
+
+  @Option(
       names = "--log-level",
       defaultValue = "INFO",
       description = "ERROR, WARN, INFO, DEBUG or TRACE. Default: ${DEFAULT-VALUE}.")
@@ -190,6 +198,10 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
     if (!join.isEmpty() && restoreFrom != null) {
       System.err.println(
           "kvserver: --restore-from starts a new cluster; it cannot be used with --join");
+      return 2;
+    }
+    if (quotaBackendBytes < 0) {
+      System.err.println("kvserver: --quota-backend-bytes must not be negative");
       return 2;
     }
     if (snapshotCount < 0 || snapshotCatchupEntries < 0) {
@@ -418,7 +430,8 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
             kv,
             storage,
             dataDir,
-            electionTimeoutMs);
+            electionTimeoutMs,
+            quotaBackendBytes);
     peerService.attach(
         identity.nodeId(),
         identity.clusterId(),

@@ -18,6 +18,7 @@ import dev.ballot.etcd.api.ResponseOp;
 import dev.ballot.etcd.api.TxnRequest;
 import dev.ballot.etcd.api.TxnResponse;
 import dev.ballot.kv.ApplyResult;
+import dev.ballot.kv.KvError;
 import dev.ballot.kv.KvException;
 import dev.ballot.kv.KvRequests;
 import dev.ballot.kv.KvStore;
@@ -60,6 +61,7 @@ final class KvService extends KVGrpc.KVImplBase {
   private final long retryPauseMs;
   private final Executor readPool;
   private final ScheduledExecutorService retryTimer;
+  private final SpaceQuota quota;
 
   KvService(
       KvStore kv,
@@ -71,7 +73,8 @@ final class KvService extends KVGrpc.KVImplBase {
       long leaderWaitMs,
       long retryPauseMs,
       Executor readPool,
-      ScheduledExecutorService retryTimer) {
+      ScheduledExecutorService retryTimer,
+      SpaceQuota quota) {
     this.kv = kv;
     this.requests = requests;
     this.driver = driver;
@@ -82,6 +85,7 @@ final class KvService extends KVGrpc.KVImplBase {
     this.retryPauseMs = retryPauseMs;
     this.readPool = readPool;
     this.retryTimer = retryTimer;
+    this.quota = quota;
   }
 
   // ------------------------------------------------------------------ reads
@@ -242,10 +246,11 @@ final class KvService extends KVGrpc.KVImplBase {
             .asRuntimeException());
   }
 
-  private <T> void write(
-      Command command, StreamObserver<T> response, Function<ResponseOp, T> toResponse) {
+  /** Proposes {@code command} (here or through the leader) and answers with its result. */
+  <T> void write(Command command, StreamObserver<T> response, Function<ResponseOp, T> toResponse) {
     try {
       requests.check(command);
+      checkSpace(command);
     } catch (KvException e) {
       response.onError(e.toStatus().asRuntimeException());
       return;
@@ -263,6 +268,7 @@ final class KvService extends KVGrpc.KVImplBase {
     try {
       command = Command.parseFrom(commandBytes);
       requests.check(command);
+      checkSpace(command);
     } catch (InvalidProtocolBufferException e) {
       response.onError(
           Status.INVALID_ARGUMENT
@@ -452,6 +458,12 @@ final class KvService extends KVGrpc.KVImplBase {
   }
 
   // ------------------------------------------------------------------ helpers
+
+  private void checkSpace(Command command) throws KvException {
+    if (quota.refuses(command)) {
+      throw new KvException(KvError.NO_SPACE);
+    }
+  }
 
   private ResponseHeader header(ResponseHeader fromStore) {
     return headers.header(fromStore.getRevision());

@@ -2,6 +2,8 @@ package dev.ballot.api;
 
 import dev.ballot.etcd.api.AlarmRequest;
 import dev.ballot.etcd.api.AlarmResponse;
+import dev.ballot.etcd.api.DefragmentRequest;
+import dev.ballot.etcd.api.DefragmentResponse;
 import dev.ballot.etcd.api.MaintenanceGrpc;
 import dev.ballot.etcd.api.MoveLeaderRequest;
 import dev.ballot.etcd.api.MoveLeaderResponse;
@@ -17,16 +19,12 @@ import dev.ballot.proto.raft.v1.ChangeMembershipRequest;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.LongSupplier;
-import java.util.stream.Stream;
 
-/** etcd's Maintenance service: status, snapshot (a backup stream) and (an empty list of) alarms. */
+/** etcd's Maintenance service: status, snapshot (a backup stream), alarms, defragment. */
 final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
   /** The etcd API level this server speaks; clients gate features on it. */
   static final String ETCD_API_VERSION = "3.5.0";
@@ -39,6 +37,8 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
   private final Executor pool;
   private final SnapshotSender snapshots;
   private final MembershipManager members;
+  private final AlarmRequests alarms;
+  private final Runnable defragment;
 
   MaintenanceService(
       RaftDriver<?> driver,
@@ -48,7 +48,11 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
       Path dbDir,
       Executor pool,
       SnapshotSender snapshots,
-      MembershipManager members) {
+      MembershipManager members,
+      AlarmRequests alarms,
+      Runnable defragment) {
+    this.alarms = alarms;
+    this.defragment = defragment;
     this.members = members;
     this.driver = driver;
     this.headers = headers;
@@ -114,39 +118,41 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
 
   @Override
   public void alarm(AlarmRequest request, StreamObserver<AlarmResponse> response) {
-    if (request.getAction() != AlarmRequest.AlarmAction.GET) {
-      response.onError(
-          Status.UNIMPLEMENTED
-              .withDescription("alarms are not supported yet")
-              .asRuntimeException());
-      return;
-    }
-    response.onNext(
-        AlarmResponse.newBuilder().setHeader(headers.header(revision.getAsLong())).build());
-    response.onCompleted();
+    alarms.handle(request, response);
   }
 
   /**
-   * The bytes of every file of the RocksDB instance: SST files, WAL, MANIFEST and info logs, what
-   * {@code du} counts. RocksDB's size properties each cover only a part (the SST files, or the
-   * memtables), and recent writes live in the WAL, so they under-report a young store. Backup
-   * scratch files live outside this directory and are not counted.
+   * Frees the space of deleted keys and compacted log entries now (flush, then a full compaction),
+   * as etcd's defragment frees bbolt's free pages. On a pool thread: it takes a while.
    */
-  private long diskUsageBytes() {
-    try (Stream<Path> files = Files.walk(dbDir)) {
-      return files
-          .filter(Files::isRegularFile)
-          .mapToLong(
-              p -> {
-                try {
-                  return Files.size(p);
-                } catch (IOException e) {
-                  return 0; // deleted by a compaction while we walked
-                }
-              })
-          .sum();
-    } catch (IOException | UncheckedIOException e) {
-      return 0;
+  @Override
+  public void defragment(
+      DefragmentRequest request, StreamObserver<DefragmentResponse> response) {
+    try {
+      pool.execute(
+          () -> {
+            try {
+              defragment.run();
+            } catch (RuntimeException e) {
+              response.onError(
+                  Status.INTERNAL
+                      .withDescription("etcdserver: defragment failed: " + e.getMessage())
+                      .asRuntimeException());
+              return;
+            }
+            response.onNext(
+                DefragmentResponse.newBuilder()
+                    .setHeader(headers.header(revision.getAsLong()))
+                    .build());
+            response.onCompleted();
+          });
+    } catch (RejectedExecutionException e) {
+      response.onError(EtcdStatus.TOO_MANY_REQUESTS);
     }
+  }
+
+  /** What Status reports as the db size; the space quota is checked against the same. */
+  private long diskUsageBytes() {
+    return DbSize.bytes(dbDir);
   }
 }

@@ -2,6 +2,7 @@ package dev.ballot.kv;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import dev.ballot.etcd.api.AlarmRequest;
 import dev.ballot.etcd.api.RangeRequest;
 import dev.ballot.etcd.api.RangeResponse;
 import dev.ballot.etcd.api.ResponseHeader;
@@ -44,6 +45,9 @@ public final class KvStore implements AutoCloseable {
   /** The newest applied configuration entry: its index (8 bytes), then its payload. */
   private static final byte[] CONFIG_KEY = "config".getBytes(UTF_8);
 
+  /** The raised alarms ({@link Alarms}); absent when none ever was. */
+  private static final byte[] ALARMS_KEY = "alarms".getBytes(UTF_8);
+
   private final RocksDB db;
   private final ColumnFamilyHandle data;
   private final ColumnFamilyHandle meta;
@@ -53,6 +57,7 @@ public final class KvStore implements AutoCloseable {
   // Written by the apply thread only, after the batch that holds them.
   private volatile long appliedIndex;
   private volatile long revision;
+  private volatile Alarms alarms;
 
   public KvStore(RocksDB db, ColumnFamilyHandle data, ColumnFamilyHandle meta) {
     this.db = db;
@@ -60,6 +65,7 @@ public final class KvStore implements AutoCloseable {
     this.meta = meta;
     this.appliedIndex = readLong(latestRead, APPLIED_INDEX_KEY, 0);
     this.revision = readLong(latestRead, REVISION_KEY, INITIAL_REVISION);
+    this.alarms = readAlarms();
     if (appliedIndex < 0 || revision < INITIAL_REVISION) {
       throw new StorageCorruptionException(
           "kv_meta is corrupt: appliedIndex=" + appliedIndex + " revision=" + revision);
@@ -77,8 +83,24 @@ public final class KvStore implements AutoCloseable {
       throw new StorageCorruptionException(
           "kv_meta is corrupt: appliedIndex=" + index + " revision=" + rev);
     }
+    alarms = readAlarms();
     revision = rev;
     appliedIndex = index;
+  }
+
+  /** The alarms raised, as of the last applied entry. */
+  public Alarms alarms() {
+    return alarms;
+  }
+
+  private Alarms readAlarms() {
+    byte[] value;
+    try {
+      value = db.get(meta, ALARMS_KEY);
+    } catch (RocksDBException e) {
+      throw new UncheckedIOException(new IOException("kv_meta read failed", e));
+    }
+    return value == null ? Alarms.NONE : Alarms.decode(value);
   }
 
   /** The index of the last log entry applied; 0 if none. */
@@ -99,6 +121,16 @@ public final class KvStore implements AutoCloseable {
   public ApplyResult apply(long index, Command command) {
     checkNextIndex(index);
     long before = revision;
+    if (command.hasAlarm()) {
+      return applyAlarm(index, command.getAlarm());
+    }
+    if (alarms.noSpace() && Alarms.addsData(command)) {
+      // Every node has the same alarms at this index, so every node refuses alike.
+      try (WriteBatchWithIndex batch = new WriteBatchWithIndex()) {
+        commit(batch, index, before);
+      }
+      return ApplyResult.rejected(index, before, new KvException(KvError.NO_SPACE));
+    }
     try (KvTxn txn = new KvTxn(db, data, latestRead, before, false)) {
       ResponseOp response;
       try {
@@ -113,6 +145,26 @@ public final class KvStore implements AutoCloseable {
       commit(txn.batch(), index, after);
       return ApplyResult.ok(index, after, response);
     }
+  }
+
+  /** Raises or clears an alarm; the revision does not change (etcd's alarms are not keys). */
+  private ApplyResult applyAlarm(long index, AlarmRequest request) {
+    Alarms next = alarms.after(request);
+    try (WriteBatchWithIndex batch = new WriteBatchWithIndex()) {
+      batch.put(meta, ALARMS_KEY, next.encode());
+      commit(batch, index, revision);
+    } catch (RocksDBException e) {
+      throw applyFailed(index, e);
+    }
+    alarms = next;
+    return ApplyResult.ok(
+        index,
+        revision,
+        ResponseOp.newBuilder()
+            .setResponsePut(
+                dev.ballot.etcd.api.PutResponse.newBuilder()
+                    .setHeader(ResponseHeader.newBuilder().setRevision(revision)))
+            .build());
   }
 
   /** Applies an entry with no key-value command (empty or configuration): index only. */
