@@ -288,7 +288,7 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
     SecureRandom random = new SecureRandom();
     long tempId = storage.bootstrapId(() -> random.nextLong() | 1); // never 0
     AtomicReference<Identity> identityRef =
-        new AtomicReference<>(storedIdentity == null ? null : Identity.decode(storedIdentity));
+        new AtomicReference<>(storedIdentity == null ? null : decodeIdentity(storedIdentity));
     AtomicReference<MembershipManager> managerRef = new AtomicReference<>();
     PeerService peerService =
         new PeerService(
@@ -470,6 +470,15 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
       return EXIT_DISK_FAILURE;
     }
     return stopReason instanceof StorageCorruptionException ? EXIT_CORRUPT_DATA : 1;
+  }
+
+  private Identity decodeIdentity(byte[] stored) {
+    try {
+      return Identity.decode(stored);
+    } catch (StorageCorruptionException e) {
+      throw new StorageCorruptionException(
+          e.getMessage() + " (raft_meta of " + dataDir.resolve("db") + ")", e);
+    }
   }
 
   /** The stop reason of a node that learnt it was removed: it exits cleanly, for good. */
