@@ -10,7 +10,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Makes the disk of a running process fail: {@code strace} attaches to every thread of it and
- * answers each {@code fsync} and {@code fdatasync} with EIO, as a dying disk would. Closing detaches.
+ * answers each {@code fsync} and {@code fdatasync} with an error (EIO as a dying disk, ENOSPC as a
+ * full one). Closing detaches.
  */
 final class SyscallFaults implements AutoCloseable {
   private final Process strace;
@@ -31,8 +32,11 @@ final class SyscallFaults implements AutoCloseable {
             + " (.ci/run installs it before the build)");
   }
 
-  /** Fails every sync of process {@code pid} with EIO from now on; strace's output goes to log. */
-  static SyscallFaults failSyncs(long pid, Path log) {
+  /**
+   * Fails every sync of process {@code pid} with {@code errno} (e.g. "EIO") from now on; strace's
+   * output goes to {@code log}.
+   */
+  static SyscallFaults failSyncs(long pid, String errno, Path log) {
     List<String> command =
         List.of(
             "strace",
@@ -41,7 +45,7 @@ final class SyscallFaults implements AutoCloseable {
             "-e",
             "trace=fsync,fdatasync",
             "-e",
-            "inject=fsync,fdatasync:error=EIO",
+            "inject=fsync,fdatasync:error=" + errno,
             "-p",
             Long.toString(pid));
     try {
@@ -57,10 +61,15 @@ final class SyscallFaults implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     strace.destroy();
-    if (!strace.waitFor(10, TimeUnit.SECONDS)) {
+    try {
+      if (!strace.waitFor(10, TimeUnit.SECONDS)) {
+        strace.destroyForcibly();
+      }
+    } catch (InterruptedException e) {
       strace.destroyForcibly();
+      Thread.currentThread().interrupt();
     }
   }
 }
