@@ -117,6 +117,33 @@ class SpaceQuotaTest {
     assertThat(Etcd.value(cluster.kv(leader), "after-disarm", false)).isEqualTo(VALUE);
   }
 
+  /** A quota below the size of an empty store: the alarm is up at once and comes back if disarmed. */
+  @Test
+  void alarmDisarmedWhileStillOverTheQuotaIsRaisedAgain() {
+    KvCluster cluster =
+        clusters.start(
+            clusters
+                .builder()
+                .nodes(3)
+                .flavor(ServerFlavor.KVSERVER)
+                .serverArgs("--quota-backend-bytes", "1024"));
+    Etcdctl etcdctl = new Etcdctl(cluster.clientEndpointsCsv(), cluster.dir().resolve("etcdctl"));
+    int leader = cluster.awaitLeader();
+    await("the alarm of every member")
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> alarms(cluster, leader).size() == cluster.size());
+
+    String disarmed = etcdctl.run("alarm", "disarm").requireSuccess().stdout();
+    assertThat(disarmed.lines().filter(l -> l.contains("alarm:NOSPACE"))).hasSize(cluster.size());
+    await("the alarms to be raised again")
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> alarms(cluster, leader).size() == cluster.size());
+    assertThatThrownBy(() -> put(cluster, leader, "refused"))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getDescription()).isEqualTo(NO_SPACE));
+  }
+
   /** Writes 64 KiB values until the cluster refuses one; returns the refusal. */
   private static StatusRuntimeException fillUntilRefused(KvCluster cluster, int leader) {
     for (int i = 0; i < MAX_WRITES; i++) {
