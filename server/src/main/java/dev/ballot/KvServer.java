@@ -261,6 +261,14 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
   }
 
   private int serve(CountDownLatch stop, AtomicReference<Object> fatal) throws Exception {
+    if (restoreFrom == null) {
+      try {
+        BackupRestore.checkNotInterrupted(dataDir.resolve("db"));
+      } catch (BackupRestore.InterruptedRestoreException e) {
+        System.err.println("kvserver: cannot start: " + e.getMessage());
+        return 2;
+      }
+    }
     if (restoreFrom != null) {
       int refused = restore();
       if (refused != 0) {
@@ -287,12 +295,15 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
     byte[] storedIdentity = storage.readIdentity();
     SecureRandom random = new SecureRandom();
     long tempId = storage.bootstrapId(() -> random.nextLong() | 1); // never 0
+    String dataFingerprint = BackupRestore.restoredFingerprint(storage);
     AtomicReference<Identity> identityRef =
         new AtomicReference<>(storedIdentity == null ? null : decodeIdentity(storedIdentity));
     AtomicReference<MembershipManager> managerRef = new AtomicReference<>();
     PeerService peerService =
         new PeerService(
-            request -> answerDiscover(request, identityRef.get(), tempId, managerRef.get()));
+            request ->
+                answerDiscover(
+                    request, identityRef.get(), tempId, dataFingerprint, managerRef.get()));
     Server peerServer =
         NettyServerBuilder.forAddress(socketAddress(peerAddr, "--peer-addr"))
             .addService(peerService)
@@ -322,7 +333,7 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
         return 2;
       }
       try {
-        identity = newIdentity(tempId);
+        identity = newIdentity(tempId, dataFingerprint);
       } finally {
         if (identity == null) {
           peerServer.shutdownNow();
@@ -544,8 +555,12 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
   }
 
   private DiscoverResponse answerDiscover(
-      DiscoverRequest request, Identity identity, long tempId, MembershipManager manager) {
-    DiscoverResponse.Builder b = DiscoverResponse.newBuilder();
+      DiscoverRequest request,
+      Identity identity,
+      long tempId,
+      String dataFingerprint,
+      MembershipManager manager) {
+    DiscoverResponse.Builder b = DiscoverResponse.newBuilder().setDataFingerprint(dataFingerprint);
     if (identity == null) {
       b.setTempId(tempId).setPeerAddr(advertisedPeerAddr()).setClientAddr(advertisedClientAddr());
     } else {
@@ -559,7 +574,7 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
   }
 
   /** A new node's identity: by registering with a running cluster, or by bootstrap discovery. */
-  private Identity newIdentity(long tempId) throws InterruptedException {
+  private Identity newIdentity(long tempId, String dataFingerprint) throws InterruptedException {
     if (!join.isEmpty()) {
       log.info("joining cluster join={} tempId={}", join, Long.toHexString(tempId));
       return new Registration(
@@ -568,7 +583,8 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
     }
     log.info(
         "discovering peers initialCluster={} tempId={}", initialCluster, Long.toHexString(tempId));
-    return new Discovery(tempId, advertisedPeerAddr(), advertisedClientAddr(), initialCluster)
+    return new Discovery(
+            tempId, advertisedPeerAddr(), advertisedClientAddr(), initialCluster, dataFingerprint)
         .run();
   }
 

@@ -114,6 +114,79 @@ class BackupRestoreTest {
     assertThat(Etcd.get(source.kv(0), "anything", false).getKvsCount()).isZero(); // still serving
   }
 
+  @Test
+  void nodesThatStartFromDifferentDataRefuseToFormACluster() throws Exception {
+    KvCluster source = clusters.start(1);
+    Etcd.put(source.kv(0), "key", "value");
+    Path file = source.dir().resolve("mixed.backup");
+    kvctl("--endpoints", source.clientAddress(0), "snapshot", "save", file.toString());
+
+    List<Integer> ports = FreePorts.take(6);
+    String initialCluster =
+        "127.0.0.1:" + ports.get(0) + ",127.0.0.1:" + ports.get(1) + ",127.0.0.1:" + ports.get(2);
+    List<Process> nodes = new java.util.ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      List<String> args =
+          new java.util.ArrayList<>(
+              List.of(
+                  "--data-dir",
+                  source.dir().resolve("mixed-" + i).toString(),
+                  "--peer-addr",
+                  "127.0.0.1:" + ports.get(i),
+                  "--client-addr",
+                  "127.0.0.1:" + ports.get(3 + i),
+                  "--initial-cluster",
+                  initialCluster));
+      if (i < 2) { // the third node was meant to be restored too, but its operator forgot
+        args.addAll(List.of("--restore-from", file.toString()));
+      }
+      nodes.add(kvserver(args));
+    }
+
+    for (int i = 0; i < 3; i++) {
+      Process node = nodes.get(i);
+      assertThat(node.waitFor(60, TimeUnit.SECONDS)).as("node %d exits", i).isTrue();
+      String output = new String(node.getInputStream().readAllBytes(), UTF_8);
+      assertThat(node.exitValue()).as(output).isEqualTo(1);
+      assertThat(output)
+          .contains("starts from an empty data directory")
+          .contains("start every node of a new cluster from the same backup");
+    }
+  }
+
+  @Test
+  void aNodeWhoseRestoreWasInterruptedRefusesToStartEmpty() throws Exception {
+    KvCluster source = clusters.start(1);
+    Path dataDir = source.dir().resolve("interrupted");
+    Files.createDirectories(dataDir.resolve("db.restoring")); // what a crash mid-restore leaves
+
+    Process node =
+        kvserver(
+            List.of(
+                "--data-dir",
+                dataDir.toString(),
+                "--initial-cluster",
+                "127.0.0.1:" + FreePorts.take(1).get(0)));
+    assertThat(node.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    String output = new String(node.getInputStream().readAllBytes(), UTF_8);
+
+    assertThat(node.exitValue()).as(output).isEqualTo(2);
+    assertThat(output).contains("was interrupted").contains("--restore-from");
+    assertThat(dataDir.resolve("db")).doesNotExist();
+  }
+
+  private static Process kvserver(List<String> args) throws java.io.IOException {
+    List<String> command =
+        new java.util.ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.ballot.KvServer"));
+    command.addAll(args);
+    return new ProcessBuilder(command).redirectErrorStream(true).start();
+  }
+
   /** Every key, in key order, as one node sees it. */
   private static RangeResponse everything(KvCluster cluster, int node, boolean serializable) {
     return await("node " + node + " to answer a full range")

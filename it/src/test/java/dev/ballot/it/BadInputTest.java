@@ -152,6 +152,54 @@ class BadInputTest {
     assertNothingWrittenAndServing();
   }
 
+  /**
+   * The request that once stopped every node for good: it committed, then no node could apply it.
+   */
+  @Test
+  void deeplyNestedTxnIsRejectedBeforeProposingAndEveryNodeStaysUp() {
+    if (cluster.flavor() == ServerFlavor.ETCD) {
+      // etcd bounds nesting only through --max-txn-ops; 50 levels of one op each are accepted.
+      Etcd.withDeadline(cluster.kv(0), Etcd.REQUEST_DEADLINE).txn(nestedTxn(50, "deep-etcd"));
+      return;
+    }
+    for (int levels : new int[] {33, 50}) {
+      assertRejectedOnEveryNode(
+          kv -> kv.txn(nestedTxn(levels, "deep-" + levels)),
+          Status.Code.INVALID_ARGUMENT,
+          "etcdserver: txn request is nested too deeply");
+    }
+    assertNothingWrittenAndServing();
+
+    // The deepest accepted txn commits and applies on every node, through a follower too.
+    for (int node = 0; node < cluster.size(); node++) {
+      String key = "deep-32-via-" + node;
+      TxnResponse response =
+          Etcd.withDeadline(cluster.kv(node), Etcd.REQUEST_DEADLINE).txn(nestedTxn(32, key));
+      assertThat(response.getSucceeded()).isTrue();
+      for (int reader = 0; reader < cluster.size(); reader++) {
+        assertThat(Etcd.get(cluster.kv(reader), key, false).getKvsCount())
+            .as("%s read on node %d", key, reader)
+            .isEqualTo(1);
+      }
+    }
+    cluster.failOnUnexpectedExit();
+  }
+
+  /** A txn nested {@code levels} deep (the outermost counts), with a put at the bottom. */
+  private static TxnRequest nestedTxn(int levels, String key) {
+    TxnRequest txn =
+        TxnRequest.newBuilder()
+            .addSuccess(
+                RequestOp.newBuilder()
+                    .setRequestPut(
+                        PutRequest.newBuilder().setKey(Etcd.bytes(key)).setValue(Etcd.bytes("v"))))
+            .build();
+    for (int level = 2; level <= levels; level++) {
+      txn = TxnRequest.newBuilder().addSuccess(RequestOp.newBuilder().setRequestTxn(txn)).build();
+    }
+    return txn;
+  }
+
   @Test
   void garbageOnTheClientPortIsAnsweredOrCutOff() throws IOException {
     byte[] garbage = new byte[GARBAGE_BYTES];

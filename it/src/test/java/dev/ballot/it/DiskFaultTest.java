@@ -97,8 +97,8 @@ class DiskFaultTest {
     assertThat(Etcd.prefixContents(cluster.kv(current), "before-", false)).hasSize(200);
   }
 
-  private static void failSyncsAndCheck(
-      KvCluster cluster, int victim, String errno, String prefix) throws Exception {
+  private static void failSyncsAndCheck(KvCluster cluster, int victim, String errno, String prefix)
+      throws Exception {
     Map<String, String> acked;
     try (AckedWriter writer = AckedWriter.start(cluster, prefix)) {
       writer.awaitMoreAcked(50, Duration.ofSeconds(30));

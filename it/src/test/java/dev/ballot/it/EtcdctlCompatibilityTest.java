@@ -1,9 +1,11 @@
 package dev.ballot.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -120,6 +122,51 @@ class EtcdctlCompatibilityTest {
     assertThat(clusterIds).hasSize(1).doesNotContain(0L);
     assertThat(leaders).hasSize(1).doesNotContain(0L);
     assertThat(memberIds).containsAll(leaders);
+  }
+
+  @Test
+  void endpointHashKvPrintsOneHashForEveryMemberAtOneRevision() {
+    etcdctl.run("put", "ctl/h", "1").requireSuccess();
+    long[] first = awaitOneHashAtOneRevision();
+
+    String simple = etcdctl.run("endpoint", "hashkv", "--cluster").requireSuccess().stdout();
+    assertThat(simple.lines())
+        .hasSize(3)
+        .allMatch(line -> line.matches("http://127\\.0\\.0\\.1:\\d+, " + first[1]));
+
+    etcdctl.run("put", "ctl/h", "2").requireSuccess();
+    long[] second = awaitOneHashAtOneRevision();
+    assertThat(second[0]).isGreaterThan(first[0]);
+    assertThat(second[1]).isNotEqualTo(first[1]);
+  }
+
+  /** Waits until every member hashes at one revision, and returns {revision, hash}. */
+  private static long[] awaitOneHashAtOneRevision() {
+    long[] found = new long[2];
+    await("one revision and hash on every member")
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(
+            () -> {
+              JsonNode hashes =
+                  JSON.readTree(
+                      etcdctl
+                          .run("endpoint", "hashkv", "--cluster", "-w", "json")
+                          .requireSuccess()
+                          .stdout());
+              assertThat(hashes).hasSize(3);
+              Set<Long> revisions = new HashSet<>();
+              Set<Long> values = new HashSet<>();
+              for (JsonNode entry : hashes) {
+                JsonNode hashKv = entry.get("HashKV");
+                revisions.add(hashKv.get("header").get("revision").asLong());
+                values.add(hashKv.get("hash").asLong());
+              }
+              assertThat(revisions).hasSize(1);
+              assertThat(values).hasSize(1);
+              found[0] = revisions.iterator().next();
+              found[1] = values.iterator().next();
+            });
+    return found;
   }
 
   @Test

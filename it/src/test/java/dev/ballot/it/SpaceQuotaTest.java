@@ -117,7 +117,9 @@ class SpaceQuotaTest {
     assertThat(Etcd.value(cluster.kv(leader), "after-disarm", false)).isEqualTo(VALUE);
   }
 
-  /** A quota below the size of an empty store: the alarm is up at once and comes back if disarmed. */
+  /**
+   * A quota below the size of an empty store: the alarm is up at once and comes back if disarmed.
+   */
   @Test
   void alarmDisarmedWhileStillOverTheQuotaIsRaisedAgain() {
     KvCluster cluster =

@@ -49,7 +49,8 @@ final class AlarmRequests {
         || (request.getAlarm() != AlarmType.NOSPACE && request.getAlarm() != AlarmType.CORRUPT)) {
       response.onError(
           Status.INVALID_ARGUMENT
-              .withDescription("etcdserver: an alarm needs a member id and a type (NOSPACE, CORRUPT)")
+              .withDescription(
+                  "etcdserver: an alarm needs a member id and a type (NOSPACE, CORRUPT)")
               .asRuntimeException());
       return;
     }

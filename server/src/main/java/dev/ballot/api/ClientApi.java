@@ -136,6 +136,7 @@ public final class ClientApi implements AutoCloseable {
     // it, so that the size reported by Status is the instance's alone.
     SnapshotSender snapshots =
         new SnapshotSender(
+            kv,
             storage.db(),
             identity.nodeId(),
             identity.clusterId(),
@@ -151,6 +152,7 @@ public final class ClientApi implements AutoCloseable {
             readPool,
             snapshots,
             members,
+            kv,
             new AlarmRequests(kv, kvService, headers),
             storage::compactAll);
     Server server =

@@ -18,6 +18,7 @@ import dev.ballot.etcd.api.ResponseOp;
 import dev.ballot.etcd.api.TxnRequest;
 import dev.ballot.etcd.api.TxnResponse;
 import dev.ballot.kv.ApplyResult;
+import dev.ballot.kv.CommandCodec;
 import dev.ballot.kv.KvError;
 import dev.ballot.kv.KvException;
 import dev.ballot.kv.KvRequests;
@@ -248,15 +249,16 @@ final class KvService extends KVGrpc.KVImplBase {
 
   /** Proposes {@code command} (here or through the leader) and answers with its result. */
   <T> void write(Command command, StreamObserver<T> response, Function<ResponseOp, T> toResponse) {
+    byte[] logBytes;
     try {
-      requests.check(command);
+      logBytes = requests.logBytes(command);
       checkSpace(command);
     } catch (KvException e) {
       response.onError(e.toStatus().asRuntimeException());
       return;
     }
     long deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(remainingMs());
-    new WriteAttempt<>(command.toByteArray(), deadlineNanos, response, toResponse).run();
+    new WriteAttempt<>(logBytes, deadlineNanos, response, toResponse).run();
   }
 
   /**
@@ -264,17 +266,12 @@ final class KvService extends KVGrpc.KVImplBase {
    * (leadership may have moved on; the follower's client then gets "not leader").
    */
   void acceptForwarded(byte[] commandBytes, StreamObserver<ForwardResponse> response) {
-    Command command;
     try {
-      command = Command.parseFrom(commandBytes);
-      requests.check(command);
-      checkSpace(command);
-    } catch (InvalidProtocolBufferException e) {
-      response.onError(
-          Status.INVALID_ARGUMENT
-              .withDescription("malformed forwarded command")
-              .asRuntimeException());
-      return;
+      // The same checks, on the same bytes, as a write made here: the same answer either way.
+      requests.checkLogBytes(commandBytes);
+      if (quota.full()) {
+        checkSpace(CommandCodec.decode(commandBytes));
+      }
     } catch (KvException e) {
       response.onError(e.toStatus().asRuntimeException());
       return;

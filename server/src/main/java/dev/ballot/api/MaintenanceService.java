@@ -4,6 +4,10 @@ import dev.ballot.etcd.api.AlarmRequest;
 import dev.ballot.etcd.api.AlarmResponse;
 import dev.ballot.etcd.api.DefragmentRequest;
 import dev.ballot.etcd.api.DefragmentResponse;
+import dev.ballot.etcd.api.HashKVRequest;
+import dev.ballot.etcd.api.HashKVResponse;
+import dev.ballot.etcd.api.HashRequest;
+import dev.ballot.etcd.api.HashResponse;
 import dev.ballot.etcd.api.MaintenanceGrpc;
 import dev.ballot.etcd.api.MoveLeaderRequest;
 import dev.ballot.etcd.api.MoveLeaderResponse;
@@ -11,21 +15,32 @@ import dev.ballot.etcd.api.SnapshotRequest;
 import dev.ballot.etcd.api.SnapshotResponse;
 import dev.ballot.etcd.api.StatusRequest;
 import dev.ballot.etcd.api.StatusResponse;
+import dev.ballot.kv.KvException;
+import dev.ballot.kv.KvHash;
+import dev.ballot.kv.KvStore;
 import dev.ballot.membership.MembershipManager;
 import dev.ballot.node.EtcdStatus;
 import dev.ballot.node.NodeStatus;
 import dev.ballot.node.RaftDriver;
 import dev.ballot.proto.raft.v1.ChangeMembershipRequest;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** etcd's Maintenance service: status, snapshot (a backup stream), alarms, defragment. */
+/**
+ * etcd's Maintenance service: status, snapshot (a backup stream), hashes of the key-value state and
+ * alarms, and defragment.
+ */
 final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
+  private static final Logger log = LoggerFactory.getLogger(MaintenanceService.class);
+
   /** The etcd API level this server speaks; clients gate features on it. */
   static final String ETCD_API_VERSION = "3.5.0";
 
@@ -37,6 +52,7 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
   private final Executor pool;
   private final SnapshotSender snapshots;
   private final MembershipManager members;
+  private final KvStore kv;
   private final AlarmRequests alarms;
   private final Runnable defragment;
 
@@ -49,11 +65,13 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
       Executor pool,
       SnapshotSender snapshots,
       MembershipManager members,
+      KvStore kv,
       AlarmRequests alarms,
       Runnable defragment) {
     this.alarms = alarms;
     this.defragment = defragment;
     this.members = members;
+    this.kv = kv;
     this.driver = driver;
     this.headers = headers;
     this.revision = revision;
@@ -126,8 +144,7 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
    * as etcd's defragment frees bbolt's free pages. On a pool thread: it takes a while.
    */
   @Override
-  public void defragment(
-      DefragmentRequest request, StreamObserver<DefragmentResponse> response) {
+  public void defragment(DefragmentRequest request, StreamObserver<DefragmentResponse> response) {
     try {
       pool.execute(
           () -> {
@@ -145,6 +162,78 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
                     .setHeader(headers.header(revision.getAsLong()))
                     .build());
             response.onCompleted();
+          });
+    } catch (RejectedExecutionException e) {
+      response.onError(EtcdStatus.TOO_MANY_REQUESTS);
+    }
+  }
+
+  /**
+   * etcd's HashKV: the hash of every key's record at one revision, for comparing members. Without
+   * history only the current revision can be hashed: 0 asks for it, an older revision is answered
+   * as compacted, a newer one as a future revision. {@code compact_revision} is therefore the
+   * current revision (nothing older can be read), and the header's revision is that of the hashed
+   * state.
+   */
+  @Override
+  public void hashKV(HashKVRequest request, StreamObserver<HashKVResponse> response) {
+    onPool(
+        response,
+        () -> {
+          KvHash hash = kv.hash(request.getRevision());
+          return HashKVResponse.newBuilder()
+              .setHeader(headers.header(hash.revision()))
+              .setHash(hash.hash())
+              .setCompactRevision(hash.revision())
+              .setHashRevision(hash.revision())
+              .build();
+        });
+  }
+
+  /**
+   * etcd's Hash (of its whole backend, for tests): here the same hash as {@link #hashKV} at the
+   * current revision, since the key-value records are the state that must agree across members.
+   */
+  @Override
+  public void hash(HashRequest request, StreamObserver<HashResponse> response) {
+    onPool(
+        response,
+        () -> {
+          KvHash hash = kv.hash(0);
+          return HashResponse.newBuilder()
+              .setHeader(headers.header(hash.revision()))
+              .setHash(hash.hash())
+              .build();
+        });
+  }
+
+  /** Work that reads the whole store: on the read pool, never on a network thread. */
+  @FunctionalInterface
+  private interface StoreScan<T> {
+    T run() throws KvException;
+  }
+
+  private <T> void onPool(StreamObserver<T> response, StoreScan<T> scan) {
+    try {
+      pool.execute(
+          () -> {
+            T answer;
+            try {
+              answer = scan.run();
+            } catch (KvException e) {
+              response.onError(e.toStatus().asRuntimeException());
+              return;
+            } catch (RuntimeException e) {
+              log.error("hash of the key-value state failed", e);
+              response.onError(EtcdStatus.INTERNAL);
+              return;
+            }
+            try {
+              response.onNext(answer);
+              response.onCompleted();
+            } catch (StatusRuntimeException e) {
+              log.debug("hash answer not delivered status={}", e.getStatus()); // client went away
+            }
           });
     } catch (RejectedExecutionException e) {
       response.onError(EtcdStatus.TOO_MANY_REQUESTS);

@@ -3,6 +3,7 @@ package dev.ballot.api;
 import com.google.protobuf.ByteString;
 import dev.ballot.backup.BackupFormat;
 import dev.ballot.etcd.api.SnapshotResponse;
+import dev.ballot.kv.KvStore;
 import dev.ballot.maintenance.CheckpointBackup;
 import dev.ballot.maintenance.WorkDirs;
 import dev.ballot.node.EtcdStatus;
@@ -44,6 +45,7 @@ final class SnapshotSender implements AutoCloseable {
 
   private static final long STOP_WAIT_SECONDS = 20;
 
+  private final KvStore kv;
   private final RocksDB db;
   private final long clusterId;
   private final Headers headers;
@@ -52,8 +54,10 @@ final class SnapshotSender implements AutoCloseable {
   private final AtomicInteger activeTransfers = new AtomicInteger();
   private final AtomicLong transferIds = new AtomicLong();
 
-  SnapshotSender(RocksDB db, long nodeId, long clusterId, Headers headers, Path workRoot)
+  SnapshotSender(
+      KvStore kv, RocksDB db, long nodeId, long clusterId, Headers headers, Path workRoot)
       throws IOException {
+    this.kv = kv;
     this.db = db;
     this.clusterId = clusterId;
     this.headers = headers;
@@ -173,7 +177,10 @@ final class SnapshotSender implements AutoCloseable {
     }
 
     private void open() throws IOException {
-      CheckpointBackup.Built built = CheckpointBackup.build(db, clusterId, workDir);
+      // Never a checkpoint of a half-installed snapshot.
+      Path checkpoint = kv.readStable(() -> CheckpointBackup.checkpoint(db, workDir));
+      CheckpointBackup.Built built =
+          CheckpointBackup.fromCheckpoint(checkpoint, clusterId, workDir);
       file = FileChannel.open(built.file());
       bodyBytes = built.fileBytes() - BackupFormat.DIGEST_BYTES;
       revision = built.header().revision();

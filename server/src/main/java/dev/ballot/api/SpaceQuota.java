@@ -59,8 +59,8 @@ final class SpaceQuota implements AutoCloseable {
   }
 
   /**
-   * Starts checking the size; {@code propose} sends an alarm command through the log and calls
-   * back (on any thread) with true once it is applied, false if it failed.
+   * Starts checking the size; {@code propose} sends an alarm command through the log and calls back
+   * (on any thread) with true once it is applied, false if it failed.
    */
   void start(java.util.function.BiConsumer<Command, Consumer<Boolean>> propose) {
     timer.scheduleWithFixedDelay(
@@ -76,7 +76,12 @@ final class SpaceQuota implements AutoCloseable {
    * raised, or this node's database is over the quota (the alarm is then on its way).
    */
   boolean refuses(Command command) {
-    return Alarms.addsData(command) && (kv.alarms().noSpace() || sizeBytes > quotaBytes);
+    return Alarms.addsData(command) && full();
+  }
+
+  /** Whether the NOSPACE alarm is raised or this node's database is over the quota. */
+  boolean full() {
+    return kv.alarms().noSpace() || sizeBytes > quotaBytes;
   }
 
   private void check(java.util.function.BiConsumer<Command, Consumer<Boolean>> propose) {

@@ -14,9 +14,9 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * The raised alarms, etcd's {@code (member id, alarm type)} pairs: replicated state, changed only by
- * applying an alarm command, stored in kv_meta (so they survive restarts and travel in snapshots).
- * Immutable; sorted by member, then type, so every node stores the same bytes.
+ * The raised alarms, etcd's {@code (member id, alarm type)} pairs: replicated state, changed only
+ * by applying an alarm command, stored in kv_meta (so they survive restarts and travel in
+ * snapshots). Immutable; sorted by member, then type, so every node stores the same bytes.
  */
 public record Alarms(List<AlarmMember> members) {
   private static final Comparator<AlarmMember> ORDER =

@@ -24,7 +24,21 @@ public enum KvError {
    * Ballot's own: etcd answers a range whose end is not after its key as empty, which hides a
    * client's mistake; Ballot rejects it.
    */
-  INVERTED_RANGE(Status.Code.INVALID_ARGUMENT, "etcdserver: range end must be greater than key");
+  INVERTED_RANGE(Status.Code.INVALID_ARGUMENT, "etcdserver: range end must be greater than key"),
+  /**
+   * Ballot's own: a txn nested deeper than {@link KvRequests#MAX_TXN_DEPTH} levels (etcd bounds
+   * nesting only through its ops limit).
+   */
+  TXN_TOO_DEEP(Status.Code.INVALID_ARGUMENT, "etcdserver: txn request is nested too deeply"),
+  /** Ballot's own: a write that is not a well-formed command; nothing was written. */
+  MALFORMED_REQUEST(Status.Code.INVALID_ARGUMENT, "etcdserver: malformed request"),
+  /**
+   * Ballot's own: applying a committed command failed in a way the checks before proposing should
+   * have prevented (a bug, logged by every node). The entry counts as applied and wrote nothing, on
+   * every node alike.
+   */
+  APPLY_FAILED(
+      Status.Code.INTERNAL, "etcdserver: request could not be applied (see the server log)");
 
   private final Status.Code code;
   private final String message;

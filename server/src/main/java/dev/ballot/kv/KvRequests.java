@@ -26,6 +26,16 @@ public final class KvRequests {
   /** etcd's default {@code --max-request-bytes}: 1.5 MiB. */
   public static final int DEFAULT_MAX_REQUEST_BYTES = 3 * 512 * 1024;
 
+  /**
+   * Ballot's bound on txn nesting: a txn holding a txn holding a txn is 3 levels deep. etcd bounds
+   * nesting only through its ops rule; an explicit bound keeps every accepted command well within
+   * what {@link CommandCodec} decodes at apply.
+   */
+  public static final int MAX_TXN_DEPTH = 32;
+
+  /** Ballot's bound on the compares and ops of a txn, counted over every nested level together. */
+  public static final int MAX_TXN_TOTAL_OPS = 1024;
+
   private final int maxTxnOps;
   private final int maxRequestBytes;
 
@@ -62,16 +72,36 @@ public final class KvRequests {
       case PUT -> checkPut(command.getPut());
       case DELETE_RANGE -> checkDeleteRange(command.getDeleteRange());
       case TXN -> checkTxn(command.getTxn());
-      case OP_NOT_SET -> throw new IllegalArgumentException("command has no operation");
+      case OP_NOT_SET -> throw new KvException(KvError.MALFORMED_REQUEST);
     }
     if (command.getSerializedSize() > maxRequestBytes) {
       throw new KvException(KvError.REQUEST_TOO_LARGE);
     }
   }
 
+  /**
+   * The bytes to propose for {@code command}, checked in exactly the form every node will decode at
+   * apply time: serialized, decoded again by {@link CommandCodec}, then {@link #check}ed.
+   */
+  public byte[] logBytes(Command command) throws KvException {
+    return checkLogBytes(command.toByteArray());
+  }
+
+  /**
+   * Checks serialized command bytes (a follower's forwarded write, or {@link #logBytes}) the way
+   * the leader's own writes are checked; returns them unchanged if they may be proposed.
+   */
+  public byte[] checkLogBytes(byte[] bytes) throws KvException {
+    if (bytes.length > maxRequestBytes) {
+      throw new KvException(KvError.REQUEST_TOO_LARGE);
+    }
+    check(CommandCodec.decode(bytes));
+    return bytes;
+  }
+
   /** A txn's checks: also for a read-only txn that is served without the log. */
   public void checkTxn(TxnRequest txn) throws KvException {
-    checkTxnOps(txn, maxTxnOps);
+    checkTxnOps(txn, maxTxnOps, 1, new OpBudget(MAX_TXN_DEPTH, MAX_TXN_TOTAL_OPS));
     // After the size checks, which bound the work of this one.
     checkNoOverlappingWrites(txn.getSuccessList());
     checkNoOverlappingWrites(txn.getFailureList());
@@ -110,8 +140,34 @@ public final class KvRequests {
     switch (command.getOpCase()) {
       case PUT -> checkPut(command.getPut());
       case DELETE_RANGE -> checkDeleteRange(command.getDeleteRange());
-      case TXN -> checkTxnOps(command.getTxn(), Integer.MAX_VALUE);
-      case OP_NOT_SET -> throw new IllegalArgumentException("command has no operation");
+      case TXN ->
+          checkTxnOps(
+              command.getTxn(),
+              Integer.MAX_VALUE,
+              1,
+              new OpBudget(Integer.MAX_VALUE, Integer.MAX_VALUE));
+      case OP_NOT_SET -> throw new KvException(KvError.MALFORMED_REQUEST);
+    }
+  }
+
+  /** How deep a txn may nest and how many compares and ops it may hold in all, as a walk counts. */
+  private static final class OpBudget {
+    private final int maxDepth;
+    private long opsLeft;
+
+    OpBudget(int maxDepth, long maxOps) {
+      this.maxDepth = maxDepth;
+      this.opsLeft = maxOps;
+    }
+
+    void enter(int depth, int ops) throws KvException {
+      if (depth > maxDepth) {
+        throw new KvException(KvError.TXN_TOO_DEEP);
+      }
+      opsLeft -= ops;
+      if (opsLeft < 0) {
+        throw new KvException(KvError.TOO_MANY_OPS);
+      }
     }
   }
 
@@ -119,29 +175,32 @@ public final class KvRequests {
    * etcd's rule: the compares and each branch may hold {@code maxOps} each; a nested txn gets what
    * this level left, {@code maxOps} minus the largest of the three.
    */
-  private static void checkTxnOps(TxnRequest txn, int maxOps) throws KvException {
+  private static void checkTxnOps(TxnRequest txn, int maxOps, int depth, OpBudget budget)
+      throws KvException {
     int ops =
         Math.max(txn.getCompareCount(), Math.max(txn.getSuccessCount(), txn.getFailureCount()));
     if (ops > maxOps) {
       throw new KvException(KvError.TOO_MANY_OPS);
     }
+    budget.enter(depth, txn.getCompareCount() + txn.getSuccessCount() + txn.getFailureCount());
     for (Compare compare : txn.getCompareList()) {
       checkKeyRange(compare.getKey(), compare.getRangeEnd());
     }
     for (RequestOp op : txn.getSuccessList()) {
-      checkOp(op, maxOps - ops);
+      checkOp(op, maxOps - ops, depth, budget);
     }
     for (RequestOp op : txn.getFailureList()) {
-      checkOp(op, maxOps - ops);
+      checkOp(op, maxOps - ops, depth, budget);
     }
   }
 
-  private static void checkOp(RequestOp op, int maxOps) throws KvException {
+  private static void checkOp(RequestOp op, int maxOps, int depth, OpBudget budget)
+      throws KvException {
     switch (op.getRequestCase()) {
       case REQUEST_RANGE -> checkRange(op.getRequestRange());
       case REQUEST_PUT -> checkPut(op.getRequestPut());
       case REQUEST_DELETE_RANGE -> checkDeleteRange(op.getRequestDeleteRange());
-      case REQUEST_TXN -> checkTxnOps(op.getRequestTxn(), maxOps);
+      case REQUEST_TXN -> checkTxnOps(op.getRequestTxn(), maxOps, depth + 1, budget);
         // etcd's answer to an empty op.
       case REQUEST_NOT_SET -> throw new KvException(KvError.KEY_NOT_FOUND);
     }

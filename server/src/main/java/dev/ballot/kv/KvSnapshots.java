@@ -13,8 +13,8 @@ import java.util.List;
 
 /**
  * Snapshots of the {@link KvStore}: taken as RocksDB checkpoints on the apply thread, and installed
- * from a leader's staged snapshot (see {@link SnapshotInstaller}), after which a local checkpoint
- * at the same index is taken so this node can serve it in turn.
+ * from a leader's staged snapshot (see {@link SnapshotInstaller}, which also takes a local
+ * checkpoint at the same index so this node can serve it in turn).
  */
 public final class KvSnapshots {
   private final KvStore store;
@@ -63,8 +63,7 @@ public final class KvSnapshots {
     if (!Files.isDirectory(staged)) {
       throw new IllegalStateException("no staged snapshot for " + meta + " in " + dir.path());
     }
-    SnapshotInfo info = installer.install(staged);
-    store.reload();
+    SnapshotInfo info = store.replaceState(() -> installer.install(staged));
     if (store.appliedIndex() != meta.index() || store.revision() != info.revision()) {
       throw new IllegalStateException(
           "installed snapshot "
@@ -76,6 +75,5 @@ public final class KvSnapshots {
               + " revision "
               + store.revision());
     }
-    dir.take(storage.db(), info);
   }
 }

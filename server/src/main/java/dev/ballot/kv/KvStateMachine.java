@@ -1,14 +1,17 @@
 package dev.ballot.kv;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import dev.ballot.kv.proto.Command;
 import dev.ballot.node.StateMachine;
 import dev.ballot.raft.Entry;
 import dev.ballot.raft.SnapshotMeta;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Plugs the {@link KvStore} into the driver: decodes each committed command and applies it. */
 public final class KvStateMachine implements StateMachine<ApplyResult> {
+  private static final Logger log = LoggerFactory.getLogger(KvStateMachine.class);
+
   private final KvStore store;
   private final KvSnapshots snapshots;
   private final Consumer<KvStore.AppliedConfig> onConfig;
@@ -66,10 +69,14 @@ public final class KvStateMachine implements StateMachine<ApplyResult> {
   public ApplyResult apply(Entry entry) {
     Command command;
     try {
-      command = Command.parseFrom(entry.data());
-    } catch (InvalidProtocolBufferException e) {
-      // Every node fails the same way on the same bytes, so the replicas stay identical.
-      throw new IllegalStateException("committed entry " + entry.index() + " is not a command", e);
+      command = CommandCodec.decode(entry.data());
+    } catch (KvException e) {
+      // Every node decodes the same bytes the same way: each records the same rejection.
+      log.error(
+          "committed entry is not a command; applied as rejected index={} bytes={}",
+          entry.index(),
+          entry.data().length);
+      return store.reject(entry.index(), e);
     }
     return store.apply(entry.index(), command);
   }

@@ -16,6 +16,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Supplier;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
@@ -24,6 +26,8 @@ import org.rocksdb.Snapshot;
 import org.rocksdb.Status;
 import org.rocksdb.WriteBatchWithIndex;
 import org.rocksdb.WriteOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The replicated state machine: etcd's key space (current values only, no history or leases yet) in
@@ -32,10 +36,12 @@ import org.rocksdb.WriteOptions;
  * log is the durable source, and after a crash the node replays from {@code appliedIndex() + 1}.
  *
  * <p>Threads: one thread applies ({@link #apply}, {@link #applyEmpty}); any thread may read ({@link
- * #range}, {@link #readTxn}, {@link #revision}, {@link #appliedIndex}). A read sees one RocksDB
- * snapshot, keys and revision alike. The store does not own the RocksDB instance.
+ * #range}, {@link #readTxn}, {@link #hash}, {@link #revision}, {@link #appliedIndex}). A read sees
+ * one RocksDB snapshot, keys and revision alike. The store does not own the RocksDB instance.
  */
 public final class KvStore implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(KvStore.class);
+
   /** A fresh etcd cluster answers reads with revision 1; its first write makes revision 2. */
   static final long INITIAL_REVISION = 1;
 
@@ -53,6 +59,12 @@ public final class KvStore implements AutoCloseable {
   private final ColumnFamilyHandle meta;
   private final WriteOptions unsyncedWrite = new WriteOptions();
   private final ReadOptions latestRead = new ReadOptions();
+
+  /**
+   * Readers hold it shared; a snapshot install holds it exclusively, so that no read and no backup
+   * sees a store that is half old state, half new.
+   */
+  private final ReentrantReadWriteLock installLock = new ReentrantReadWriteLock();
 
   // Written by the apply thread only, after the batch that holds them.
   private volatile long appliedIndex;
@@ -73,10 +85,37 @@ public final class KvStore implements AutoCloseable {
   }
 
   /**
-   * Reads the applied index and revision again after the column families were replaced underneath
-   * (a snapshot install); called by the apply thread.
+   * Replaces the state underneath the store (a snapshot install, by the apply thread) while no
+   * reader runs, then reads the applied index and revision of the new state.
    */
-  public void reload() {
+  public <T> T replaceState(Supplier<T> install) {
+    installLock.writeLock().lock();
+    try {
+      T result = install.get();
+      reload();
+      return result;
+    } finally {
+      installLock.writeLock().unlock();
+    }
+  }
+
+  /** A read of the live instance that must not overlap a snapshot install (a backup, a hash). */
+  @FunctionalInterface
+  public interface StableRead<T, E extends Exception> {
+    T run() throws E;
+  }
+
+  /** Runs {@code read} while no snapshot install can replace the state underneath it. */
+  public <T, E extends Exception> T readStable(StableRead<T, E> read) throws E {
+    installLock.readLock().lock();
+    try {
+      return read.run();
+    } finally {
+      installLock.readLock().unlock();
+    }
+  }
+
+  private void reload() {
     long index = readLong(latestRead, APPLIED_INDEX_KEY, 0);
     long rev = readLong(latestRead, REVISION_KEY, INITIAL_REVISION);
     if (index < 0 || rev < INITIAL_REVISION) {
@@ -126,10 +165,7 @@ public final class KvStore implements AutoCloseable {
     }
     if (alarms.noSpace() && Alarms.addsData(command)) {
       // Every node has the same alarms at this index, so every node refuses alike.
-      try (WriteBatchWithIndex batch = new WriteBatchWithIndex()) {
-        commit(batch, index, before);
-      }
-      return ApplyResult.rejected(index, before, new KvException(KvError.NO_SPACE));
+      return reject(index, new KvException(KvError.NO_SPACE));
     }
     try (KvTxn txn = new KvTxn(db, data, latestRead, before, false)) {
       ResponseOp response;
@@ -137,9 +173,15 @@ public final class KvStore implements AutoCloseable {
         KvRequests.checkShape(command);
         response = execute(txn, command);
       } catch (KvException e) {
-        txn.batch().clear();
-        commit(txn.batch(), index, before);
-        return ApplyResult.rejected(index, before, e);
+        return reject(index, e);
+      } catch (UncheckedIOException | StorageCorruptionException e) {
+        throw e; // the disk, not the command: this node must stop
+      } catch (RuntimeException e) {
+        // A committed entry must apply on every node: a failure that depends only on the command
+        // and the data (a bug) is recorded as a rejection, the same on every replica, not a stop
+        // that every restart would replay.
+        log.error("applying a committed command failed; applied as rejected index={}", index, e);
+        return reject(index, new KvException(KvError.APPLY_FAILED));
       }
       long after = txn.revisionAfter();
       commit(txn.batch(), index, after);
@@ -165,6 +207,19 @@ public final class KvStore implements AutoCloseable {
                 dev.ballot.etcd.api.PutResponse.newBuilder()
                     .setHeader(ResponseHeader.newBuilder().setRevision(revision)))
             .build());
+  }
+
+  /**
+   * Applies the committed entry at {@code index} as refused: nothing is written but the applied
+   * index, and the revision stays.
+   */
+  public ApplyResult reject(long index, KvException error) {
+    checkNextIndex(index);
+    long before = revision;
+    try (WriteBatchWithIndex batch = new WriteBatchWithIndex()) {
+      commit(batch, index, before);
+    }
+    return ApplyResult.rejected(index, before, error);
   }
 
   /** Applies an entry with no key-value command (empty or configuration): index only. */
@@ -261,6 +316,28 @@ public final class KvStore implements AutoCloseable {
     }
   }
 
+  /**
+   * Hashes every key's current record (see {@link KvHasher}) from one RocksDB snapshot, and returns
+   * the hash with that snapshot's revision. {@code requestedRevision} is checked as a range's
+   * revision: 0 (or negative) is the current one; with no history kept, an older one is compacted
+   * and a newer one is in the future. Scans the whole key space: call it off the network threads.
+   */
+  public KvHash hash(long requestedRevision) throws KvException {
+    try (SnapshotRead read = new SnapshotRead()) {
+      RangeQuery.checkRevision(requestedRevision, read.revision);
+      KvHasher hasher = new KvHasher();
+      new DbKeySpace(db, data, read.options)
+          .scan(
+              new byte[0],
+              null,
+              (key, position) -> {
+                hasher.add(KeySpace.decode(key, position.value()));
+                return true;
+              });
+      return new KvHash(hasher.value(), read.revision);
+    }
+  }
+
   private static ResponseOp execute(KvTxn txn, Command command) throws KvException {
     ResponseOp.Builder response = ResponseOp.newBuilder();
     switch (command.getOpCase()) {
@@ -268,7 +345,7 @@ public final class KvStore implements AutoCloseable {
       case DELETE_RANGE ->
           response.setResponseDeleteRange(txn.deleteRange(command.getDeleteRange()));
       case TXN -> response.setResponseTxn(txn.txn(command.getTxn()));
-      case OP_NOT_SET -> throw new IllegalArgumentException("command has no operation");
+      case OP_NOT_SET -> throw new KvException(KvError.MALFORMED_REQUEST);
     }
     return response.build();
   }
@@ -325,11 +402,15 @@ public final class KvStore implements AutoCloseable {
 
   /** A RocksDB snapshot and the revision stored in it. */
   private final class SnapshotRead implements AutoCloseable {
-    final Snapshot snapshot = db.getSnapshot();
-    final ReadOptions options = new ReadOptions().setSnapshot(snapshot);
+    final Snapshot snapshot;
+    final ReadOptions options;
     final long revision;
 
+    /** Holds off snapshot installs until closed, and sees one RocksDB snapshot meanwhile. */
     SnapshotRead() {
+      installLock.readLock().lock();
+      snapshot = db.getSnapshot();
+      options = new ReadOptions().setSnapshot(snapshot);
       try {
         revision = readLong(options, REVISION_KEY, INITIAL_REVISION);
       } catch (RuntimeException e) {
@@ -342,6 +423,7 @@ public final class KvStore implements AutoCloseable {
     public void close() {
       options.close();
       db.releaseSnapshot(snapshot);
+      installLock.readLock().unlock();
     }
   }
 

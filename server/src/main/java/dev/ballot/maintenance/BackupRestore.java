@@ -29,6 +29,12 @@ public final class BackupRestore {
   /** kv_meta's revision key, as {@code KvStore} reads it (BackupRestoreTest checks they agree). */
   private static final byte[] REVISION_KEY = "revision".getBytes(UTF_8);
 
+  /**
+   * kv_meta's record of the backup a node was restored from (its {@link #fingerprint}); discovery
+   * compares it across the nodes of a new cluster.
+   */
+  private static final byte[] RESTORED_FROM_KEY = "restored_from".getBytes(UTF_8);
+
   private static final long MAX_BATCH_BYTES = 4L * 1024 * 1024;
 
   /** The data directory already holds a node: restoring would overwrite it. */
@@ -61,11 +67,17 @@ public final class BackupRestore {
    * @throws IOException if reading or writing fails
    */
   public static Restored restore(Path backup, Path dbDir) throws IOException {
+    BackupReader.Summary verified = BackupReader.verify(backup);
+    String fingerprint = fingerprint(verified);
     if (Files.exists(dbDir)) {
+      if (restoredButNeverStarted(dbDir, fingerprint)) {
+        // The node stopped after the restore, before it found its peers: carry on.
+        log.info("already restored from this backup file={} fingerprint={}", backup, fingerprint);
+        return new Restored(verified.header().revision(), verified.pairCount());
+      }
       throw new DataDirInUseException(
           dbDir + " already holds data; restore only into a new, empty data directory");
     }
-    BackupReader.verify(backup);
     Path staging = dbDir.resolveSibling(dbDir.getFileName() + ".restoring");
     WorkDirs.deleteTree(staging); // left by a restore that crashed
     BackupReader.Summary summary;
@@ -87,6 +99,7 @@ public final class BackupRestore {
             storage.kvMetaFamily(),
             REVISION_KEY,
             ByteBuffer.allocate(Long.BYTES).putLong(revision).array());
+        last.put(storage.kvMetaFamily(), RESTORED_FROM_KEY, fingerprint.getBytes(UTF_8));
         storage.db().write(synced, last); // syncs the WAL, and so every batch before it
       }
     } catch (RocksDBException e) {
@@ -102,6 +115,63 @@ public final class BackupRestore {
         Long.toHexString(summary.header().clusterId()),
         summary.header().appliedIndex());
     return restored;
+  }
+
+  /** What names a backup's content: the start of the SHA-256 its file ends with. */
+  static String fingerprint(BackupReader.Summary summary) {
+    StringBuilder hex = new StringBuilder("sha256:");
+    for (int i = 0; i < 12; i++) {
+      hex.append(String.format("%02x", summary.sha256()[i]));
+    }
+    return hex.toString();
+  }
+
+  /**
+   * The fingerprint of the backup this node's data was restored from, or "" if it was not (a new
+   * node starts empty).
+   */
+  public static String restoredFingerprint(RocksDbRaftStorage storage) {
+    try {
+      byte[] value = storage.db().get(storage.kvMetaFamily(), RESTORED_FROM_KEY);
+      return value == null ? "" : new String(value, UTF_8);
+    } catch (RocksDBException e) {
+      throw new UncheckedIOException(new IOException("kv_meta read failed", e));
+    }
+  }
+
+  private static boolean restoredButNeverStarted(Path dbDir, String fingerprint) {
+    try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dbDir)) {
+      return storage.readIdentity() == null && restoredFingerprint(storage).equals(fingerprint);
+    } catch (UncheckedIOException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Refuses to go on when a restore into {@code dbDir} was interrupted: starting without it would
+   * make an empty node where a restored one was meant to be, and its replicas would diverge.
+   *
+   * @throws IOException naming what to do
+   */
+  public static void checkNotInterrupted(Path dbDir) throws IOException {
+    Path staging = dbDir.resolveSibling(dbDir.getFileName() + ".restoring");
+    if (Files.exists(staging) && !Files.exists(dbDir)) {
+      throw new InterruptedRestoreException(
+          "a restore into "
+              + dbDir
+              + " was interrupted ("
+              + staging
+              + " is left); start again with the same --restore-from to finish it");
+    }
+  }
+
+  /** A restore was interrupted and the node was started without finishing it. */
+  public static final class InterruptedRestoreException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    InterruptedRestoreException(String message) {
+      super(message);
+    }
   }
 
   /** Pairs gathered into batches of at most {@link #MAX_BATCH_BYTES}. */

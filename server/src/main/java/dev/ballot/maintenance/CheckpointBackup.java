@@ -51,6 +51,15 @@ public final class CheckpointBackup {
    * @throws IOException if the checkpoint or the file cannot be written
    */
   public static Built build(RocksDB live, long clusterId, Path workDir) throws IOException {
+    return fromCheckpoint(checkpoint(live, workDir), clusterId, workDir);
+  }
+
+  /**
+   * The first step of {@link #build}, the only one that reads the live instance: a checkpoint in
+   * {@code workDir} (which must not exist). Fast (hard links); callers keep it apart from snapshot
+   * installs.
+   */
+  public static Path checkpoint(RocksDB live, Path workDir) throws IOException {
     Files.createDirectories(workDir.getParent());
     Files.createDirectory(workDir);
     Path checkpointDir = workDir.resolve("checkpoint");
@@ -59,6 +68,12 @@ public final class CheckpointBackup {
     } catch (RocksDBException e) {
       throw new IOException("checkpoint into " + checkpointDir + " failed", e);
     }
+    return checkpointDir;
+  }
+
+  /** The second step of {@link #build}: the backup file from the checkpoint, which it deletes. */
+  public static Built fromCheckpoint(Path checkpointDir, long clusterId, Path workDir)
+      throws IOException {
     try {
       return writeFile(checkpointDir, clusterId, workDir.resolve("backup.ballot"));
     } finally {

@@ -36,8 +36,18 @@ public final class Discovery {
   private final String peerAddr;
   private final String clientAddr;
   private final List<String> initialCluster;
+  private final String dataFingerprint;
 
-  public Discovery(long tempId, String peerAddr, String clientAddr, List<String> initialCluster) {
+  /**
+   * @param dataFingerprint what this node's data starts from: "" for nothing, else the restored
+   *     backup's fingerprint; every node must start from the same
+   */
+  public Discovery(
+      long tempId,
+      String peerAddr,
+      String clientAddr,
+      List<String> initialCluster,
+      String dataFingerprint) {
     if (tempId == 0) {
       throw new IllegalArgumentException("temporary id must not be 0");
     }
@@ -45,6 +55,7 @@ public final class Discovery {
     this.peerAddr = peerAddr;
     this.clientAddr = clientAddr;
     this.initialCluster = List.copyOf(initialCluster);
+    this.dataFingerprint = dataFingerprint;
   }
 
   /** Asks every address until all have answered, then assigns the identity. Blocks. */
@@ -56,6 +67,7 @@ public final class Discovery {
             .setTempId(tempId)
             .setPeerAddr(peerAddr)
             .setClientAddr(clientAddr)
+            .setDataFingerprint(dataFingerprint)
             .build();
     long lastProgressLog = System.nanoTime();
     try {
@@ -96,7 +108,7 @@ public final class Discovery {
     } finally {
       channels.values().forEach(ManagedChannel::shutdownNow);
     }
-    return assign(tempId, answers);
+    return assign(tempId, dataFingerprint, answers);
   }
 
   /**
@@ -104,7 +116,8 @@ public final class Discovery {
    *
    * @throws DiscoveryException if the answers cannot form a new cluster with this node in it
    */
-  public static Identity assign(long tempId, Map<String, DiscoverResponse> answers) {
+  public static Identity assign(
+      long tempId, String dataFingerprint, Map<String, DiscoverResponse> answers) {
     TreeMap<Long, String> addressByTempId = new TreeMap<>(Long::compareUnsigned);
     for (Map.Entry<String, DiscoverResponse> e : answers.entrySet()) {
       String previous = addressByTempId.put(e.getValue().getTempId(), e.getKey());
@@ -137,6 +150,21 @@ public final class Discovery {
                 + "); a new node cannot bootstrap with it");
       }
     }
+    for (Map.Entry<String, DiscoverResponse> e : answers.entrySet()) {
+      String theirs = e.getValue().getDataFingerprint();
+      if (e.getValue().getClusterId() == 0 && !theirs.equals(dataFingerprint)) {
+        // Replicas that start from different data would diverge from the first entry on.
+        throw new DiscoveryException(
+            "peer "
+                + e.getKey()
+                + " starts from "
+                + describe(theirs)
+                + " but this node starts from "
+                + describe(dataFingerprint)
+                + "; start every node of a new cluster from the same backup (--restore-from),"
+                + " or every node empty");
+      }
+    }
     List<Membership.Member> members = new ArrayList<>();
     long nodeId = 0;
     long next = 1;
@@ -150,6 +178,10 @@ public final class Discovery {
       }
     }
     return new Identity(nodeId, clusterId, tempId, new Membership(members, members.size()), false);
+  }
+
+  private static String describe(String fingerprint) {
+    return fingerprint.isEmpty() ? "an empty data directory" : "backup " + fingerprint;
   }
 
   /** A hash of the sorted temporary ids; never 0. */

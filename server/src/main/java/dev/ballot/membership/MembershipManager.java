@@ -62,6 +62,14 @@ public final class MembershipManager implements PeerService.MembershipHandler, A
 
   private volatile Membership applied;
 
+  /**
+   * The newest configuration appended to the log, and its index; a new leader may still discard it.
+   * Guarded by {@code recent}.
+   */
+  private Membership appended;
+
+  private long appendedIndex;
+
   /** Recently applied configurations by index, to check that ours is the one that applied. */
   private final Map<Long, Membership> recent =
       new LinkedHashMap<>() {
@@ -122,7 +130,27 @@ public final class MembershipManager implements PeerService.MembershipHandler, A
   /** The driver appended a configuration entry: reach its members from now on. */
   public void configAppended(Entry entry) {
     Membership m = Membership.decode(ConfigEntry.decode(entry.data()).context());
-    m.peerAddresses(identity.nodeId()).forEach(peers::add);
+    synchronized (recent) {
+      if (appended != null) {
+        forgetDiscarded(appended, m);
+      }
+      appended = m;
+      appendedIndex = entry.index();
+    }
+    m.peerAddresses(identity.nodeId()).forEach(peers::set);
+  }
+
+  /**
+   * Forgets the members only {@code replaced} named: neither {@code replacement} nor the applied
+   * membership holds them, so they came from an entry a new leader discarded (a registration that
+   * never committed), and a later registration may be given their id with another address.
+   */
+  private void forgetDiscarded(Membership replaced, Membership replacement) {
+    for (long id : replaced.peerAddresses(identity.nodeId()).keySet()) {
+      if (!replacement.contains(id) && !applied.contains(id)) {
+        peers.forget(id);
+      }
+    }
   }
 
   /** The apply thread applied a configuration (entry or snapshot). */
@@ -130,10 +158,16 @@ public final class MembershipManager implements PeerService.MembershipHandler, A
     Membership next = Membership.decode(ConfigEntry.decode(configEntry).context());
     Membership before = applied;
     applied = next;
+    Membership pending;
     synchronized (recent) {
       recent.put(index, next);
+      pending = appendedIndex > index ? appended : null;
+      if (appended != null && appendedIndex <= index && !appended.equals(next)) {
+        // The entry appended last was discarded, and this one (or a snapshot) took its place.
+        forgetDiscarded(appended, next);
+      }
     }
-    next.peerAddresses(identity.nodeId()).forEach(peers::add);
+    next.peerAddresses(identity.nodeId()).forEach(pending == null ? peers::set : peers::add);
     // Only a removal forgets a peer: a node replaying old entries (a joiner catching up) applies
     // configurations older than members it already talks to.
     peers.forgetRemoved();
@@ -437,6 +471,11 @@ public final class MembershipManager implements PeerService.MembershipHandler, A
                 Membership next = change.apply(current);
                 if (next.equals(current)) {
                   return new Proposed(0, next);
+                }
+                if (!node.hasActiveQuorum(next.config())) {
+                  // It could never commit, and it would take the cluster's quorum with it.
+                  log.warn("membership change refused: no live majority after it members={}", next);
+                  throw EtcdStatus.UNHEALTHY;
                 }
                 try {
                   return new Proposed(node.proposeConfig(next.config(), next.encode()), next);

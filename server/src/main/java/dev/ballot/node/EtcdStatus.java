@@ -15,6 +15,11 @@ public final class EtcdStatus {
       unavailable("etcdserver: leader changed");
   public static final StatusRuntimeException TIMEOUT = unavailable("etcdserver: request timed out");
   public static final StatusRuntimeException STOPPED = unavailable("etcdserver: server stopped");
+
+  /** A membership change that would leave no live majority of voters (etcd's ErrGRPCUnhealthy). */
+  public static final StatusRuntimeException UNHEALTHY =
+      unavailable("etcdserver: unhealthy cluster");
+
   public static final StatusRuntimeException INTERNAL =
       Status.INTERNAL
           .withDescription("etcdserver: internal error (see the server log)")

@@ -65,6 +65,7 @@ final class Leader extends RoleState {
       transferTarget = RaftNode.NONE; // the target did not take over: lead on
     }
     for (Progress pr : progress.values()) {
+      pr.tickSinceHeard();
       // The transport reports failed snapshot sends; this also covers a lost acknowledgement.
       if (pr.snapshotWaitExpired(SNAPSHOT_RETRY_ELECTION_TIMEOUTS * node.electionTimeout())) {
         pr.becomeProbe();
@@ -196,6 +197,22 @@ final class Leader extends RoleState {
     return transferTarget;
   }
 
+  /**
+   * Whether the voters of {@code config} that answered us within the last election timeout
+   * (counting this node) form a majority of it: the check a membership change must pass, so that
+   * the configuration it makes can still commit.
+   */
+  boolean hasActiveQuorum(ClusterConfig config) {
+    int active = 0;
+    for (long voter : config.voters()) {
+      Progress pr = progress.get(voter);
+      if (voter == node.id || (pr != null && pr.heardWithin(node.electionTimeout()))) {
+        active++;
+      }
+    }
+    return active >= config.quorum();
+  }
+
   long matchIndex(long peer) {
     if (peer == node.id) {
       return node.log.stableIndex();
@@ -271,7 +288,7 @@ final class Leader extends RoleState {
     if (pr == null) {
       return;
     }
-    pr.setRecentActive(true);
+    pr.heardFrom();
     if (!ar.success()) {
       if (pr.maybeDecrTo(ar.rejectedIndex(), nextIndexFromHint(ar))) {
         if (pr.state() == Progress.State.REPLICATE) {
@@ -339,7 +356,7 @@ final class Leader extends RoleState {
     if (pr == null) {
       return;
     }
-    pr.setRecentActive(true);
+    pr.heardFrom();
     pr.heartbeatAnswered();
     if (pr.matchIndex() < node.log.lastIndex()) {
       sendAppend(hr.from(), pr, true);

@@ -24,6 +24,10 @@ final class Progress {
   private boolean probeSent;
   private long pendingSnapshotIndex;
   private boolean recentActive;
+
+  /** Ticks since the follower last answered; starts "long ago" so a new leader proves liveness. */
+  private int ticksSinceHeard = Integer.MAX_VALUE;
+
   private int snapshotWaitTicks;
   private final Inflights inflights;
 
@@ -54,6 +58,24 @@ final class Progress {
 
   void setRecentActive(boolean active) {
     recentActive = active;
+  }
+
+  /** The follower answered: active for check-quorum, and heard from just now. */
+  void heardFrom() {
+    recentActive = true;
+    ticksSinceHeard = 0;
+  }
+
+  /** One tick of the leader passed. */
+  void tickSinceHeard() {
+    if (ticksSinceHeard != Integer.MAX_VALUE) {
+      ticksSinceHeard++;
+    }
+  }
+
+  /** Whether the follower answered within the last {@code ticks} ticks. */
+  boolean heardWithin(int ticks) {
+    return ticksSinceHeard <= ticks;
   }
 
   boolean isPaused() {

@@ -351,6 +351,15 @@ public final class RaftNode {
     return roleState instanceof Leader leader ? leader.matchIndex(peer) : -1;
   }
 
+  /**
+   * On the leader, whether a majority of {@code config}'s voters (this node counted) answered
+   * within the last election timeout; false on other nodes. A configuration without such a majority
+   * could not commit anything, so membership changes check it before proposing.
+   */
+  public boolean hasActiveQuorum(ClusterConfig config) {
+    return roleState instanceof Leader leader && leader.hasActiveQuorum(config);
+  }
+
   /** On a leader handing over leadership, the target; otherwise {@link #NONE}. */
   public long transferTarget() {
     return roleState instanceof Leader leader ? leader.transferTarget() : NONE;

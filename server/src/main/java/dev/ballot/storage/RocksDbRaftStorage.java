@@ -159,8 +159,8 @@ public final class RocksDbRaftStorage implements RaftStorage {
 
   /**
    * Reads every SST file once and checks its block checksums, so that damage anywhere (the state
-   * machine's data too, which start-up does not otherwise read) stops the node before it serves.
-   * It costs one read of the database per start.
+   * machine's data too, which start-up does not otherwise read) stops the node before it serves. It
+   * costs one read of the database per start.
    */
   private void verifyChecksums() {
     long startNanos = System.nanoTime();

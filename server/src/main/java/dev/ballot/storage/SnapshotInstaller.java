@@ -27,6 +27,8 @@ import org.slf4j.LoggerFactory;
  *       staged files are copied, so the step can be redone);
  *   <li>the Raft log is replaced by the snapshot's metadata (synced: this also makes step 2's range
  *       deletes durable, the ingested files being durable already);
+ *   <li>a local snapshot (checkpoint) at the installed index is taken, so that this node can send
+ *       the state on when it leads, whatever crash came before (the log before the index is gone);
  *   <li>the marker is deleted, synced.
  * </ol>
  *
@@ -85,12 +87,13 @@ public final class SnapshotInstaller {
     return info;
   }
 
-  /** Steps 2-4; deleting the staged folders (step 5) follows. Visible to tests to crash between. */
+  /** Steps 2-5; deleting the staged folders (step 6) follows. Visible to tests to crash between. */
   void finish(Path staged, SnapshotInfo info) {
     replaceKv(staged);
     CrashPoints.hit(CrashPoints.INSTALL_AFTER_INGEST);
     storage.save(info.meta(), List.of(), null, true);
     CrashPoints.hit(CrashPoints.INSTALL_AFTER_LOG_REPLACED);
+    dir.take(storage.db(), info); // does nothing if a crash came after it
     delete(INSTALL_MARKER_KEY);
     dir.deleteStaged(info.meta().index(), null);
     log.info(

@@ -42,6 +42,21 @@ public final class PeerDirectory {
   }
 
   /**
+   * Records a member's peer address from a configuration entry, which is authoritative: it replaces
+   * what an earlier entry (perhaps one a new leader discarded) or an introduction said.
+   */
+  public void set(long id, String peerAddr) {
+    if (id != selfId && !removed.test(id)) {
+      addresses.put(id, peerAddr);
+    }
+  }
+
+  /** Forgets {@code id} (a member only of a configuration entry that was discarded). */
+  public void forget(long id) {
+    addresses.remove(id);
+  }
+
+  /**
    * Sets the rule that says a node was removed by a committed configuration, and forgets the peers
    * it names.
    */

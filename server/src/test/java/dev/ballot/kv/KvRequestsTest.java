@@ -198,9 +198,9 @@ class KvRequestsTest {
   }
 
   @Test
-  void commandWithoutOperationIsAProgrammingError() {
-    assertThatThrownBy(() -> requests.check(Command.getDefaultInstance()))
-        .isInstanceOf(IllegalArgumentException.class);
+  void commandWithoutOperationIsMalformed() {
+    // A forwarded command from a newer node, or garbage that happens to decode.
+    assertRejected(() -> requests.check(Command.getDefaultInstance()), KvError.MALFORMED_REQUEST);
   }
 
   private static TxnRequest.Builder puts(int count) {
@@ -221,6 +221,61 @@ class KvRequestsTest {
 
   private void assertDuplicate(TxnRequest.Builder txn) {
     assertRejected(() -> requests.check(command(txn)), KvError.DUPLICATE_KEY);
+  }
+
+  /** A txn nested {@code levels} deep (the outermost counts), with a put at the bottom. */
+  static TxnRequest.Builder nestedTxn(int levels, String key) {
+    TxnRequest.Builder txn = TxnRequest.newBuilder().addSuccess(op(putRequest(key, "v")));
+    for (int level = 2; level <= levels; level++) {
+      txn = TxnRequest.newBuilder().addSuccess(op(txn));
+    }
+    return txn;
+  }
+
+  @Test
+  void txnNestingIsBoundedExplicitly() {
+    assertAccepted(nestedTxn(KvRequests.MAX_TXN_DEPTH, "k"));
+    assertRejected(
+        () -> requests.check(command(nestedTxn(KvRequests.MAX_TXN_DEPTH + 1, "k"))),
+        KvError.TXN_TOO_DEEP);
+    // The case that stopped every node: 50 levels, a put at the bottom.
+    assertRejected(() -> requests.logBytes(command(nestedTxn(50, "k"))), KvError.TXN_TOO_DEEP);
+    assertThat(KvError.TXN_TOO_DEEP.code()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+  }
+
+  @Test
+  void compareAndOpsAreBoundedOverEveryLevelTogether() {
+    // 8 nested txns of 127 puts each: within etcd's per-level rule, over the total.
+    TxnRequest.Builder top = TxnRequest.newBuilder();
+    for (int t = 0; t < 8; t++) {
+      TxnRequest.Builder inner = TxnRequest.newBuilder();
+      for (int i = 0; i < 127; i++) {
+        inner.addSuccess(op(putRequest("k" + t + "/" + i, "v")));
+      }
+      top.addFailure(op(inner));
+    }
+    assertRejected(() -> requests.check(command(top)), KvError.TOO_MANY_OPS);
+  }
+
+  @Test
+  void logBytesAreCheckedAsTheyWillBeDecoded() throws Exception {
+    Command put = command(putRequest("a", "v"));
+    assertThat(requests.logBytes(put)).isEqualTo(put.toByteArray());
+    assertThat(requests.checkLogBytes(put.toByteArray())).isEqualTo(put.toByteArray());
+
+    assertRejected(
+        () -> requests.checkLogBytes(new byte[] {(byte) 0xff, 0x01, 0x02}),
+        KvError.MALFORMED_REQUEST);
+    assertRejected(() -> requests.checkLogBytes(new byte[0]), KvError.MALFORMED_REQUEST);
+    byte[] truncated = java.util.Arrays.copyOf(put.toByteArray(), put.getSerializedSize() - 1);
+    assertRejected(() -> requests.checkLogBytes(truncated), KvError.MALFORMED_REQUEST);
+  }
+
+  @Test
+  void aForwardedCommandGetsTheSameAnswerAsOneMadeHere() {
+    Command deep = command(nestedTxn(KvRequests.MAX_TXN_DEPTH + 1, "k"));
+    assertRejected(() -> requests.logBytes(deep), KvError.TXN_TOO_DEEP);
+    assertRejected(() -> requests.checkLogBytes(deep.toByteArray()), KvError.TXN_TOO_DEEP);
   }
 
   private void assertAccepted(TxnRequest.Builder txn) {

@@ -1,5 +1,6 @@
 package dev.ballot.kv;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
@@ -219,10 +220,12 @@ class KvStoreTest extends KvStoreFixture {
   }
 
   @Test
-  void commandWithoutOperationThrowsAndIsNotApplied() {
-    assertThatThrownBy(() -> store.apply(1, Command.getDefaultInstance()))
-        .isInstanceOf(IllegalArgumentException.class);
-    assertThat(store.appliedIndex()).isZero();
+  void committedCommandWithoutOperationIsAppliedAsRejected() {
+    ApplyResult result = store.apply(1, Command.getDefaultInstance());
+
+    assertThat(result.error().error()).isEqualTo(KvError.MALFORMED_REQUEST);
+    assertThat(store.appliedIndex()).isEqualTo(1);
+    assertThat(store.revision()).isEqualTo(KvStore.INITIAL_REVISION);
   }
 
   @Test
@@ -292,5 +295,62 @@ class KvStoreTest extends KvStoreFixture {
     }
     assertThat(mismatch.get()).isNull();
     assertThat(store.revision()).isEqualTo(2_001);
+  }
+
+  @Test
+  void noReadOrBackupRunsWhileASnapshotInstallReplacesTheState() throws Exception {
+    put("a", "old");
+    java.util.concurrent.CountDownLatch halfway = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch finish = new java.util.concurrent.CountDownLatch(1);
+    Thread installer =
+        new Thread(
+            () ->
+                store.replaceState(
+                    () -> {
+                      try {
+                        // Half installed: the old key is gone, the new state not yet in.
+                        storage.db().delete(storage.kvDataFamily(), "a".getBytes(UTF_8));
+                        halfway.countDown();
+                        finish.await();
+                        storage.db().put(storage.kvDataFamily(), "a".getBytes(UTF_8), storedNew());
+                      } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                      }
+                      return null;
+                    }),
+            "test-installer");
+    installer.start();
+    halfway.await();
+
+    java.util.concurrent.CompletableFuture<RangeResponse> read =
+        java.util.concurrent.CompletableFuture.supplyAsync(() -> rangeUnchecked("a"));
+    java.util.concurrent.CompletableFuture<String> backup =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> store.readStable(() -> "checkpoint taken"));
+    org.awaitility.Awaitility.await()
+        .during(java.time.Duration.ofMillis(300))
+        .atMost(java.time.Duration.ofSeconds(2))
+        .until(() -> !read.isDone() && !backup.isDone());
+
+    finish.countDown();
+    installer.join();
+    assertThat(read.get().getKvsList())
+        .extracting(kv -> text(kv.getValue()))
+        .containsExactly("new");
+    assertThat(backup.get()).isEqualTo("checkpoint taken");
+  }
+
+  /** The stored form of "a" = "new", as a put would have written it (records carry no key). */
+  private byte[] storedNew() {
+    return KeySpace.encode(
+        dev.ballot.etcd.mvcc.KeyValue.newBuilder().setValue(bytes("new")).setVersion(1).build());
+  }
+
+  private RangeResponse rangeUnchecked(String key) {
+    try {
+      return range(rangeRequest(key));
+    } catch (KvException e) {
+      throw new IllegalStateException(e);
+    }
   }
 }

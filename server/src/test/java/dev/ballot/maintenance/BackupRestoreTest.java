@@ -84,6 +84,45 @@ class BackupRestoreTest {
   }
 
   @Test
+  void aRestoredNodeRecordsTheBackupItStartsFromAndMayBeRestartedBeforeItFoundItsPeers()
+      throws Exception {
+    Path file;
+    try (RocksDbRaftStorage live = RocksDbRaftStorage.open(dir.resolve("live"))) {
+      assertThat(BackupRestore.restoredFingerprint(live)).as("not restored").isEmpty();
+      file = CheckpointBackup.build(live.db(), 1, dir.resolve("work")).file();
+    }
+    Path db = dir.resolve("node/db");
+    BackupRestore.restore(file, db);
+    String fingerprint;
+    try (RocksDbRaftStorage restored = RocksDbRaftStorage.open(db)) {
+      fingerprint = BackupRestore.restoredFingerprint(restored);
+    }
+    assertThat(fingerprint).startsWith("sha256:").hasSize("sha256:".length() + 24);
+
+    // Stopped before discovery wrote an identity: the same backup again carries on.
+    BackupRestore.restore(file, db);
+    try (RocksDbRaftStorage restored = RocksDbRaftStorage.open(db)) {
+      assertThat(BackupRestore.restoredFingerprint(restored)).isEqualTo(fingerprint);
+      restored.writeIdentity(new byte[] {1});
+    }
+    // Once the node has an identity it holds a cluster's data: never restored over.
+    assertThatThrownBy(() -> BackupRestore.restore(file, db))
+        .isInstanceOf(BackupRestore.DataDirInUseException.class);
+  }
+
+  @Test
+  void aStartAfterAnInterruptedRestoreIsRefused() throws Exception {
+    Path db = dir.resolve("node/db");
+    BackupRestore.checkNotInterrupted(db); // nothing there: a new node
+    Files.createDirectories(dir.resolve("node/db.restoring"));
+
+    assertThatThrownBy(() -> BackupRestore.checkNotInterrupted(db))
+        .isInstanceOf(BackupRestore.InterruptedRestoreException.class)
+        .hasMessageContaining("was interrupted")
+        .hasMessageContaining("--restore-from");
+  }
+
+  @Test
   void storedSnapshotIndexIsZeroWithoutASnapshotThenTheStoredIndex() {
     try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir.resolve("s"))) {
       assertThat(storage.snapshotIndex()).isZero();

@@ -27,9 +27,9 @@ class DiscoveryTest {
 
   @Test
   void everyNodeComputesTheSameIdsAndClusterIdFromTheSameAnswers() {
-    Identity fromC = Discovery.assign(17, answers(0));
-    Identity fromA = Discovery.assign(900, answers(0));
-    Identity fromB = Discovery.assign(-5, answers(0));
+    Identity fromC = Discovery.assign(17, "", answers(0));
+    Identity fromA = Discovery.assign(900, "", answers(0));
+    Identity fromB = Discovery.assign(-5, "", answers(0));
 
     assertThat(fromC.nodeId()).isEqualTo(1);
     assertThat(fromA.nodeId()).isEqualTo(2);
@@ -44,30 +44,30 @@ class DiscoveryTest {
   void anotherSetOfNodesGetsAnotherClusterId() {
     Map<String, DiscoverResponse> other = answers(0);
     other.put("c:1", answer(18, "c:0", 0));
-    assertThat(Discovery.assign(18, other).clusterId())
-        .isNotEqualTo(Discovery.assign(17, answers(0)).clusterId());
+    assertThat(Discovery.assign(18, "", other).clusterId())
+        .isNotEqualTo(Discovery.assign(17, "", answers(0)).clusterId());
   }
 
   @Test
   void aPeerThatAlreadyFinishedDiscoveryOfTheSameClusterIsAccepted() {
-    long clusterId = Discovery.assign(17, answers(0)).clusterId();
+    long clusterId = Discovery.assign(17, "", answers(0)).clusterId();
     Map<String, DiscoverResponse> late = answers(0);
     late.put("a:1", answer(900, "a:0", clusterId));
-    assertThat(Discovery.assign(17, late).clusterId()).isEqualTo(clusterId);
+    assertThat(Discovery.assign(17, "", late).clusterId()).isEqualTo(clusterId);
   }
 
   @Test
   void aPeerOfAnotherClusterIsRefused() {
     Map<String, DiscoverResponse> mixed = answers(0);
     mixed.put("a:1", answer(900, "a:0", 0x1234));
-    assertThatThrownBy(() -> Discovery.assign(17, mixed))
+    assertThatThrownBy(() -> Discovery.assign(17, "", mixed))
         .isInstanceOf(Discovery.DiscoveryException.class)
         .hasMessageContaining("a:1 already belongs to cluster 1234");
   }
 
   @Test
   void aListWithoutThisNodeIsRefused() {
-    assertThatThrownBy(() -> Discovery.assign(42, answers(0)))
+    assertThatThrownBy(() -> Discovery.assign(42, "", answers(0)))
         .isInstanceOf(Discovery.DiscoveryException.class)
         .hasMessageContaining("reaches this node");
   }
@@ -76,14 +76,34 @@ class DiscoveryTest {
   void twoAddressesOfOneNodeAreRefused() {
     Map<String, DiscoverResponse> twice = answers(0);
     twice.put("localhost:1", answer(17, "c:0", 0));
-    assertThatThrownBy(() -> Discovery.assign(17, twice))
+    assertThatThrownBy(() -> Discovery.assign(17, "", twice))
         .isInstanceOf(Discovery.DiscoveryException.class)
         .hasMessageContaining("reach the same node");
   }
 
   @Test
+  void nodesThatStartFromDifferentDataAreRefused() {
+    Map<String, DiscoverResponse> restored = new LinkedHashMap<>();
+    answers(0).forEach((k, v) -> restored.put(k, v.toBuilder().setDataFingerprint("f1").build()));
+    assertThat(Discovery.assign(17, "f1", restored).nodeId()).isEqualTo(1);
+
+    Map<String, DiscoverResponse> oneEmpty = new LinkedHashMap<>(restored);
+    oneEmpty.put("a:1", answer(900, "a:0", 0));
+    assertThatThrownBy(() -> Discovery.assign(17, "f1", oneEmpty))
+        .isInstanceOf(Discovery.DiscoveryException.class)
+        .hasMessageContaining("peer a:1 starts from an empty data directory")
+        .hasMessageContaining("this node starts from backup f1");
+
+    Map<String, DiscoverResponse> otherBackup = new LinkedHashMap<>(restored);
+    otherBackup.put("b:1", restored.get("b:1").toBuilder().setDataFingerprint("f2").build());
+    assertThatThrownBy(() -> Discovery.assign(17, "f1", otherBackup))
+        .isInstanceOf(Discovery.DiscoveryException.class)
+        .hasMessageContaining("peer b:1 starts from backup f2");
+  }
+
+  @Test
   void identitySurvivesEncoding() {
-    Identity identity = Discovery.assign(900, answers(0));
+    Identity identity = Discovery.assign(900, "", answers(0));
     assertThat(Identity.decode(identity.encode())).isEqualTo(identity);
   }
 }

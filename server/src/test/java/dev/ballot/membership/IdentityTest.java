@@ -15,6 +15,7 @@ class IdentityTest {
   private static final Identity IDENTITY =
       Discovery.assign(
           900,
+          "",
           Map.of(
               "a:1", DiscoverResponse.newBuilder().setTempId(900).setClientAddr("a:2").build(),
               "b:1", DiscoverResponse.newBuilder().setTempId(17).setClientAddr("b:2").build(),

@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Damage to RocksDB's own files (a flipped bit in the write-ahead log or in an SST file, a truncated
- * file) is found when the node starts, and reported with the file, never served.
+ * Damage to RocksDB's own files (a flipped bit in the write-ahead log or in an SST file, a
+ * truncated file) is found when the node starts, and reported with the file, never served.
  */
 class CorruptFilesTest {
   @TempDir Path dir;
@@ -29,7 +29,8 @@ class CorruptFilesTest {
     try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir)) {
       for (int i = 1; i <= ENTRIES; i++) {
         byte[] data = ("entry-" + i + "-" + "x".repeat(200)).getBytes();
-        storage.save(null, List.of(new Entry(1, i, EntryType.NORMAL, data)), new HardState(1, 1, i), true);
+        storage.save(
+            null, List.of(new Entry(1, i, EntryType.NORMAL, data)), new HardState(1, 1, i), true);
       }
       if (flush) {
         storage.compactAll();
@@ -101,7 +102,9 @@ class CorruptFilesTest {
   void flippedBitInTheKeyValueDataStopsStartUp() throws Exception {
     try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir)) {
       for (int i = 0; i < ENTRIES; i++) {
-        storage.db().put(storage.kvDataFamily(), ("key-" + i).getBytes(), "v".repeat(200).getBytes());
+        storage
+            .db()
+            .put(storage.kvDataFamily(), ("key-" + i).getBytes(), "v".repeat(200).getBytes());
       }
       storage.compactAll();
     }

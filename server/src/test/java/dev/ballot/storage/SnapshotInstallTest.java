@@ -169,6 +169,10 @@ class SnapshotInstallTest {
     assertThat(follower.load().entries()).isEmpty();
     assertThat(follower.countLogEntries()).isZero();
     assertThat(Files.exists(staged)).as("staged folder deleted").isFalse();
+    assertThat(followerSnapshots.list())
+        .extracting(SnapshotDir.Local::info)
+        .as("the installed state, ready to be sent on")
+        .containsExactly(info);
   }
 
   @Test
@@ -228,6 +232,10 @@ class SnapshotInstallTest {
     assertThat(restarted.load().snapshot()).isEqualTo(info.meta());
     assertThat(restarted.load().hardState().term()).isEqualTo(2);
     assertThat(restarted.countLogEntries()).isZero();
+    assertThat(reopened.list())
+        .as("a local snapshot to send on, at the installed index")
+        .extracting(SnapshotDir.Local::index)
+        .containsExactly(info.meta().index());
     // Recovered once, the marker is gone: a second start does nothing.
     assertThat(new SnapshotInstaller(restarted, reopened).recover()).isNull();
   }

@@ -24,7 +24,9 @@ class SnapshotVerifyTest {
   void takeSnapshot() throws Exception {
     try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(data.resolve("db"))) {
       for (int i = 0; i < 500; i++) {
-        storage.db().put(storage.kvDataFamily(), ("key-" + i).getBytes(), "v".repeat(100).getBytes());
+        storage
+            .db()
+            .put(storage.kvDataFamily(), ("key-" + i).getBytes(), "v".repeat(100).getBytes());
       }
       SnapshotDir dir = SnapshotDir.open(data.resolve("snapshots"));
       SnapshotMeta meta = new SnapshotMeta(42, 3, ClusterConfig.ofVoters(List.of(1L, 2L, 3L)));
