@@ -10,6 +10,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,7 +63,7 @@ final class SpaceQuota implements AutoCloseable {
    * Starts checking the size; {@code propose} sends an alarm command through the log and calls back
    * (on any thread) with true once it is applied, false if it failed.
    */
-  void start(java.util.function.BiConsumer<Command, Consumer<Boolean>> propose) {
+  void start(BiConsumer<Command, Consumer<Boolean>> propose) {
     timer.scheduleWithFixedDelay(
         () -> check(propose), CHECK_INTERVAL_MS, CHECK_INTERVAL_MS, TimeUnit.MILLISECONDS);
   }
@@ -84,7 +85,7 @@ final class SpaceQuota implements AutoCloseable {
     return kv.alarms().noSpace() || sizeBytes > quotaBytes;
   }
 
-  private void check(java.util.function.BiConsumer<Command, Consumer<Boolean>> propose) {
+  private void check(BiConsumer<Command, Consumer<Boolean>> propose) {
     try {
       long size = DbSize.bytes(dbDir);
       sizeBytes = size;

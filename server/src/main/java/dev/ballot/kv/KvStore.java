@@ -199,14 +199,8 @@ public final class KvStore implements AutoCloseable {
       throw applyFailed(index, e);
     }
     alarms = next;
-    return ApplyResult.ok(
-        index,
-        revision,
-        ResponseOp.newBuilder()
-            .setResponsePut(
-                dev.ballot.etcd.api.PutResponse.newBuilder()
-                    .setHeader(ResponseHeader.newBuilder().setRevision(revision)))
-            .build());
+    // The caller answers from the alarms; no key-value response goes with an alarm.
+    return ApplyResult.ok(index, revision, ResponseOp.getDefaultInstance());
   }
 
   /**
