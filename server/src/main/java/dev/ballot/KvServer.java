@@ -76,6 +76,9 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
   /** Stored data is corrupt: the node refused to start on it (or stopped when it met it). */
   public static final int EXIT_CORRUPT_DATA = 4;
 
+  /** Entry payload the Raft core keeps in memory; older entries are read back from RocksDB. */
+  private static final long MAX_IN_MEMORY_LOG_BYTES = 64L << 20;
+
   /** False once threads that use the storage may still run; then the JVM exit closes it. */
   private volatile boolean storageSafeToClose = true;
 
@@ -377,10 +380,15 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
     restored =
         new RestoredState(restored.hardState(), restored.snapshot(), restored.entries(), applied);
     int electionTicks = (int) (electionTimeoutMs / heartbeatIntervalMs);
-    RaftConfig config = RaftConfig.builder(identity.nodeId()).ticks(electionTicks, 1).build();
+    RaftConfig config =
+        RaftConfig.builder(identity.nodeId())
+            .ticks(electionTicks, 1)
+            .maxInMemoryLogBytes(MAX_IN_MEMORY_LOG_BYTES)
+            .build();
     ClusterConfig initialConfig = identity.initialMembership().config();
     RaftNode node =
-        new RaftNode(config, initialConfig, restored, new Random(new SecureRandom().nextLong()));
+        new RaftNode(
+            config, initialConfig, restored, new Random(new SecureRandom().nextLong()), storage);
     kv.initConfig(new ConfigEntry(initialConfig, identity.initialMembership().encode()).encode());
     KvStore.AppliedConfig appliedConfig = kv.appliedConfig();
     Membership members =

@@ -30,6 +30,15 @@ public enum KvError {
    * nesting only through its ops limit).
    */
   TXN_TOO_DEEP(Status.Code.INVALID_ARGUMENT, "etcdserver: txn request is nested too deeply"),
+  /**
+   * Ballot's own: a request that reads or deletes more than {@link
+   * ResponseBytes#MAX_RESPONSE_BYTES} of keys and values at once (etcd would build the response
+   * whatever its size).
+   */
+  RESPONSE_TOO_LARGE(
+      Status.Code.RESOURCE_EXHAUSTED,
+      "etcdserver: request touches more than 32 MiB of keys and values; split it (ranges: use a"
+          + " limit)"),
   /** Ballot's own: a write that is not a well-formed command; nothing was written. */
   MALFORMED_REQUEST(Status.Code.INVALID_ARGUMENT, "etcdserver: malformed request"),
   /**

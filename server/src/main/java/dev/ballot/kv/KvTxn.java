@@ -46,6 +46,9 @@ final class KvTxn implements AutoCloseable {
   /** Keys put or deleted so far; any makes the command one new revision. */
   private long changes;
 
+  /** What the command's ops read and delete, together. */
+  private final ResponseBytes responseBytes = new ResponseBytes();
+
   /**
    * @param readOptions how to read the committed state (a snapshot for a read-only txn); owned by
    *     the caller and open while this is
@@ -105,7 +108,7 @@ final class KvTxn implements AutoCloseable {
     return response.build();
   }
 
-  DeleteRangeResponse deleteRange(DeleteRangeRequest request) {
+  DeleteRangeResponse deleteRange(DeleteRangeRequest request) throws KvException {
     List<byte[]> keys = new ArrayList<>();
     List<KeyValue> prevKvs = new ArrayList<>();
     if (KeyRanges.isSingleKey(request.getRangeEnd())) {
@@ -115,16 +118,25 @@ final class KvTxn implements AutoCloseable {
         prevKvs.add(kv);
       }
     } else {
+      boolean[] overBudget = {false};
       current.scan(
           request.getKey().toByteArray(),
           KeyRanges.upperBound(request.getRangeEnd()),
           (key, position) -> {
+            KeyValue prev = request.getPrevKv() ? KeySpace.decode(key, position.value()) : null;
+            if (!responseBytes.tryAdd(key.length + (prev == null ? 0 : prev.getSerializedSize()))) {
+              overBudget[0] = true;
+              return false;
+            }
             keys.add(key);
-            if (request.getPrevKv()) {
-              prevKvs.add(KeySpace.decode(key, position.value()));
+            if (prev != null) {
+              prevKvs.add(prev);
             }
             return true;
           });
+      if (overBudget[0]) {
+        throw ResponseBytes.tooLarge();
+      }
     }
     for (byte[] key : keys) {
       delete(key);
@@ -143,7 +155,7 @@ final class KvTxn implements AutoCloseable {
     // A range pinned to a revision (necessarily beginRevision) reads the state before any write
     // of this command, as etcd's MVCC read at that revision does.
     KeySpace view = revision > 0 ? before : current;
-    return RangeQuery.run(view, request).setHeader(header(revisionAfter())).build();
+    return RangeQuery.run(view, request, responseBytes).setHeader(header(revisionAfter())).build();
   }
 
   TxnResponse txn(TxnRequest request) throws KvException {

@@ -19,7 +19,13 @@ import java.util.function.Predicate;
 final class RangeQuery {
   private RangeQuery() {}
 
-  static RangeResponse.Builder run(KeySpace space, RangeRequest request) {
+  static RangeResponse.Builder run(KeySpace space, RangeRequest request) throws KvException {
+    return run(space, request, new ResponseBytes());
+  }
+
+  /** Runs the range, counting what it holds against {@code budget}. */
+  static RangeResponse.Builder run(KeySpace space, RangeRequest request, ResponseBytes budget)
+      throws KvException {
     long limit = request.getLimit();
     boolean fetchAll = !isDefaultOrdering(request) || hasRevisionFilters(request);
     // Without sorting or filtering, limit + 1 records are enough to tell whether there are more.
@@ -32,6 +38,9 @@ final class RangeQuery {
       fetchLimit = limit + 1;
     }
 
+    // A keys-only range holds no values, and sorting by value needs them only to compare.
+    boolean dropValues =
+        request.getKeysOnly() && !(fetchAll && request.getSortTarget() == SortTarget.VALUE);
     List<KeyValue> kvs = new ArrayList<>();
     long count;
     if (KeyRanges.isSingleKey(request.getRangeEnd())) {
@@ -42,16 +51,28 @@ final class RangeQuery {
       }
     } else {
       long[] total = {0};
+      boolean[] overBudget = {false};
       space.scan(
           request.getKey().toByteArray(),
           KeyRanges.upperBound(request.getRangeEnd()),
           (key, position) -> {
             total[0]++;
             if (kvs.size() < fetchLimit) {
-              kvs.add(KeySpace.decode(key, position.value()));
+              KeyValue kv = KeySpace.decode(key, position.value());
+              if (dropValues) {
+                kv = kv.toBuilder().clearValue().build();
+              }
+              if (!budget.tryAdd(kv.getSerializedSize())) {
+                overBudget[0] = true;
+                return false;
+              }
+              kvs.add(kv);
             }
             return true;
           });
+      if (overBudget[0]) {
+        throw ResponseBytes.tooLarge();
+      }
       count = total[0];
     }
 

@@ -25,6 +25,13 @@ final class Applier<R> implements Runnable {
   /** Committed batches waiting to be applied; a full queue makes the driver wait. */
   private static final int MAX_QUEUED_BATCHES = 1024;
 
+  /**
+   * Entry bytes committed but not yet applied. Beyond it the driver refuses proposals and drops
+   * incoming entries instead of queueing more, so the queue stays bounded without the driver (and
+   * its heartbeats) ever waiting on the apply thread.
+   */
+  static final long MAX_BACKLOG_BYTES = 64L << 20;
+
   private sealed interface Work {}
 
   private record Apply(List<Entry> entries) implements Work {}
@@ -39,6 +46,8 @@ final class Applier<R> implements Runnable {
   private final StateMachine<R> stateMachine;
   private final Consumer<Throwable> onFatal;
   private final BlockingQueue<Work> queue = new ArrayBlockingQueue<>(MAX_QUEUED_BATCHES);
+  private final ByteBudget backlog =
+      new ByteBudget("committed entries waiting to be applied", MAX_BACKLOG_BYTES);
   private final long snapshotEveryEntries;
   private final Consumer<SnapshotMeta> onSnapshot;
   private long snapshotIndex;
@@ -85,8 +94,26 @@ final class Applier<R> implements Runnable {
   /** Queues committed entries; blocks while the apply thread is far behind (back-pressure). */
   void enqueue(List<Entry> committed) throws InterruptedException {
     if (!committed.isEmpty()) {
+      backlog.take(bytes(committed)); // committed: it must be applied, full or not
       queue.put(new Apply(committed));
     }
+  }
+
+  /** Whether the committed entries waiting to be applied fill their byte budget. */
+  boolean isBacklogFull() {
+    return backlog.isFull();
+  }
+
+  long backlogBytes() {
+    return backlog.usedBytes();
+  }
+
+  private static long bytes(List<Entry> entries) {
+    long bytes = 0;
+    for (Entry e : entries) {
+      bytes += e.data().length;
+    }
+    return bytes;
   }
 
   /**
@@ -130,6 +157,7 @@ final class Applier<R> implements Runnable {
             apply(entry);
           }
           appliedIndex = stateMachine.appliedIndex();
+          backlog.giveBack(bytes(a.entries()));
           maybeSnapshot(a.entries().get(a.entries().size() - 1));
         } else if (work instanceof Install i) {
           install(i);

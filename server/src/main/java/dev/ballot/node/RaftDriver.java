@@ -48,6 +48,12 @@ public final class RaftDriver<R> implements PeerInbox {
   private static final int MAX_PEER_INBOX = 16_384;
   private static final int MAX_REQUEST_INBOX = 16_384;
 
+  /** Command bytes waiting in the request inbox; beyond it proposals get "too many requests". */
+  static final long MAX_QUEUED_PROPOSAL_BYTES = 64L << 20;
+
+  /** Entry bytes of messages waiting in the peer inbox; beyond it appends are dropped. */
+  static final long MAX_QUEUED_PEER_BYTES = 64L << 20;
+
   /** Inputs handled per loop iteration, so proposals arriving together share one sync. */
   private static final int MAX_BATCH_INPUTS = 1_024;
 
@@ -93,6 +99,11 @@ public final class RaftDriver<R> implements PeerInbox {
   private final BlockingQueue<Input> peerInbox = new ArrayBlockingQueue<>(MAX_PEER_INBOX);
 
   private final BlockingQueue<Input> requestInbox = new ArrayBlockingQueue<>(MAX_REQUEST_INBOX);
+
+  private final ByteBudget queuedProposalBytes =
+      new ByteBudget("proposals in the request inbox", MAX_QUEUED_PROPOSAL_BYTES);
+  private final ByteBudget queuedPeerBytes =
+      new ByteBudget("entries in the peer inbox", MAX_QUEUED_PEER_BYTES);
 
   /**
    * Snapshot events from the apply and sender threads; never dropped, and few (one per snapshot
@@ -208,10 +219,33 @@ public final class RaftDriver<R> implements PeerInbox {
 
   @Override
   public void receive(Message message) {
+    long bytes = entryBytes(message);
+    if (bytes > 0 && applier.isBacklogFull()) {
+      // Entries this node could not apply soon: refuse them (the leader sends them again) rather
+      // than hold them; heartbeats and votes still pass, so the node stays a live member.
+      return;
+    }
     // A full inbox drops the message; Raft retransmits.
+    if (!queuedPeerBytes.tryTake(bytes)) {
+      return;
+    }
     if (peerInbox.offer(new Received(message))) {
       LockSupport.unpark(driverThread);
+    } else {
+      queuedPeerBytes.giveBack(bytes);
     }
+  }
+
+  /** The entry payload a message carries: what it costs to hold in a queue. */
+  private static long entryBytes(Message message) {
+    if (!(message instanceof Message.AppendEntries append)) {
+      return 0;
+    }
+    long bytes = 0;
+    for (Entry e : append.entries()) {
+      bytes += e.data().length;
+    }
+    return bytes;
   }
 
   @Override
@@ -247,7 +281,16 @@ public final class RaftDriver<R> implements PeerInbox {
     CompletableFuture<R> result = new CompletableFuture<>();
     if (!running) {
       result.completeExceptionally(stopped());
+    } else if (!queuedProposalBytes.tryTake(command.length)) {
+      result.completeExceptionally(
+          new NodeException(
+              NodeException.Kind.OVERLOADED,
+              0,
+              "proposals waiting for the driver hold "
+                  + queuedProposalBytes.usedBytes()
+                  + " bytes"));
     } else if (!offerRequest(new Propose<>(command, result))) {
+      queuedProposalBytes.giveBack(command.length);
       result.completeExceptionally(
           new NodeException(NodeException.Kind.OVERLOADED, 0, "too many pending requests"));
     }
@@ -345,10 +388,12 @@ public final class RaftDriver<R> implements PeerInbox {
   private void handle(List<Input> batch, List<Propose<R>> proposals) {
     for (Input input : batch) {
       if (input instanceof Received r) {
+        queuedPeerBytes.giveBack(entryBytes(r.message()));
         node.step(r.message());
       } else if (input instanceof Unreachable u) {
         node.reportUnreachable(u.peerId());
       } else if (input instanceof Propose<?> p) {
+        queuedProposalBytes.giveBack(p.command().length);
         if (!p.result().isDone()) {
           proposals.add((Propose<R>) p);
         }
@@ -391,6 +436,16 @@ public final class RaftDriver<R> implements PeerInbox {
   }
 
   private void proposeAll(List<Propose<R>> proposals) {
+    if (applier.isBacklogFull()) {
+      // Committed entries wait to be applied: take no more until the apply thread catches up.
+      NodeException full =
+          new NodeException(
+              NodeException.Kind.OVERLOADED,
+              0,
+              "committed entries waiting to be applied hold " + applier.backlogBytes() + " bytes");
+      proposals.forEach(p -> p.result().completeExceptionally(full));
+      return;
+    }
     List<byte[]> commands = new ArrayList<>(proposals.size());
     proposals.forEach(p -> commands.add(p.command()));
     long lastIndex;

@@ -12,6 +12,8 @@ package dev.ballot.raft;
  * @param maxAppendBytes payload bytes in one AppendEntries at most (one entry is always allowed)
  * @param maxUncommittedBytes payload bytes appended but not committed at most; beyond it proposals
  *     are refused
+ * @param maxInMemoryLogBytes payload bytes of entries the log keeps in memory at most (older ones,
+ *     applied and persisted, are read back through a {@link LogReader})
  */
 public record RaftConfig(
     long nodeId,
@@ -21,7 +23,8 @@ public record RaftConfig(
     boolean checkQuorum,
     int maxInflightAppends,
     long maxAppendBytes,
-    long maxUncommittedBytes) {
+    long maxUncommittedBytes,
+    long maxInMemoryLogBytes) {
 
   public RaftConfig {
     if (nodeId <= 0) {
@@ -34,7 +37,10 @@ public record RaftConfig(
               + " and "
               + electionTimeoutTicks);
     }
-    if (maxInflightAppends < 1 || maxAppendBytes < 1 || maxUncommittedBytes < 1) {
+    if (maxInflightAppends < 1
+        || maxAppendBytes < 1
+        || maxUncommittedBytes < 1
+        || maxInMemoryLogBytes < 1) {
       throw new IllegalArgumentException("limits must be positive");
     }
   }
@@ -58,6 +64,7 @@ public record RaftConfig(
     private int maxInflightAppends = 256;
     private long maxAppendBytes = 1 << 20;
     private long maxUncommittedBytes = 64L << 20;
+    private long maxInMemoryLogBytes = Long.MAX_VALUE;
 
     private Builder(long nodeId) {
       this.nodeId = nodeId;
@@ -94,6 +101,15 @@ public record RaftConfig(
       return this;
     }
 
+    /**
+     * Payload bytes of log entries kept in memory at most; older ones (applied and persisted) are
+     * read back through the node's {@link LogReader} when needed. Unbounded by default.
+     */
+    public Builder maxInMemoryLogBytes(long maxInMemoryLogBytes) {
+      this.maxInMemoryLogBytes = maxInMemoryLogBytes;
+      return this;
+    }
+
     public RaftConfig build() {
       return new RaftConfig(
           nodeId,
@@ -103,7 +119,8 @@ public record RaftConfig(
           checkQuorum,
           maxInflightAppends,
           maxAppendBytes,
-          maxUncommittedBytes);
+          maxUncommittedBytes,
+          maxInMemoryLogBytes);
     }
   }
 }

@@ -16,8 +16,23 @@ final class RaftLog {
 
   private long offsetTerm;
 
-  /** entries.get(i) has index offsetIndex + 1 + i. */
+  /**
+   * entries.get(i) has index offsetIndex + 1 + i. Those before {@link #evictedThrough} hold no
+   * payload in memory (data is {@link #EVICTED}): it is read back through {@link #reader}.
+   */
   private final ArrayList<Entry> entries = new ArrayList<>();
+
+  /** The payload of an entry kept only on disk; compared by identity. */
+  private static final byte[] EVICTED = new byte[0];
+
+  private final LogReader reader;
+  private final long maxInMemoryBytes;
+
+  /** Payload bytes of the entries held in memory. */
+  private long inMemoryBytes;
+
+  /** Entries up to here (applied and persisted) are on disk only. */
+  private long evictedThrough;
 
   private long committed;
   private long applied;
@@ -38,6 +53,20 @@ final class RaftLog {
    * @param initialConfig the configuration before any CONFIG entry, when there is no snapshot
    */
   RaftLog(RestoredState restored, ClusterConfig initialConfig) {
+    this(restored, initialConfig, LogReader.NONE, Long.MAX_VALUE);
+  }
+
+  /**
+   * @param reader reads persisted entries back, once {@code maxInMemoryBytes} of payload is held
+   *     and older entries were dropped from memory
+   */
+  RaftLog(
+      RestoredState restored,
+      ClusterConfig initialConfig,
+      LogReader reader,
+      long maxInMemoryBytes) {
+    this.reader = reader;
+    this.maxInMemoryBytes = maxInMemoryBytes;
     snapshot = restored.snapshot();
     baseConfig = initialConfig;
     if (snapshot != null) {
@@ -54,11 +83,11 @@ final class RaftLog {
       if (e.term() < termOfLast()) {
         throw new IllegalStateException("restored log has decreasing terms at index " + e.index());
       }
-      entries.add(e);
-      trackConfig(e);
+      add(e);
       expected++;
     }
     stableIndex = lastIndex();
+    evictedThrough = offsetIndex;
     committed = Math.max(offsetIndex, restored.hardState().commitIndex());
     if (committed > lastIndex()) {
       throw new IllegalStateException(
@@ -68,6 +97,50 @@ final class RaftLog {
     if (applied > committed) {
       throw new IllegalStateException("applied " + applied + " is past commit " + committed);
     }
+    evict();
+  }
+
+  private void add(Entry e) {
+    entries.add(e);
+    inMemoryBytes += e.sizeBytes();
+    trackConfig(e);
+  }
+
+  /**
+   * Drops payloads from memory, oldest first, while more than the bound is held: only of entries
+   * applied and persisted, which are never sent again in a Ready and are on disk to read back.
+   */
+  private void evict() {
+    long evictable = Math.min(applied, stableIndex);
+    while (inMemoryBytes > maxInMemoryBytes && evictedThrough < evictable) {
+      long index = ++evictedThrough;
+      int i = (int) (index - offsetIndex - 1);
+      Entry e = entries.get(i);
+      inMemoryBytes -= e.sizeBytes();
+      entries.set(i, new Entry(e.term(), e.index(), e.type(), EVICTED));
+    }
+  }
+
+  /** Payload bytes of the entries held in memory (visible to tests). */
+  long inMemoryBytes() {
+    return inMemoryBytes;
+  }
+
+  /** Entries [lo, hi) read back from disk, checked against the terms this log holds. */
+  private List<Entry> readBack(long lo, long hi, long maxBytes) {
+    List<Entry> read = reader.read(lo, hi, maxBytes);
+    if (read.isEmpty()) {
+      throw new IllegalStateException("log reader returned nothing for " + lo + ".." + hi);
+    }
+    long expected = lo;
+    for (Entry e : read) {
+      if (e.index() != expected || e.index() >= hi || e.term() != term(e.index())) {
+        throw new IllegalStateException(
+            "log reader returned " + e + " for index " + expected + " term " + term(expected));
+      }
+      expected++;
+    }
+    return read;
   }
 
   long firstIndex() {
@@ -148,6 +221,9 @@ final class RaftLog {
       throw new IllegalArgumentException(
           "no entry " + index + " in log (" + firstIndex() + ".." + lastIndex() + ")");
     }
+    if (index <= evictedThrough) {
+      return readBack(index, index + 1, Long.MAX_VALUE).get(0);
+    }
     return entries.get((int) (index - offsetIndex - 1));
   }
 
@@ -174,7 +250,19 @@ final class RaftLog {
     }
     List<Entry> out = new ArrayList<>();
     long bytes = 0;
-    for (long i = lo; i < hi; i++) {
+    long from = lo;
+    if (lo <= evictedThrough) {
+      long diskEnd = Math.min(hi, evictedThrough + 1);
+      out.addAll(readBack(lo, diskEnd, maxBytes));
+      if (out.size() < diskEnd - lo) {
+        return out; // the byte bound was reached on disk
+      }
+      for (Entry e : out) {
+        bytes += e.sizeBytes();
+      }
+      from = diskEnd;
+    }
+    for (long i = from; i < hi; i++) {
       Entry e = entry(i);
       bytes += e.sizeBytes();
       if (!out.isEmpty() && bytes > maxBytes) {
@@ -192,8 +280,7 @@ final class RaftLog {
         throw new IllegalStateException(
             "append of " + e + " after last index " + lastIndex() + " term " + lastTerm());
       }
-      entries.add(e);
-      trackConfig(e);
+      add(e);
     }
   }
 
@@ -225,8 +312,7 @@ final class RaftLog {
         truncateFrom(e.index());
       }
       for (int j = i; j < incoming.size(); j++) {
-        entries.add(incoming.get(j));
-        trackConfig(incoming.get(j));
+        add(incoming.get(j));
       }
       break;
     }
@@ -234,7 +320,18 @@ final class RaftLog {
   }
 
   private void truncateFrom(long index) {
+    if (index <= evictedThrough) {
+      throw new IllegalStateException(
+          "truncation from "
+              + index
+              + " reaches applied entries (evicted through "
+              + evictedThrough
+              + ")");
+    }
     int keep = (int) (index - offsetIndex - 1);
+    for (Entry e : entries.subList(keep, entries.size())) {
+      inMemoryBytes -= e.sizeBytes();
+    }
     entries.subList(keep, entries.size()).clear();
     configs.tailMap(index, true).clear();
     stableIndex = Math.min(stableIndex, index - 1);
@@ -301,6 +398,7 @@ final class RaftLog {
   void stableTo(long index, long term) {
     if (index > stableIndex && matchTerm(index, term)) {
       stableIndex = index;
+      evict();
     }
   }
 
@@ -310,6 +408,7 @@ final class RaftLog {
           "applied " + index + " outside (" + applied + ", " + committed + "]");
     }
     applied = index;
+    evict();
   }
 
   /** The driver took a snapshot; entries up to {@code compactIndex} can be dropped. */
@@ -344,14 +443,20 @@ final class RaftLog {
     long newOffsetTerm = term(compactIndex);
     baseConfig = configAt(compactIndex);
     configs.headMap(compactIndex, true).clear();
-    entries.subList(0, (int) (compactIndex - offsetIndex)).clear();
+    List<Entry> dropped = entries.subList(0, (int) (compactIndex - offsetIndex));
+    for (Entry e : dropped) {
+      inMemoryBytes -= e.sizeBytes(); // 0 for an evicted one
+    }
+    dropped.clear();
     offsetIndex = compactIndex;
     offsetTerm = newOffsetTerm;
+    evictedThrough = Math.max(evictedThrough, offsetIndex);
   }
 
   /** Replaces the whole log by a snapshot received from the leader. */
   void restore(SnapshotMeta received) {
     entries.clear();
+    inMemoryBytes = 0;
     configs.clear();
     baseConfig = received.config();
     offsetIndex = received.index();
@@ -360,5 +465,6 @@ final class RaftLog {
     committed = received.index();
     applied = received.index();
     stableIndex = received.index();
+    evictedThrough = received.index();
   }
 }

@@ -62,10 +62,32 @@ public final class RaftNode {
    *     snapshot (the bootstrap members, or what a joining node was told when it registered)
    */
   public RaftNode(RaftConfig config, ClusterConfig cluster, RestoredState restored, Random random) {
+    this(config, cluster, restored, random, LogReader.NONE);
+  }
+
+  /**
+   * @param logReader reads persisted entries back when {@link RaftConfig#maxInMemoryLogBytes()}
+   *     keeps them out of memory
+   */
+  public RaftNode(
+      RaftConfig config,
+      ClusterConfig cluster,
+      RestoredState restored,
+      Random random,
+      LogReader logReader) {
     this.config = Objects.requireNonNull(config, "config");
     this.id = config.nodeId();
     this.random = Objects.requireNonNull(random, "random");
-    this.log = new RaftLog(restored, Objects.requireNonNull(cluster, "cluster"));
+    if (logReader == LogReader.NONE && config.maxInMemoryLogBytes() != Long.MAX_VALUE) {
+      throw new IllegalArgumentException(
+          "a log bounded in memory (" + config.maxInMemoryLogBytes() + " bytes) needs a reader");
+    }
+    this.log =
+        new RaftLog(
+            restored,
+            Objects.requireNonNull(cluster, "cluster"),
+            logReader,
+            config.maxInMemoryLogBytes());
     HardState hs = restored.hardState();
     this.term = hs.term();
     this.votedFor = hs.votedFor();

@@ -106,6 +106,23 @@ public final class InMemoryRaftStorage implements RaftStorage {
   }
 
   @Override
+  public List<Entry> read(long lo, long hi, long maxBytes) {
+    List<Entry> out = new ArrayList<>();
+    long bytes = 0;
+    for (Entry e : latest.entries) {
+      if (e.index() < lo || e.index() >= hi) {
+        continue;
+      }
+      bytes += e.sizeBytes();
+      if (!out.isEmpty() && bytes > maxBytes) {
+        break;
+      }
+      out.add(e);
+    }
+    return out;
+  }
+
+  @Override
   public RestoredState load() {
     long offset = latest.offset();
     List<Entry> after = latest.entries.stream().filter(e -> e.index() > offset).toList();

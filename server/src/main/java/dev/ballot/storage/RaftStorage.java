@@ -2,6 +2,7 @@ package dev.ballot.storage;
 
 import dev.ballot.raft.Entry;
 import dev.ballot.raft.HardState;
+import dev.ballot.raft.LogReader;
 import dev.ballot.raft.RestoredState;
 import dev.ballot.raft.SnapshotMeta;
 import java.util.List;
@@ -11,7 +12,7 @@ import java.util.List;
  * it; the driver writes each {@link dev.ballot.raft.Ready} here and reads everything back with
  * {@link #load()} at start-up.
  */
-public interface RaftStorage extends AutoCloseable {
+public interface RaftStorage extends AutoCloseable, LogReader {
 
   /**
    * Reads back what was persisted, checking every entry's checksum and that the log is contiguous.
@@ -35,6 +36,13 @@ public interface RaftStorage extends AutoCloseable {
    * as it is. After a restart {@link #load()} resumes from the newest recorded snapshot.
    */
   void saveSnapshotMeta(SnapshotMeta snapshot);
+
+  /**
+   * Reads stored entries [lo, hi) back (for a core that keeps only the newest in memory): at most
+   * {@code maxBytes} of payload but at least one, each checked like {@link #load()}'s.
+   */
+  @Override
+  List<Entry> read(long lo, long hi, long maxBytes);
 
   /** Deletes the entries up to and including {@code index}; a snapshot must cover them. */
   void compact(long index);

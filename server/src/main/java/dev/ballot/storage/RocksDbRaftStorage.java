@@ -248,6 +248,34 @@ public final class RocksDbRaftStorage implements RaftStorage {
   }
 
   @Override
+  public List<Entry> read(long lo, long hi, long maxBytes) {
+    checkOpen();
+    List<Entry> out = new ArrayList<>();
+    long bytes = 0;
+    long expected = lo;
+    try (RocksIterator it = db.newIterator(raftLog)) {
+      for (it.seek(key(lo)); it.isValid() && expected < hi; it.next()) {
+        long index = logIndex(it.key());
+        if (index != expected) {
+          throw new StorageCorruptionException(
+              "raft log entry " + expected + " is missing: the next stored entry is " + index);
+        }
+        Entry entry = LogEntryCodec.decode(index, it.value());
+        bytes += entry.sizeBytes();
+        if (!out.isEmpty() && bytes > maxBytes) {
+          break;
+        }
+        out.add(entry);
+        expected++;
+      }
+      it.status();
+    } catch (RocksDBException e) {
+      throw failure("log read", e);
+    }
+    return out;
+  }
+
+  @Override
   public void save(SnapshotMeta snapshot, List<Entry> entries, HardState hardState, boolean sync) {
     checkOpen();
     long newLastLogIndex = lastLogIndex;

@@ -3,6 +3,7 @@ package dev.ballot.transport;
 import dev.ballot.proto.raft.v1.RaftMessage;
 import dev.ballot.proto.raft.v1.RaftPeerGrpc;
 import dev.ballot.proto.raft.v1.SendSummary;
+import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
@@ -87,6 +88,11 @@ final class PeerSender {
       return null;
     }
     nextConnectNanos = now + RECONNECT_BACKOFF_NANOS;
+    if (channel.getState(false) == ConnectivityState.TRANSIENT_FAILURE) {
+      // gRPC's own backoff grows to two minutes while a peer is cut off, and fails every call
+      // meanwhile; this sender paces its reconnects itself, so a healed link is used at once.
+      channel.resetConnectBackoff();
+    }
     StreamWatcher watcher = new StreamWatcher();
     RaftPeerGrpc.newStub(channel).send(watcher);
     current = watcher;

@@ -48,6 +48,11 @@ final class FailingStorage implements RaftStorage {
   }
 
   @Override
+  public List<Entry> read(long lo, long hi, long maxBytes) {
+    return disk.read(lo, hi, maxBytes);
+  }
+
+  @Override
   public void save(SnapshotMeta snapshot, List<Entry> entries, HardState hardState, boolean sync) {
     maybeFail();
     disk.save(snapshot, entries, hardState, sync);

@@ -99,7 +99,7 @@ final class SimNode {
     RestoredState restored =
         new RestoredState(
             stored.hardState(), stored.snapshot(), stored.entries(), stateMachine.appliedIndex());
-    core = new RaftNode(config, initialCluster, restored, new Random(random.nextLong()));
+    core = new RaftNode(config, initialCluster, restored, new Random(random.nextLong()), storage);
     up = true;
     incarnation++;
   }

@@ -54,6 +54,17 @@ abstract class RaftStorageContractTest {
   }
 
   @Test
+  void entriesAreReadBackByRangeWithinAByteBound() {
+    storage.save(null, entries(1, 1, 10), new HardState(1, 0, 0), true);
+    int entryBytes = entry(1, 1).sizeBytes();
+
+    assertThat(storage.read(3, 7, Long.MAX_VALUE)).isEqualTo(entries(1, 3, 6));
+    assertThat(storage.read(3, 7, 2L * entryBytes)).isEqualTo(entries(1, 3, 4));
+    assertThat(storage.read(3, 7, 0)).as("at least one").isEqualTo(entries(1, 3, 3));
+    assertThat(storage.read(9, 20, Long.MAX_VALUE)).isEqualTo(entries(1, 9, 10));
+  }
+
+  @Test
   void emptyStorageLoadsInitialState() {
     RestoredState state = storage.load();
 
