@@ -33,6 +33,7 @@ import dev.ballot.raft.EntryType;
 import dev.ballot.raft.RaftConfig;
 import dev.ballot.raft.RaftNode;
 import dev.ballot.raft.RestoredState;
+import dev.ballot.storage.DiskFailureException;
 import dev.ballot.storage.RocksDbRaftStorage;
 import dev.ballot.storage.SnapshotDir;
 import dev.ballot.storage.SnapshotInstaller;
@@ -69,11 +70,18 @@ import picocli.CommandLine.Option;
       "and gets the next id. The identity is stored in --data-dir and reused on every restart.",
       "Exit codes: 0 stopped cleanly, 1 fatal error or an address it cannot listen on, 2 bad",
       "flags (or a restore refused: the data directory holds data, or the backup file is not",
-      "valid)."
+      "valid), 3 a disk write or sync failed (I/O error, disk full), 4 corrupt data found (log,",
+      "snapshot, identity)."
     })
 public final class KvServer implements java.util.concurrent.Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(KvServer.class);
   private static final long SHUTDOWN_WAIT_SECONDS = 30;
+
+  /** A write or sync to disk failed (I/O error, full disk): the node stopped at once. */
+  public static final int EXIT_DISK_FAILURE = 3;
+
+  /** Stored data is corrupt: the node refused to start on it (or stopped when it met it). */
+  public static final int EXIT_CORRUPT_DATA = 4;
 
   /** Entry payload the Raft core keeps in memory; older entries are read back from RocksDB. */
   private static final long MAX_IN_MEMORY_LOG_BYTES = 64L << 20;
@@ -182,6 +190,15 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
   long snapshotCatchupEntries;
 
   @Option(
+      names = "--quota-backend-bytes",
+      converter = LongConverters.NonNegative.class,
+      defaultValue = "0",
+      description =
+          "Raise the NOSPACE alarm (writes that add data are refused) once the database is"
+              + " larger than this (0: etcd's default, 2 GiB).")
+  long quotaBackendBytes;
+
+  @Option(
       names = "--log-level",
       converter = LogLevelConverter.class,
       defaultValue = "INFO",
@@ -198,9 +215,13 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
         .setLevel(Level.toLevel(logLevel, Level.INFO));
     try {
       return run();
-    } catch (StorageCorruptionException
-        | Discovery.DiscoveryException
-        | Registration.RegistrationException e) {
+    } catch (StorageCorruptionException e) {
+      log.error("cannot start: corrupt data: {}", e.getMessage());
+      return EXIT_CORRUPT_DATA;
+    } catch (DiskFailureException e) {
+      log.error("cannot start: disk failure: {}", e.getMessage());
+      return EXIT_DISK_FAILURE;
+    } catch (Discovery.DiscoveryException | Registration.RegistrationException e) {
       log.error("cannot start: {}", e.getMessage());
       return 1;
     } catch (IOException e) {
@@ -263,7 +284,12 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
       return serve(storage, stop, fatal);
     } finally {
       if (storageSafeToClose) {
-        storage.close();
+        try {
+          storage.close();
+        } catch (RuntimeException e) {
+          // After a disk failure closing fails too; the exit code already says why we stop.
+          log.warn("closing the storage failed error=\"{}\"", e.getMessage());
+        }
       }
     }
   }
@@ -275,7 +301,7 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
     long tempId = storage.bootstrapId(() -> random.nextLong() | 1); // never 0
     String dataFingerprint = BackupRestore.restoredFingerprint(storage);
     AtomicReference<Identity> identityRef =
-        new AtomicReference<>(storedIdentity == null ? null : Identity.decode(storedIdentity));
+        new AtomicReference<>(storedIdentity == null ? null : decodeIdentity(storedIdentity));
     AtomicReference<MembershipManager> managerRef = new AtomicReference<>();
     PeerService peerService =
         new PeerService(
@@ -431,7 +457,8 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
               kv,
               storage,
               dataDir,
-              electionTimeoutMs);
+              electionTimeoutMs,
+              quotaBackendBytes);
     } catch (IOException e) {
       throw new ListenFailure("--client-addr", clientAddr, e);
     }
@@ -462,7 +489,26 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
     peerService.close();
     // RocksDB must outlive every thread that may still touch it.
     storageSafeToClose = driver.close() && apiStopped;
-    return reason == null || reason == REMOVED ? 0 : 1;
+    return exitCode(reason);
+  }
+
+  private static int exitCode(Object stopReason) {
+    if (stopReason == null || stopReason == REMOVED) {
+      return 0;
+    }
+    if (stopReason instanceof DiskFailureException) {
+      return EXIT_DISK_FAILURE;
+    }
+    return stopReason instanceof StorageCorruptionException ? EXIT_CORRUPT_DATA : 1;
+  }
+
+  private Identity decodeIdentity(byte[] stored) {
+    try {
+      return Identity.decode(stored);
+    } catch (StorageCorruptionException e) {
+      throw new StorageCorruptionException(
+          e.getMessage() + " (raft_meta of " + dataDir.resolve("db") + ")", e);
+    }
   }
 
   /** The stop reason of a node that learnt it was removed: it exits cleanly, for good. */

@@ -42,6 +42,7 @@ public final class ClientApi implements AutoCloseable {
   private final ExecutorService readPool;
   private final ScheduledExecutorService retryTimer;
   private final SnapshotSender snapshots;
+  private final SpaceQuota quota;
 
   private ClientApi(
       Server server,
@@ -49,7 +50,9 @@ public final class ClientApi implements AutoCloseable {
       LeaderForwarder forwarder,
       ExecutorService readPool,
       ScheduledExecutorService retryTimer,
-      SnapshotSender snapshots) {
+      SnapshotSender snapshots,
+      SpaceQuota quota) {
+    this.quota = quota;
     this.server = server;
     this.kvService = kvService;
     this.forwarder = forwarder;
@@ -85,7 +88,8 @@ public final class ClientApi implements AutoCloseable {
       KvStore kv,
       RocksDbRaftStorage storage,
       Path dataDir,
-      long electionTimeoutMs)
+      long electionTimeoutMs,
+      long quotaBackendBytes)
       throws IOException {
     Headers headers = new Headers(identity, driver);
     ExecutorService readPool = newReadPool(identity.nodeId());
@@ -94,6 +98,8 @@ public final class ClientApi implements AutoCloseable {
         Executors.newSingleThreadScheduledExecutor(
             r -> new Thread(r, "kv-write-retry-" + identity.nodeId()));
     LeaderForwarder forwarder = new LeaderForwarder(identity.clusterId(), members::peerAddress);
+    SpaceQuota quota =
+        new SpaceQuota(quotaBackendBytes, dataDir.resolve("db"), kv, identity.nodeId());
     KvService kvService =
         new KvService(
             kv,
@@ -105,7 +111,27 @@ public final class ClientApi implements AutoCloseable {
             2 * electionTimeoutMs,
             Math.max(10, electionTimeoutMs / 10),
             readPool,
-            retryTimer);
+            retryTimer,
+            quota);
+    quota.start(
+        (command, done) ->
+            kvService.write(
+                command,
+                new StreamObserver<Object>() {
+                  @Override
+                  public void onNext(Object value) {}
+
+                  @Override
+                  public void onError(Throwable t) {
+                    done.accept(false);
+                  }
+
+                  @Override
+                  public void onCompleted() {
+                    done.accept(true);
+                  }
+                },
+                op -> op));
     // Backup scratch files sit beside the instance (hard links need one file system) but outside
     // it, so that the size reported by Status is the instance's alone.
     SnapshotSender snapshots =
@@ -126,7 +152,9 @@ public final class ClientApi implements AutoCloseable {
             readPool,
             snapshots,
             members,
-            kv);
+            kv,
+            new AlarmRequests(kv, kvService, headers),
+            storage::compactAll);
     Server server =
         NettyServerBuilder.forAddress(address)
             // Handlers only enqueue and complete from callbacks: no pool hop per request.
@@ -139,7 +167,7 @@ public final class ClientApi implements AutoCloseable {
             .addService(new ClusterService(members, headers, kv::revision))
             .build()
             .start();
-    return new ClientApi(server, kvService, forwarder, readPool, retryTimer, snapshots);
+    return new ClientApi(server, kvService, forwarder, readPool, retryTimer, snapshots, quota);
   }
 
   /**
@@ -153,6 +181,7 @@ public final class ClientApi implements AutoCloseable {
       server.shutdownNow();
     }
     forwarder.close();
+    quota.close();
     readPool.shutdownNow();
     retryTimer.shutdownNow();
     return snapshots.stop();

@@ -18,6 +18,8 @@ import dev.ballot.etcd.api.ResponseOp;
 import dev.ballot.etcd.api.TxnRequest;
 import dev.ballot.etcd.api.TxnResponse;
 import dev.ballot.kv.ApplyResult;
+import dev.ballot.kv.CommandCodec;
+import dev.ballot.kv.KvError;
 import dev.ballot.kv.KvException;
 import dev.ballot.kv.KvRequests;
 import dev.ballot.kv.KvStore;
@@ -60,6 +62,7 @@ final class KvService extends KVGrpc.KVImplBase {
   private final long retryPauseMs;
   private final Executor readPool;
   private final ScheduledExecutorService retryTimer;
+  private final SpaceQuota quota;
 
   KvService(
       KvStore kv,
@@ -71,7 +74,8 @@ final class KvService extends KVGrpc.KVImplBase {
       long leaderWaitMs,
       long retryPauseMs,
       Executor readPool,
-      ScheduledExecutorService retryTimer) {
+      ScheduledExecutorService retryTimer,
+      SpaceQuota quota) {
     this.kv = kv;
     this.requests = requests;
     this.driver = driver;
@@ -82,6 +86,7 @@ final class KvService extends KVGrpc.KVImplBase {
     this.retryPauseMs = retryPauseMs;
     this.readPool = readPool;
     this.retryTimer = retryTimer;
+    this.quota = quota;
   }
 
   // ------------------------------------------------------------------ reads
@@ -242,11 +247,12 @@ final class KvService extends KVGrpc.KVImplBase {
             .asRuntimeException());
   }
 
-  private <T> void write(
-      Command command, StreamObserver<T> response, Function<ResponseOp, T> toResponse) {
+  /** Proposes {@code command} (here or through the leader) and answers with its result. */
+  <T> void write(Command command, StreamObserver<T> response, Function<ResponseOp, T> toResponse) {
     byte[] logBytes;
     try {
       logBytes = requests.logBytes(command);
+      checkSpace(command);
     } catch (KvException e) {
       response.onError(e.toStatus().asRuntimeException());
       return;
@@ -263,6 +269,9 @@ final class KvService extends KVGrpc.KVImplBase {
     try {
       // The same checks, on the same bytes, as a write made here: the same answer either way.
       requests.checkLogBytes(commandBytes);
+      if (quota.full()) {
+        checkSpace(CommandCodec.decode(commandBytes));
+      }
     } catch (KvException e) {
       response.onError(e.toStatus().asRuntimeException());
       return;
@@ -446,6 +455,12 @@ final class KvService extends KVGrpc.KVImplBase {
   }
 
   // ------------------------------------------------------------------ helpers
+
+  private void checkSpace(Command command) throws KvException {
+    if (quota.refuses(command)) {
+      throw new KvException(KvError.NO_SPACE);
+    }
+  }
 
   private ResponseHeader header(ResponseHeader fromStore) {
     return headers.header(fromStore.getRevision());

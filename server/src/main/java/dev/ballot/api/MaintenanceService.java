@@ -2,6 +2,8 @@ package dev.ballot.api;
 
 import dev.ballot.etcd.api.AlarmRequest;
 import dev.ballot.etcd.api.AlarmResponse;
+import dev.ballot.etcd.api.DefragmentRequest;
+import dev.ballot.etcd.api.DefragmentResponse;
 import dev.ballot.etcd.api.HashKVRequest;
 import dev.ballot.etcd.api.HashKVResponse;
 import dev.ballot.etcd.api.HashRequest;
@@ -25,20 +27,16 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.LongSupplier;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * etcd's Maintenance service: status, snapshot (a backup stream), hashes of the key-value state and
- * (an empty list of) alarms.
+ * alarms, and defragment.
  */
 final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
   private static final Logger log = LoggerFactory.getLogger(MaintenanceService.class);
@@ -55,6 +53,8 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
   private final SnapshotSender snapshots;
   private final MembershipManager members;
   private final KvStore kv;
+  private final AlarmRequests alarms;
+  private final Runnable defragment;
 
   MaintenanceService(
       RaftDriver<?> driver,
@@ -65,7 +65,11 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
       Executor pool,
       SnapshotSender snapshots,
       MembershipManager members,
-      KvStore kv) {
+      KvStore kv,
+      AlarmRequests alarms,
+      Runnable defragment) {
+    this.alarms = alarms;
+    this.defragment = defragment;
     this.members = members;
     this.kv = kv;
     this.driver = driver;
@@ -132,16 +136,36 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
 
   @Override
   public void alarm(AlarmRequest request, StreamObserver<AlarmResponse> response) {
-    if (request.getAction() != AlarmRequest.AlarmAction.GET) {
-      response.onError(
-          Status.UNIMPLEMENTED
-              .withDescription("alarms are not supported yet")
-              .asRuntimeException());
-      return;
+    alarms.handle(request, response);
+  }
+
+  /**
+   * Frees the space of deleted keys and compacted log entries now (flush, then a full compaction),
+   * as etcd's defragment frees bbolt's free pages. On a pool thread: it takes a while.
+   */
+  @Override
+  public void defragment(DefragmentRequest request, StreamObserver<DefragmentResponse> response) {
+    try {
+      pool.execute(
+          () -> {
+            try {
+              defragment.run();
+            } catch (RuntimeException e) {
+              response.onError(
+                  Status.INTERNAL
+                      .withDescription("etcdserver: defragment failed: " + e.getMessage())
+                      .asRuntimeException());
+              return;
+            }
+            response.onNext(
+                DefragmentResponse.newBuilder()
+                    .setHeader(headers.header(revision.getAsLong()))
+                    .build());
+            response.onCompleted();
+          });
+    } catch (RejectedExecutionException e) {
+      response.onError(EtcdStatus.TOO_MANY_REQUESTS);
     }
-    response.onNext(
-        AlarmResponse.newBuilder().setHeader(headers.header(revision.getAsLong())).build());
-    response.onCompleted();
   }
 
   /**
@@ -216,27 +240,8 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
     }
   }
 
-  /**
-   * The bytes of every file of the RocksDB instance: SST files, WAL, MANIFEST and info logs, what
-   * {@code du} counts. RocksDB's size properties each cover only a part (the SST files, or the
-   * memtables), and recent writes live in the WAL, so they under-report a young store. Backup
-   * scratch files live outside this directory and are not counted.
-   */
+  /** What Status reports as the db size; the space quota is checked against the same. */
   private long diskUsageBytes() {
-    try (Stream<Path> files = Files.walk(dbDir)) {
-      return files
-          .filter(Files::isRegularFile)
-          .mapToLong(
-              p -> {
-                try {
-                  return Files.size(p);
-                } catch (IOException e) {
-                  return 0; // deleted by a compaction while we walked
-                }
-              })
-          .sum();
-    } catch (IOException | UncheckedIOException e) {
-      return 0;
-    }
+    return DbSize.bytes(dbDir);
   }
 }

@@ -18,6 +18,8 @@ public enum KvError {
   FUTURE_REVISION(
       Status.Code.OUT_OF_RANGE, "etcdserver: mvcc: required revision is a future revision"),
   LEASE_NOT_FOUND(Status.Code.NOT_FOUND, "etcdserver: requested lease not found"),
+  /** The NOSPACE alarm is raised: writes that add data are refused until it is disarmed. */
+  NO_SPACE(Status.Code.RESOURCE_EXHAUSTED, "etcdserver: mvcc: database space exceeded"),
   /**
    * Ballot's own: etcd answers a range whose end is not after its key as empty, which hides a
    * client's mistake; Ballot rejects it.

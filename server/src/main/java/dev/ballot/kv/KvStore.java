@@ -2,6 +2,7 @@ package dev.ballot.kv;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import dev.ballot.etcd.api.AlarmRequest;
 import dev.ballot.etcd.api.RangeRequest;
 import dev.ballot.etcd.api.RangeResponse;
 import dev.ballot.etcd.api.ResponseHeader;
@@ -9,10 +10,12 @@ import dev.ballot.etcd.api.ResponseOp;
 import dev.ballot.etcd.api.TxnRequest;
 import dev.ballot.etcd.api.TxnResponse;
 import dev.ballot.kv.proto.Command;
+import dev.ballot.storage.DiskFailureException;
 import dev.ballot.storage.StorageCorruptionException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
 import org.rocksdb.ColumnFamilyHandle;
@@ -20,6 +23,7 @@ import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.Snapshot;
+import org.rocksdb.Status;
 import org.rocksdb.WriteBatchWithIndex;
 import org.rocksdb.WriteOptions;
 import org.slf4j.Logger;
@@ -47,6 +51,9 @@ public final class KvStore implements AutoCloseable {
   /** The newest applied configuration entry: its index (8 bytes), then its payload. */
   private static final byte[] CONFIG_KEY = "config".getBytes(UTF_8);
 
+  /** The raised alarms ({@link Alarms}); absent when none ever was. */
+  private static final byte[] ALARMS_KEY = "alarms".getBytes(UTF_8);
+
   private final RocksDB db;
   private final ColumnFamilyHandle data;
   private final ColumnFamilyHandle meta;
@@ -62,6 +69,7 @@ public final class KvStore implements AutoCloseable {
   // Written by the apply thread only, after the batch that holds them.
   private volatile long appliedIndex;
   private volatile long revision;
+  private volatile Alarms alarms;
 
   public KvStore(RocksDB db, ColumnFamilyHandle data, ColumnFamilyHandle meta) {
     this.db = db;
@@ -69,6 +77,7 @@ public final class KvStore implements AutoCloseable {
     this.meta = meta;
     this.appliedIndex = readLong(latestRead, APPLIED_INDEX_KEY, 0);
     this.revision = readLong(latestRead, REVISION_KEY, INITIAL_REVISION);
+    this.alarms = readAlarms();
     if (appliedIndex < 0 || revision < INITIAL_REVISION) {
       throw new StorageCorruptionException(
           "kv_meta is corrupt: appliedIndex=" + appliedIndex + " revision=" + revision);
@@ -113,8 +122,24 @@ public final class KvStore implements AutoCloseable {
       throw new StorageCorruptionException(
           "kv_meta is corrupt: appliedIndex=" + index + " revision=" + rev);
     }
+    alarms = readAlarms();
     revision = rev;
     appliedIndex = index;
+  }
+
+  /** The alarms raised, as of the last applied entry. */
+  public Alarms alarms() {
+    return alarms;
+  }
+
+  private Alarms readAlarms() {
+    byte[] value;
+    try {
+      value = db.get(meta, ALARMS_KEY);
+    } catch (RocksDBException e) {
+      throw new UncheckedIOException(new IOException("kv_meta read failed", e));
+    }
+    return value == null ? Alarms.NONE : Alarms.decode(value);
   }
 
   /** The index of the last log entry applied; 0 if none. */
@@ -135,6 +160,13 @@ public final class KvStore implements AutoCloseable {
   public ApplyResult apply(long index, Command command) {
     checkNextIndex(index);
     long before = revision;
+    if (command.hasAlarm()) {
+      return applyAlarm(index, command.getAlarm());
+    }
+    if (alarms.noSpace() && Alarms.addsData(command)) {
+      // Every node has the same alarms at this index, so every node refuses alike.
+      return reject(index, new KvException(KvError.NO_SPACE));
+    }
     try (KvTxn txn = new KvTxn(db, data, latestRead, before, false)) {
       ResponseOp response;
       try {
@@ -155,6 +187,20 @@ public final class KvStore implements AutoCloseable {
       commit(txn.batch(), index, after);
       return ApplyResult.ok(index, after, response);
     }
+  }
+
+  /** Raises or clears an alarm; the revision does not change (etcd's alarms are not keys). */
+  private ApplyResult applyAlarm(long index, AlarmRequest request) {
+    Alarms next = alarms.after(request);
+    try (WriteBatchWithIndex batch = new WriteBatchWithIndex()) {
+      batch.put(meta, ALARMS_KEY, next.encode());
+      commit(batch, index, revision);
+    } catch (RocksDBException e) {
+      throw applyFailed(index, e);
+    }
+    alarms = next;
+    // The caller answers from the alarms; no key-value response goes with an alarm.
+    return ApplyResult.ok(index, revision, ResponseOp.getDefaultInstance());
   }
 
   /**
@@ -188,7 +234,7 @@ public final class KvStore implements AutoCloseable {
       batch.put(meta, CONFIG_KEY, configValue(index, configEntry));
       commit(batch, index, revision);
     } catch (RocksDBException e) {
-      throw new UncheckedIOException(new IOException("kv apply of index " + index + " failed", e));
+      throw applyFailed(index, e);
     }
   }
 
@@ -312,10 +358,19 @@ public final class KvStore implements AutoCloseable {
       batch.put(meta, REVISION_KEY, encodeLong(newRevision));
       db.write(unsyncedWrite, batch);
     } catch (RocksDBException e) {
-      throw new UncheckedIOException(new IOException("kv apply of index " + index + " failed", e));
+      throw applyFailed(index, e);
     }
     revision = newRevision;
     appliedIndex = index;
+  }
+
+  /** A failed write of the state machine stops the node (see {@link DiskFailureException}). */
+  private RuntimeException applyFailed(long index, RocksDBException e) {
+    if (e.getStatus() != null && e.getStatus().getCode() == Status.Code.Corruption) {
+      return new StorageCorruptionException(
+          "kv apply of index " + index + " failed at " + db.getName() + ": " + e.getMessage(), e);
+    }
+    return new DiskFailureException("kv apply of index " + index, Path.of(db.getName()), e);
   }
 
   private long readLong(ReadOptions options, byte[] key, long absent) {

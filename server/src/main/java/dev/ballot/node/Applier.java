@@ -167,7 +167,7 @@ final class Applier<R> implements Runnable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (RuntimeException | Error e) {
-      log.error("apply failed; stopping the node", e);
+      FatalErrors.log(log, "apply", e);
       onFatal.accept(e);
     } finally {
       failAll(new NodeException(NodeException.Kind.STOPPED, 0, "node is shutting down"));
@@ -224,7 +224,18 @@ final class Applier<R> implements Runnable {
       failReplaced(waiting, entry);
       return;
     }
-    R result = stateMachine.apply(entry);
+    R result;
+    try {
+      result = stateMachine.apply(entry);
+    } catch (RuntimeException | Error e) {
+      if (waiting != null) { // no longer in pending, so failAll would miss it
+        waiting
+            .future()
+            .completeExceptionally(
+                new NodeException(NodeException.Kind.STOPPED, 0, "node is shutting down"));
+      }
+      throw e;
+    }
     if (waiting != null) {
       if (waiting.term() == entry.term()) {
         waiting.future().complete(result);

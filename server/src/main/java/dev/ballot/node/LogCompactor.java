@@ -53,7 +53,8 @@ final class LogCompactor {
       storage.compact(target);
       done = target;
     } catch (RuntimeException e) {
-      log.error("log compaction failed index={}", target, e);
+      log.error("log compaction failed index={}", target);
+      FatalErrors.log(log, "log compaction", e);
       onFatal.accept(e);
     }
   }

@@ -117,6 +117,7 @@ public final class RaftDriver<R> implements PeerInbox {
   private final Thread driverThread;
   private final Thread applyThread;
   private final Set<CompletableFuture<Void>> leaderWatchers = new LinkedHashSet<>();
+  private final Consumer<Throwable> onFatal;
 
   private volatile Consumer<Entry> onConfigAppended = e -> {};
   private volatile NodeStatus status;
@@ -146,11 +147,12 @@ public final class RaftDriver<R> implements PeerInbox {
     this.electionTicks = electionTicks;
     this.transport = transportFactory.apply(this);
     this.snapshotPolicy = snapshotPolicy;
-    this.compactor = new LogCompactor(storage, node.id(), onFatal);
+    this.onFatal = onFatal;
+    this.compactor = new LogCompactor(storage, node.id(), this::fence);
     this.applier =
         new Applier<>(
             stateMachine,
-            onFatal,
+            this::fence,
             snapshotPolicy.snapshotEveryEntries(),
             meta -> offerControl(new SnapshotTaken(meta)));
     publishStatus();
@@ -163,13 +165,25 @@ public final class RaftDriver<R> implements PeerInbox {
               } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
               } catch (RuntimeException | Error e) {
-                log.error("raft driver failed; stopping the node", e);
+                // A failed write or sync is never retried: the Ready's messages are not sent, its
+                // entries not applied, and the node stops (see DiskFailureException).
+                FatalErrors.log(log, "raft driver", e);
                 onFatal.accept(e);
               } finally {
                 failOutstanding();
               }
             },
             "raft-driver-" + node.id());
+  }
+
+  /**
+   * A failure on the apply or compaction thread stops the driver too, before it sends another
+   * message: a node whose disk fails acknowledges nothing more.
+   */
+  private void fence(Throwable error) {
+    running = false;
+    LockSupport.unpark(driverThread);
+    onFatal.accept(error);
   }
 
   /**
@@ -364,7 +378,7 @@ public final class RaftDriver<R> implements PeerInbox {
           proposals.clear();
         }
       }
-      while (node.hasReady()) {
+      while (running && node.hasReady()) {
         process(node.ready());
       }
     }

@@ -88,7 +88,8 @@ class RocksDbRaftStorageTest extends RaftStorageContractTest {
     assertThatThrownBy(reopened::load)
         .isInstanceOf(StorageCorruptionException.class)
         .hasMessageContaining("raft log entry 3 is corrupt")
-        .hasMessageContaining("checksum");
+        .hasMessageContaining("checksum")
+        .hasMessageContaining("(in " + dir + ")");
   }
 
   @Test

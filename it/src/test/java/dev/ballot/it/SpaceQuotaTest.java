@@ -1,0 +1,182 @@
+package dev.ballot.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.etcd.jetcd.api.AlarmMember;
+import io.etcd.jetcd.api.AlarmRequest;
+import io.etcd.jetcd.api.AlarmType;
+import io.etcd.jetcd.api.DeleteRangeRequest;
+import io.etcd.jetcd.api.PutRequest;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * etcd's space quota: a cluster started with a small {@code --quota-backend-bytes} fills up, raises
+ * the NOSPACE alarm on every node (Maintenance.Alarm and {@code etcdctl alarm list}), refuses puts
+ * with etcd's "database space exceeded" while deletes go on, keeps the alarm across a restart, and
+ * takes writes again once space is freed (delete, defragment) and the alarm is disarmed.
+ */
+class SpaceQuotaTest {
+  private static final long QUOTA_BYTES = 3L * 1024 * 1024;
+  private static final String VALUE = "v".repeat(64 * 1024);
+  private static final int MAX_WRITES = 400;
+  private static final String NO_SPACE = "etcdserver: mvcc: database space exceeded";
+
+  @RegisterExtension final Clusters clusters = new Clusters();
+
+  @BeforeAll
+  static void needsEtcdctl() {
+    Etcdctl.requireInstalled();
+  }
+
+  @Test
+  void fullDatabaseRaisesNoSpaceUntilSpaceIsFreedAndTheAlarmDisarmed() {
+    KvCluster cluster =
+        clusters.start(
+            clusters
+                .builder()
+                .nodes(3)
+                .flavor(ServerFlavor.KVSERVER)
+                .serverArgs(
+                    "--quota-backend-bytes",
+                    Long.toString(QUOTA_BYTES),
+                    "--snapshot-count",
+                    "20",
+                    "--snapshot-catchup-entries",
+                    "5"));
+    Etcdctl etcdctl = new Etcdctl(cluster.clientEndpointsCsv(), cluster.dir().resolve("etcdctl"));
+    int leader = cluster.awaitLeader();
+    assertThat(alarms(cluster, leader)).isEmpty();
+
+    StatusRuntimeException refused = fillUntilRefused(cluster, leader);
+    assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(refused.getStatus().getDescription()).isEqualTo(NO_SPACE);
+
+    for (int i = 0; i < cluster.size(); i++) {
+      int node = i;
+      await("node " + node + " to list the NOSPACE alarm")
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> alarms(cluster, node).stream().anyMatch(SpaceQuotaTest::isNoSpace));
+      // Every node refuses a put, whichever node it reaches.
+      assertThatThrownBy(() -> put(cluster, node, "refused-" + node))
+          .isInstanceOfSatisfying(
+              StatusRuntimeException.class,
+              e -> assertThat(e.getStatus().getDescription()).isEqualTo(NO_SPACE));
+    }
+    assertThat(etcdctl.run("alarm", "list").requireSuccess().stdout()).contains("alarm:NOSPACE");
+
+    // The alarm is replicated state: a restarted node still has it.
+    int follower = (leader + 1) % cluster.size();
+    cluster.restart(follower);
+    cluster.awaitReady();
+    assertThat(alarms(cluster, follower)).anyMatch(SpaceQuotaTest::isNoSpace);
+
+    // Deletes still work; defragment gives the space back.
+    leader = cluster.awaitLeader();
+    long deleted =
+        cluster
+            .kv(leader)
+            .withDeadlineAfter(10, TimeUnit.SECONDS)
+            .deleteRange(
+                DeleteRangeRequest.newBuilder()
+                    .setKey(Etcd.bytes("q-"))
+                    .setRangeEnd(Etcd.prefixEnd(Etcd.bytes("q-")))
+                    .build())
+            .getDeleted();
+    assertThat(deleted).isPositive();
+    await("every node's database to fall under the quota")
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(
+            () -> {
+              etcdctl.run("defrag").requireSuccess();
+              for (int i = 0; i < cluster.size(); i++) {
+                if (cluster.status(i).getDbSize() >= QUOTA_BYTES) {
+                  return false;
+                }
+              }
+              return true;
+            });
+
+    assertThat(etcdctl.run("alarm", "disarm").requireSuccess().stdout()).contains("alarm:NOSPACE");
+    for (int i = 0; i < cluster.size(); i++) {
+      int node = i;
+      await("node " + node + " to clear the alarm")
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> alarms(cluster, node).isEmpty());
+    }
+    put(cluster, cluster.awaitLeader(), "after-disarm");
+    assertThat(Etcd.value(cluster.kv(leader), "after-disarm", false)).isEqualTo(VALUE);
+  }
+
+  /**
+   * A quota below the size of an empty store: the alarm is up at once and comes back if disarmed.
+   */
+  @Test
+  void alarmDisarmedWhileStillOverTheQuotaIsRaisedAgain() {
+    KvCluster cluster =
+        clusters.start(
+            clusters
+                .builder()
+                .nodes(3)
+                .flavor(ServerFlavor.KVSERVER)
+                .serverArgs("--quota-backend-bytes", "1024"));
+    Etcdctl etcdctl = new Etcdctl(cluster.clientEndpointsCsv(), cluster.dir().resolve("etcdctl"));
+    int leader = cluster.awaitLeader();
+    await("the alarm of every member")
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> alarms(cluster, leader).size() == cluster.size());
+
+    String disarmed = etcdctl.run("alarm", "disarm").requireSuccess().stdout();
+    assertThat(disarmed.lines().filter(l -> l.contains("alarm:NOSPACE"))).hasSize(cluster.size());
+    await("the alarms to be raised again")
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> alarms(cluster, leader).size() == cluster.size());
+    assertThatThrownBy(() -> put(cluster, leader, "refused"))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getDescription()).isEqualTo(NO_SPACE));
+  }
+
+  /** Writes 64 KiB values until the cluster refuses one; returns the refusal. */
+  private static StatusRuntimeException fillUntilRefused(KvCluster cluster, int leader) {
+    for (int i = 0; i < MAX_WRITES; i++) {
+      try {
+        put(cluster, leader, String.format("q-%05d", i));
+      } catch (StatusRuntimeException e) {
+        if (e.getStatus().getCode() == Status.Code.RESOURCE_EXHAUSTED) {
+          return e;
+        }
+        throw e;
+      }
+    }
+    throw new AssertionError(MAX_WRITES + " writes of 64 KiB were all accepted");
+  }
+
+  private static void put(KvCluster cluster, int node, String key) {
+    cluster
+        .kv(node)
+        .withDeadlineAfter(10, TimeUnit.SECONDS)
+        .put(PutRequest.newBuilder().setKey(Etcd.bytes(key)).setValue(Etcd.bytes(VALUE)).build());
+  }
+
+  private static List<AlarmMember> alarms(KvCluster cluster, int node) {
+    return cluster
+        .maintenance(node)
+        .withDeadlineAfter(5, TimeUnit.SECONDS)
+        .alarm(AlarmRequest.newBuilder().setAction(AlarmRequest.AlarmAction.GET).build())
+        .getAlarmsList();
+  }
+
+  private static boolean isNoSpace(AlarmMember member) {
+    return member.getAlarm() == AlarmType.NOSPACE && member.getMemberID() != 0;
+  }
+}

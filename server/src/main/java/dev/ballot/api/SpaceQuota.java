@@ -1,0 +1,122 @@
+package dev.ballot.api;
+
+import dev.ballot.etcd.api.AlarmRequest;
+import dev.ballot.etcd.api.AlarmType;
+import dev.ballot.kv.Alarms;
+import dev.ballot.kv.KvStore;
+import dev.ballot.kv.proto.Command;
+import java.nio.file.Path;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * etcd's space quota ({@code --quota-backend-bytes}): once this node's database is larger than the
+ * quota, it raises the NOSPACE alarm for itself through the Raft log, so that every node refuses
+ * writes that add data (put, txn with a put) until an operator frees space and disarms it. Deletes
+ * and reads go on. The size is checked every {@link #CHECK_INTERVAL_MS} on the {@code quota-ID}
+ * thread; a disarmed alarm is raised again at the next check if the database is still too large.
+ */
+final class SpaceQuota implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(SpaceQuota.class);
+
+  /** etcd's default quota, 2 GiB. */
+  static final long DEFAULT_QUOTA_BYTES = 2L * 1024 * 1024 * 1024;
+
+  static final long CHECK_INTERVAL_MS = 500;
+
+  private final long quotaBytes;
+  private final Path dbDir;
+  private final KvStore kv;
+  private final long memberId;
+  private final ScheduledExecutorService timer;
+  private final AtomicBoolean raising = new AtomicBoolean();
+  private volatile long sizeBytes;
+
+  /**
+   * @param quotaBytes the quota; 0 means etcd's default
+   */
+  SpaceQuota(long quotaBytes, Path dbDir, KvStore kv, long memberId) {
+    if (quotaBytes < 0) {
+      throw new IllegalArgumentException("negative quota " + quotaBytes);
+    }
+    this.quotaBytes = quotaBytes == 0 ? DEFAULT_QUOTA_BYTES : quotaBytes;
+    this.dbDir = dbDir;
+    this.kv = kv;
+    this.memberId = memberId;
+    this.sizeBytes = DbSize.bytes(dbDir);
+    this.timer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "quota-" + memberId);
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /**
+   * Starts checking the size; {@code propose} sends an alarm command through the log and calls back
+   * (on any thread) with true once it is applied, false if it failed.
+   */
+  void start(BiConsumer<Command, Consumer<Boolean>> propose) {
+    timer.scheduleWithFixedDelay(
+        () -> check(propose), CHECK_INTERVAL_MS, CHECK_INTERVAL_MS, TimeUnit.MILLISECONDS);
+  }
+
+  long quotaBytes() {
+    return quotaBytes;
+  }
+
+  /**
+   * Whether {@code command} is refused for lack of space: it adds data and the NOSPACE alarm is
+   * raised, or this node's database is over the quota (the alarm is then on its way).
+   */
+  boolean refuses(Command command) {
+    return Alarms.addsData(command) && full();
+  }
+
+  /** Whether the NOSPACE alarm is raised or this node's database is over the quota. */
+  boolean full() {
+    return kv.alarms().noSpace() || sizeBytes > quotaBytes;
+  }
+
+  private void check(BiConsumer<Command, Consumer<Boolean>> propose) {
+    try {
+      long size = DbSize.bytes(dbDir);
+      sizeBytes = size;
+      if (size <= quotaBytes
+          || kv.alarms().contains(memberId, AlarmType.NOSPACE)
+          || !raising.compareAndSet(false, true)) {
+        return;
+      }
+      log.warn(
+          "database space exceeded, raising the NOSPACE alarm member={} dbSizeBytes={}"
+              + " quotaBytes={}",
+          memberId,
+          size,
+          quotaBytes);
+      Command raise =
+          Command.newBuilder()
+              .setAlarm(
+                  AlarmRequest.newBuilder()
+                      .setAction(AlarmRequest.AlarmAction.ACTIVATE)
+                      .setMemberID(memberId)
+                      .setAlarm(AlarmType.NOSPACE))
+              .build();
+      propose.accept(raise, applied -> raising.set(false));
+    } catch (RuntimeException e) {
+      raising.set(false);
+      log.warn("space quota check failed error=\"{}\"", e.toString());
+    }
+  }
+
+  @Override
+  public void close() {
+    timer.shutdownNow();
+  }
+}
