@@ -200,6 +200,31 @@ class BadInputTest {
     return txn;
   }
 
+  /** A body that does not parse is refused without a stack trace per request in the node's log. */
+  @Test
+  void unparseableRequestBodiesAreRefusedWithoutFloodingTheLog() throws IOException {
+    byte[] garbage = {(byte) 0xff, (byte) 0xff, (byte) 0xff, 0x0f};
+    for (int i = 0; i < 20; i++) {
+      int node = i % cluster.size();
+      StatusRuntimeException e =
+          catchThrowableOfType(
+              StatusRuntimeException.class,
+              () ->
+                  RawCalls.call(
+                      cluster.channel(node), RawCalls.PUT, garbage, Etcd.REQUEST_DEADLINE));
+      assertThat(e).as("garbage body %d", i).isNotNull();
+      assertThat(e.getStatus().getCode()).isNotEqualTo(Status.Code.OK);
+    }
+    assertNothingWrittenAndServing();
+    if (cluster.flavor() == ServerFlavor.KVSERVER) {
+      for (int node = 0; node < cluster.size(); node++) {
+        assertThat(java.nio.file.Files.readString(cluster.logFile(node)))
+            .as("node %d's log", node)
+            .doesNotContain("Invalid protobuf byte sequence");
+      }
+    }
+  }
+
   @Test
   void garbageOnTheClientPortIsAnsweredOrCutOff() throws IOException {
     byte[] garbage = new byte[GARBAGE_BYTES];

@@ -155,6 +155,7 @@ public final class ClientApi implements AutoCloseable {
             kv,
             new AlarmRequests(kv, kvService, headers),
             storage::compactAll);
+    UnparseableRequests.quiet();
     Server server =
         NettyServerBuilder.forAddress(address)
             // Handlers only enqueue and complete from callbacks: no pool hop per request.

@@ -69,6 +69,28 @@ class ActiveQuorumTest {
   }
 
   @Test
+  void promotingALearnerThatDoesNotAnswerWhileAVoterIsDownLeavesNoLiveMajority() throws Exception {
+    RaftNetwork net = RaftNetwork.of(3, 1, b -> b.ticks(T, 1));
+    net.elect(1);
+    MembershipSteps.addLearner(net, 1, 4);
+    ClusterConfig promoted =
+        net.node(1).cluster().apply(new ClusterConfig.Change(ClusterConfig.ChangeKind.PROMOTE, 4));
+    net.tickAndDeliver(2);
+    assertThat(net.node(1).hasActiveQuorum(promoted)).as("everyone answers").isTrue();
+
+    // The learner stops answering (far behind, stalled) and voter 3 goes down: 4 voters after the
+    // promotion need 3 live ones, and only 1 and 2 are.
+    net.isolate(4);
+    net.tickAndDeliver(T + 1);
+    assertThat(net.node(1).hasActiveQuorum(promoted)).as("1, 2, 3 live of 4").isTrue();
+    net.partition(List.of(1L, 2L), List.of(3L), List.of(4L));
+    net.tickAndDeliver(T + 1);
+    assertThat(net.node(1).role()).isEqualTo(Role.LEADER);
+    assertThat(net.node(1).hasActiveQuorum(net.node(1).cluster())).as("today's").isTrue();
+    assertThat(net.node(1).hasActiveQuorum(promoted)).as("1, 2 live of 4").isFalse();
+  }
+
+  @Test
   void onlyTheLeaderJudges() throws Exception {
     RaftNetwork net = RaftNetwork.of(3, 1, b -> b.ticks(T, 1));
     net.elect(1);
