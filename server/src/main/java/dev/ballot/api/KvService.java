@@ -125,17 +125,12 @@ final class KvService extends KVGrpc.KVImplBase {
         });
   }
 
-  /** A local read of the store. */
-  @FunctionalInterface
-  private interface StoreRead<T> {
-    T run() throws KvException;
-  }
-
   /**
    * Runs {@code read} on the read pool: at once if serializable, else once a ReadIndex confirmed by
    * the leader is applied here. Never on the driver, apply or network threads.
    */
-  private <T> void read(boolean serializable, StreamObserver<T> response, StoreRead<T> read) {
+  private <T> void read(
+      boolean serializable, StreamObserver<T> response, PooledRead.StoreRead<T> read) {
     if (serializable) {
       onReadPool(response, read);
       return;
@@ -154,31 +149,8 @@ final class KvService extends KVGrpc.KVImplBase {
             });
   }
 
-  private <T> void onReadPool(StreamObserver<T> response, StoreRead<T> read) {
-    try {
-      readPool.execute(
-          () -> {
-            T answer;
-            try {
-              answer = read.run();
-            } catch (KvException e) {
-              response.onError(e.toStatus().asRuntimeException());
-              return;
-            } catch (RuntimeException e) {
-              log.error("read failed", e);
-              response.onError(EtcdStatus.INTERNAL);
-              return;
-            }
-            try {
-              response.onNext(answer);
-              response.onCompleted();
-            } catch (StatusRuntimeException e) {
-              log.debug("read answer not delivered status={}", e.getStatus()); // client went away
-            }
-          });
-    } catch (RejectedExecutionException e) {
-      response.onError(EtcdStatus.TOO_MANY_REQUESTS);
-    }
+  private <T> void onReadPool(StreamObserver<T> response, PooledRead.StoreRead<T> read) {
+    PooledRead.answer(readPool, response, "read", read);
   }
 
   /** A read index, waiting for a leader if an election is under way. */

@@ -15,7 +15,6 @@ import dev.ballot.etcd.api.SnapshotRequest;
 import dev.ballot.etcd.api.SnapshotResponse;
 import dev.ballot.etcd.api.StatusRequest;
 import dev.ballot.etcd.api.StatusResponse;
-import dev.ballot.kv.KvException;
 import dev.ballot.kv.KvHash;
 import dev.ballot.kv.KvStore;
 import dev.ballot.membership.MembershipManager;
@@ -24,7 +23,6 @@ import dev.ballot.node.NodeStatus;
 import dev.ballot.node.RaftDriver;
 import dev.ballot.proto.raft.v1.ChangeMembershipRequest;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
@@ -208,36 +206,8 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
   }
 
   /** Work that reads the whole store: on the read pool, never on a network thread. */
-  @FunctionalInterface
-  private interface StoreScan<T> {
-    T run() throws KvException;
-  }
-
-  private <T> void onPool(StreamObserver<T> response, StoreScan<T> scan) {
-    try {
-      pool.execute(
-          () -> {
-            T answer;
-            try {
-              answer = scan.run();
-            } catch (KvException e) {
-              response.onError(e.toStatus().asRuntimeException());
-              return;
-            } catch (RuntimeException e) {
-              log.error("hash of the key-value state failed", e);
-              response.onError(EtcdStatus.INTERNAL);
-              return;
-            }
-            try {
-              response.onNext(answer);
-              response.onCompleted();
-            } catch (StatusRuntimeException e) {
-              log.debug("hash answer not delivered status={}", e.getStatus()); // client went away
-            }
-          });
-    } catch (RejectedExecutionException e) {
-      response.onError(EtcdStatus.TOO_MANY_REQUESTS);
-    }
+  private <T> void onPool(StreamObserver<T> response, PooledRead.StoreRead<T> scan) {
+    PooledRead.answer(pool, response, "hash of the key-value state", scan);
   }
 
   /** What Status reports as the db size; the space quota is checked against the same. */

@@ -213,30 +213,23 @@ public final class RocksDbRaftStorage implements RaftStorage {
     SnapshotMeta snapshot = readSnapshotMeta();
     long snapshotIndex = snapshot == null ? 0 : snapshot.index();
     List<Entry> entries = new ArrayList<>();
-    long expected = snapshotIndex + 1;
-    long previousTerm = snapshot == null ? 0 : snapshot.term();
-    try (RocksIterator it = db.newIterator(raftLog)) {
-      // Entries at or below the snapshot (kept for catch-up, or whose compaction a crash undid)
-      // are not part of the restored log, so the scan starts after it.
-      for (it.seek(key(expected)); it.isValid(); it.next()) {
-        long index = logIndex(it.key());
-        if (index != expected) {
-          throw new StorageCorruptionException(
-              "raft log entry " + expected + " is missing: the next stored entry is " + index);
-        }
-        Entry entry = LogEntryCodec.decode(index, it.value());
-        if (entry.term() < previousTerm) {
-          throw LogEntryCodec.corrupt(
-              index, "term " + entry.term() + " is below the previous term " + previousTerm);
-        }
-        entries.add(entry);
-        previousTerm = entry.term();
-        expected++;
-      }
-      it.status();
-    } catch (RocksDBException e) {
-      throw failure("log read", e);
-    }
+    long[] previousTerm = {snapshot == null ? 0 : snapshot.term()};
+    // Entries at or below the snapshot (kept for catch-up, or whose compaction a crash undid) are
+    // not part of the restored log, so the scan starts after it.
+    scanLog(
+        snapshotIndex + 1,
+        Long.MAX_VALUE,
+        entry -> {
+          if (entry.term() < previousTerm[0]) {
+            throw LogEntryCodec.corrupt(
+                entry.index(),
+                "term " + entry.term() + " is below the previous term " + previousTerm[0]);
+          }
+          entries.add(entry);
+          previousTerm[0] = entry.term();
+          return true;
+        });
+    long expected = snapshotIndex + 1 + entries.size();
     log.info(
         "raft storage loaded dir={} term={} commitIndex={} snapshotIndex={} lastIndex={}",
         dir,
@@ -251,28 +244,43 @@ public final class RocksDbRaftStorage implements RaftStorage {
   public List<Entry> read(long lo, long hi, long maxBytes) {
     checkOpen();
     List<Entry> out = new ArrayList<>();
-    long bytes = 0;
-    long expected = lo;
+    long[] bytes = {0};
+    scanLog(
+        lo,
+        hi,
+        entry -> {
+          bytes[0] += entry.sizeBytes();
+          if (!out.isEmpty() && bytes[0] > maxBytes) {
+            return false;
+          }
+          out.add(entry);
+          return true;
+        });
+    return out;
+  }
+
+  /**
+   * Visits the stored entries from {@code from} on, below {@code to}, checking each one's checksum
+   * and that none is missing, until the visitor says stop.
+   */
+  private void scanLog(long from, long to, java.util.function.Predicate<Entry> visitor) {
+    long expected = from;
     try (RocksIterator it = db.newIterator(raftLog)) {
-      for (it.seek(key(lo)); it.isValid() && expected < hi; it.next()) {
+      for (it.seek(key(from)); it.isValid() && expected < to; it.next()) {
         long index = logIndex(it.key());
         if (index != expected) {
           throw new StorageCorruptionException(
               "raft log entry " + expected + " is missing: the next stored entry is " + index);
         }
-        Entry entry = LogEntryCodec.decode(index, it.value());
-        bytes += entry.sizeBytes();
-        if (!out.isEmpty() && bytes > maxBytes) {
-          break;
+        if (!visitor.test(LogEntryCodec.decode(index, it.value()))) {
+          return;
         }
-        out.add(entry);
         expected++;
       }
       it.status();
     } catch (RocksDBException e) {
       throw failure("log read", e);
     }
-    return out;
   }
 
   @Override
