@@ -5,6 +5,9 @@ import dev.ballot.etcd.api.AlarmType;
 import dev.ballot.kv.Alarms;
 import dev.ballot.kv.KvStore;
 import dev.ballot.kv.proto.Command;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -12,15 +15,17 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * etcd's space quota ({@code --quota-backend-bytes}): once this node's database is larger than the
- * quota, it raises the NOSPACE alarm for itself through the Raft log, so that every node refuses
- * writes that add data (put, txn with a put) until an operator frees space and disarms it. Deletes
- * and reads go on. The size is checked every {@link #CHECK_INTERVAL_MS} on the {@code quota-ID}
- * thread; a disarmed alarm is raised again at the next check if the database is still too large.
+ * quota, or its disk has less than {@link #MIN_FREE_DISK_BYTES} free, it raises the NOSPACE alarm
+ * for itself through the Raft log, so that every node refuses writes that add data (put, txn with a
+ * put) until an operator frees space and disarms it. Deletes and reads go on. The size is checked
+ * every {@link #CHECK_INTERVAL_MS} on the {@code quota-ID} thread; a disarmed alarm is raised again
+ * at the next check if the database is still too large.
  */
 final class SpaceQuota implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SpaceQuota.class);
@@ -30,18 +35,36 @@ final class SpaceQuota implements AutoCloseable {
 
   static final long CHECK_INTERVAL_MS = 500;
 
+  /**
+   * Free space the file system of the data directory keeps at least: below it the node raises
+   * NOSPACE as if over the quota, so that a disk filling up (by this node or anything else) gives
+   * clients etcd's "database space exceeded" rather than a failed write that stops the node. It
+   * covers what may be in flight when the alarm is raised (up to 64 MiB of uncommitted entries); a
+   * disk that fills faster than the alarm spreads still fails a write, which stops the node.
+   */
+  static final long MIN_FREE_DISK_BYTES = 64L << 20;
+
   private final long quotaBytes;
   private final Path dbDir;
   private final KvStore kv;
   private final long memberId;
   private final ScheduledExecutorService timer;
   private final AtomicBoolean raising = new AtomicBoolean();
+  private final LongSupplier freeDiskBytes;
   private volatile long sizeBytes;
+  private volatile long freeBytes;
 
   /**
    * @param quotaBytes the quota; 0 means etcd's default
    */
   SpaceQuota(long quotaBytes, Path dbDir, KvStore kv, long memberId) {
+    this(quotaBytes, dbDir, kv, memberId, () -> usableBytes(dbDir));
+  }
+
+  /**
+   * @param freeDiskBytes the free space of the file system the data directory is on
+   */
+  SpaceQuota(long quotaBytes, Path dbDir, KvStore kv, long memberId, LongSupplier freeDiskBytes) {
     if (quotaBytes < 0) {
       throw new IllegalArgumentException("negative quota " + quotaBytes);
     }
@@ -49,7 +72,9 @@ final class SpaceQuota implements AutoCloseable {
     this.dbDir = dbDir;
     this.kv = kv;
     this.memberId = memberId;
+    this.freeDiskBytes = freeDiskBytes;
     this.sizeBytes = DbSize.bytes(dbDir);
+    this.freeBytes = freeDiskBytes.getAsLong();
     this.timer =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -80,26 +105,45 @@ final class SpaceQuota implements AutoCloseable {
     return Alarms.addsData(command) && full();
   }
 
-  /** Whether the NOSPACE alarm is raised or this node's database is over the quota. */
+  /**
+   * Whether the NOSPACE alarm is raised, this node's database is over the quota, or its disk is
+   * nearly full.
+   */
   boolean full() {
-    return kv.alarms().noSpace() || sizeBytes > quotaBytes;
+    return kv.alarms().noSpace() || overLimit(sizeBytes, freeBytes);
+  }
+
+  private boolean overLimit(long size, long free) {
+    return size > quotaBytes || free < MIN_FREE_DISK_BYTES;
+  }
+
+  private static long usableBytes(Path dbDir) {
+    try {
+      return Files.getFileStore(dbDir).getUsableSpace();
+    } catch (IOException e) {
+      throw new UncheckedIOException("free space of " + dbDir, e);
+    }
   }
 
   private void check(BiConsumer<Command, Consumer<Boolean>> propose) {
     try {
       long size = DbSize.bytes(dbDir);
+      long free = freeDiskBytes.getAsLong();
       sizeBytes = size;
-      if (size <= quotaBytes
+      freeBytes = free;
+      if (!overLimit(size, free)
           || kv.alarms().contains(memberId, AlarmType.NOSPACE)
           || !raising.compareAndSet(false, true)) {
         return;
       }
       log.warn(
           "database space exceeded, raising the NOSPACE alarm member={} dbSizeBytes={}"
-              + " quotaBytes={}",
+              + " quotaBytes={} freeDiskBytes={} minFreeDiskBytes={}",
           memberId,
           size,
-          quotaBytes);
+          quotaBytes,
+          free,
+          MIN_FREE_DISK_BYTES);
       Command raise =
           Command.newBuilder()
               .setAlarm(
