@@ -89,7 +89,9 @@ class OverloadTest {
         .allMatch(
             r ->
                 r.equals("RESOURCE_EXHAUSTED etcdserver: too many requests")
-                    || r.equals("UNAVAILABLE etcdserver: request timed out")
+                    // A definite "not now" or an unknown outcome, e.g. if a slow sync on this
+                    // loaded machine cost the leader its term; never a failure of the node.
+                    || r.startsWith("UNAVAILABLE etcdserver: ")
                     || r.startsWith("DEADLINE_EXCEEDED"));
 
     // Every node keeps serving, with every acknowledged write.
