@@ -12,7 +12,7 @@ import dev.ballot.raft.SnapshotMeta;
 import dev.ballot.raft.SoftState;
 import dev.ballot.storage.RaftStorage;
 import dev.ballot.transport.PeerInbox;
-import dev.ballot.transport.PeerTransport;
+import dev.ballot.transport.Transport;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -89,7 +89,7 @@ public final class RaftDriver<R> implements PeerInbox {
 
   private final RaftNode node;
   private final RaftStorage storage;
-  private final PeerTransport transport;
+  private final Transport transport;
   private final Applier<R> applier;
   private final LongSupplier nanoClock;
   private final long tickNanos;
@@ -133,7 +133,7 @@ public final class RaftDriver<R> implements PeerInbox {
   public RaftDriver(
       RaftNode node,
       RaftStorage storage,
-      Function<PeerInbox, PeerTransport> transportFactory,
+      Function<PeerInbox, Transport> transportFactory,
       StateMachine<R> stateMachine,
       SnapshotPolicy snapshotPolicy,
       long tickMs,

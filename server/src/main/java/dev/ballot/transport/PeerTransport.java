@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * Sends the core's messages to peers: one channel and one long-lived stream per peer. Used only by
  * the driver thread.
  */
-public final class PeerTransport implements AutoCloseable {
+public final class PeerTransport implements Transport {
   private static final Logger log = LoggerFactory.getLogger(PeerTransport.class);
 
   /** A peer message larger than this is refused by the receiver; the core batches below it. */
@@ -60,7 +60,7 @@ public final class PeerTransport implements AutoCloseable {
         .build();
   }
 
-  /** Sends {@code message} to its receiver, or drops it and tells the inbox the peer is behind. */
+  @Override
   public void send(Message message) {
     PeerSender sender = sender(message.to());
     if (sender == null) {

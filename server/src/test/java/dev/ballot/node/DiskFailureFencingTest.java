@@ -11,14 +11,10 @@ import dev.ballot.raft.RaftNode;
 import dev.ballot.raft.RestoredState;
 import dev.ballot.raft.Role;
 import dev.ballot.storage.DiskFailureException;
-import dev.ballot.storage.SnapshotDir;
-import dev.ballot.transport.PeerDirectory;
-import dev.ballot.transport.PeerTransport;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -26,7 +22,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A failed write or sync stops the node at once: the write is never retried, nothing written after
@@ -34,7 +29,6 @@ import org.junit.jupiter.api.io.TempDir;
  * the state machine on the apply thread.
  */
 class DiskFailureFencingTest {
-  @TempDir Path tmp;
 
   private final FailingStorage storage = new FailingStorage();
   private final AtomicReference<Throwable> fatal = new AtomicReference<>();
@@ -77,19 +71,11 @@ class DiskFailureFencingTest {
             ClusterConfig.ofVoters(List.of(1L)),
             RestoredState.empty(),
             new Random(7));
-    SnapshotDir snapshots = SnapshotDir.open(tmp.resolve("snapshots"));
     driver =
         new RaftDriver<>(
             node,
             storage,
-            inbox ->
-                new PeerTransport(
-                    1,
-                    new PeerDirectory(1, "127.0.0.1:1", Map.of()),
-                    inbox,
-                    System::nanoTime,
-                    snapshots,
-                    why -> {}),
+            inbox -> new DroppingTransport(),
             new RecordingStateMachine(),
             new SnapshotPolicy(0, 0),
             1,

@@ -10,14 +10,9 @@ import dev.ballot.raft.RaftNode;
 import dev.ballot.raft.RestoredState;
 import dev.ballot.raft.Role;
 import dev.ballot.storage.InMemoryRaftStorage;
-import dev.ballot.storage.SnapshotDir;
-import dev.ballot.transport.PeerDirectory;
-import dev.ballot.transport.PeerTransport;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -25,7 +20,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * When the apply thread falls behind, the driver refuses new writes ("too many requests") once the
@@ -35,7 +29,6 @@ import org.junit.jupiter.api.io.TempDir;
 class DriverBackPressureTest {
   private static final int COMMAND_BYTES = 2 << 20;
 
-  @TempDir Path tmp;
   private final CountDownLatch applyGate = new CountDownLatch(1);
   private RaftDriver<Long> driver;
 
@@ -82,19 +75,11 @@ class DriverBackPressureTest {
             ClusterConfig.ofVoters(List.of(1L)),
             RestoredState.empty(),
             new Random(7));
-    SnapshotDir snapshots = SnapshotDir.open(tmp.resolve("snapshots"));
     driver =
         new RaftDriver<>(
             node,
             new InMemoryRaftStorage(),
-            inbox ->
-                new PeerTransport(
-                    1,
-                    new PeerDirectory(1, "127.0.0.1:1", Map.of()),
-                    inbox,
-                    System::nanoTime,
-                    snapshots,
-                    why -> {}),
+            inbox -> new DroppingTransport(),
             new StalledStateMachine(),
             new SnapshotPolicy(0, 0),
             1,
