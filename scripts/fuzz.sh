@@ -22,12 +22,15 @@ done
 run_round() { # seconds [seed]
   local args=(-Dballot.fuzz.seconds="$1")
   [ -n "${2:-}" ] && args+=(-Dballot.fuzz.seed="$2")
+  # The module's own limits (a 3-minute JUnit timeout per test, a 15-minute fork) are for the build.
   mvn -B -pl it -am test -Dtest=ClientApiFuzzTest -Dsurefire.failIfNoSpecifiedTests=false \
-    -Dspotless.check.skip=true "${args[@]}"
+    -Dspotless.check.skip=true "${args[@]}" \
+    -Djunit.jupiter.execution.timeout.default="$(( $1 + 300 )) s" \
+    -Dballot.it.forkTimeoutSeconds=$(( $1 + 600 ))
 }
 
 if [ -n "$seed" ]; then
-  run_round "$(( seconds < round_max ? seconds : round_max ))" "$seed"
+  run_round "$seconds" "$seed"
   exit
 fi
 left=$seconds

@@ -155,7 +155,7 @@ public final class ClientApi implements AutoCloseable {
             kv,
             new AlarmRequests(kv, kvService, headers),
             storage::compactAll);
-    UnparseableRequests.quiet();
+    MalformedTrafficLog.quiet();
     Server server =
         NettyServerBuilder.forAddress(address)
             // Handlers only enqueue and complete from callbacks: no pool hop per request.
