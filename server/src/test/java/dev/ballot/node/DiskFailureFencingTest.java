@@ -4,18 +4,12 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.ballot.raft.ClusterConfig;
 import dev.ballot.raft.Entry;
-import dev.ballot.raft.RaftConfig;
-import dev.ballot.raft.RaftNode;
-import dev.ballot.raft.RestoredState;
-import dev.ballot.raft.Role;
 import dev.ballot.storage.DiskFailureException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -65,25 +59,7 @@ class DiskFailureFencingTest {
   }
 
   private void startSingleNode() {
-    RaftNode node =
-        new RaftNode(
-            RaftConfig.builder(1).ticks(3, 1).build(),
-            ClusterConfig.ofVoters(List.of(1L)),
-            RestoredState.empty(),
-            new Random(7));
-    driver =
-        new RaftDriver<>(
-            node,
-            storage,
-            inbox -> new DroppingTransport(),
-            new RecordingStateMachine(),
-            new SnapshotPolicy(0, 0),
-            1,
-            3,
-            System::nanoTime,
-            fatal::set);
-    driver.start();
-    await().atMost(Duration.ofSeconds(10)).until(() -> driver.status().role() == Role.LEADER);
+    driver = SingleNodeDriver.start(storage, new RecordingStateMachine(), fatal::set);
   }
 
   @AfterEach

@@ -3,17 +3,13 @@ package dev.ballot.node;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.ballot.raft.ClusterConfig;
 import dev.ballot.raft.Entry;
-import dev.ballot.raft.RaftConfig;
 import dev.ballot.raft.RaftNode;
-import dev.ballot.raft.RestoredState;
 import dev.ballot.raft.Role;
 import dev.ballot.storage.InMemoryRaftStorage;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -69,25 +65,7 @@ class DriverBackPressureTest {
 
   @Test
   void aStalledApplyThreadGetsWritesRefusedWhileTheDriverKeepsAnswering() throws Exception {
-    RaftNode node =
-        new RaftNode(
-            RaftConfig.builder(1).ticks(3, 1).build(),
-            ClusterConfig.ofVoters(List.of(1L)),
-            RestoredState.empty(),
-            new Random(7));
-    driver =
-        new RaftDriver<>(
-            node,
-            new InMemoryRaftStorage(),
-            inbox -> new DroppingTransport(),
-            new StalledStateMachine(),
-            new SnapshotPolicy(0, 0),
-            1,
-            3,
-            System::nanoTime,
-            e -> {});
-    driver.start();
-    await().atMost(Duration.ofSeconds(10)).until(() -> driver.status().role() == Role.LEADER);
+    driver = SingleNodeDriver.start(new InMemoryRaftStorage(), new StalledStateMachine(), e -> {});
     long term = driver.status().term();
 
     List<CompletableFuture<Long>> accepted = new ArrayList<>();
