@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Breaks one Raft rule at a time in a scratch copy of the repo and runs the simulation
-# against it; every mutation must make some seeds fail. Prints one line per mutation.
+# against it; every mutation must make some seeds fail. The unmutated simulation runs first
+# (a baseline that must pass, or no verdict means anything). Prints, per mutation, how many
+# seeds failed, how many of them by the check expected to catch it, and one example.
 #
 #   scripts/mutation-check.sh              # all mutations, 2,000 seeds each (~1-2 min each)
 #   SEEDS=500 scripts/mutation-check.sh    # fewer seeds
@@ -13,9 +15,28 @@ cd "$work"
 R=server/src/main/java/dev/ballot/raft
 S=server/src/test/java/dev/ballot/sim
 status=0
+MIN_MARGIN=${MIN_MARGIN:-10}   # fewer failing seeds than this: caught, but narrowly
 
-mutate() { # NAME FILE OLD NEW
-  local name=$1 file=$2 old=$3 new=$4
+simulate() { # prints the test output; never fails
+  mvn -B -q -o -pl server -am test -Dtest='SimulationTest#safetyAndLivenessHoldAcrossSeededFaultMixes' \
+    -Dsurefire.failIfNoSpecifiedTests=false \
+    -Dspotless.check.skip=true -Dsim.seeds="${SEEDS:-2000}" 2>&1 || true
+}
+failing_seeds() { # OUTPUT [PATTERN]: how many seeds failed (with PATTERN in their failure)
+  { echo "$1" | grep -oE 'seed [0-9]+ \([^)]*\) failed at [0-9]+ ms: [^"]{0,300}' \
+      | grep -E "${2:-.}" | grep -oE '^seed [0-9]+' || true; } | sort -u | wc -l
+}
+
+baseline=$(simulate)
+if [ "$(failing_seeds "$baseline")" -ne 0 ] || echo "$baseline" | grep -q '\[ERROR\]'; then
+  echo "BASELINE: the unmutated simulation fails; fix that first:"
+  echo "$baseline" | grep -oE 'seed [0-9]+ \([^)]*\) failed at [0-9]+ ms: [^"]{0,200}' | sort -u | head -3
+  exit 1
+fi
+echo "BASELINE: the unmutated simulation passes ${SEEDS:-2000} seeds"
+
+mutate() { # NAME EXPECTED_CHECK PATTERN FILE OLD NEW
+  local name=$1 expected=$2 pattern=$3 file=$4 old=$5 new=$6
   python3 - "$file" "$old" "$new" <<'PY' || { echo "MUTATION $name: pattern not found (update this script)"; status=1; return; }
 import sys
 p, old, new = sys.argv[1:]
@@ -24,39 +45,43 @@ if old not in s:
     sys.exit(1)
 open(p, "w").write(s.replace(old, new, 1))
 PY
-  local out
-  out=$(mvn -B -q -o -pl server -am test -Dtest='SimulationTest#safetyAndLivenessHoldAcrossSeededFaultMixes' \
-    -Dsurefire.failIfNoSpecifiedTests=false \
-    -Dspotless.check.skip=true -Dsim.seeds="${SEEDS:-2000}" 2>&1 || true)
+  local out n by_expected
+  out=$(simulate)
   git checkout -q -- "$file"
-  local n
-  n=$({ echo "$out" | grep -oE '"seed [0-9]+' || true; } | sort -u | wc -l)
+  n=$(failing_seeds "$out")
+  by_expected=$(failing_seeds "$out" "$pattern")
   if [ "$n" -eq 0 ]; then
-    echo "MUTATION $name: NOT CAUGHT"
+    echo "MUTATION $name: NOT CAUGHT (expected: $expected)"
     status=1
-  else
-    echo "MUTATION $name: caught by $n seeds, e.g.:"
-    { echo "$out" | grep -oE 'seed [0-9]+ \([^)]*\) failed at [0-9]+ ms: [^"]{0,200}' | sort -u | head -1; } || true
+    return
   fi
+  local margin=""
+  [ "$n" -lt "$MIN_MARGIN" ] && margin=" NARROWLY (fewer than $MIN_MARGIN seeds)"
+  echo "MUTATION $name: caught by $n seeds$margin, $by_expected of them by $expected, e.g.:"
+  { echo "$out" | grep -oE 'seed [0-9]+ \([^)]*\) failed at [0-9]+ ms: [^"]{0,200}' | grep -E "$pattern" | sort -u | head -1; } || true
 }
 
-mutate no-current-term-commit $R/Leader.java \
+LOST='not linearizable|lacks committed|is committed|but .* was committed'
+mutate no-current-term-commit "a committed entry lost" "$LOST" $R/Leader.java \
   'if (quorumIndex <= oldCommit || node.log.term(quorumIndex) != node.term()) {' 'if (quorumIndex <= oldCommit) {'
-mutate ack-before-sync $S/SimNode.java \
+mutate ack-before-sync "a committed entry lost after a crash" "$LOST" $S/SimNode.java \
   'return m instanceof Message.AppendEntries' 'return true || m instanceof Message.AppendEntries'
-mutate no-up-to-date-check $R/RaftNode.java \
+mutate no-up-to-date-check "leader completeness" 'lacks committed' $R/RaftNode.java \
   'if (canVote && log.isUpToDate(rv.lastLogIndex(), rv.lastLogTerm())) {' 'if (canVote) {'
-mutate two-votes-per-term $R/RaftNode.java 'votedFor == rv.from()' 'true'
-mutate read-without-quorum $R/ReadIndexQueue.java \
+mutate two-votes-per-term "one leader per term" 'two leaders in term' $R/RaftNode.java 'votedFor == rv.from()' 'true'
+mutate read-without-quorum "linearizable reads" 'not linearizable' $R/ReadIndexQueue.java \
   'return rounds[rounds.length - config.quorum()];' 'return lastRoundSent;'
-mutate read-before-term-commit $R/Leader.java \
+mutate read-before-term-commit "linearizable reads" 'not linearizable' $R/Leader.java \
   'boolean committedInTerm = node.log.committed() >= firstIndexOfTerm;' 'boolean committedInTerm = true;'
-mutate no-truncate-on-conflict $R/RaftLog.java '        truncateFrom(e.index());' '        return lastNew;'
-mutate learner-acks-count $R/Leader.java \
+mutate no-truncate-on-conflict "committed entries never change" "$LOST" $R/RaftLog.java \
+  '        truncateFrom(e.index());' '        return lastNew;'
+mutate learner-acks-count "a committed entry lost" "$LOST" $R/Leader.java \
   'List<Long> voters = node.cluster().voters();' 'List<Long> voters = node.cluster().members();'
-mutate second-change-while-pending $R/Leader.java \
+mutate second-change-while-pending "one uncommitted configuration entry" 'configuration entries at' $R/Leader.java \
   'if (node.log.latestConfigIndex() > node.log.committed()) {' 'if (false) {'
-mutate config-only-when-committed $R/RaftLog.java \
+mutate config-only-when-committed "liveness after healing" 'did not recover|configuration' $R/RaftLog.java \
   'Map.Entry<Long, ClusterConfig> last = configs.lastEntry();' \
   'Map.Entry<Long, ClusterConfig> last = configs.floorEntry(committed);'
+mutate evict-before-applied "entries applied with their payload" 'BufferUnderflow|not linearizable|state' $R/RaftLog.java \
+  'long evictable = Math.min(applied, stableIndex);' 'long evictable = stableIndex;'
 exit $status
