@@ -1,7 +1,6 @@
 package dev.ballot.flags;
 
 import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
@@ -13,12 +12,7 @@ import picocli.CommandLine.TypeConversionException;
 public final class DataDirConverter implements ITypeConverter<Path> {
   @Override
   public Path convert(String value) {
-    Path path;
-    try {
-      path = Path.of(value);
-    } catch (InvalidPathException e) {
-      throw new TypeConversionException("'" + value + "' is not a directory name");
-    }
+    Path path = PathArgs.parse(value, "directory");
     if (value.isBlank()) {
       throw new TypeConversionException("empty directory name");
     }

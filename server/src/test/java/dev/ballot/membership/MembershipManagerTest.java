@@ -6,7 +6,6 @@ import dev.ballot.raft.ConfigEntry;
 import dev.ballot.raft.Entry;
 import dev.ballot.raft.EntryType;
 import dev.ballot.transport.PeerDirectory;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -16,13 +15,7 @@ import org.junit.jupiter.api.Test;
  * entry is authoritative for addresses, and a member only a discarded entry named is forgotten.
  */
 class MembershipManagerTest {
-  private static final Membership THREE =
-      new Membership(
-          List.of(
-              new Membership.Member(1, "a:2", "a:1", false, 11),
-              new Membership.Member(2, "b:2", "b:1", false, 22),
-              new Membership.Member(3, "c:2", "c:1", false, 33)),
-          3);
+  private static final Membership THREE = MembershipTest.THREE;
 
   private final PeerDirectory peers = new PeerDirectory(1, "a:2", Map.of());
   // Appends and applies only: no driver call is made.

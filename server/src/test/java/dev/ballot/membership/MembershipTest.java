@@ -10,7 +10,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class MembershipTest {
-  private static final Membership THREE =
+  /** Members 1, 2, 3 (temporary ids 11, 22, 33), all voters. */
+  static final Membership THREE =
       new Membership(
           List.of(
               new Membership.Member(1, "a:2", "a:1", false, 11),
