@@ -22,6 +22,7 @@ import dev.ballot.membership.Membership;
 import dev.ballot.membership.MembershipManager;
 import dev.ballot.membership.PeerCheck;
 import dev.ballot.membership.Registration;
+import dev.ballot.node.DriverRuntime;
 import dev.ballot.node.RaftDriver;
 import dev.ballot.node.SnapshotPolicy;
 import dev.ballot.proto.raft.v1.DiscoverRequest;
@@ -426,7 +427,7 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
             new SnapshotPolicy(snapshotCount, snapshotCatchupEntries),
             heartbeatIntervalMs,
             electionTicks,
-            System::nanoTime,
+            DriverRuntime.server(identity.nodeId(), storage),
             error -> {
               fatal.compareAndSet(null, error);
               stop.countDown();

@@ -16,10 +16,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The apply thread: applies committed entries in log order, completes the futures of the proposals
- * they carry, and releases reads waiting for an index to be applied.
+ * The apply loop: applies committed entries in log order, completes the futures of the proposals
+ * they carry, and releases reads waiting for an index to be applied. It runs on its own thread in a
+ * server (see {@link NodeRunner}), never on the driver's.
  */
-final class Applier<R> implements Runnable {
+final class Applier<R> implements WorkLoop {
   private static final Logger log = LoggerFactory.getLogger(Applier.class);
 
   /** Committed batches waiting to be applied; a full queue makes the driver wait. */
@@ -50,7 +51,9 @@ final class Applier<R> implements Runnable {
       new ByteBudget("committed entries waiting to be applied", MAX_BACKLOG_BYTES);
   private final long snapshotEveryEntries;
   private final Consumer<SnapshotMeta> onSnapshot;
+  private final NodeRunner runner;
   private long snapshotIndex;
+  private volatile boolean done;
   private final ConcurrentMap<Long, Pending<R>> pending = new ConcurrentHashMap<>();
   private final PriorityQueue<Waiter> waiters = new PriorityQueue<>();
   private volatile long appliedIndex;
@@ -66,12 +69,15 @@ final class Applier<R> implements Runnable {
    * @param snapshotEveryEntries take a snapshot once this many entries were applied past the last
    *     one (0: never)
    * @param onSnapshot told of each snapshot taken, on the apply thread
+   * @param runner woken when work arrives
    */
   Applier(
       StateMachine<R> stateMachine,
       Consumer<Throwable> onFatal,
       long snapshotEveryEntries,
-      Consumer<SnapshotMeta> onSnapshot) {
+      Consumer<SnapshotMeta> onSnapshot,
+      NodeRunner runner) {
+    this.runner = runner;
     this.stateMachine = stateMachine;
     this.onFatal = onFatal;
     this.snapshotEveryEntries = snapshotEveryEntries;
@@ -96,6 +102,7 @@ final class Applier<R> implements Runnable {
     if (!committed.isEmpty()) {
       backlog.take(bytes(committed)); // committed: it must be applied, full or not
       queue.put(new Apply(committed));
+      runner.wake(this);
     }
   }
 
@@ -121,9 +128,10 @@ final class Applier<R> implements Runnable {
    * state machine holds it (exceptionally if the install failed, which also stops the node).
    */
   CompletableFuture<Void> install(SnapshotMeta snapshot) throws InterruptedException {
-    CompletableFuture<Void> done = new CompletableFuture<>();
-    queue.put(new Install(snapshot, done));
-    return done;
+    CompletableFuture<Void> installed = new CompletableFuture<>();
+    queue.put(new Install(snapshot, installed));
+    runner.wake(this);
+    return installed;
   }
 
   /** Completes with the applied index once it is at least {@code index}. */
@@ -143,15 +151,24 @@ final class Applier<R> implements Runnable {
   void stop() {
     queue.clear();
     queue.offer(new Stop());
+    runner.wake(this);
   }
 
   @Override
-  public void run() {
+  public boolean isDone() {
+    return done;
+  }
+
+  @Override
+  public long runOnce() {
+    if (done) {
+      return NO_DEADLINE;
+    }
     try {
-      while (true) {
-        Work work = queue.take();
+      for (Work work; (work = queue.poll()) != null; ) {
         if (work instanceof Stop) {
-          break;
+          finish();
+          return NO_DEADLINE;
         } else if (work instanceof Apply a) {
           for (Entry entry : a.entries()) {
             apply(entry);
@@ -164,14 +181,17 @@ final class Applier<R> implements Runnable {
         }
         releaseWaiters();
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     } catch (RuntimeException | Error e) {
       FatalErrors.log(log, "apply", e);
+      finish();
       onFatal.accept(e);
-    } finally {
-      failAll(new NodeException(NodeException.Kind.STOPPED, 0, "node is shutting down"));
     }
+    return NO_DEADLINE;
+  }
+
+  private void finish() {
+    done = true;
+    failAll(new NodeException(NodeException.Kind.STOPPED, 0, "node is shutting down"));
   }
 
   /** Between batches the state is exactly at the last entry's index, whose term we know. */

@@ -13,7 +13,6 @@ import dev.ballot.raft.SoftState;
 import dev.ballot.storage.RaftStorage;
 import dev.ballot.transport.PeerInbox;
 import dev.ballot.transport.Transport;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
@@ -26,9 +25,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
@@ -36,14 +33,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one Raft core on one thread: ticks it from a real clock, feeds it peer messages, client
- * proposals and reads, and carries out each {@link Ready} (persist with one sync, send, hand the
- * committed entries to the apply thread, advance). Every public method may be called from any
- * thread; it only enqueues into the driver's bounded inbox.
+ * Drives one Raft core: ticks it from its clock, feeds it peer messages, client proposals and
+ * reads, and carries out each {@link Ready} (persist durably, send, hand the committed entries to
+ * the apply loop, advance). Its loop never waits inside: while a Ready's snapshot is being
+ * installed or its writes synced, it takes no other input and resumes when told. Who runs the loop
+ * is injected ({@link DriverRuntime}): a thread in a server, events in the simulation. Every public
+ * method may be called from any thread; it only enqueues into the driver's bounded inboxes.
  *
  * @param <R> the result of applying one command
  */
-public final class RaftDriver<R> implements PeerInbox {
+public final class RaftDriver<R> implements PeerInbox, WorkLoop {
   private static final Logger log = LoggerFactory.getLogger(RaftDriver.class);
   private static final int MAX_PEER_INBOX = 16_384;
   private static final int MAX_REQUEST_INBOX = 16_384;
@@ -73,6 +72,14 @@ public final class RaftDriver<R> implements PeerInbox {
 
   private record SnapshotSendFailed(long peerId) implements Input {}
 
+  /**
+   * The apply loop installed the snapshot of the Ready in progress ({@code error} if it failed).
+   */
+  private record Installed(Throwable error) implements Input {}
+
+  /** The writes of the Ready in progress are durable ({@code error} if they failed). */
+  private record Durable(Throwable error) implements Input {}
+
   /** Work to run on the driver thread with the core. */
   private record Call<T>(Function<RaftNode, T> op, CompletableFuture<T> result) implements Input {}
 
@@ -87,8 +94,21 @@ public final class RaftDriver<R> implements PeerInbox {
     }
   }
 
+  /** A Ready being carried out while the driver waits for its install or its sync. */
+  private static final class InProgress {
+    final Ready ready;
+    final List<Message> afterSync;
+
+    InProgress(Ready ready, List<Message> afterSync) {
+      this.ready = ready;
+      this.afterSync = afterSync;
+    }
+  }
+
   private final RaftNode node;
   private final RaftStorage storage;
+  private final LogWriter logWriter;
+  private final NodeRunner runner;
   private final Transport transport;
   private final Applier<R> applier;
   private final LongSupplier nanoClock;
@@ -113,22 +133,28 @@ public final class RaftDriver<R> implements PeerInbox {
 
   private final SnapshotPolicy snapshotPolicy;
   private final LogCompactor compactor;
+
+  /** Completions of the install or sync the driver waits for; at most one at a time. */
+  private final Queue<Input> completions = new ConcurrentLinkedQueue<>();
+
   private final Map<Long, PendingRead> pendingReads = new TreeMap<>();
-  private final Thread driverThread;
-  private final Thread applyThread;
   private final Set<CompletableFuture<Void>> leaderWatchers = new LinkedHashSet<>();
   private final Consumer<Throwable> onFatal;
 
   private volatile Consumer<Entry> onConfigAppended = e -> {};
   private volatile NodeStatus status;
   private volatile boolean running = true;
+  private volatile boolean done;
   private long ticks;
+  private long nextTickNanos;
+  private InProgress inProgress;
 
   /** Random start: a late answer to a previous incarnation's read cannot match a new one. */
-  private long nextReadContext = new SecureRandom().nextLong() & (Long.MAX_VALUE >>> 1);
+  private long nextReadContext;
 
   /**
    * @param transportFactory builds the transport once the driver exists (it is the inbox)
+   * @param runtime runs the loops, makes writes durable, tells the time, gives randomness
    */
   public RaftDriver(
       RaftNode node,
@@ -138,51 +164,37 @@ public final class RaftDriver<R> implements PeerInbox {
       SnapshotPolicy snapshotPolicy,
       long tickMs,
       int electionTicks,
-      LongSupplier nanoClock,
+      DriverRuntime runtime,
       Consumer<Throwable> onFatal) {
     this.node = node;
     this.storage = storage;
-    this.nanoClock = nanoClock;
+    this.logWriter = runtime.logWriter();
+    this.runner = runtime.runner();
+    this.nanoClock = runtime.nanoClock();
+    this.nextReadContext = runtime.random().nextLong() & (Long.MAX_VALUE >>> 1);
     this.tickNanos = TimeUnit.MILLISECONDS.toNanos(tickMs);
     this.electionTicks = electionTicks;
     this.transport = transportFactory.apply(this);
     this.snapshotPolicy = snapshotPolicy;
     this.onFatal = onFatal;
-    this.compactor = new LogCompactor(storage, node.id(), this::fence);
+    this.compactor = new LogCompactor(storage, runner.background(), this::fence);
     this.applier =
         new Applier<>(
             stateMachine,
             this::fence,
             snapshotPolicy.snapshotEveryEntries(),
-            meta -> offerControl(new SnapshotTaken(meta)));
+            meta -> offerControl(new SnapshotTaken(meta)),
+            runner);
     publishStatus();
-    this.applyThread = new Thread(applier, "raft-apply-" + node.id());
-    this.driverThread =
-        new Thread(
-            () -> {
-              try {
-                loop();
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              } catch (RuntimeException | Error e) {
-                // A failed write or sync is never retried: the Ready's messages are not sent, its
-                // entries not applied, and the node stops (see DiskFailureException).
-                FatalErrors.log(log, "raft driver", e);
-                onFatal.accept(e);
-              } finally {
-                failOutstanding();
-              }
-            },
-            "raft-driver-" + node.id());
   }
 
   /**
-   * A failure on the apply or compaction thread stops the driver too, before it sends another
+   * A failure on the apply loop or in compaction stops the driver too, before it sends another
    * message: a node whose disk fails acknowledges nothing more.
    */
   private void fence(Throwable error) {
     running = false;
-    LockSupport.unpark(driverThread);
+    runner.wake(this);
     onFatal.accept(error);
   }
 
@@ -211,8 +223,8 @@ public final class RaftDriver<R> implements PeerInbox {
   }
 
   public void start() {
-    applyThread.start();
-    driverThread.start();
+    nextTickNanos = nanoClock.getAsLong() + tickNanos;
+    runner.start(this, applier);
   }
 
   // ------------------------------------------------------------------ inputs (any thread)
@@ -230,7 +242,7 @@ public final class RaftDriver<R> implements PeerInbox {
       return;
     }
     if (peerInbox.offer(new Received(message))) {
-      LockSupport.unpark(driverThread);
+      runner.wake(this);
     } else {
       queuedPeerBytes.giveBack(bytes);
     }
@@ -251,7 +263,7 @@ public final class RaftDriver<R> implements PeerInbox {
   @Override
   public void peerUnreachable(long peerId) {
     if (peerInbox.offer(new Unreachable(peerId))) {
-      LockSupport.unpark(driverThread);
+      runner.wake(this);
     }
   }
 
@@ -262,12 +274,12 @@ public final class RaftDriver<R> implements PeerInbox {
 
   private void offerControl(Input input) {
     controlInbox.add(input);
-    LockSupport.unpark(driverThread);
+    runner.wake(this);
   }
 
   private boolean offerRequest(Input input) {
     if (requestInbox.offer(input)) {
-      LockSupport.unpark(driverThread);
+      runner.wake(this);
       return true;
     }
     return false;
@@ -346,46 +358,76 @@ public final class RaftDriver<R> implements PeerInbox {
 
   // ------------------------------------------------------------------ the loop (driver thread)
 
-  private void loop() throws InterruptedException {
-    long nextTick = nanoClock.getAsLong() + tickNanos;
-    List<Input> batch = new ArrayList<>(MAX_BATCH_INPUTS);
-    List<Propose<R>> proposals = new ArrayList<>();
-    while (running) {
-      long now = nanoClock.getAsLong();
-      if (now - nextTick >= 0) {
-        node.tick();
-        ticks++;
-        nextTick += tickNanos;
-        if (now - nextTick > electionTicks * tickNanos) {
-          // The process was paused (GC, SIGSTOP): do not replay the missed ticks in a burst.
-          nextTick = now + tickNanos;
-        }
-        retryStaleReads();
-      } else {
-        for (Input c; (c = controlInbox.poll()) != null; ) {
-          batch.add(c);
-        }
-        peerInbox.drainTo(batch, MAX_BATCH_INPUTS);
-        requestInbox.drainTo(batch, MAX_BATCH_INPUTS);
-        if (batch.isEmpty()) {
-          LockSupport.parkNanos(this, nextTick - now);
-          if (Thread.interrupted()) {
-            throw new InterruptedException();
-          }
-        } else {
-          handle(batch, proposals);
-          batch.clear();
-          proposals.clear();
-        }
-      }
-      while (running && node.hasReady()) {
-        process(node.ready());
-      }
+  @Override
+  public boolean isDone() {
+    return done;
+  }
+
+  /** One turn of the loop; see {@link WorkLoop#runOnce()}. */
+  @Override
+  public long runOnce() {
+    if (done) {
+      return NO_DEADLINE;
     }
+    try {
+      long waitNanos = turn();
+      if (!running) {
+        failOutstanding();
+        return NO_DEADLINE;
+      }
+      return waitNanos;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      failOutstanding();
+    } catch (RuntimeException | Error e) {
+      // A failed write or sync is never retried: the Ready's messages are not sent, its entries
+      // not applied, and the node stops (see DiskFailureException).
+      FatalErrors.log(log, "raft driver", e);
+      failOutstanding();
+      onFatal.accept(e);
+    }
+    return NO_DEADLINE;
+  }
+
+  private long turn() throws InterruptedException {
+    if (inProgress != null && !resume()) {
+      return NO_DEADLINE; // woken by the completion
+    }
+    long now = nanoClock.getAsLong();
+    if (now - nextTickNanos >= 0) {
+      node.tick();
+      ticks++;
+      nextTickNanos += tickNanos;
+      if (now - nextTickNanos > electionTicks * tickNanos) {
+        // The process was paused (GC, SIGSTOP): do not replay the missed ticks in a burst.
+        nextTickNanos = now + tickNanos;
+      }
+      retryStaleReads();
+    }
+    List<Input> batch = new ArrayList<>();
+    for (Input c; (c = controlInbox.poll()) != null; ) {
+      batch.add(c);
+    }
+    peerInbox.drainTo(batch, MAX_BATCH_INPUTS);
+    requestInbox.drainTo(batch, MAX_BATCH_INPUTS);
+    if (!batch.isEmpty()) {
+      handle(batch);
+    }
+    while (running && inProgress == null && node.hasReady()) {
+      start(node.ready());
+    }
+    if (inProgress != null) {
+      return NO_DEADLINE;
+    }
+    if (!peerInbox.isEmpty() || !requestInbox.isEmpty() || !controlInbox.isEmpty()) {
+      return 0;
+    }
+    return Math.max(0, nextTickNanos - nanoClock.getAsLong());
   }
 
   @SuppressWarnings("unchecked")
-  private void handle(List<Input> batch, List<Propose<R>> proposals) {
+  private void handle(List<Input> batch) {
+    List<Propose<R>> proposals = new ArrayList<>();
     for (Input input : batch) {
       if (input instanceof Received r) {
         queuedPeerBytes.giveBack(entryBytes(r.message()));
@@ -522,15 +564,15 @@ public final class RaftDriver<R> implements PeerInbox {
     };
   }
 
-  private void process(Ready rd) throws InterruptedException {
+  /** Begins carrying out {@code rd}; it may finish later, once an install or a sync completes. */
+  private void start(Ready rd) throws InterruptedException {
     for (Entry e : rd.entries()) {
       if (e.type() == EntryType.CONFIG) {
         onConfigAppended.accept(e); // the transport learns new members before we send to them
       }
     }
-    boolean leader = node.role() == Role.LEADER;
     List<Message> afterSync = rd.messages();
-    if (leader) {
+    if (node.role() == Role.LEADER) {
       // The leader replicates while it writes its own copy; it counts that copy only after
       // advance() reports it synced.
       afterSync = new ArrayList<>();
@@ -542,17 +584,68 @@ public final class RaftDriver<R> implements PeerInbox {
         }
       }
     }
+    inProgress = new InProgress(rd, afterSync);
     if (rd.snapshot() != null) {
       // The leader's snapshot replaces the state (after the entries already queued), crash-safely;
       // only then is it persisted as the log's start and acknowledged.
-      installSnapshot(rd.snapshot());
+      log.info(
+          "installing snapshot node={} index={} term={}",
+          node.id(),
+          rd.snapshot().index(),
+          rd.snapshot().term());
+      applier.install(rd.snapshot()).whenComplete((v, error) -> complete(new Installed(error)));
+      return;
     }
+    persist();
+  }
+
+  /** Feeds the driver the completion it waits for. */
+  private void complete(Input completion) {
+    completions.add(completion);
+    runner.wake(this);
+  }
+
+  /** Goes on with the Ready in progress if what it waits for has completed; false if not yet. */
+  private boolean resume() throws InterruptedException {
+    Input completion = completions.poll();
+    if (completion == null) {
+      return false;
+    }
+    if (completion instanceof Installed i) {
+      if (i.error() != null) {
+        throw new IllegalStateException(
+            "snapshot install failed: " + inProgress.ready.snapshot(), i.error());
+      }
+      persist();
+    } else if (completion instanceof Durable d) {
+      if (d.error() != null) {
+        throw new IllegalStateException("log write failed", d.error());
+      }
+      finish();
+    }
+    return inProgress == null;
+  }
+
+  private void persist() throws InterruptedException {
+    Ready rd = inProgress.ready;
     if (rd.mustSync()) {
-      storage.save(rd.snapshot(), rd.entries(), rd.hardState(), true);
+      CompletableFuture<Void> durable =
+          logWriter.writeDurably(rd.snapshot(), rd.entries(), rd.hardState());
+      if (!durable.isDone()) {
+        durable.whenComplete((v, error) -> complete(new Durable(error)));
+        return;
+      }
+      durable.join(); // completed: throws if the write failed
     } else if (rd.hardState() != null) {
       storage.save(null, List.of(), rd.hardState(), false);
     }
-    for (Message m : afterSync) {
+    finish();
+  }
+
+  /** The Ready's writes are durable: send what waited for them, apply, and advance. */
+  private void finish() throws InterruptedException {
+    Ready rd = inProgress.ready;
+    for (Message m : inProgress.afterSync) {
       transport.send(m);
     }
     applier.enqueue(rd.committedEntries());
@@ -565,21 +658,9 @@ public final class RaftDriver<R> implements PeerInbox {
     if (rd.softState() != null) {
       logRoleChange(rd.softState());
     }
+    inProgress = null;
     node.advance(rd);
     publishStatus();
-  }
-
-  private void installSnapshot(SnapshotMeta snapshot) throws InterruptedException {
-    log.info(
-        "installing snapshot node={} index={} term={}",
-        node.id(),
-        snapshot.index(),
-        snapshot.term());
-    try {
-      applier.install(snapshot).get();
-    } catch (ExecutionException e) {
-      throw new IllegalStateException("snapshot install failed: " + snapshot, e.getCause());
-    }
   }
 
   private void logRoleChange(SoftState soft) {
@@ -619,6 +700,7 @@ public final class RaftDriver<R> implements PeerInbox {
 
   private void failOutstanding() {
     running = false;
+    done = true;
     NodeException stopped = stopped();
     pendingReads.values().forEach(r -> r.future.completeExceptionally(stopped));
     pendingReads.clear();
@@ -641,19 +723,17 @@ public final class RaftDriver<R> implements PeerInbox {
   }
 
   /**
-   * Stops the driver and apply threads.
+   * Stops the driver and the apply loop and waits for them.
    *
    * @return whether both stopped; if not, the storage must stay open
    */
   public boolean close() throws InterruptedException {
     running = false;
     requestInbox.offer(new Stop());
-    LockSupport.unpark(driverThread);
-    driverThread.join(TimeUnit.SECONDS.toMillis(10));
+    runner.wake(this);
+    boolean stopped = runner.awaitStopped();
     applier.stop();
-    applyThread.join(TimeUnit.SECONDS.toMillis(10));
     transport.close();
-    boolean compactorStopped = compactor.close();
-    return !driverThread.isAlive() && !applyThread.isAlive() && compactorStopped;
+    return stopped;
   }
 }

@@ -167,8 +167,28 @@ public final class InMemoryRaftStorage implements RaftStorage {
 
   /** A power failure: writes not synced are gone. */
   public void crash() {
+    crash(0);
+  }
+
+  /**
+   * A power failure after the disk had written the first {@code keepUnsynced} of the writes since
+   * the last sync (whole, in order) and none of the others.
+   */
+  public void crash(int keepUnsynced) {
+    if (keepUnsynced < 0 || keepUnsynced > unsynced.size()) {
+      throw new IllegalArgumentException(
+          "keep " + keepUnsynced + " of " + unsynced.size() + " unsynced writes");
+    }
+    for (Write w : unsynced.subList(0, keepUnsynced)) {
+      w.applyTo(synced);
+    }
     unsynced.clear();
     latest = synced.copy();
+  }
+
+  /** Writes made since the last sync. */
+  public int unsyncedWrites() {
+    return unsynced.size();
   }
 
   public int syncCount() {

@@ -47,9 +47,9 @@ class ApplierBacklogTest {
   @Test
   void committedBytesWaitingToBeAppliedFillTheBudgetAndDrainAsTheyApply() throws Exception {
     GatedStateMachine sm = new GatedStateMachine();
-    Applier<Long> applier = new Applier<>(sm, e -> {}, 0, s -> {});
-    Thread thread = new Thread(applier, "test-apply");
-    thread.start();
+    NodeThreads threads = new NodeThreads(1);
+    Applier<Long> applier = new Applier<>(sm, e -> {}, 0, s -> {}, threads);
+    threads.start(new StoppedLoop(), applier);
     try {
       int entryBytes = 1536 * 1024;
       long index = 0;
@@ -70,7 +70,20 @@ class ApplierBacklogTest {
     } finally {
       sm.gate.countDown();
       applier.stop();
-      thread.join();
+      assertThat(threads.awaitStopped()).isTrue();
+    }
+  }
+
+  /** No driver in this test: a loop that has already ended. */
+  private static final class StoppedLoop implements WorkLoop {
+    @Override
+    public long runOnce() {
+      return NO_DEADLINE;
+    }
+
+    @Override
+    public boolean isDone() {
+      return true;
     }
   }
 }

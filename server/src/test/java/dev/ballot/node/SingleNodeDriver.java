@@ -35,7 +35,7 @@ final class SingleNodeDriver {
             new SnapshotPolicy(0, 0),
             1,
             3,
-            System::nanoTime,
+            DriverRuntime.server(1, storage),
             onFatal);
     driver.start();
     await().atMost(Duration.ofSeconds(10)).until(() -> driver.status().role() == Role.LEADER);

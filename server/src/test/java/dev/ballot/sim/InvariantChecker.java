@@ -266,9 +266,20 @@ final class InvariantChecker {
     checkStateHash(nodeId, e.index(), stateHash);
   }
 
-  void snapshotInstalled(long nodeId, SimSnapshot s) {
-    checkStateHash(nodeId, s.meta().index(), s.hash());
-    checkSnapshotConfig(nodeId, s.meta());
+  /** A node applied an entry that carries no command; only its index is known here. */
+  void appliedEmpty(long nodeId, long index, long stateHash) {
+    Entry c = committed.get(index);
+    if (c == null) {
+      fail("node " + nodeId + " applied index " + index + " that no node has reported committed");
+    } else if (c.type() == EntryType.CONFIG || c.data().length != 0) {
+      fail("node " + nodeId + " applied index " + index + " as empty but " + c + " is committed");
+    }
+    checkStateHash(nodeId, index, stateHash);
+  }
+
+  void snapshotInstalled(long nodeId, SnapshotMeta meta, long stateHash) {
+    checkStateHash(nodeId, meta.index(), stateHash);
+    checkSnapshotConfig(nodeId, meta);
   }
 
   void snapshotTaken(long nodeId, SnapshotMeta meta) {

@@ -23,16 +23,16 @@ final class SimMembership {
   /** What the membership layer needs from the run. */
   interface Cluster {
     /** The leader of the highest term among running nodes, or null. */
-    SimNode leader();
+    SimServer<Long> leader();
 
     /** Node {@code id}, or null if it never started. */
-    SimNode node(long id);
+    SimServer<Long> node(long id);
 
-    List<SimNode> nodes();
+    List<SimServer<Long>> nodes();
 
     void startJoiner(long id, ClusterConfig joinConfig);
 
-    void stopForGood(SimNode node);
+    void stopForGood(SimServer<Long> node);
 
     void after(long delayMs, Runnable action);
   }
@@ -78,7 +78,7 @@ final class SimMembership {
 
   /** Asks the leader for one random change; it may refuse (a change pending, a transfer). */
   void changeRandomly() {
-    SimNode leader = cluster.leader();
+    SimServer<Long> leader = cluster.leader();
     if (leader != null) {
       changeOn(leader);
     }
@@ -89,23 +89,24 @@ final class SimMembership {
    * requests queued during an election that a new leader takes up at once. The second must be
    * refused while the first is pending, and so must any before the leader commits in its term.
    */
-  private void changeOn(SimNode node) {
+  private void changeOn(SimServer<Long> node) {
     if (!changing) {
       return;
     }
-    node.submit(
-        () -> {
-          if (node.core.role() == Role.LEADER) {
-            propose(node);
+    // On the driver's loop, between Readies, as the membership layer runs its changes.
+    node.driver.call(
+        core -> {
+          if (core.role() == Role.LEADER) {
+            propose(core);
             if (random.nextInt(4) == 0) {
-              propose(node);
+              propose(core);
             }
           }
+          return null;
         });
   }
 
-  private void propose(SimNode leader) {
-    RaftNode core = leader.core;
+  private void propose(RaftNode core) {
     ClusterConfig current = core.cluster();
     List<Long> removable = new ArrayList<>(current.learners());
     if (current.voters().size() >= MIN_VOTERS_TO_REMOVE_ONE) {
@@ -157,7 +158,7 @@ final class SimMembership {
       }
     }
     List<Long> gone = new ArrayList<>();
-    for (SimNode n : cluster.nodes()) {
+    for (SimServer<Long> n : cluster.nodes()) {
       if (!config.isMember(n.id)) {
         gone.add(n.id);
       }
@@ -184,7 +185,7 @@ final class SimMembership {
   }
 
   private void stop(long id) {
-    SimNode n = cluster.node(id);
+    SimServer<Long> n = cluster.node(id);
     if (n != null) {
       cluster.stopForGood(n);
     }
@@ -196,7 +197,7 @@ final class SimMembership {
   }
 
   /** A node won an election: was it the target of the last transfer? Then maybe rush a change. */
-  void becameLeader(SimNode node) {
+  void becameLeader(SimServer<Long> node) {
     if (node.id == transferTarget) {
       transfersCompleted++;
       transferTarget = RaftNode.NONE;

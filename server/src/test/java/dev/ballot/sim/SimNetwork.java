@@ -8,8 +8,8 @@ import java.util.Random;
  * and on demand drops, duplicates, and cuts links in either direction.
  */
 final class SimNetwork {
-  /** A message in flight; a snapshot's bytes travel beside its InstallSnapshot. */
-  record Envelope(Message message, SimSnapshot snapshot) {}
+  /** A message in flight; a snapshot's data travels beside its InstallSnapshot. */
+  record Envelope(Message message, Object snapshot) {}
 
   interface Scheduler {
     void deliverAt(long timeMs, Envelope envelope);

@@ -1,17 +1,18 @@
 package dev.ballot.sim;
 
+import dev.ballot.node.SnapshotPolicy;
 import dev.ballot.raft.ClusterConfig;
 import dev.ballot.raft.ConfigEntry;
 import dev.ballot.raft.Entry;
 import dev.ballot.raft.EntryType;
+import dev.ballot.raft.HardState;
+import dev.ballot.raft.Message;
 import dev.ballot.raft.RaftConfig;
 import dev.ballot.raft.RaftNode;
-import dev.ballot.raft.ReadState;
 import dev.ballot.raft.Role;
 import dev.ballot.raft.SnapshotMeta;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.PriorityQueue;
 import java.util.Random;
 
 /**
@@ -48,29 +49,22 @@ final class Simulation {
       long leadersRemoved,
       long transfers) {}
 
-  private record Event(long timeMs, long seq, Runnable action) {}
-
   private final long seed;
   private final Random random;
   private final FaultMix mix;
   private final int initialNodeCount;
 
   /** Running or not, by id; null for an id no node has started with (yet). */
-  private final SimNode[] byId;
+  private final SimServer<Long>[] byId;
 
   /** Every node started so far, in id order. */
-  private final List<SimNode> nodes = new ArrayList<>();
+  private final List<SimServer<Long>> nodes = new ArrayList<>();
 
   private final SimMembership membership;
   private final SimNetwork network;
   private final SimClient client;
   private final InvariantChecker invariants;
-  private final PriorityQueue<Event> events =
-      new PriorityQueue<>(
-          (a, b) ->
-              a.timeMs != b.timeMs ? Long.compare(a.timeMs, b.timeMs) : Long.compare(a.seq, b.seq));
-  private long nowMs;
-  private long seq;
+  private final EventQueue events = new EventQueue();
   private long eventCount;
   private boolean healed;
   private long snapshotsInstalled;
@@ -80,7 +74,7 @@ final class Simulation {
 
   private final int catchUp;
   private final boolean preVote;
-  private final SimNode.Listener listener = new Listener();
+  private final SimServer.Listener listener = new Listener();
 
   Simulation(long seed, FaultMix onlyMix) {
     this.seed = seed;
@@ -97,7 +91,9 @@ final class Simulation {
     }
     ClusterConfig cluster = ClusterConfig.ofVoters(ids);
     this.invariants = new InvariantChecker(maxNodeId, cluster);
-    this.byId = new SimNode[maxNodeId + 1];
+    @SuppressWarnings("unchecked")
+    SimServer<Long>[] slots = (SimServer<Long>[]) new SimServer<?>[maxNodeId + 1];
+    this.byId = slots;
     boolean compaction = mix.compaction || (mix.membership && random.nextBoolean());
     this.snapshotEvery = compaction ? 5 + random.nextInt(20) : 0;
     this.catchUp = random.nextInt(5);
@@ -105,7 +101,7 @@ final class Simulation {
     for (long id = 1; id <= nodeCount; id++) {
       addNode(id, cluster);
     }
-    this.client = new SimClient(maxNodeId);
+    this.client = new SimClient();
     this.membership =
         mix.membership
             ? new SimMembership(
@@ -114,7 +110,7 @@ final class Simulation {
   }
 
   /** A node with its own disk and tuning; a joiner knows only {@code initialConfig}. */
-  private SimNode addNode(long id, ClusterConfig initialConfig) {
+  private SimServer<Long> addNode(long id, ClusterConfig initialConfig) {
     RaftConfig config =
         RaftConfig.builder(id)
             .ticks(10, 2)
@@ -127,25 +123,27 @@ final class Simulation {
             .preVote(preVote)
             .build();
     int maxSyncMs = new int[] {1, 5, 20}[random.nextInt(3)];
-    SimNode n =
-        new SimNode(
+    SimServer<Long> n =
+        new SimServer<>(
             id,
             config,
             initialConfig,
+            wal -> new AppendLogStore(initialConfig, wal),
+            events,
             listener,
             new Random(random.nextLong()),
-            snapshotEvery,
-            catchUp,
-            maxSyncMs);
+            new SnapshotPolicy(snapshotEvery, catchUp),
+            maxSyncMs,
+            TICK_MS);
     byId[(int) id] = n;
     nodes.add(n);
     return n;
   }
 
   Result run() {
-    for (SimNode n : nodes) {
-      n.start();
-      scheduleTicks(n, random.nextInt(TICK_MS));
+    for (SimServer<Long> n : nodes) {
+      // Nodes start within one tick of each other, so their ticks are out of phase.
+      at(random.nextInt(TICK_MS), () -> start(n));
     }
     scheduleClient(1);
     scheduleFault(200 + random.nextInt(300));
@@ -156,12 +154,10 @@ final class Simulation {
     at(chaosMs, this::heal);
     long deadline = chaosMs + RECOVERY_MS;
     while (!events.isEmpty()) {
-      Event e = events.poll();
-      if (e.timeMs > deadline) {
+      if (events.nextTimeMs() > deadline) {
         break;
       }
-      nowMs = e.timeMs;
-      e.action.run();
+      events.runNext();
       eventCount++;
       checkInvariants();
       if (healed && recovered()) {
@@ -205,34 +201,26 @@ final class Simulation {
   // ---------------------------------------------------------------- events
 
   private void at(long timeMs, Runnable action) {
-    events.add(new Event(timeMs, seq++, action));
+    events.at(timeMs, action);
   }
 
-  private void scheduleTicks(SimNode n, long firstMs) {
-    at(
-        nowMs + firstMs,
-        () -> {
-          if (n.isUp()) {
-            n.submit(n.core::tick);
-          }
-          if (!n.isStopped()) {
-            scheduleTicks(n, TICK_MS);
-          }
-        });
+  private void start(SimServer<Long> n) {
+    n.start();
+    invariants.restarted(n.core);
   }
 
   private void deliver(SimNetwork.Envelope e) {
     if (!network.deliverable(e)) {
-      if (e.message() instanceof dev.ballot.raft.Message.InstallSnapshot is) {
-        new NetworkEvents().snapshotFailedAt(nowMs + 1, is);
+      if (e.message() instanceof Message.InstallSnapshot is) {
+        new NetworkEvents().snapshotFailedAt(nowMs() + 1, is);
       }
       return;
     }
-    SimNode to = byId[(int) e.message().to()];
-    if (to == null) {
-      // A joiner the leader replicates to before the node has started: nobody listens there yet.
-      if (e.message() instanceof dev.ballot.raft.Message.InstallSnapshot is) {
-        new NetworkEvents().snapshotFailedAt(nowMs + 1, is);
+    SimServer<Long> to = byId[(int) e.message().to()];
+    if (to == null || !to.isUp()) {
+      // Nobody listens there (a joiner not started yet, a node down): a snapshot stream fails.
+      if (e.message() instanceof Message.InstallSnapshot is) {
+        new NetworkEvents().snapshotFailedAt(nowMs() + 1, is);
       }
       return;
     }
@@ -241,7 +229,7 @@ final class Simulation {
 
   private void scheduleClient(long delayMs) {
     at(
-        nowMs + delayMs,
+        nowMs() + delayMs,
         () -> {
           if (!healed) {
             clientOperation();
@@ -251,7 +239,7 @@ final class Simulation {
   }
 
   private void clientOperation() {
-    SimNode target = pickNodeForClient();
+    SimServer<Long> target = pickNodeForClient();
     if (target == null) {
       return;
     }
@@ -262,18 +250,18 @@ final class Simulation {
     }
   }
 
-  private SimNode pickNodeForClient() {
+  private SimServer<Long> pickNodeForClient() {
     if (client.believedLeader != RaftNode.NONE && random.nextInt(4) != 0) {
-      SimNode n = byId[(int) client.believedLeader];
+      SimServer<Long> n = byId[(int) client.believedLeader];
       if (n != null && n.isUp()) {
         return n;
       }
     }
-    SimNode n = randomNode();
+    SimServer<Long> n = randomNode();
     return n.isUp() ? n : null;
   }
 
-  private SimNode randomNode() {
+  private SimServer<Long> randomNode() {
     return nodes.get(random.nextInt(nodes.size()));
   }
 
@@ -281,7 +269,7 @@ final class Simulation {
 
   private void scheduleFault(long delayMs) {
     at(
-        nowMs + delayMs,
+        nowMs() + delayMs,
         () -> {
           if (!healed) {
             injectFault();
@@ -322,7 +310,7 @@ final class Simulation {
   /** Membership changes come on their own schedule, a few per second, until the heal. */
   private void scheduleMembershipChange(long delayMs) {
     at(
-        nowMs + delayMs,
+        nowMs() + delayMs,
         () -> {
           if (!healed) {
             membership.changeRandomly();
@@ -333,28 +321,28 @@ final class Simulation {
 
   /** Cuts one follower off for 1-3 s (writes go on meanwhile), then lets it back. */
   private void cutOffFollowerForLong() {
-    SimNode leader = currentLeader();
+    SimServer<Long> leader = currentLeader();
     if (leader == null || network.hasCuts()) {
       return;
     }
-    SimNode follower = randomNode();
+    SimServer<Long> follower = randomNode();
     if (follower == leader) {
       return;
     }
     boolean[] side = new boolean[byId.length];
     side[(int) follower.id] = true;
     network.partition(side);
-    at(nowMs + 1_000 + random.nextInt(2_000), network::healLinks);
+    at(nowMs() + 1_000 + random.nextInt(2_000), network::healLinks);
   }
 
   private void partitionRandomly() {
     int kind = random.nextInt(5);
-    SimNode leader = currentLeader();
+    SimServer<Long> leader = currentLeader();
     if (kind == 4) {
       // Several small groups, often none with a majority: minority leaders build long tails
       // that a later leader may have to replicate (or overwrite) - Raft's figure 8 territory.
       int[] group = new int[byId.length];
-      for (SimNode n : nodes) {
+      for (SimServer<Long> n : nodes) {
         group[(int) n.id] = random.nextInt(3);
       }
       network.split(group);
@@ -370,7 +358,7 @@ final class Simulation {
       network.partition(side);
     } else if (kind == 1) {
       boolean[] side = new boolean[byId.length];
-      for (SimNode n : nodes) {
+      for (SimServer<Long> n : nodes) {
         side[(int) n.id] = random.nextBoolean();
       }
       network.partition(side);
@@ -389,20 +377,20 @@ final class Simulation {
    * so they are the target more often.
    */
   private void crashRandomNode() {
-    SimNode leader = currentLeader();
+    SimServer<Long> leader = currentLeader();
     int leaderPercent = mix == FaultMix.LEADER_CHURN ? 80 : 50;
-    SimNode n = leader != null && random.nextInt(100) < leaderPercent ? leader : randomNode();
+    SimServer<Long> n =
+        leader != null && random.nextInt(100) < leaderPercent ? leader : randomNode();
     if (n.isUp()) {
       crash(n);
     }
   }
 
-  private void crash(SimNode n) {
+  private void crash(SimServer<Long> n) {
     n.crash();
-    client.crashed(n);
     long downMs = random.nextInt(10) < 7 ? 5 + random.nextInt(300) : 300 + random.nextInt(3000);
     at(
-        nowMs + downMs,
+        nowMs() + downMs,
         () -> {
           if (!n.isUp() && !n.isStopped()) {
             restart(n);
@@ -410,16 +398,15 @@ final class Simulation {
         });
   }
 
-  private void restart(SimNode n) {
-    n.start();
-    invariants.restarted(n.core);
+  private void restart(SimServer<Long> n) {
+    start(n);
   }
 
   /**
    * A leader that has just won still has entries of earlier terms to replicate before its no-op
    * commits: the window of Raft's figure 8. Crash it or cut it off right then.
    */
-  private void strikeNewLeader(SimNode node) {
+  private void strikeNewLeader(SimServer<Long> node) {
     if (healed || !node.isUp()) {
       return;
     }
@@ -429,7 +416,7 @@ final class Simulation {
       boolean[] side = new boolean[byId.length];
       side[(int) node.id] = true;
       network.partition(side);
-      at(nowMs + 20 + random.nextInt(400), network::healLinks);
+      at(nowMs() + 20 + random.nextInt(400), network::healLinks);
     }
   }
 
@@ -441,7 +428,7 @@ final class Simulation {
     }
     network.healLinks();
     network.calm();
-    for (SimNode n : nodes) {
+    for (SimServer<Long> n : nodes) {
       if (!n.isUp() && !n.isStopped()) {
         restart(n);
       }
@@ -454,9 +441,9 @@ final class Simulation {
 
   private void scheduleRecoveryWrite() {
     at(
-        nowMs + 50,
+        nowMs() + 50,
         () -> {
-          SimNode leader = currentLeader();
+          SimServer<Long> leader = currentLeader();
           if (recoveryCommitIndex < 0 && leader != null) {
             recoveryValue = client.write(leader);
           }
@@ -466,9 +453,9 @@ final class Simulation {
         });
   }
 
-  private SimNode currentLeader() {
-    SimNode best = null;
-    for (SimNode n : nodes) {
+  private SimServer<Long> currentLeader() {
+    SimServer<Long> best = null;
+    for (SimServer<Long> n : nodes) {
       if (n.isUp()
           && n.core.role() == Role.LEADER
           && (best == null || n.core.term() > best.core.term())) {
@@ -483,13 +470,13 @@ final class Simulation {
    * membership) has applied a write made after the heal.
    */
   private boolean recovered() {
-    SimNode leader = currentLeader();
+    SimServer<Long> leader = currentLeader();
     if (recoveryCommitIndex < 0 || leader == null) {
       return false;
     }
     for (long id : leader.core.cluster().members()) {
-      SimNode n = byId[(int) id];
-      if (n == null || !n.isUp() || n.stateMachine.appliedIndex() < recoveryCommitIndex) {
+      SimServer<Long> n = byId[(int) id];
+      if (n == null || !n.isUp() || n.store.appliedIndex() < recoveryCommitIndex) {
         return false;
       }
     }
@@ -497,7 +484,7 @@ final class Simulation {
   }
 
   private void checkInvariants() {
-    for (SimNode n : nodes) {
+    for (SimServer<Long> n : nodes) {
       if (n.isUp()) {
         invariants.checkNode(n.core);
       }
@@ -506,7 +493,7 @@ final class Simulation {
 
   String describeNodes() {
     StringBuilder sb = new StringBuilder();
-    for (SimNode n : nodes) {
+    for (SimServer<Long> n : nodes) {
       sb.append("\n  node ")
           .append(n.id)
           .append(": ")
@@ -528,45 +515,40 @@ final class Simulation {
   }
 
   long nowMs() {
-    return nowMs;
+    return events.nowMs();
   }
 
   private final class MembershipCluster implements SimMembership.Cluster {
     @Override
-    public SimNode leader() {
+    public SimServer<Long> leader() {
       return currentLeader();
     }
 
     @Override
-    public SimNode node(long id) {
+    public SimServer<Long> node(long id) {
       return byId[(int) id];
     }
 
     @Override
-    public List<SimNode> nodes() {
+    public List<SimServer<Long>> nodes() {
       return List.copyOf(nodes);
     }
 
     @Override
     public void startJoiner(long id, ClusterConfig joinConfig) {
-      SimNode n = addNode(id, joinConfig);
+      SimServer<Long> n = addNode(id, joinConfig);
       invariants.joined(joinConfig);
-      n.start();
-      invariants.restarted(n.core);
-      scheduleTicks(n, random.nextInt(TICK_MS));
+      start(n);
     }
 
     @Override
-    public void stopForGood(SimNode node) {
-      if (node.isUp()) {
-        client.crashed(node);
-      }
+    public void stopForGood(SimServer<Long> node) {
       node.stop();
     }
 
     @Override
     public void after(long delayMs, Runnable action) {
-      at(nowMs + delayMs, action);
+      at(nowMs() + delayMs, action);
     }
   }
 
@@ -578,76 +560,79 @@ final class Simulation {
 
     @Override
     public void snapshotFailedAt(long timeMs, dev.ballot.raft.Message.InstallSnapshot snapshot) {
-      SimNode sender = byId[(int) snapshot.from()];
-      at(timeMs, () -> sender.submit(() -> sender.core.reportSnapshotFailure(snapshot.to())));
+      SimServer<Long> sender = byId[(int) snapshot.from()];
+      if (sender.isUp()) {
+        sender.after(timeMs - nowMs(), () -> sender.driver.snapshotSendFailed(snapshot.to()));
+      }
     }
   }
 
-  private final class Listener implements SimNode.Listener {
+  private final class Listener implements SimServer.Listener {
     @Override
-    public void send(SimNode from, SimNetwork.Envelope envelope) {
-      network.send(nowMs, envelope);
+    public void send(SimServer<?> from, SimNetwork.Envelope envelope) {
+      network.send(nowMs(), envelope);
     }
 
     @Override
-    public void scheduleSync(SimNode node, int incarnation, long delayMs) {
-      at(nowMs + delayMs, () -> node.syncDone(incarnation));
+    public void stepped(SimServer<?> server) {
+      invariants.checkNode(server.core);
     }
 
     @Override
-    public void entriesWritten(SimNode node, List<Entry> entries) {
+    public void entriesWritten(SimServer<?> node, List<Entry> entries) {
       // Record what the core committed in this same batch before judging what it appended.
       invariants.checkNode(node.core);
       invariants.entriesWritten(node.core, entries);
     }
 
     @Override
-    public void applied(SimNode node, Entry entry) {
-      // A commit-only Ready is applied without waiting for a sync: record what the core
-      // committed before checking what it applies.
+    public void applied(SimServer<?> node, Entry entry) {
+      // The apply loop may run before the driver's next turn: record what the core committed
+      // before checking what it applies.
       invariants.checkNode(node.core);
-      invariants.applied(node.id, entry, node.stateMachine.hash());
-      client.applied(node, entry);
+      invariants.applied(node.id, entry, node.store.hash());
       if (membership != null && entry.type() == EntryType.CONFIG) {
         membership.committed(entry.index(), ConfigEntry.decode(entry.data()).config());
       }
       if (healed
           && recoveryCommitIndex < 0
-          && entry.type() == dev.ballot.raft.EntryType.NORMAL
+          && entry.type() == EntryType.NORMAL
           && SimStateMachine.decode(entry.data()) == recoveryValue) {
         recoveryCommitIndex = entry.index();
       }
     }
 
     @Override
-    public void snapshotTaken(SimNode node, SnapshotMeta meta) {
+    public void appliedEmpty(SimServer<?> node, long index) {
+      invariants.checkNode(node.core);
+      invariants.appliedEmpty(node.id, index, node.store.hash());
+    }
+
+    @Override
+    public void snapshotTaken(SimServer<?> node, SnapshotMeta meta) {
       invariants.snapshotTaken(node.id, meta);
     }
 
     @Override
-    public void snapshotInstalled(SimNode node, SimSnapshot snapshot) {
+    public void snapshotInstalled(SimServer<?> node, SnapshotMeta meta) {
       snapshotsInstalled++;
-      invariants.snapshotInstalled(node.id, snapshot);
-      client.snapshotInstalled(node);
+      invariants.snapshotInstalled(node.id, meta, node.store.hash());
     }
 
     @Override
-    public void readState(SimNode node, ReadState readState) {
-      client.readState(node, readState);
-    }
-
-    @Override
-    public void hardStateSynced(SimNode node, dev.ballot.raft.HardState hardState) {
+    public void hardStateSynced(SimServer<?> node, HardState hardState) {
       invariants.hardStateSynced(node.id, hardState);
     }
 
     @Override
-    public void becameLeader(SimNode node) {
+    public void becameLeader(SimServer<?> node) {
+      @SuppressWarnings("unchecked")
+      SimServer<Long> server = (SimServer<Long>) node;
       if (membership != null) {
-        membership.becameLeader(node);
+        membership.becameLeader(server);
       }
       if (mix == FaultMix.LEADER_CHURN && !healed && random.nextInt(4) != 0) {
-        at(nowMs + 1 + random.nextInt(40), () -> strikeNewLeader(node));
+        at(nowMs() + 1 + random.nextInt(40), () -> strikeNewLeader(server));
       }
     }
   }

@@ -1,0 +1,264 @@
+package dev.ballot.sim;
+
+import dev.ballot.node.DriverRuntime;
+import dev.ballot.node.RaftDriver;
+import dev.ballot.node.SnapshotPolicy;
+import dev.ballot.node.StateMachine;
+import dev.ballot.raft.ClusterConfig;
+import dev.ballot.raft.Entry;
+import dev.ballot.raft.HardState;
+import dev.ballot.raft.Message;
+import dev.ballot.raft.RaftConfig;
+import dev.ballot.raft.RaftNode;
+import dev.ballot.raft.RestoredState;
+import dev.ballot.raft.Role;
+import dev.ballot.raft.SnapshotMeta;
+import dev.ballot.transport.Transport;
+import java.util.List;
+import java.util.Random;
+import java.util.function.Function;
+
+/**
+ * One simulated server built from the parts that ship: a {@link RaftNode}, the real {@link
+ * RaftDriver} and its apply loop, and a state machine, run by a {@link SimRunner} in virtual time
+ * over a simulated disk and network. Its disk (the Raft log and the state machine's data) outlives
+ * a crash; everything else is built anew by {@link #start()}.
+ *
+ * @param <R> what applying a command returns
+ */
+final class SimServer<R> {
+  /** What the server reports to the simulation. */
+  interface Listener {
+    void send(SimServer<?> from, SimNetwork.Envelope envelope);
+
+    void entriesWritten(SimServer<?> server, List<Entry> entries);
+
+    void hardStateSynced(SimServer<?> server, HardState hardState);
+
+    void applied(SimServer<?> server, Entry entry);
+
+    void appliedEmpty(SimServer<?> server, long index);
+
+    void snapshotTaken(SimServer<?> server, SnapshotMeta meta);
+
+    void snapshotInstalled(SimServer<?> server, SnapshotMeta meta);
+
+    void becameLeader(SimServer<?> server);
+
+    /** After each turn of the driver: the core may have changed. */
+    void stepped(SimServer<?> server);
+  }
+
+  final long id;
+  private final RaftConfig config;
+  private final ClusterConfig initialCluster;
+  private final EventQueue events;
+  private final Listener listener;
+  private final Random random;
+  private final SnapshotPolicy snapshotPolicy;
+  private final int maxSyncMs;
+  private final int tickMs;
+
+  private final SimWal wal = new SimWal();
+  final SimRaftStorage storage = new SimRaftStorage(wal);
+  final SimStore<R> store;
+
+  RaftNode core;
+  RaftDriver<R> driver;
+  private SimRunner runner;
+  private Role lastRole = Role.FOLLOWER;
+  private boolean up;
+
+  /** Stopped for good (it was removed from the cluster): it never starts again. */
+  private boolean stopped;
+
+  SimServer(
+      long id,
+      RaftConfig config,
+      ClusterConfig initialCluster,
+      Function<SimWal, SimStore<R>> storeOnWal,
+      EventQueue events,
+      Listener listener,
+      Random random,
+      SnapshotPolicy snapshotPolicy,
+      int maxSyncMs,
+      int tickMs) {
+    this.id = id;
+    this.config = config;
+    this.initialCluster = initialCluster;
+    this.store = storeOnWal.apply(wal);
+    this.events = events;
+    this.listener = listener;
+    this.random = random;
+    this.snapshotPolicy = snapshotPolicy;
+    this.maxSyncMs = maxSyncMs;
+    this.tickMs = tickMs;
+  }
+
+  void start() {
+    if (stopped) {
+      throw new IllegalStateException("node " + id + " was stopped for good");
+    }
+    StateMachine<R> stateMachine = new Observed(store.open());
+    RestoredState stored = storage.load();
+    RestoredState restored =
+        new RestoredState(
+            stored.hardState(), stored.snapshot(), stored.entries(), stateMachine.appliedIndex());
+    core = new RaftNode(config, initialCluster, restored, new Random(random.nextLong()), storage);
+    runner = new SimRunner(events, random, 3, () -> stepped());
+    SimDisk disk =
+        new SimDisk(
+            storage,
+            runner,
+            random,
+            maxSyncMs,
+            new SimDisk.Listener() {
+              @Override
+              public void written(List<Entry> entries) {
+                listener.entriesWritten(SimServer.this, entries);
+              }
+
+              @Override
+              public void synced(HardState hardState) {
+                listener.hardStateSynced(SimServer.this, hardState);
+              }
+            });
+    driver =
+        new RaftDriver<>(
+            core,
+            storage,
+            inbox -> new SimTransport(),
+            stateMachine,
+            snapshotPolicy,
+            tickMs,
+            config.electionTimeoutTicks(),
+            new DriverRuntime(runner, disk, events::nowNanos, new Random(random.nextLong())),
+            error -> {
+              throw new AssertionError("node " + id + " stopped on a failure", error);
+            });
+    lastRole = Role.FOLLOWER;
+    up = true;
+    driver.start();
+  }
+
+  private void stepped() {
+    Role role = core.role();
+    if (role == Role.LEADER && lastRole != Role.LEADER) {
+      listener.becameLeader(this);
+    }
+    lastRole = role;
+    listener.stepped(this);
+  }
+
+  /** Power loss: the process and everything in memory are gone; the disk keeps what it synced. */
+  void crash() {
+    up = false;
+    runner.kill();
+    SimWal.Survivors survivors = wal.crash(random);
+    storage.crash(survivors.raftLog());
+    store.crash(survivors.stateMachine());
+    core = null;
+    driver = null;
+  }
+
+  /** The process stops itself for good, as a removed server does; its disk is left as it is. */
+  void stop() {
+    if (up) {
+      crash();
+    }
+    stopped = true;
+  }
+
+  boolean isUp() {
+    return up;
+  }
+
+  boolean isStopped() {
+    return stopped;
+  }
+
+  /** Runs {@code task} in this incarnation {@code delayMs} from now, unless it crashed first. */
+  void after(long delayMs, Runnable task) {
+    SimRunner current = runner;
+    current.afterIfAlive(delayMs, task);
+  }
+
+  /**
+   * A message arrived from the network (a snapshot's data is staged first, as the transport does).
+   */
+  void deliver(SimNetwork.Envelope e) {
+    if (!up) {
+      return;
+    }
+    if (e.message() instanceof Message.InstallSnapshot is) {
+      store.stage(is.snapshot(), e.snapshot());
+    }
+    driver.receive(e.message());
+  }
+
+  /** Sends the core's messages to the simulated network; a snapshot carries this node's data. */
+  private final class SimTransport implements Transport {
+    @Override
+    public void send(Message m) {
+      Object image = null;
+      if (m instanceof Message.InstallSnapshot is) {
+        image = store.snapshotImage(is.snapshot());
+      }
+      listener.send(SimServer.this, new SimNetwork.Envelope(m, image));
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  /** The state machine, observed: every entry applied is reported with the state's hash. */
+  private final class Observed implements StateMachine<R> {
+    private final StateMachine<R> delegate;
+
+    Observed(StateMachine<R> delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public long appliedIndex() {
+      return delegate.appliedIndex();
+    }
+
+    @Override
+    public R apply(Entry entry) {
+      R result = delegate.apply(entry);
+      listener.applied(SimServer.this, entry);
+      return result;
+    }
+
+    @Override
+    public void applyEmpty(long index) {
+      delegate.applyEmpty(index);
+      listener.appliedEmpty(SimServer.this, index);
+    }
+
+    @Override
+    public void applyConfig(Entry entry) {
+      delegate.applyConfig(entry);
+      listener.applied(SimServer.this, entry);
+    }
+
+    @Override
+    public long snapshotIndex() {
+      return delegate.snapshotIndex();
+    }
+
+    @Override
+    public SnapshotMeta takeSnapshot(long index, long term) {
+      SnapshotMeta meta = delegate.takeSnapshot(index, term);
+      listener.snapshotTaken(SimServer.this, meta);
+      return meta;
+    }
+
+    @Override
+    public void installSnapshot(SnapshotMeta snapshot) {
+      delegate.installSnapshot(snapshot);
+      listener.snapshotInstalled(SimServer.this, snapshot);
+    }
+  }
+}
