@@ -1,0 +1,239 @@
+package dev.ballot;
+
+import dev.ballot.api.ClientApi;
+import dev.ballot.flags.HostPort;
+import dev.ballot.flags.ListenFailure;
+import dev.ballot.kv.ApplyResult;
+import dev.ballot.kv.KvSnapshots;
+import dev.ballot.kv.KvStateMachine;
+import dev.ballot.kv.KvStore;
+import dev.ballot.membership.Identity;
+import dev.ballot.membership.Membership;
+import dev.ballot.membership.MembershipManager;
+import dev.ballot.membership.PeerCheck;
+import dev.ballot.node.DriverRuntime;
+import dev.ballot.node.RaftDriver;
+import dev.ballot.node.SnapshotPolicy;
+import dev.ballot.raft.ClusterConfig;
+import dev.ballot.raft.ConfigEntry;
+import dev.ballot.raft.Entry;
+import dev.ballot.raft.EntryType;
+import dev.ballot.raft.RaftConfig;
+import dev.ballot.raft.RaftNode;
+import dev.ballot.raft.RestoredState;
+import dev.ballot.storage.RocksDbRaftStorage;
+import dev.ballot.storage.SnapshotDir;
+import dev.ballot.storage.SnapshotInstaller;
+import dev.ballot.storage.StorageCorruptionException;
+import dev.ballot.transport.PeerDirectory;
+import dev.ballot.transport.PeerService;
+import dev.ballot.transport.PeerTransport;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.security.SecureRandom;
+import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Builds the node's parts in order (storage, peer server, identity, state machine, Raft driver,
+ * membership, client API), runs them until {@code stop}, then stops them (membership, client API,
+ * peer server, driver); RocksDB closes last, and only once nothing that may touch it still runs.
+ */
+final class NodeWiring {
+  // The node's start-up and stop lines keep the logger name operators know.
+  private static final Logger log = LoggerFactory.getLogger(KvServer.class);
+
+  /** Entry payload the Raft core keeps in memory; older entries are read back from RocksDB. */
+  private static final long MAX_IN_MEMORY_LOG_BYTES = 64L << 20;
+
+  private final ServerOptions options;
+
+  /** False once threads that use the storage may still run; then the JVM exit closes it. */
+  private volatile boolean storageSafeToClose = true;
+
+  NodeWiring(ServerOptions options) {
+    this.options = options;
+  }
+
+  /**
+   * Runs the node until {@code stop} counts down; {@code fatal} holds why (null for a signal).
+   * Returns the exit code.
+   */
+  int run(CountDownLatch stop, AtomicReference<Object> fatal) throws Exception {
+    RocksDbRaftStorage storage = RocksDbRaftStorage.open(options.dataDir.resolve("db"));
+    try {
+      return serve(storage, stop, fatal);
+    } finally {
+      if (storageSafeToClose) {
+        try {
+          storage.close();
+        } catch (RuntimeException e) {
+          // After a disk failure closing fails too; the exit code already says why we stop.
+          log.warn("closing the storage failed error=\"{}\"", e.getMessage());
+        }
+      }
+    }
+  }
+
+  private int serve(RocksDbRaftStorage storage, CountDownLatch stop, AtomicReference<Object> fatal)
+      throws Exception {
+    IdentityBootstrap bootstrap = IdentityBootstrap.load(options, storage);
+    AtomicReference<MembershipManager> managerRef = new AtomicReference<>();
+    PeerService peerService =
+        new PeerService(request -> bootstrap.answerDiscover(request, managerRef.get()));
+    Server peerServer =
+        NettyServerBuilder.forAddress(HostPort.parse(options.peerAddr).socketAddress())
+            .addService(peerService)
+            .maxInboundMessageSize(PeerTransport.MAX_PEER_MESSAGE_BYTES)
+            .permitKeepAliveTime(5, TimeUnit.SECONDS)
+            .permitKeepAliveWithoutCalls(true)
+            .build();
+    try {
+      peerServer.start();
+    } catch (IOException e) {
+      throw new ListenFailure("--peer-addr", options.peerAddr, e);
+    }
+    log.info("listening for peers addr={}", options.peerAddr);
+
+    Identity identity = bootstrap.establish(peerServer::shutdownNow);
+    if (identity == null) {
+      return 2;
+    }
+
+    SnapshotDir snapshotDir = SnapshotDir.open(options.dataDir.resolve("snapshots"));
+    // An install a crash interrupted is finished before anything reads the state.
+    new SnapshotInstaller(storage, snapshotDir).recover();
+    KvStore kv = new KvStore(storage.db(), storage.kvDataFamily(), storage.kvMetaFamily());
+    RestoredState restored = storage.load();
+    if (restored.snapshot() != null && kv.appliedIndex() < restored.snapshot().index()) {
+      throw new StorageCorruptionException(
+          "the state machine is at index "
+              + kv.appliedIndex()
+              + ", behind the snapshot at "
+              + restored.snapshot().index()
+              + " that the log starts after");
+    }
+    long applied =
+        Math.max(
+            restored.snapshot() == null ? 0 : restored.snapshot().index(),
+            Math.min(kv.appliedIndex(), restored.hardState().commitIndex()));
+    restored =
+        new RestoredState(restored.hardState(), restored.snapshot(), restored.entries(), applied);
+    int electionTicks = (int) (options.electionTimeoutMs / options.heartbeatIntervalMs);
+    RaftConfig config =
+        RaftConfig.builder(identity.nodeId())
+            .ticks(electionTicks, 1)
+            .maxInMemoryLogBytes(MAX_IN_MEMORY_LOG_BYTES)
+            .build();
+    ClusterConfig initialConfig = identity.initialMembership().config();
+    RaftNode node =
+        new RaftNode(
+            config, initialConfig, restored, new Random(new SecureRandom().nextLong()), storage);
+    kv.initConfig(new ConfigEntry(initialConfig, identity.initialMembership().encode()).encode());
+    KvStore.AppliedConfig appliedConfig = kv.appliedConfig();
+    Membership members =
+        appliedConfig == null
+            ? identity.initialMembership()
+            : Membership.decode(ConfigEntry.decode(appliedConfig.entry()).context());
+    PeerDirectory peers =
+        new PeerDirectory(
+            identity.nodeId(),
+            options.advertisedPeerAddr(),
+            identity.initialMembership().peerAddresses(0));
+    for (Entry e : restored.entries()) {
+      if (e.type() == EntryType.CONFIG) { // appended before the crash, maybe not applied yet
+        Membership.decode(ConfigEntry.decode(e.data()).context())
+            .peerAddresses(0)
+            .forEach(peers::add);
+      }
+    }
+    Identity self = identity;
+    Consumer<String> onRemoved =
+        new StopOnRemoval(self, storage, options.electionTimeoutMs, stop, fatal);
+    RaftDriver<ApplyResult> driver =
+        new RaftDriver<>(
+            node,
+            storage,
+            inbox ->
+                new PeerTransport(
+                    self.clusterId(), peers, inbox, System::nanoTime, snapshotDir, onRemoved),
+            new KvStateMachine(
+                kv,
+                new KvSnapshots(kv, storage, snapshotDir, initialConfig),
+                c -> managerRef.get().configApplied(c.index(), c.entry())),
+            new SnapshotPolicy(options.snapshotCount, options.snapshotCatchupEntries),
+            options.heartbeatIntervalMs,
+            electionTicks,
+            DriverRuntime.server(identity.nodeId(), storage),
+            error -> {
+              fatal.compareAndSet(null, error);
+              stop.countDown();
+            });
+    MembershipManager manager =
+        new MembershipManager(
+            identity, members, driver, peers, options.electionTimeoutMs, onRemoved);
+    managerRef.set(manager);
+    driver.onConfigAppended(manager::configAppended);
+    storageSafeToClose = false; // from here on, only a clean stop closes it
+    driver.start();
+    manager.start();
+    PeerCheck.start(
+        identity,
+        members,
+        error -> {
+          fatal.compareAndSet(null, error);
+          stop.countDown();
+        },
+        onRemoved);
+    ClientApi clientApi;
+    try {
+      clientApi =
+          ClientApi.start(
+              HostPort.parse(options.clientAddr).socketAddress(),
+              identity,
+              manager,
+              driver,
+              kv,
+              storage,
+              options.dataDir,
+              options.electionTimeoutMs,
+              options.quotaBackendBytes);
+    } catch (IOException e) {
+      throw new ListenFailure("--client-addr", options.clientAddr, e);
+    }
+    peerService.attach(
+        identity.nodeId(),
+        identity.clusterId(),
+        peers,
+        driver,
+        clientApi::acceptForwarded,
+        manager,
+        snapshotDir);
+    log.info("serving clients addr={} node={}", options.clientAddr, identity.nodeId());
+
+    try {
+      stop.await();
+    } catch (InterruptedException e) {
+      // the shutdown hook wakes us this way too
+    }
+    Object reason = fatal.get();
+    log.info(
+        "stopping node={} reason=\"{}\"",
+        identity.nodeId(),
+        reason == null ? "signal" : reason instanceof Throwable t ? t.toString() : reason);
+    Thread.interrupted(); // clear it: closing waits for threads
+    manager.close();
+    boolean apiStopped = clientApi.stop();
+    peerServer.shutdownNow();
+    peerService.close();
+    // RocksDB must outlive every thread that may still touch it.
+    storageSafeToClose = driver.close() && apiStopped;
+    return KvServer.exitCode(reason);
+  }
+}

@@ -1,0 +1,142 @@
+package dev.ballot;
+
+import dev.ballot.flags.DataDirConverter;
+import dev.ballot.flags.HostPortConverter;
+import dev.ballot.flags.LogLevelConverter;
+import dev.ballot.flags.LongConverters;
+import dev.ballot.flags.ReadableFileConverter;
+import java.nio.file.Path;
+import java.util.List;
+import picocli.CommandLine.Option;
+
+/**
+ * The flags of {@code kvserver}, as parsed; each value is checked by its converter and the rules
+ * between flags by {@link dev.ballot.flags.ServerFlags}.
+ */
+final class ServerOptions {
+  @Option(
+      names = "--data-dir",
+      required = true,
+      converter = DataDirConverter.class,
+      description = "Where this node keeps its data.")
+  Path dataDir;
+
+  @Option(
+      names = "--client-addr",
+      converter = HostPortConverter.class,
+      defaultValue = "127.0.0.1:2379",
+      description = "host:port for clients (etcd v3 gRPC API). Default: ${DEFAULT-VALUE}.")
+  String clientAddr;
+
+  @Option(
+      names = "--peer-addr",
+      converter = HostPortConverter.class,
+      defaultValue = "127.0.0.1:2380",
+      description = "host:port for the other nodes. Default: ${DEFAULT-VALUE}.")
+  String peerAddr;
+
+  @Option(
+      names = "--advertise-peer-addr",
+      converter = HostPortConverter.class,
+      paramLabel = "HOST:PORT",
+      description =
+          "The peer address other nodes should use to reach this one, when it differs from"
+              + " --peer-addr (a 0.0.0.0 bind, NAT, a proxy). Default: --peer-addr.")
+  String advertisePeerAddr;
+
+  @Option(
+      names = "--advertise-client-addr",
+      converter = HostPortConverter.class,
+      paramLabel = "HOST:PORT",
+      description =
+          "The client address listed for this node in the member list, when it differs from"
+              + " --client-addr. Default: --client-addr.")
+  String advertiseClientAddr;
+
+  @Option(
+      names = "--initial-cluster",
+      split = ",",
+      converter = HostPortConverter.class,
+      description =
+          "Peer addresses of all members, this node's included (first start only; ignored once"
+              + " the node has an identity).")
+  List<String> initialCluster = List.of();
+
+  @Option(
+      names = "--join",
+      split = ",",
+      converter = HostPortConverter.class,
+      paramLabel = "PEER_ADDR",
+      description =
+          "Peer addresses of one or more members of a running cluster: this new node registers"
+              + " there, gets the next node id and joins as a learner (first start only; ignored"
+              + " once the node has an identity).")
+  List<String> join = List.of();
+
+  @Option(
+      names = "--heartbeat-interval-ms",
+      converter = LongConverters.Positive.class,
+      defaultValue = "100",
+      description = "Leader heartbeat interval. Default: ${DEFAULT-VALUE}.")
+  long heartbeatIntervalMs;
+
+  @Option(
+      names = "--election-timeout-ms",
+      converter = LongConverters.Positive.class,
+      defaultValue = "1000",
+      description = "Election timeout (randomized in [T, 2T)). Default: ${DEFAULT-VALUE}.")
+  long electionTimeoutMs;
+
+  @Option(
+      names = "--restore-from",
+      converter = ReadableFileConverter.class,
+      paramLabel = "FILE",
+      description =
+          "First start only: seed this new node with the keys and revision of a backup file"
+              + " (kvctl or etcdctl snapshot save). Give it to every node of the new cluster.")
+  Path restoreFrom;
+
+  @Option(
+      names = "--snapshot-count",
+      converter = LongConverters.NonNegative.class,
+      defaultValue = "10000",
+      description =
+          "Take a snapshot after this many applied entries past the last one (0: never)."
+              + " Default: ${DEFAULT-VALUE}.")
+  long snapshotCount;
+
+  @Option(
+      names = "--snapshot-catchup-entries",
+      converter = LongConverters.NonNegative.class,
+      defaultValue = "5000",
+      description =
+          "Log entries kept below a snapshot for slightly lagging followers."
+              + " Default: ${DEFAULT-VALUE}.")
+  long snapshotCatchupEntries;
+
+  @Option(
+      names = "--quota-backend-bytes",
+      converter = LongConverters.NonNegative.class,
+      defaultValue = "0",
+      description =
+          "Raise the NOSPACE alarm (writes that add data are refused) once the database is"
+              + " larger than this (0: etcd's default, 2 GiB).")
+  long quotaBackendBytes;
+
+  @Option(
+      names = "--log-level",
+      converter = LogLevelConverter.class,
+      defaultValue = "INFO",
+      description = "ERROR, WARN, INFO, DEBUG or TRACE. Default: ${DEFAULT-VALUE}.")
+  String logLevel;
+
+  /** The peer address other nodes use to reach this one. */
+  String advertisedPeerAddr() {
+    return advertisePeerAddr == null ? peerAddr : advertisePeerAddr;
+  }
+
+  /** The client address listed for this node in the member list. */
+  String advertisedClientAddr() {
+    return advertiseClientAddr == null ? clientAddr : advertiseClientAddr;
+  }
+}
