@@ -6,6 +6,7 @@
 #
 #   scripts/mutation-check.sh              # all mutations, 2,000 seeds each (~1-2 min each)
 #   SEEDS=500 scripts/mutation-check.sh    # fewer seeds
+#   ONLY='ack-before-sync|apply-.*' scripts/mutation-check.sh   # the mutations whose names match
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
@@ -13,7 +14,7 @@ trap 'rm -rf "$work"' EXIT
 cp -r "$root/." "$work/"
 cd "$work"
 R=server/src/main/java/dev/ballot/raft
-S=server/src/test/java/dev/ballot/sim
+N=server/src/main/java/dev/ballot/node
 status=0
 MIN_MARGIN=${MIN_MARGIN:-10}   # fewer failing seeds than this: caught, but narrowly
 
@@ -37,6 +38,7 @@ echo "BASELINE: the unmutated simulation passes ${SEEDS:-2000} seeds"
 
 mutate() { # NAME EXPECTED_CHECK PATTERN FILE OLD NEW
   local name=$1 expected=$2 pattern=$3 file=$4 old=$5 new=$6
+  if [ -n "${ONLY:-}" ] && ! [[ $name =~ ^($ONLY)$ ]]; then return; fi
   python3 - "$file" "$old" "$new" <<'PY' || { echo "MUTATION $name: pattern not found (update this script)"; status=1; return; }
 import sys
 p, old, new = sys.argv[1:]
@@ -64,8 +66,6 @@ PY
 LOST='not linearizable|lacks committed|is committed|but .* was committed'
 mutate no-current-term-commit "a committed entry lost" "$LOST" $R/Leader.java \
   'if (quorumIndex <= oldCommit || node.log.term(quorumIndex) != node.term()) {' 'if (quorumIndex <= oldCommit) {'
-mutate ack-before-sync "a committed entry lost after a crash" "$LOST" $S/SimNode.java \
-  'return m instanceof Message.AppendEntries' 'return true || m instanceof Message.AppendEntries'
 mutate no-up-to-date-check "leader completeness" 'lacks committed' $R/RaftNode.java \
   'if (canVote && log.isUpToDate(rv.lastLogIndex(), rv.lastLogTerm())) {' 'if (canVote) {'
 mutate two-votes-per-term "one leader per term" 'two leaders in term' $R/RaftNode.java 'votedFor == rv.from()' 'true'
@@ -84,4 +84,14 @@ mutate config-only-when-committed "liveness after healing" 'did not recover|conf
   'Map.Entry<Long, ClusterConfig> last = configs.floorEntry(committed);'
 mutate evict-before-applied "entries applied with their payload" 'BufferUnderflow|not linearizable|state' $R/RaftLog.java \
   'long evictable = Math.min(applied, stableIndex);' 'long evictable = stableIndex;'
+
+# The node around the core: the driver and the apply loop, as the simulation runs them.
+mutate ack-before-sync "a committed entry lost after a crash" "$LOST|synced|restarted at term" $N/RaftDriver.java \
+  'List<Message> afterSync = rd.messages();' \
+  'rd.messages().forEach(transport::send); List<Message> afterSync = List.of();'
+mutate apply-before-commit "only committed entries are applied" 'reported committed|is committed there|stopped on a failure' $N/RaftDriver.java \
+  'applier.enqueue(rd.committedEntries());' 'applier.enqueue(rd.committedEntries()); applier.enqueue(rd.entries());'
+mutate answer-before-apply "linearizable reads" 'not linearizable' $N/Applier.java \
+  '        } else if (work instanceof Apply a) {' \
+  '        } else if (work instanceof Apply a) { appliedIndex = a.entries().get(a.entries().size() - 1).index(); releaseWaiters();'
 exit $status
