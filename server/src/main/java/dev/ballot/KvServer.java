@@ -12,7 +12,7 @@ import dev.ballot.flags.LongConverters;
 import dev.ballot.flags.ReadableFileConverter;
 import dev.ballot.flags.ServerFlags;
 import dev.ballot.kv.ApplyResult;
-import dev.ballot.kv.KvSnapshots;
+import dev.ballot.kv.CheckpointSnapshots;
 import dev.ballot.kv.KvStateMachine;
 import dev.ballot.kv.KvStore;
 import dev.ballot.maintenance.BackupRestore;
@@ -421,7 +421,7 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
                     self.clusterId(), peers, inbox, System::nanoTime, snapshotDir, onRemoved),
             new KvStateMachine(
                 kv,
-                new KvSnapshots(kv, storage, snapshotDir, initialConfig),
+                new CheckpointSnapshots(kv, storage, snapshotDir, initialConfig),
                 c -> managerRef.get().configApplied(c.index(), c.entry())),
             new SnapshotPolicy(snapshotCount, snapshotCatchupEntries),
             heartbeatIntervalMs,
