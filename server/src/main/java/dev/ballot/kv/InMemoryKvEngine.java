@@ -12,8 +12,8 @@ import java.util.TreeMap;
  * The key spaces in sorted maps, for the simulation and tests, with the crash model of the node's
  * disk: a written batch is readable at once but durable only after {@link #sync} (in the server the
  * kv families share one write-ahead log with the Raft log, so the Raft log's sync makes earlier kv
- * writes durable too); a {@link #crash} keeps the durable state plus a prefix of the batches written
- * since, each whole or not at all, as a power loss would.
+ * writes durable too); a {@link #crash} keeps the durable state plus a prefix of the batches
+ * written since, each whole or not at all, as a power loss would.
  *
  * <p>Thread-safe. A snapshot shares the maps it saw; the next write copies them first (copy on
  * write), so a snapshot costs nothing and never changes.
@@ -35,6 +35,8 @@ public final class InMemoryKvEngine implements KvEngine {
   private boolean latestShared = true;
 
   private final List<List<Op>> unsynced = new ArrayList<>();
+
+  private final LiveView live = new LiveView();
 
   /** Both key spaces; the maps are mutable only while unshared. */
   record State(NavigableMap<byte[], byte[]> data, NavigableMap<byte[], byte[]> meta) {
@@ -67,7 +69,7 @@ public final class InMemoryKvEngine implements KvEngine {
 
   @Override
   public KvView live() {
-    return new LiveView();
+    return live;
   }
 
   @Override
@@ -82,7 +84,10 @@ public final class InMemoryKvEngine implements KvEngine {
 
   @Override
   public synchronized void write(KvBatch batch, long index) {
-    List<Op> ops = List.copyOf(((Batch) batch).ops);
+    if (!(batch instanceof Batch mine)) {
+      throw new IllegalArgumentException("a batch of another engine: " + batch);
+    }
+    List<Op> ops = List.copyOf(mine.ops);
     if (latestShared) {
       latest = latest.copy();
       latestShared = false;

@@ -11,8 +11,8 @@ public interface KvBatch extends AutoCloseable {
 
   /**
    * {@code base} with this batch's writes on top, the later write of a key winning. Follows the
-   * batch: writes added later are visible too. {@code base} must come from the same engine and
-   * stay open while the result is used.
+   * batch: writes added later are visible too. {@code base} must come from the same engine and stay
+   * open while the result is used.
    */
   KvView over(KvView base);
 

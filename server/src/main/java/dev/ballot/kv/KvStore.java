@@ -23,10 +23,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The replicated state machine: etcd's key space (current values only, no history or leases yet) in
- * the {@link KvSpace#DATA} space of a {@link KvEngine} (on a node, RocksDB's kv_data column family),
- * keyed by the raw user key, and the applied index and revision in {@link KvSpace#META} (kv_meta).
- * Every apply writes its changes and the new applied index in one unsynced batch: the Raft log is
- * the durable source, and after a crash the node replays from {@code appliedIndex() + 1}.
+ * the {@link KvSpace#DATA} space of a {@link KvEngine} (on a node, RocksDB's kv_data column
+ * family), keyed by the raw user key, and the applied index and revision in {@link KvSpace#META}
+ * (kv_meta). Every apply writes its changes and the new applied index in one unsynced batch: the
+ * Raft log is the durable source, and after a crash the node replays from {@code appliedIndex() +
+ * 1}.
  *
  * <p>Threads: one thread applies ({@link #apply}, {@link #applyEmpty}); any thread may read ({@link
  * #range}, {@link #readTxn}, {@link #hash}, {@link #revision}, {@link #appliedIndex}). A read sees
@@ -288,10 +289,10 @@ public final class KvStore implements AutoCloseable {
   }
 
   /**
-   * Hashes every key's current record (see {@link KvHasher}) from one snapshot, and returns
-   * the hash with that snapshot's revision. {@code requestedRevision} is checked as a range's
-   * revision: 0 (or negative) is the current one; with no history kept, an older one is compacted
-   * and a newer one is in the future. Scans the whole key space: call it off the network threads.
+   * Hashes every key's current record (see {@link KvHasher}) from one snapshot, and returns the
+   * hash with that snapshot's revision. {@code requestedRevision} is checked as a range's revision:
+   * 0 (or negative) is the current one; with no history kept, an older one is compacted and a newer
+   * one is in the future. Scans the whole key space: call it off the network threads.
    */
   public KvHash hash(long requestedRevision) throws KvException {
     try (SnapshotRead read = new SnapshotRead()) {

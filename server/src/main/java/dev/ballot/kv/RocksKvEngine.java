@@ -52,8 +52,11 @@ public final class RocksKvEngine implements KvEngine {
 
   @Override
   public void write(KvBatch batch, long index) {
+    if (!(batch instanceof Batch mine)) {
+      throw new IllegalArgumentException("a batch of another engine: " + batch);
+    }
     try {
-      db.write(unsyncedWrite, ((Batch) batch).batch);
+      db.write(unsyncedWrite, mine.batch);
     } catch (RocksDBException e) {
       if (e.getStatus() != null && e.getStatus().getCode() == Status.Code.Corruption) {
         throw new StorageCorruptionException(

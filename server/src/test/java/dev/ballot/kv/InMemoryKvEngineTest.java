@@ -118,7 +118,9 @@ class InMemoryKvEngineTest extends KvEngineContractTest {
         assertThat(text(view.get(KvSpace.DATA, b("k" + i)))).isEqualTo(Integer.toString(i));
       }
       String last = n == 0 ? null : Integer.toString(n - 1);
-      assertThat(text(view.get(KvSpace.DATA, b("last")))).as("data of the last batch").isEqualTo(last);
+      assertThat(text(view.get(KvSpace.DATA, b("last"))))
+          .as("data of the last batch")
+          .isEqualTo(last);
       assertThat(text(view.get(KvSpace.META, b("applied"))))
           .as("meta of the last batch")
           .isEqualTo(last);

@@ -26,8 +26,7 @@ class InMemoryKvSnapshotsTest {
     InMemoryKvSnapshots snapshots = new InMemoryKvSnapshots(store, engine, INITIAL, null);
 
     void put(String key, String value) {
-      ApplyResult result =
-          store.apply(store.appliedIndex() + 1, command(putRequest(key, value)));
+      ApplyResult result = store.apply(store.appliedIndex() + 1, command(putRequest(key, value)));
       assertThat(result.error()).isNull();
     }
 
