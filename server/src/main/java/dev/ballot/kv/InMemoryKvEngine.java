@@ -63,7 +63,7 @@ public final class InMemoryKvEngine implements KvEngine {
     }
   }
 
-  static NavigableMap<byte[], byte[]> newMap() {
+  private static NavigableMap<byte[], byte[]> newMap() {
     return new TreeMap<>(KeyRanges::compare);
   }
 
