@@ -4,7 +4,7 @@ import dev.ballot.api.ClientApi;
 import dev.ballot.flags.HostPort;
 import dev.ballot.flags.ListenFailure;
 import dev.ballot.kv.ApplyResult;
-import dev.ballot.kv.KvSnapshots;
+import dev.ballot.kv.CheckpointSnapshots;
 import dev.ballot.kv.KvStateMachine;
 import dev.ballot.kv.KvStore;
 import dev.ballot.membership.Identity;
@@ -165,7 +165,7 @@ final class NodeWiring {
                     self.clusterId(), peers, inbox, System::nanoTime, snapshotDir, onRemoved),
             new KvStateMachine(
                 kv,
-                new KvSnapshots(kv, storage, snapshotDir, initialConfig),
+                new CheckpointSnapshots(kv, storage, snapshotDir, initialConfig),
                 c -> managerRef.get().configApplied(c.index(), c.entry())),
             new SnapshotPolicy(options.snapshotCount, options.snapshotCatchupEntries),
             options.heartbeatIntervalMs,

@@ -3,49 +3,30 @@ package dev.ballot.kv;
 import dev.ballot.raft.ClusterConfig;
 import dev.ballot.raft.ConfigEntry;
 import dev.ballot.raft.SnapshotMeta;
-import dev.ballot.storage.RocksDbRaftStorage;
-import dev.ballot.storage.SnapshotDir;
-import dev.ballot.storage.SnapshotInfo;
-import dev.ballot.storage.SnapshotInstaller;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
 
 /**
- * Snapshots of the {@link KvStore}: taken as RocksDB checkpoints on the apply thread, and installed
- * from a leader's staged snapshot (see {@link SnapshotInstaller}, which also takes a local
- * checkpoint at the same index so this node can serve it in turn).
+ * Snapshots of a {@link KvStore}, as {@link KvStateMachine} takes and installs them on the apply
+ * thread: RocksDB checkpoints on a node ({@link CheckpointSnapshots}), immutable copies in the
+ * simulation ({@link InMemoryKvSnapshots}).
  */
-public final class KvSnapshots {
-  private final KvStore store;
-  private final RocksDbRaftStorage storage;
-  private final SnapshotDir dir;
-  private final SnapshotInstaller installer;
-  private final ClusterConfig initialConfig;
+public interface KvSnapshots {
+  /** The index of the newest snapshot taken or installed; 0 if none. */
+  long newestIndex();
 
   /**
-   * @param initialConfig the configuration recorded in snapshots taken before any configuration
-   *     entry was applied (later ones record the applied configuration)
+   * Takes a durable snapshot of the store, which is exactly at {@code index} (an entry of {@code
+   * term}).
    */
-  public KvSnapshots(
-      KvStore store, RocksDbRaftStorage storage, SnapshotDir dir, ClusterConfig initialConfig) {
-    this.store = store;
-    this.storage = storage;
-    this.dir = dir;
-    this.installer = new SnapshotInstaller(storage, dir);
-    this.initialConfig = initialConfig;
-  }
+  SnapshotMeta take(long index, long term);
 
-  public SnapshotDir dir() {
-    return dir;
-  }
+  /** Replaces the store's whole state by the snapshot staged for {@code meta}. */
+  void install(SnapshotMeta meta);
 
-  long newestIndex() {
-    List<SnapshotDir.Local> all = dir.list();
-    return all.isEmpty() ? 0 : all.get(0).index();
-  }
-
-  SnapshotMeta take(long index, long term) {
+  /**
+   * The metadata of a snapshot of {@code store} at {@code index}: its configuration is the applied
+   * one, or {@code initialConfig} while none was applied.
+   */
+  static SnapshotMeta metaAt(KvStore store, long index, long term, ClusterConfig initialConfig) {
     if (store.appliedIndex() != index) {
       throw new IllegalStateException(
           "snapshot at " + index + " but the store is at " + store.appliedIndex());
@@ -53,27 +34,6 @@ public final class KvSnapshots {
     KvStore.AppliedConfig applied = store.appliedConfig();
     ClusterConfig config =
         applied == null ? initialConfig : ConfigEntry.decode(applied.entry()).config();
-    SnapshotMeta meta = new SnapshotMeta(index, term, config);
-    dir.take(storage.db(), new SnapshotInfo(meta, store.revision()));
-    return meta;
-  }
-
-  void install(SnapshotMeta meta) {
-    Path staged = dir.staged(meta.index(), meta.term());
-    if (!Files.isDirectory(staged)) {
-      throw new IllegalStateException("no staged snapshot for " + meta + " in " + dir.path());
-    }
-    SnapshotInfo info = store.replaceState(() -> installer.install(staged));
-    if (store.appliedIndex() != meta.index() || store.revision() != info.revision()) {
-      throw new IllegalStateException(
-          "installed snapshot "
-              + meta
-              + " revision "
-              + info.revision()
-              + " but the store holds index "
-              + store.appliedIndex()
-              + " revision "
-              + store.revision());
-    }
+    return new SnapshotMeta(index, term, config);
   }
 }

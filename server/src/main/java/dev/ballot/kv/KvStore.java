@@ -12,32 +12,26 @@ import dev.ballot.etcd.api.TxnResponse;
 import dev.ballot.kv.proto.Command;
 import dev.ballot.storage.DiskFailureException;
 import dev.ballot.storage.StorageCorruptionException;
-import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
 import org.rocksdb.ColumnFamilyHandle;
-import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
-import org.rocksdb.RocksDBException;
-import org.rocksdb.Snapshot;
-import org.rocksdb.Status;
-import org.rocksdb.WriteBatchWithIndex;
-import org.rocksdb.WriteOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The replicated state machine: etcd's key space (current values only, no history or leases yet) in
- * the kv_data column family, keyed by the raw user key, and the applied index and revision in
- * kv_meta. Every apply writes its changes and the new applied index in one unsynced batch: the Raft
- * log is the durable source, and after a crash the node replays from {@code appliedIndex() + 1}.
+ * the {@link KvSpace#DATA} space of a {@link KvEngine} (on a node, RocksDB's kv_data column
+ * family), keyed by the raw user key, and the applied index and revision in {@link KvSpace#META}
+ * (kv_meta). Every apply writes its changes and the new applied index in one unsynced batch: the
+ * Raft log is the durable source, and after a crash the node replays from {@code appliedIndex() +
+ * 1}.
  *
  * <p>Threads: one thread applies ({@link #apply}, {@link #applyEmpty}); any thread may read ({@link
  * #range}, {@link #readTxn}, {@link #hash}, {@link #revision}, {@link #appliedIndex}). A read sees
- * one RocksDB snapshot, keys and revision alike. The store does not own the RocksDB instance.
+ * one snapshot of the engine, keys and revision alike.
  */
 public final class KvStore implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(KvStore.class);
@@ -54,11 +48,7 @@ public final class KvStore implements AutoCloseable {
   /** The raised alarms ({@link Alarms}); absent when none ever was. */
   private static final byte[] ALARMS_KEY = "alarms".getBytes(UTF_8);
 
-  private final RocksDB db;
-  private final ColumnFamilyHandle data;
-  private final ColumnFamilyHandle meta;
-  private final WriteOptions unsyncedWrite = new WriteOptions();
-  private final ReadOptions latestRead = new ReadOptions();
+  private final KvEngine engine;
 
   /**
    * Readers hold it shared; a snapshot install holds it exclusively, so that no read and no backup
@@ -71,12 +61,16 @@ public final class KvStore implements AutoCloseable {
   private volatile long revision;
   private volatile Alarms alarms;
 
+  /** A store in the node's RocksDB instance, which it does not own. */
   public KvStore(RocksDB db, ColumnFamilyHandle data, ColumnFamilyHandle meta) {
-    this.db = db;
-    this.data = data;
-    this.meta = meta;
-    this.appliedIndex = readLong(latestRead, APPLIED_INDEX_KEY, 0);
-    this.revision = readLong(latestRead, REVISION_KEY, INITIAL_REVISION);
+    this(new RocksKvEngine(db, data, meta));
+  }
+
+  /** A store over {@code engine}, which it closes when closed. */
+  public KvStore(KvEngine engine) {
+    this.engine = engine;
+    this.appliedIndex = readLong(engine.live(), APPLIED_INDEX_KEY, 0);
+    this.revision = readLong(engine.live(), REVISION_KEY, INITIAL_REVISION);
     this.alarms = readAlarms();
     if (appliedIndex < 0 || revision < INITIAL_REVISION) {
       throw new StorageCorruptionException(
@@ -116,8 +110,8 @@ public final class KvStore implements AutoCloseable {
   }
 
   private void reload() {
-    long index = readLong(latestRead, APPLIED_INDEX_KEY, 0);
-    long rev = readLong(latestRead, REVISION_KEY, INITIAL_REVISION);
+    long index = readLong(engine.live(), APPLIED_INDEX_KEY, 0);
+    long rev = readLong(engine.live(), REVISION_KEY, INITIAL_REVISION);
     if (index < 0 || rev < INITIAL_REVISION) {
       throw new StorageCorruptionException(
           "kv_meta is corrupt: appliedIndex=" + index + " revision=" + rev);
@@ -133,12 +127,7 @@ public final class KvStore implements AutoCloseable {
   }
 
   private Alarms readAlarms() {
-    byte[] value;
-    try {
-      value = db.get(meta, ALARMS_KEY);
-    } catch (RocksDBException e) {
-      throw new UncheckedIOException(new IOException("kv_meta read failed", e));
-    }
+    byte[] value = engine.live().get(KvSpace.META, ALARMS_KEY);
     return value == null ? Alarms.NONE : Alarms.decode(value);
   }
 
@@ -167,7 +156,7 @@ public final class KvStore implements AutoCloseable {
       // Every node has the same alarms at this index, so every node refuses alike.
       return reject(index, new KvException(KvError.NO_SPACE));
     }
-    try (KvTxn txn = new KvTxn(db, data, latestRead, before, false)) {
+    try (KvTxn txn = new KvTxn(engine, engine.live(), before, false)) {
       ResponseOp response;
       try {
         KvRequests.checkShape(command);
@@ -192,11 +181,9 @@ public final class KvStore implements AutoCloseable {
   /** Raises or clears an alarm; the revision does not change (etcd's alarms are not keys). */
   private ApplyResult applyAlarm(long index, AlarmRequest request) {
     Alarms next = alarms.after(request);
-    try (WriteBatchWithIndex batch = new WriteBatchWithIndex()) {
-      batch.put(meta, ALARMS_KEY, next.encode());
+    try (KvBatch batch = engine.newBatch()) {
+      batch.put(KvSpace.META, ALARMS_KEY, next.encode());
       commit(batch, index, revision);
-    } catch (RocksDBException e) {
-      throw applyFailed(index, e);
     }
     alarms = next;
     // The caller answers from the alarms; no key-value response goes with an alarm.
@@ -210,7 +197,7 @@ public final class KvStore implements AutoCloseable {
   public ApplyResult reject(long index, KvException error) {
     checkNextIndex(index);
     long before = revision;
-    try (WriteBatchWithIndex batch = new WriteBatchWithIndex()) {
+    try (KvBatch batch = engine.newBatch()) {
       commit(batch, index, before);
     }
     return ApplyResult.rejected(index, before, error);
@@ -219,7 +206,7 @@ public final class KvStore implements AutoCloseable {
   /** Applies an entry with no key-value command (empty or configuration): index only. */
   public void applyEmpty(long index) {
     checkNextIndex(index);
-    try (WriteBatchWithIndex batch = new WriteBatchWithIndex()) {
+    try (KvBatch batch = engine.newBatch()) {
       commit(batch, index, revision);
     }
   }
@@ -230,11 +217,9 @@ public final class KvStore implements AutoCloseable {
    */
   public void applyConfig(long index, byte[] configEntry) {
     checkNextIndex(index);
-    try (WriteBatchWithIndex batch = new WriteBatchWithIndex()) {
-      batch.put(meta, CONFIG_KEY, configValue(index, configEntry));
+    try (KvBatch batch = engine.newBatch()) {
+      batch.put(KvSpace.META, CONFIG_KEY, configValue(index, configEntry));
       commit(batch, index, revision);
-    } catch (RocksDBException e) {
-      throw applyFailed(index, e);
     }
   }
 
@@ -247,21 +232,15 @@ public final class KvStore implements AutoCloseable {
     if (appliedIndex != 0 || appliedConfig() != null) {
       return;
     }
-    try {
-      db.put(meta, CONFIG_KEY, configValue(0, configEntry));
-    } catch (RocksDBException e) {
-      throw new UncheckedIOException(new IOException("kv_meta write failed", e));
+    try (KvBatch batch = engine.newBatch()) {
+      batch.put(KvSpace.META, CONFIG_KEY, configValue(0, configEntry));
+      engine.write(batch, 0);
     }
   }
 
   /** The configuration entry applied last, or null if none was (the bootstrap members rule). */
   public AppliedConfig appliedConfig() {
-    byte[] value;
-    try {
-      value = db.get(meta, CONFIG_KEY);
-    } catch (RocksDBException e) {
-      throw new UncheckedIOException(new IOException("kv_meta read failed", e));
-    }
+    byte[] value = engine.live().get(KvSpace.META, CONFIG_KEY);
     if (value == null) {
       return null;
     }
@@ -288,8 +267,7 @@ public final class KvStore implements AutoCloseable {
     KvRequests.checkRange(request);
     try (SnapshotRead read = new SnapshotRead()) {
       RangeQuery.checkRevision(request.getRevision(), read.revision);
-      KeySpace space = new DbKeySpace(db, data, read.options);
-      return RangeQuery.run(space, request)
+      return RangeQuery.run(new KeySpace(read.view), request)
           .setHeader(ResponseHeader.newBuilder().setRevision(read.revision))
           .build();
     }
@@ -305,22 +283,22 @@ public final class KvStore implements AutoCloseable {
     }
     KvRequests.checkShape(Command.newBuilder().setTxn(request).build());
     try (SnapshotRead read = new SnapshotRead();
-        KvTxn txn = new KvTxn(db, data, read.options, read.revision, true)) {
+        KvTxn txn = new KvTxn(engine, read.view, read.revision, true)) {
       return txn.txn(request);
     }
   }
 
   /**
-   * Hashes every key's current record (see {@link KvHasher}) from one RocksDB snapshot, and returns
-   * the hash with that snapshot's revision. {@code requestedRevision} is checked as a range's
-   * revision: 0 (or negative) is the current one; with no history kept, an older one is compacted
-   * and a newer one is in the future. Scans the whole key space: call it off the network threads.
+   * Hashes every key's current record (see {@link KvHasher}) from one snapshot, and returns the
+   * hash with that snapshot's revision. {@code requestedRevision} is checked as a range's revision:
+   * 0 (or negative) is the current one; with no history kept, an older one is compacted and a newer
+   * one is in the future. Scans the whole key space: call it off the network threads.
    */
   public KvHash hash(long requestedRevision) throws KvException {
     try (SnapshotRead read = new SnapshotRead()) {
       RangeQuery.checkRevision(requestedRevision, read.revision);
       KvHasher hasher = new KvHasher();
-      new DbKeySpace(db, data, read.options)
+      new KeySpace(read.view)
           .scan(
               new byte[0],
               null,
@@ -351,35 +329,20 @@ public final class KvStore implements AutoCloseable {
     }
   }
 
-  /** Adds the new applied index and revision to {@code batch} and writes it. */
-  private void commit(WriteBatchWithIndex batch, long index, long newRevision) {
-    try {
-      batch.put(meta, APPLIED_INDEX_KEY, encodeLong(index));
-      batch.put(meta, REVISION_KEY, encodeLong(newRevision));
-      db.write(unsyncedWrite, batch);
-    } catch (RocksDBException e) {
-      throw applyFailed(index, e);
-    }
+  /**
+   * Adds the new applied index and revision to {@code batch} and writes it. A failed write stops
+   * the node ({@link DiskFailureException}, {@link StorageCorruptionException}).
+   */
+  private void commit(KvBatch batch, long index, long newRevision) {
+    batch.put(KvSpace.META, APPLIED_INDEX_KEY, encodeLong(index));
+    batch.put(KvSpace.META, REVISION_KEY, encodeLong(newRevision));
+    engine.write(batch, index);
     revision = newRevision;
     appliedIndex = index;
   }
 
-  /** A failed write of the state machine stops the node (see {@link DiskFailureException}). */
-  private RuntimeException applyFailed(long index, RocksDBException e) {
-    if (e.getStatus() != null && e.getStatus().getCode() == Status.Code.Corruption) {
-      return new StorageCorruptionException(
-          "kv apply of index " + index + " failed at " + db.getName() + ": " + e.getMessage(), e);
-    }
-    return new DiskFailureException("kv apply of index " + index, Path.of(db.getName()), e);
-  }
-
-  private long readLong(ReadOptions options, byte[] key, long absent) {
-    byte[] value;
-    try {
-      value = db.get(meta, options, key);
-    } catch (RocksDBException e) {
-      throw new UncheckedIOException(new IOException("kv_meta read failed", e));
-    }
+  private static long readLong(KvView view, byte[] key, long absent) {
+    byte[] value = view.get(KvSpace.META, key);
     if (value == null) {
       return absent;
     }
@@ -394,19 +357,22 @@ public final class KvStore implements AutoCloseable {
     return ByteBuffer.allocate(Long.BYTES).putLong(value).array();
   }
 
-  /** A RocksDB snapshot and the revision stored in it. */
+  /** A snapshot of the engine and the revision stored in it. */
   private final class SnapshotRead implements AutoCloseable {
-    final Snapshot snapshot;
-    final ReadOptions options;
+    final KvView view;
     final long revision;
 
-    /** Holds off snapshot installs until closed, and sees one RocksDB snapshot meanwhile. */
+    /** Holds off snapshot installs until closed, and sees one snapshot meanwhile. */
     SnapshotRead() {
       installLock.readLock().lock();
-      snapshot = db.getSnapshot();
-      options = new ReadOptions().setSnapshot(snapshot);
       try {
-        revision = readLong(options, REVISION_KEY, INITIAL_REVISION);
+        view = engine.snapshot();
+      } catch (RuntimeException e) {
+        installLock.readLock().unlock();
+        throw e;
+      }
+      try {
+        revision = readLong(view, REVISION_KEY, INITIAL_REVISION);
       } catch (RuntimeException e) {
         close();
         throw e;
@@ -415,15 +381,13 @@ public final class KvStore implements AutoCloseable {
 
     @Override
     public void close() {
-      options.close();
-      db.releaseSnapshot(snapshot);
+      view.close();
       installLock.readLock().unlock();
     }
   }
 
   @Override
   public void close() {
-    unsyncedWrite.close();
-    latestRead.close();
+    engine.close();
   }
 }

@@ -14,15 +14,8 @@ import dev.ballot.etcd.api.ResponseOp;
 import dev.ballot.etcd.api.TxnRequest;
 import dev.ballot.etcd.api.TxnResponse;
 import dev.ballot.etcd.mvcc.KeyValue;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
-import org.rocksdb.ColumnFamilyHandle;
-import org.rocksdb.ReadOptions;
-import org.rocksdb.RocksDB;
-import org.rocksdb.RocksDBException;
-import org.rocksdb.WriteBatchWithIndex;
 
 /**
  * Runs the operations of one command (or of one read-only txn) the way etcd's {@code txn.go} does.
@@ -36,8 +29,7 @@ import org.rocksdb.WriteBatchWithIndex;
 final class KvTxn implements AutoCloseable {
   private static final ResponseHeader NO_HEADER = ResponseHeader.getDefaultInstance();
 
-  private final ColumnFamilyHandle data;
-  private final WriteBatchWithIndex batch = new WriteBatchWithIndex(true);
+  private final KvBatch batch;
   private final KeySpace before;
   private final KeySpace current;
   private final long beginRevision;
@@ -50,24 +42,19 @@ final class KvTxn implements AutoCloseable {
   private final ResponseBytes responseBytes = new ResponseBytes();
 
   /**
-   * @param readOptions how to read the committed state (a snapshot for a read-only txn); owned by
-   *     the caller and open while this is
+   * @param committed the committed state (a snapshot for a read-only txn); owned by the caller and
+   *     open while this is
    * @param beginRevision the store revision before the command
    */
-  KvTxn(
-      RocksDB db,
-      ColumnFamilyHandle data,
-      ReadOptions readOptions,
-      long beginRevision,
-      boolean readOnly) {
-    this.data = data;
-    this.before = new DbKeySpace(db, data, readOptions);
-    this.current = new BatchKeySpace(db, data, readOptions, batch);
+  KvTxn(KvEngine engine, KvView committed, long beginRevision, boolean readOnly) {
+    this.batch = engine.newBatch();
+    this.before = new KeySpace(committed);
+    this.current = new KeySpace(batch.over(committed));
     this.beginRevision = beginRevision;
     this.readOnly = readOnly;
   }
 
-  WriteBatchWithIndex batch() {
+  KvBatch batch() {
     return batch;
   }
 
@@ -247,21 +234,13 @@ final class KvTxn implements AutoCloseable {
 
   private void write(ByteString key, KeyValue stored) {
     checkWritable();
-    try {
-      batch.put(data, key.toByteArray(), KeySpace.encode(stored));
-    } catch (RocksDBException e) {
-      throw new UncheckedIOException(new IOException("kv batch put failed", e));
-    }
+    batch.put(KvSpace.DATA, key.toByteArray(), KeySpace.encode(stored));
     changes++;
   }
 
   private void delete(byte[] key) {
     checkWritable();
-    try {
-      batch.delete(data, key);
-    } catch (RocksDBException e) {
-      throw new UncheckedIOException(new IOException("kv batch delete failed", e));
-    }
+    batch.delete(KvSpace.DATA, key);
     changes++;
   }
 

@@ -14,31 +14,43 @@ import dev.ballot.etcd.api.ResponseOp;
 import dev.ballot.etcd.api.TxnRequest;
 import dev.ballot.etcd.mvcc.KeyValue;
 import dev.ballot.kv.proto.Command;
-import dev.ballot.storage.RocksDbRaftStorage;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A KvStore on a real RocksDB in a temporary directory, and request builders for its tests. */
+/**
+ * A KvStore on a real RocksDB in a temporary directory (or, in the subclasses of {@link
+ * KvStoreOnInMemoryEngineTest}, on an {@link InMemoryKvEngine}), and request builders for its
+ * tests.
+ */
 abstract class KvStoreFixture {
   @TempDir Path dir;
-  RocksDbRaftStorage storage;
+  private KvStoreDisk disk;
+  KvEngine engine;
   KvStore store;
   long lastIndex;
 
+  /** Where a store of this test keeps its data. */
+  KvStoreDisk newDisk(Path dir) {
+    return KvStoreDisk.rocksDb(dir);
+  }
+
   @BeforeEach
   void openStore() {
-    storage = RocksDbRaftStorage.open(dir);
-    store = new KvStore(storage.db(), storage.kvDataFamily(), storage.kvMetaFamily());
+    if (disk == null) {
+      disk = newDisk(dir);
+    }
+    engine = disk.open();
+    store = new KvStore(engine);
     lastIndex = store.appliedIndex();
   }
 
   @AfterEach
   void closeStore() {
     store.close();
-    storage.close();
+    disk.close();
   }
 
   void reopen() {

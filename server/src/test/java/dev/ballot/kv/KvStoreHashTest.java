@@ -4,31 +4,29 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ballot.etcd.api.TxnRequest;
-import dev.ballot.storage.RocksDbRaftStorage;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@link KvStore#hash}: equal data at equal revisions hash alike on two real stores. */
+/** {@link KvStore#hash}: equal data at equal revisions hash alike on two stores. */
 class KvStoreHashTest extends KvStoreFixture {
   @TempDir Path otherDir;
-  private RocksDbRaftStorage otherStorage;
+  private KvStoreDisk otherDisk;
   private KvStore other;
   private long otherIndex;
 
   @BeforeEach
   void openOtherStore() {
-    otherStorage = RocksDbRaftStorage.open(otherDir);
-    other =
-        new KvStore(otherStorage.db(), otherStorage.kvDataFamily(), otherStorage.kvMetaFamily());
+    otherDisk = newDisk(otherDir);
+    other = new KvStore(otherDisk.open());
   }
 
   @AfterEach
   void closeOtherStore() {
     other.close();
-    otherStorage.close();
+    otherDisk.close();
   }
 
   @Test

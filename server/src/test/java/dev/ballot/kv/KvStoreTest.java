@@ -309,10 +309,10 @@ class KvStoreTest extends KvStoreFixture {
                     () -> {
                       try {
                         // Half installed: the old key is gone, the new state not yet in.
-                        storage.db().delete(storage.kvDataFamily(), "a".getBytes(UTF_8));
+                        writeData("a", null);
                         halfway.countDown();
                         finish.await();
-                        storage.db().put(storage.kvDataFamily(), "a".getBytes(UTF_8), storedNew());
+                        writeData("a", storedNew());
                       } catch (Exception e) {
                         throw new IllegalStateException(e);
                       }
@@ -338,6 +338,18 @@ class KvStoreTest extends KvStoreFixture {
         .extracting(kv -> text(kv.getValue()))
         .containsExactly("new");
     assertThat(backup.get()).isEqualTo("checkpoint taken");
+  }
+
+  /** Writes {@code value} to {@code key} beneath the store, or deletes it if null. */
+  private void writeData(String key, byte[] value) {
+    try (KvBatch batch = engine.newBatch()) {
+      if (value == null) {
+        batch.delete(KvSpace.DATA, key.getBytes(UTF_8));
+      } else {
+        batch.put(KvSpace.DATA, key.getBytes(UTF_8), value);
+      }
+      engine.write(batch, store.appliedIndex());
+    }
   }
 
   /** The stored form of "a" = "new", as a put would have written it (records carry no key). */

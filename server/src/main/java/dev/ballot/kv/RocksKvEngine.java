@@ -1,0 +1,202 @@
+package dev.ballot.kv;
+
+import dev.ballot.storage.DiskFailureException;
+import dev.ballot.storage.StorageCorruptionException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.Snapshot;
+import org.rocksdb.Status;
+import org.rocksdb.WriteBatchWithIndex;
+import org.rocksdb.WriteOptions;
+
+/**
+ * The key spaces as two column families of the node's RocksDB instance (kv_data and kv_meta), which
+ * the engine does not own. Snapshots are RocksDB snapshots; batches are indexed write batches, read
+ * through with {@code getFromBatchAndDB} and {@code newIteratorWithBase}.
+ */
+public final class RocksKvEngine implements KvEngine {
+  private final RocksDB db;
+  private final ColumnFamilyHandle data;
+  private final ColumnFamilyHandle meta;
+  private final WriteOptions unsyncedWrite = new WriteOptions();
+  private final ReadOptions latestRead = new ReadOptions();
+  private final DbView live = new DbView(latestRead, null);
+
+  public RocksKvEngine(RocksDB db, ColumnFamilyHandle data, ColumnFamilyHandle meta) {
+    this.db = db;
+    this.data = data;
+    this.meta = meta;
+  }
+
+  @Override
+  public KvView live() {
+    return live;
+  }
+
+  @Override
+  public KvView snapshot() {
+    Snapshot snapshot = db.getSnapshot();
+    return new DbView(new ReadOptions().setSnapshot(snapshot), snapshot);
+  }
+
+  @Override
+  public KvBatch newBatch() {
+    return new Batch();
+  }
+
+  @Override
+  public void write(KvBatch batch, long index) {
+    if (!(batch instanceof Batch mine)) {
+      throw new IllegalArgumentException("a batch of another engine: " + batch);
+    }
+    try {
+      db.write(unsyncedWrite, mine.batch);
+    } catch (RocksDBException e) {
+      if (e.getStatus() != null && e.getStatus().getCode() == Status.Code.Corruption) {
+        throw new StorageCorruptionException(
+            "kv apply of index " + index + " failed at " + db.getName() + ": " + e.getMessage(), e);
+      }
+      throw new DiskFailureException("kv apply of index " + index, Path.of(db.getName()), e);
+    }
+  }
+
+  @Override
+  public void close() {
+    unsyncedWrite.close();
+    latestRead.close();
+  }
+
+  private ColumnFamilyHandle family(KvSpace space) {
+    return space == KvSpace.DATA ? data : meta;
+  }
+
+  private static UncheckedIOException readFailed(KvSpace space, RocksDBException e) {
+    return new UncheckedIOException(
+        new IOException(space == KvSpace.DATA ? "kv read failed" : "kv_meta read failed", e));
+  }
+
+  /** Runs a scan over {@code it}, which it closes. */
+  private static void scan(RocksIterator it, byte[] from, byte[] to, KvView.Visitor visitor) {
+    try (it) {
+      KvView.Position position = it::value;
+      for (it.seek(from); it.isValid(); it.next()) {
+        byte[] key = it.key();
+        if (to != null && KeyRanges.compare(key, to) >= 0) {
+          break;
+        }
+        if (!visitor.visit(key, position)) {
+          break;
+        }
+      }
+      try {
+        it.status();
+      } catch (RocksDBException e) {
+        throw new UncheckedIOException(new IOException("kv scan failed", e));
+      }
+    }
+  }
+
+  /** The committed state as {@code options} sees it: at {@code snapshot} if not null. */
+  private final class DbView implements KvView {
+    final ReadOptions options;
+    private final Snapshot snapshot;
+
+    DbView(ReadOptions options, Snapshot snapshot) {
+      this.options = options;
+      this.snapshot = snapshot;
+    }
+
+    @Override
+    public byte[] get(KvSpace space, byte[] key) {
+      try {
+        return db.get(family(space), options, key);
+      } catch (RocksDBException e) {
+        throw readFailed(space, e);
+      }
+    }
+
+    @Override
+    public void scan(KvSpace space, byte[] from, byte[] to, Visitor visitor) {
+      RocksKvEngine.scan(db.newIterator(family(space), options), from, to, visitor);
+    }
+
+    @Override
+    public void close() {
+      if (snapshot != null) {
+        options.close();
+        db.releaseSnapshot(snapshot);
+      }
+    }
+  }
+
+  private final class Batch implements KvBatch {
+    final WriteBatchWithIndex batch = new WriteBatchWithIndex(true);
+
+    @Override
+    public void put(KvSpace space, byte[] key, byte[] value) {
+      try {
+        batch.put(family(space), key, value);
+      } catch (RocksDBException e) {
+        throw new UncheckedIOException(new IOException("kv batch put failed", e));
+      }
+    }
+
+    @Override
+    public void delete(KvSpace space, byte[] key) {
+      try {
+        batch.delete(family(space), key);
+      } catch (RocksDBException e) {
+        throw new UncheckedIOException(new IOException("kv batch delete failed", e));
+      }
+    }
+
+    @Override
+    public KvView over(KvView base) {
+      return new BatchView(this, (DbView) base);
+    }
+
+    @Override
+    public void close() {
+      batch.close();
+    }
+  }
+
+  /** The committed keys with the not yet written puts and deletes of a batch on top. */
+  private final class BatchView implements KvView {
+    private final Batch batch;
+    private final DbView base;
+
+    BatchView(Batch batch, DbView base) {
+      this.batch = batch;
+      this.base = base;
+    }
+
+    @Override
+    public byte[] get(KvSpace space, byte[] key) {
+      try {
+        return batch.batch.getFromBatchAndDB(db, family(space), base.options, key);
+      } catch (RocksDBException e) {
+        throw readFailed(space, e);
+      }
+    }
+
+    @Override
+    public void scan(KvSpace space, byte[] from, byte[] to, Visitor visitor) {
+      ColumnFamilyHandle family = family(space);
+      // The returned iterator owns the base iterator and closes it.
+      RocksIterator it =
+          batch.batch.newIteratorWithBase(
+              family, db.newIterator(family, base.options), base.options);
+      RocksKvEngine.scan(it, from, to, visitor);
+    }
+
+    @Override
+    public void close() {}
+  }
+}

@@ -1,0 +1,238 @@
+package dev.ballot.kv;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What {@link KvStore} relies on from a {@link KvEngine}, checked on every engine: one subclass per
+ * engine.
+ */
+abstract class KvEngineContractTest {
+  private static final byte[] NO_KEY = new byte[0];
+
+  @TempDir Path dir;
+  private KvStoreDisk disk;
+  KvEngine engine;
+  private long index;
+
+  /** Where the engine under test keeps its data. */
+  abstract KvStoreDisk newDisk(Path dir);
+
+  @BeforeEach
+  void openEngine() {
+    disk = newDisk(dir);
+    engine = disk.open();
+  }
+
+  @AfterEach
+  void closeEngine() {
+    engine.close();
+    disk.close();
+  }
+
+  @Test
+  void getReadsTheCommittedValueOfItsOwnSpace() {
+    write(KvSpace.DATA, "a", "data");
+    write(KvSpace.META, "b", "meta");
+
+    assertThat(text(engine.live().get(KvSpace.DATA, b("a")))).isEqualTo("data");
+    assertThat(engine.live().get(KvSpace.META, b("a"))).isNull();
+    assertThat(text(engine.live().get(KvSpace.META, b("b")))).isEqualTo("meta");
+    assertThat(engine.live().get(KvSpace.DATA, b("b"))).isNull();
+  }
+
+  @Test
+  void scanVisitsTheKeysOfTheRangeInUnsignedByteOrder() {
+    byte[] high = {(byte) 0x80};
+    byte[] highest = {(byte) 0xff};
+    byte[] zero = {0};
+    try (KvBatch batch = engine.newBatch()) {
+      for (byte[] key : List.of(highest, b("b"), zero, b("ab"), high, b("a"))) {
+        batch.put(KvSpace.DATA, key, key);
+      }
+      batch.put(KvSpace.META, b("aa"), b("other space"));
+      engine.write(batch, ++index);
+    }
+
+    try (KvView view = engine.snapshot()) {
+      assertThat(scan(view, NO_KEY, null))
+          .containsExactly(zero, b("a"), b("ab"), b("b"), high, highest);
+      assertThat(scan(view, b("a"), b("b"))).containsExactly(b("a"), b("ab"));
+      assertThat(scan(view, b("aa"), high)).containsExactly(b("ab"), b("b"));
+      assertThat(scan(view, b("b"), b("b"))).isEmpty();
+      assertThat(scan(view, b("c"), b("a"))).isEmpty();
+      assertThat(scan(view, high, null)).containsExactly(high, highest);
+    }
+  }
+
+  @Test
+  void scanGivesEachKeysValueAndStopsWhenTheVisitorSaysSo() {
+    write(KvSpace.DATA, "a", "1");
+    write(KvSpace.DATA, "b", "2");
+    write(KvSpace.DATA, "c", "3");
+    List<String> seen = new ArrayList<>();
+
+    engine
+        .live()
+        .scan(
+            KvSpace.DATA,
+            NO_KEY,
+            null,
+            (key, position) -> {
+              seen.add(text(key) + "=" + text(position.value()));
+              return seen.size() < 2;
+            });
+
+    assertThat(seen).containsExactly("a=1", "b=2");
+  }
+
+  @Test
+  void aBatchReadsItsOwnWritesOnTopOfTheCommittedState() {
+    write(KvSpace.DATA, "a", "1");
+    write(KvSpace.DATA, "b", "2");
+    write(KvSpace.DATA, "c", "3");
+
+    try (KvBatch batch = engine.newBatch()) {
+      KvView mine = batch.over(engine.live());
+      batch.put(KvSpace.DATA, b("b"), b("20"));
+      batch.delete(KvSpace.DATA, b("c"));
+      batch.put(KvSpace.DATA, b("d"), b("4"));
+      batch.put(KvSpace.DATA, b("e"), b("5"));
+      batch.delete(KvSpace.DATA, b("e"));
+      batch.delete(KvSpace.DATA, b("a"));
+      batch.put(KvSpace.DATA, b("a"), b("10"));
+
+      assertThat(text(mine.get(KvSpace.DATA, b("a")))).isEqualTo("10");
+      assertThat(text(mine.get(KvSpace.DATA, b("b")))).isEqualTo("20");
+      assertThat(mine.get(KvSpace.DATA, b("c"))).isNull();
+      assertThat(text(mine.get(KvSpace.DATA, b("d")))).isEqualTo("4");
+      assertThat(mine.get(KvSpace.DATA, b("e"))).isNull();
+      assertThat(entries(mine, NO_KEY, null)).containsExactly("a=10", "b=20", "d=4");
+      assertThat(entries(mine, b("b"), b("d"))).containsExactly("b=20");
+
+      // Nothing is committed before the write.
+      assertThat(entries(engine.live(), NO_KEY, null)).containsExactly("a=1", "b=2", "c=3");
+    }
+  }
+
+  @Test
+  void aBatchOverASnapshotDoesNotSeeLaterCommits() {
+    write(KvSpace.DATA, "a", "1");
+    try (KvView before = engine.snapshot();
+        KvBatch batch = engine.newBatch()) {
+      KvView mine = batch.over(before);
+      batch.put(KvSpace.DATA, b("b"), b("2"));
+      write(KvSpace.DATA, "c", "3");
+
+      assertThat(entries(mine, NO_KEY, null)).containsExactly("a=1", "b=2");
+      assertThat(mine.get(KvSpace.DATA, b("c"))).isNull();
+    }
+  }
+
+  @Test
+  void aWrittenBatchIsVisibleWhole() {
+    try (KvBatch batch = engine.newBatch()) {
+      batch.put(KvSpace.DATA, b("a"), b("1"));
+      batch.put(KvSpace.DATA, b("b"), b("2"));
+      batch.put(KvSpace.META, b("applied"), b("7"));
+      engine.write(batch, ++index);
+    }
+    try (KvBatch batch = engine.newBatch()) {
+      batch.delete(KvSpace.DATA, b("a"));
+      batch.put(KvSpace.META, b("applied"), b("8"));
+      engine.write(batch, ++index);
+    }
+
+    try (KvView view = engine.snapshot()) {
+      assertThat(entries(view, NO_KEY, null)).containsExactly("b=2");
+      assertThat(text(view.get(KvSpace.META, b("applied")))).isEqualTo("8");
+    }
+    assertThat(entries(engine.live(), NO_KEY, null)).containsExactly("b=2");
+  }
+
+  @Test
+  void aSnapshotIsUnaffectedByLaterWrites() {
+    write(KvSpace.DATA, "a", "1");
+    write(KvSpace.DATA, "b", "2");
+    try (KvView before = engine.snapshot()) {
+      write(KvSpace.DATA, "a", "changed");
+      delete(KvSpace.DATA, "b");
+      write(KvSpace.DATA, "c", "new");
+
+      assertThat(text(before.get(KvSpace.DATA, b("a")))).isEqualTo("1");
+      assertThat(text(before.get(KvSpace.DATA, b("b")))).isEqualTo("2");
+      assertThat(before.get(KvSpace.DATA, b("c"))).isNull();
+      assertThat(entries(before, NO_KEY, null)).containsExactly("a=1", "b=2");
+      assertThat(entries(engine.live(), NO_KEY, null)).containsExactly("a=changed", "c=new");
+    }
+  }
+
+  @Test
+  void writtenDataSurvivesACleanRestart() {
+    write(KvSpace.DATA, "a", "1");
+    write(KvSpace.META, "m", "2");
+
+    closeEngine();
+    engine = disk.open();
+
+    assertThat(entries(engine.live(), NO_KEY, null)).containsExactly("a=1");
+    assertThat(text(engine.live().get(KvSpace.META, b("m")))).isEqualTo("2");
+  }
+
+  void write(KvSpace space, String key, String value) {
+    try (KvBatch batch = engine.newBatch()) {
+      batch.put(space, b(key), b(value));
+      engine.write(batch, ++index);
+    }
+  }
+
+  void delete(KvSpace space, String key) {
+    try (KvBatch batch = engine.newBatch()) {
+      batch.delete(space, b(key));
+      engine.write(batch, ++index);
+    }
+  }
+
+  static List<byte[]> scan(KvView view, byte[] from, byte[] to) {
+    List<byte[]> keys = new ArrayList<>();
+    view.scan(
+        KvSpace.DATA,
+        from,
+        to,
+        (key, position) -> {
+          keys.add(key);
+          return true;
+        });
+    return keys;
+  }
+
+  /** The data space's {@code key=value} pairs of {@code [from, to)}, in scan order. */
+  static List<String> entries(KvView view, byte[] from, byte[] to) {
+    List<String> out = new ArrayList<>();
+    view.scan(
+        KvSpace.DATA,
+        from,
+        to,
+        (key, position) -> {
+          out.add(text(key) + "=" + text(position.value()));
+          return true;
+        });
+    return out;
+  }
+
+  static byte[] b(String s) {
+    return s.getBytes(UTF_8);
+  }
+
+  static String text(byte[] bytes) {
+    return bytes == null ? null : new String(bytes, UTF_8);
+  }
+}
