@@ -3,6 +3,7 @@ package dev.ballot;
 import ch.qos.logback.classic.Level;
 import dev.ballot.api.ClientApi;
 import dev.ballot.backup.BackupFormatException;
+import dev.ballot.cluster.LeaderRoutes;
 import dev.ballot.flags.DataDirConverter;
 import dev.ballot.flags.HostPort;
 import dev.ballot.flags.HostPortConverter;
@@ -16,10 +17,10 @@ import dev.ballot.kv.KvSnapshots;
 import dev.ballot.kv.KvStateMachine;
 import dev.ballot.kv.KvStore;
 import dev.ballot.maintenance.BackupRestore;
+import dev.ballot.membership.AppliedMembership;
 import dev.ballot.membership.Discovery;
 import dev.ballot.membership.Identity;
 import dev.ballot.membership.Membership;
-import dev.ballot.membership.MembershipManager;
 import dev.ballot.membership.PeerCheck;
 import dev.ballot.membership.Registration;
 import dev.ballot.node.RaftDriver;
@@ -38,6 +39,7 @@ import dev.ballot.storage.RocksDbRaftStorage;
 import dev.ballot.storage.SnapshotDir;
 import dev.ballot.storage.SnapshotInstaller;
 import dev.ballot.storage.StorageCorruptionException;
+import dev.ballot.transport.PeerChannels;
 import dev.ballot.transport.PeerDirectory;
 import dev.ballot.transport.PeerService;
 import dev.ballot.transport.PeerTransport;
@@ -302,7 +304,7 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
     String dataFingerprint = BackupRestore.restoredFingerprint(storage);
     AtomicReference<Identity> identityRef =
         new AtomicReference<>(storedIdentity == null ? null : decodeIdentity(storedIdentity));
-    AtomicReference<MembershipManager> managerRef = new AtomicReference<>();
+    AtomicReference<AppliedMembership> managerRef = new AtomicReference<>();
     PeerService peerService =
         new PeerService(
             request ->
@@ -412,13 +414,20 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
     }
     Identity self = identity;
     Consumer<String> onRemoved = why -> removed(self, storage, why, stop, fatal);
+    PeerChannels channels = new PeerChannels();
     RaftDriver<ApplyResult> driver =
         new RaftDriver<>(
             node,
             storage,
             inbox ->
                 new PeerTransport(
-                    self.clusterId(), peers, inbox, System::nanoTime, snapshotDir, onRemoved),
+                    channels,
+                    self.clusterId(),
+                    peers,
+                    inbox,
+                    System::nanoTime,
+                    snapshotDir,
+                    onRemoved),
             new KvStateMachine(
                 kv,
                 new KvSnapshots(kv, storage, snapshotDir, initialConfig),
@@ -431,13 +440,13 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
               fatal.compareAndSet(null, error);
               stop.countDown();
             });
-    MembershipManager manager =
-        new MembershipManager(identity, members, driver, peers, electionTimeoutMs, onRemoved);
+    AppliedMembership manager = new AppliedMembership(identity, members, peers, onRemoved);
     managerRef.set(manager);
     driver.onConfigAppended(manager::configAppended);
     storageSafeToClose = false; // from here on, only a clean stop closes it
     driver.start();
     manager.start();
+    LeaderRoutes routes = LeaderRoutes.start(driver, manager, channels, electionTimeoutMs);
     PeerCheck.start(
         identity,
         members,
@@ -453,6 +462,7 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
               HostPort.parse(clientAddr).socketAddress(),
               identity,
               manager,
+              routes,
               driver,
               kv,
               storage,
@@ -468,7 +478,7 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
         peers,
         driver,
         clientApi::acceptForwarded,
-        manager,
+        routes.membershipChanges(),
         snapshotDir);
     log.info("serving clients addr={} node={}", clientAddr, identity.nodeId());
 
@@ -483,12 +493,13 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
         identity.nodeId(),
         reason == null ? "signal" : reason instanceof Throwable t ? t.toString() : reason);
     Thread.interrupted(); // clear it: closing waits for threads
-    manager.close();
     boolean apiStopped = clientApi.stop();
     peerServer.shutdownNow();
     peerService.close();
+    routes.close();
     // RocksDB must outlive every thread that may still touch it.
     storageSafeToClose = driver.close() && apiStopped;
+    channels.close();
     return exitCode(reason);
   }
 
@@ -573,7 +584,7 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
       Identity identity,
       long tempId,
       String dataFingerprint,
-      MembershipManager manager) {
+      AppliedMembership manager) {
     DiscoverResponse.Builder b = DiscoverResponse.newBuilder().setDataFingerprint(dataFingerprint);
     if (identity == null) {
       b.setTempId(tempId).setPeerAddr(advertisedPeerAddr()).setClientAddr(advertisedClientAddr());
