@@ -82,11 +82,6 @@ public final class PeerTransport implements Transport {
       }
       return null;
     }
-    if (sender != null && !sender.address().equals(address)) {
-      senders.remove(peer).close(); // the member moved: its old address is no member's
-      channels.release(sender.address());
-      sender = null;
-    }
     if (sender == null) {
       sender =
           new PeerSender(

@@ -25,8 +25,7 @@ class LeaderRouterTest {
 
   private final ManualTimer timer = new ManualTimer();
   private final FakeView view = new FakeView();
-  private final LeaderRouter router =
-      new LeaderRouter(view, timer, LEADER_WAIT_MS, RETRY_PAUSE_MS);
+  private final LeaderRouter router = new LeaderRouter(view, timer, LEADER_WAIT_MS, RETRY_PAUSE_MS);
   private final RecordingWork work = new RecordingWork();
 
   @Test
