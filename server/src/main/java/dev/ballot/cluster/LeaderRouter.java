@@ -78,7 +78,8 @@ public final class LeaderRouter {
         return;
       }
       NodeStatus status = view.status();
-      if (status.role() == Role.LEADER) {
+      // A named target wins over a status that may not show yet that this node stepped down.
+      if (status.role() == Role.LEADER && target == RaftNode.NONE) {
         Deadlines.within(timer, work.runHere(remainingMs), remainingMs)
             .whenComplete((answer, error) -> afterLocal(answer, error, hinted));
         return;
