@@ -1,9 +1,9 @@
 package dev.ballot;
 
 import dev.ballot.maintenance.BackupRestore;
+import dev.ballot.membership.AppliedMembership;
 import dev.ballot.membership.Discovery;
 import dev.ballot.membership.Identity;
-import dev.ballot.membership.MembershipManager;
 import dev.ballot.membership.Registration;
 import dev.ballot.proto.raft.v1.DiscoverRequest;
 import dev.ballot.proto.raft.v1.DiscoverResponse;
@@ -110,7 +110,7 @@ final class IdentityBootstrap {
   }
 
   /** This node's answer to Discover; {@code manager} is null until the node runs. */
-  DiscoverResponse answerDiscover(DiscoverRequest request, MembershipManager manager) {
+  DiscoverResponse answerDiscover(DiscoverRequest request, AppliedMembership manager) {
     Identity identity = identityRef.get();
     DiscoverResponse.Builder b = DiscoverResponse.newBuilder().setDataFingerprint(dataFingerprint);
     if (identity == null) {

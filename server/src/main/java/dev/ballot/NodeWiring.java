@@ -1,15 +1,16 @@
 package dev.ballot;
 
 import dev.ballot.api.ClientApi;
+import dev.ballot.cluster.LeaderRoutes;
 import dev.ballot.flags.HostPort;
 import dev.ballot.flags.ListenFailure;
 import dev.ballot.kv.ApplyResult;
 import dev.ballot.kv.CheckpointSnapshots;
 import dev.ballot.kv.KvStateMachine;
 import dev.ballot.kv.KvStore;
+import dev.ballot.membership.AppliedMembership;
 import dev.ballot.membership.Identity;
 import dev.ballot.membership.Membership;
-import dev.ballot.membership.MembershipManager;
 import dev.ballot.membership.PeerCheck;
 import dev.ballot.node.DriverRuntime;
 import dev.ballot.node.RaftDriver;
@@ -25,6 +26,7 @@ import dev.ballot.storage.RocksDbRaftStorage;
 import dev.ballot.storage.SnapshotDir;
 import dev.ballot.storage.SnapshotInstaller;
 import dev.ballot.storage.StorageCorruptionException;
+import dev.ballot.transport.PeerChannels;
 import dev.ballot.transport.PeerDirectory;
 import dev.ballot.transport.PeerService;
 import dev.ballot.transport.PeerTransport;
@@ -84,7 +86,7 @@ final class NodeWiring {
   private int serve(RocksDbRaftStorage storage, CountDownLatch stop, AtomicReference<Object> fatal)
       throws Exception {
     IdentityBootstrap bootstrap = IdentityBootstrap.load(options, storage);
-    AtomicReference<MembershipManager> managerRef = new AtomicReference<>();
+    AtomicReference<AppliedMembership> managerRef = new AtomicReference<>();
     PeerService peerService =
         new PeerService(request -> bootstrap.answerDiscover(request, managerRef.get()));
     Server peerServer =
@@ -156,13 +158,20 @@ final class NodeWiring {
     Identity self = identity;
     Consumer<String> onRemoved =
         new StopOnRemoval(self, storage, options.electionTimeoutMs, stop, fatal);
+    PeerChannels channels = new PeerChannels();
     RaftDriver<ApplyResult> driver =
         new RaftDriver<>(
             node,
             storage,
             inbox ->
                 new PeerTransport(
-                    self.clusterId(), peers, inbox, System::nanoTime, snapshotDir, onRemoved),
+                    channels,
+                    self.clusterId(),
+                    peers,
+                    inbox,
+                    System::nanoTime,
+                    snapshotDir,
+                    onRemoved),
             new KvStateMachine(
                 kv,
                 new CheckpointSnapshots(kv, storage, snapshotDir, initialConfig),
@@ -175,14 +184,13 @@ final class NodeWiring {
               fatal.compareAndSet(null, error);
               stop.countDown();
             });
-    MembershipManager manager =
-        new MembershipManager(
-            identity, members, driver, peers, options.electionTimeoutMs, onRemoved);
+    AppliedMembership manager = new AppliedMembership(identity, members, peers, onRemoved);
     managerRef.set(manager);
     driver.onConfigAppended(manager::configAppended);
     storageSafeToClose = false; // from here on, only a clean stop closes it
     driver.start();
     manager.start();
+    LeaderRoutes routes = LeaderRoutes.start(driver, manager, channels, options.electionTimeoutMs);
     PeerCheck.start(
         identity,
         members,
@@ -198,6 +206,7 @@ final class NodeWiring {
               HostPort.parse(options.clientAddr).socketAddress(),
               identity,
               manager,
+              routes,
               driver,
               kv,
               storage,
@@ -213,7 +222,7 @@ final class NodeWiring {
         peers,
         driver,
         clientApi::acceptForwarded,
-        manager,
+        routes.membershipChanges(),
         snapshotDir);
     log.info("serving clients addr={} node={}", options.clientAddr, identity.nodeId());
 
@@ -228,12 +237,13 @@ final class NodeWiring {
         identity.nodeId(),
         reason == null ? "signal" : reason instanceof Throwable t ? t.toString() : reason);
     Thread.interrupted(); // clear it: closing waits for threads
-    manager.close();
     boolean apiStopped = clientApi.stop();
     peerServer.shutdownNow();
     peerService.close();
+    routes.close();
     // RocksDB must outlive every thread that may still touch it.
     storageSafeToClose = driver.close() && apiStopped;
+    channels.close();
     return KvServer.exitCode(reason);
   }
 }

@@ -1,10 +1,12 @@
 package dev.ballot.api;
 
+import dev.ballot.cluster.KvWrites;
+import dev.ballot.cluster.LeaderRoutes;
 import dev.ballot.kv.ApplyResult;
 import dev.ballot.kv.KvRequests;
 import dev.ballot.kv.KvStore;
+import dev.ballot.membership.AppliedMembership;
 import dev.ballot.membership.Identity;
-import dev.ballot.membership.MembershipManager;
 import dev.ballot.node.RaftDriver;
 import dev.ballot.proto.raft.v1.ForwardResponse;
 import dev.ballot.storage.RocksDbRaftStorage;
@@ -15,9 +17,8 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -37,33 +38,27 @@ public final class ClientApi implements AutoCloseable {
   private static final int MAX_QUEUED_READS = 8_192;
 
   private final Server server;
-  private final KvService kvService;
-  private final LeaderForwarder forwarder;
+  private final KvWrites writes;
   private final ExecutorService readPool;
-  private final ScheduledExecutorService retryTimer;
   private final SnapshotSender snapshots;
   private final SpaceQuota quota;
 
   private ClientApi(
       Server server,
-      KvService kvService,
-      LeaderForwarder forwarder,
+      KvWrites writes,
       ExecutorService readPool,
-      ScheduledExecutorService retryTimer,
       SnapshotSender snapshots,
       SpaceQuota quota) {
     this.quota = quota;
     this.server = server;
-    this.kvService = kvService;
-    this.forwarder = forwarder;
+    this.writes = writes;
     this.readPool = readPool;
-    this.retryTimer = retryTimer;
     this.snapshots = snapshots;
   }
 
   /** Takes the writes followers forward to this node over the peer port. */
-  public void acceptForwarded(byte[] command, StreamObserver<ForwardResponse> response) {
-    kvService.acceptForwarded(command, response);
+  public CompletableFuture<ForwardResponse> acceptForwarded(byte[] command, long timeoutMs) {
+    return writes.acceptForwarded(command, timeoutMs);
   }
 
   /** Local reads of the store run here, never on the Raft, apply or network threads. */
@@ -83,7 +78,8 @@ public final class ClientApi implements AutoCloseable {
   public static ClientApi start(
       InetSocketAddress address,
       Identity identity,
-      MembershipManager members,
+      AppliedMembership members,
+      LeaderRoutes routes,
       RaftDriver<ApplyResult> driver,
       KvStore kv,
       RocksDbRaftStorage storage,
@@ -93,26 +89,28 @@ public final class ClientApi implements AutoCloseable {
       throws IOException {
     Headers headers = new Headers(identity, driver);
     ExecutorService readPool = newReadPool(identity.nodeId());
-    // Wakes writes that wait out an election before trying the new leader.
-    ScheduledExecutorService retryTimer =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> new Thread(r, "kv-write-retry-" + identity.nodeId()));
-    LeaderForwarder forwarder = new LeaderForwarder(identity.clusterId(), members::peerAddress);
     SpaceQuota quota =
         new SpaceQuota(quotaBackendBytes, dataDir.resolve("db"), kv, identity.nodeId());
+    KvRequests requests = new KvRequests(KvRequests.DEFAULT_MAX_TXN_OPS, MAX_REQUEST_BYTES);
+    KvWrites writes =
+        new KvWrites(
+            requests,
+            quota,
+            driver,
+            routes.router(),
+            routes.link(),
+            routes.timer(),
+            identity.clusterId());
     KvService kvService =
         new KvService(
             kv,
-            new KvRequests(KvRequests.DEFAULT_MAX_TXN_OPS, MAX_REQUEST_BYTES),
+            requests,
             driver,
             headers,
-            forwarder,
+            writes,
             BASE_REQUEST_TIMEOUT_MS + 2 * electionTimeoutMs,
             2 * electionTimeoutMs,
-            Math.max(10, electionTimeoutMs / 10),
-            readPool,
-            retryTimer,
-            quota);
+            readPool);
     quota.start(
         (command, done) ->
             kvService.write(
@@ -152,6 +150,7 @@ public final class ClientApi implements AutoCloseable {
             readPool,
             snapshots,
             members,
+            routes.membershipRequests(),
             kv,
             new AlarmRequests(kv, kvService, headers),
             storage::compactAll);
@@ -165,10 +164,11 @@ public final class ClientApi implements AutoCloseable {
             .permitKeepAliveWithoutCalls(true)
             .addService(kvService)
             .addService(maintenance)
-            .addService(new ClusterService(members, headers, kv::revision))
+            .addService(
+                new ClusterService(members, routes.membershipRequests(), headers, kv::revision))
             .build()
             .start();
-    return new ClientApi(server, kvService, forwarder, readPool, retryTimer, snapshots, quota);
+    return new ClientApi(server, writes, readPool, snapshots, quota);
   }
 
   /**
@@ -181,10 +181,8 @@ public final class ClientApi implements AutoCloseable {
     if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
       server.shutdownNow();
     }
-    forwarder.close();
     quota.close();
     readPool.shutdownNow();
-    retryTimer.shutdownNow();
     return snapshots.stop();
   }
 

@@ -1,5 +1,7 @@
 package dev.ballot.api;
 
+import dev.ballot.cluster.ClientStatus;
+import dev.ballot.cluster.MembershipRequests;
 import dev.ballot.etcd.api.ClusterGrpc;
 import dev.ballot.etcd.api.Member;
 import dev.ballot.etcd.api.MemberAddRequest;
@@ -10,14 +12,17 @@ import dev.ballot.etcd.api.MemberPromoteRequest;
 import dev.ballot.etcd.api.MemberPromoteResponse;
 import dev.ballot.etcd.api.MemberRemoveRequest;
 import dev.ballot.etcd.api.MemberRemoveResponse;
+import dev.ballot.membership.AppliedMembership;
 import dev.ballot.membership.Membership;
-import dev.ballot.membership.MembershipManager;
 import dev.ballot.proto.raft.v1.ChangeMembershipRequest;
+import io.grpc.Context;
+import io.grpc.Deadline;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 
@@ -31,12 +36,18 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
           + " kvserver --data-dir DIR --client-addr HOST:PORT --peer-addr HOST:PORT"
           + " --join PEER_ADDR_OF_A_MEMBER (it gets the next id and joins as a learner)";
 
-  private final MembershipManager members;
+  private final AppliedMembership members;
+  private final MembershipRequests requests;
   private final Headers headers;
   private final LongSupplier revision;
 
-  ClusterService(MembershipManager members, Headers headers, LongSupplier revision) {
+  ClusterService(
+      AppliedMembership members,
+      MembershipRequests requests,
+      Headers headers,
+      LongSupplier revision) {
     this.members = members;
+    this.requests = requests;
     this.headers = headers;
     this.revision = revision;
   }
@@ -99,27 +110,31 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
                 .build());
   }
 
-  /** Runs a membership operation off the network thread and answers with its outcome. */
+  /** Runs a membership operation on the leader and answers with its outcome. */
   static <T> void run(
-      MembershipManager members,
+      MembershipRequests requests,
       ChangeMembershipRequest.Kind kind,
       long id,
       StreamObserver<T> response,
       Function<Membership, T> answer) {
-    members
-        .execute(kind, id)
+    Deadline deadline = Context.current().getDeadline();
+    long timeoutMs =
+        deadline == null
+            ? Long.MAX_VALUE // the requests' own bound applies
+            : Math.max(1, deadline.timeRemaining(TimeUnit.MILLISECONDS));
+    requests
+        .execute(kind, id, timeoutMs)
         .whenComplete(
             (m, error) -> {
-              if (error == null) {
-                response.onNext(answer.apply(m));
-                response.onCompleted();
-              } else {
-                Throwable cause = error instanceof CompletionException ? error.getCause() : error;
-                Status status = Status.fromThrowable(cause);
-                if (status.getCode() == Status.Code.UNKNOWN) {
-                  status = Status.INTERNAL.withDescription("etcdserver: " + cause);
+              try {
+                if (error == null) {
+                  response.onNext(answer.apply(m));
+                  response.onCompleted();
+                } else {
+                  response.onError(ClientStatus.of(error));
                 }
-                response.onError(status.asRuntimeException());
+              } catch (StatusRuntimeException e) {
+                // the client went away
               }
             });
   }
@@ -129,6 +144,6 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
       long id,
       StreamObserver<T> response,
       Function<Membership, T> answer) {
-    run(members, kind, id, response, answer);
+    run(requests, kind, id, response, answer);
   }
 }

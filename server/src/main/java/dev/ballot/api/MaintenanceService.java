@@ -1,5 +1,6 @@
 package dev.ballot.api;
 
+import dev.ballot.cluster.MembershipRequests;
 import dev.ballot.etcd.api.AlarmRequest;
 import dev.ballot.etcd.api.AlarmResponse;
 import dev.ballot.etcd.api.DefragmentRequest;
@@ -17,7 +18,7 @@ import dev.ballot.etcd.api.StatusRequest;
 import dev.ballot.etcd.api.StatusResponse;
 import dev.ballot.kv.KvHash;
 import dev.ballot.kv.KvStore;
-import dev.ballot.membership.MembershipManager;
+import dev.ballot.membership.AppliedMembership;
 import dev.ballot.node.EtcdStatus;
 import dev.ballot.node.NodeStatus;
 import dev.ballot.node.RaftDriver;
@@ -49,7 +50,8 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
   private final Path dbDir;
   private final Executor pool;
   private final SnapshotSender snapshots;
-  private final MembershipManager members;
+  private final AppliedMembership members;
+  private final MembershipRequests membershipRequests;
   private final KvStore kv;
   private final AlarmRequests alarms;
   private final Runnable defragment;
@@ -62,13 +64,15 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
       Path dbDir,
       Executor pool,
       SnapshotSender snapshots,
-      MembershipManager members,
+      AppliedMembership members,
+      MembershipRequests membershipRequests,
       KvStore kv,
       AlarmRequests alarms,
       Runnable defragment) {
     this.alarms = alarms;
     this.defragment = defragment;
     this.members = members;
+    this.membershipRequests = membershipRequests;
     this.kv = kv;
     this.driver = driver;
     this.headers = headers;
@@ -122,7 +126,7 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
   @Override
   public void moveLeader(MoveLeaderRequest request, StreamObserver<MoveLeaderResponse> response) {
     ClusterService.run(
-        members,
+        membershipRequests,
         ChangeMembershipRequest.Kind.TRANSFER_LEADERSHIP,
         request.getTargetID(),
         response,

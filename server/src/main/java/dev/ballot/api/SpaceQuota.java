@@ -1,5 +1,6 @@
 package dev.ballot.api;
 
+import dev.ballot.cluster.WriteQuota;
 import dev.ballot.etcd.api.AlarmRequest;
 import dev.ballot.etcd.api.AlarmType;
 import dev.ballot.kv.Alarms;
@@ -27,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * every {@link #CHECK_INTERVAL_MS} on the {@code quota-ID} thread; a disarmed alarm is raised again
  * at the next check if the database is still too large.
  */
-final class SpaceQuota implements AutoCloseable {
+final class SpaceQuota implements WriteQuota, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SpaceQuota.class);
 
   /** etcd's default quota, 2 GiB. */
@@ -101,7 +102,8 @@ final class SpaceQuota implements AutoCloseable {
    * Whether {@code command} is refused for lack of space: it adds data and the NOSPACE alarm is
    * raised, or this node's database is over the quota (the alarm is then on its way).
    */
-  boolean refuses(Command command) {
+  @Override
+  public boolean refuses(Command command) {
     return Alarms.addsData(command) && full();
   }
 
@@ -109,7 +111,8 @@ final class SpaceQuota implements AutoCloseable {
    * Whether the NOSPACE alarm is raised, this node's database is over the quota, or its disk is
    * nearly full.
    */
-  boolean full() {
+  @Override
+  public boolean full() {
     return kv.alarms().noSpace() || overLimit(sizeBytes, freeBytes);
   }
 

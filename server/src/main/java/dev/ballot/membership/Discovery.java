@@ -3,9 +3,9 @@ package dev.ballot.membership;
 import dev.ballot.proto.raft.v1.DiscoverRequest;
 import dev.ballot.proto.raft.v1.DiscoverResponse;
 import dev.ballot.proto.raft.v1.RaftPeerGrpc;
+import dev.ballot.transport.PeerChannels;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -78,7 +78,7 @@ public final class Discovery {
     long lastProgressLog = System.nanoTime();
     try {
       for (String address : initialCluster) {
-        channels.put(address, NettyChannelBuilder.forTarget(address).usePlaintext().build());
+        channels.put(address, PeerChannels.shortLived(address));
       }
       while (answers.size() < initialCluster.size()) {
         for (String address : initialCluster) {

@@ -3,9 +3,9 @@ package dev.ballot.membership;
 import dev.ballot.proto.raft.v1.DiscoverRequest;
 import dev.ballot.proto.raft.v1.DiscoverResponse;
 import dev.ballot.proto.raft.v1.RaftPeerGrpc;
+import dev.ballot.transport.PeerChannels;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
@@ -70,8 +70,7 @@ public final class PeerCheck implements Runnable {
     for (int attempt = 0; attempt < MAX_ATTEMPTS && !unchecked.isEmpty(); attempt++) {
       for (var it = unchecked.entrySet().iterator(); it.hasNext(); ) {
         var member = it.next();
-        ManagedChannel channel =
-            NettyChannelBuilder.forTarget(member.getValue()).usePlaintext().build();
+        ManagedChannel channel = PeerChannels.shortLived(member.getValue());
         try {
           DiscoverResponse answer =
               RaftPeerGrpc.newBlockingStub(channel)

@@ -3,10 +3,10 @@ package dev.ballot.membership;
 import dev.ballot.proto.raft.v1.RaftPeerGrpc;
 import dev.ballot.proto.raft.v1.RegisterRequest;
 import dev.ballot.proto.raft.v1.RegisterResponse;
+import dev.ballot.transport.PeerChannels;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
@@ -86,7 +86,7 @@ public final class Registration {
   }
 
   private static RegisterResponse call(String target, RegisterRequest request) {
-    ManagedChannel channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
+    ManagedChannel channel = PeerChannels.shortLived(target);
     try {
       return RaftPeerGrpc.newBlockingStub(channel)
           .withDeadlineAfter(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS)

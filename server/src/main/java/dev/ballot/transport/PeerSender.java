@@ -104,7 +104,11 @@ final class PeerSender {
     if (w != null && !w.ended) {
       w.requestStream.cancel("node shutting down", null);
     }
-    channel.shutdownNow();
+    // The channel is the pool's: it closes it when the member leaves.
+  }
+
+  String address() {
+    return address;
   }
 
   /** Watches one stream; when it ends, the sender forgets it so the next send reconnects. */

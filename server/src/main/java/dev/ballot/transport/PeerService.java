@@ -8,6 +8,7 @@ import dev.ballot.proto.raft.v1.ForwardRequest;
 import dev.ballot.proto.raft.v1.ForwardResponse;
 import dev.ballot.proto.raft.v1.InstallSnapshotChunk;
 import dev.ballot.proto.raft.v1.InstallSnapshotResponse;
+import dev.ballot.proto.raft.v1.LeaderRefusal;
 import dev.ballot.proto.raft.v1.RaftMessage;
 import dev.ballot.proto.raft.v1.RaftPeerGrpc;
 import dev.ballot.proto.raft.v1.RegisterRequest;
@@ -15,9 +16,14 @@ import dev.ballot.proto.raft.v1.RegisterResponse;
 import dev.ballot.proto.raft.v1.SendSummary;
 import dev.ballot.raft.Message;
 import dev.ballot.storage.SnapshotDir;
+import io.grpc.Context;
+import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,18 +48,29 @@ public final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
       MembershipHandler membership,
       SnapshotReceiver snapshots) {}
 
-  /** Takes joining nodes and membership changes forwarded to this node as the leader. */
+  /**
+   * Takes joining nodes and membership changes forwarded to this node as the leader. A change
+   * always completes normally (a refusal travels typed in the answer); a registration fails with
+   * the status to answer.
+   */
   public interface MembershipHandler {
-    void register(RegisterRequest request, StreamObserver<RegisterResponse> response);
+    CompletableFuture<RegisterResponse> register(RegisterRequest request, long timeoutMs);
 
-    void change(ChangeMembershipRequest request, StreamObserver<ChangeMembershipResponse> response);
+    CompletableFuture<ChangeMembershipResponse> change(
+        ChangeMembershipRequest request, long timeoutMs);
   }
 
-  /** Takes writes that followers forward to this node as their leader. */
+  /**
+   * Takes writes that followers forward to this node as their leader; always completes normally (a
+   * refusal travels typed in the answer).
+   */
   @FunctionalInterface
   public interface ForwardHandler {
-    void forward(byte[] command, StreamObserver<ForwardResponse> response);
+    CompletableFuture<ForwardResponse> forward(byte[] command, long timeoutMs);
   }
+
+  /** A forwarded request may take this long at most when its caller set no deadline. */
+  private static final long MAX_FORWARDED_MS = 60_000;
 
   public PeerService(Function<DiscoverRequest, DiscoverResponse> discovery) {
     this.discovery = discovery;
@@ -106,15 +123,52 @@ public final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
   public void forward(ForwardRequest request, StreamObserver<ForwardResponse> response) {
     Target t = target;
     if (t == null) {
-      response.onError(
-          Status.FAILED_PRECONDITION
-              .withDescription("etcdserver: not leader")
-              .asRuntimeException());
+      answer(response, CompletableFuture.completedFuture(STARTING_FORWARD));
     } else if (request.getClusterId() != t.clusterId()) {
       response.onError(clusterMismatch(t));
     } else {
-      t.forwards().forward(request.getCommand().toByteArray(), response);
+      answer(response, t.forwards().forward(request.getCommand().toByteArray(), timeoutMs()));
     }
+  }
+
+  /** A node still starting knows no leader: the follower asks again (nothing was done). */
+  private static final LeaderRefusal STARTING =
+      LeaderRefusal.newBuilder().setKind(LeaderRefusal.Kind.NO_LEADER).build();
+
+  private static final ForwardResponse STARTING_FORWARD =
+      ForwardResponse.newBuilder().setRefusal(STARTING).build();
+  private static final ChangeMembershipResponse STARTING_CHANGE =
+      ChangeMembershipResponse.newBuilder().setRefusal(STARTING).build();
+
+  /** The caller's deadline, or a bound if it set none. */
+  private static long timeoutMs() {
+    Deadline deadline = Context.current().getDeadline();
+    return deadline == null
+        ? MAX_FORWARDED_MS
+        : Math.max(1, Math.min(MAX_FORWARDED_MS, deadline.timeRemaining(TimeUnit.MILLISECONDS)));
+  }
+
+  private static <T> void answer(StreamObserver<T> response, CompletableFuture<T> answer) {
+    answer.whenComplete(
+        (value, error) -> {
+          try {
+            if (error == null) {
+              response.onNext(value);
+              response.onCompleted();
+            } else {
+              Throwable cause =
+                  error instanceof CompletionException && error.getCause() != null
+                      ? error.getCause()
+                      : error;
+              response.onError(
+                  cause instanceof StatusRuntimeException s
+                      ? s
+                      : Status.fromThrowable(cause).asRuntimeException());
+            }
+          } catch (StatusRuntimeException e) {
+            log.debug("peer answer not delivered status={}", e.getStatus()); // caller left
+          }
+        });
   }
 
   private static StatusRuntimeException clusterMismatch(Target t) {
@@ -131,7 +185,7 @@ public final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
       response.onError(
           Status.UNAVAILABLE.withDescription("node is still starting").asRuntimeException());
     } else {
-      t.membership().register(request, response);
+      answer(response, t.membership().register(request, timeoutMs()));
     }
   }
 
@@ -140,12 +194,11 @@ public final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
       ChangeMembershipRequest request, StreamObserver<ChangeMembershipResponse> response) {
     Target t = target;
     if (t == null) {
-      response.onError(
-          Status.UNAVAILABLE.withDescription("node is still starting").asRuntimeException());
+      answer(response, CompletableFuture.completedFuture(STARTING_CHANGE));
     } else if (request.getClusterId() != t.clusterId()) {
       response.onError(clusterMismatch(t));
     } else {
-      t.membership().change(request, response);
+      answer(response, t.membership().change(request, timeoutMs()));
     }
   }
 

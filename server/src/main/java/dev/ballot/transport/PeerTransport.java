@@ -2,11 +2,8 @@ package dev.ballot.transport;
 
 import dev.ballot.raft.Message;
 import dev.ballot.storage.SnapshotDir;
-import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -29,35 +26,29 @@ public final class PeerTransport implements Transport {
   private final LongSupplier nanoClock;
   private final Consumer<String> onRemoved;
   private final SnapshotSender snapshotSender;
+  private final PeerChannels channels;
 
   /**
    * @param peers who the peers are; a sender is made when the first message for one goes out
    * @param snapshots where the snapshots to send to lagging followers are
    * @param onRemoved told when a peer refuses this node because it was removed from the cluster
+   * @param channels the pool of channels to peers; a forgotten peer's channel is released
    */
   public PeerTransport(
+      PeerChannels channels,
       long clusterId,
       PeerDirectory peers,
       PeerInbox inbox,
       LongSupplier nanoClock,
       SnapshotDir snapshots,
       Consumer<String> onRemoved) {
+    this.channels = channels;
     this.clusterId = clusterId;
     this.peers = peers;
     this.inbox = inbox;
     this.nanoClock = nanoClock;
     this.onRemoved = onRemoved;
     this.snapshotSender = new SnapshotSender(clusterId, peers, snapshots, inbox);
-  }
-
-  static ManagedChannel channel(String address) {
-    return NettyChannelBuilder.forTarget(address)
-        .usePlaintext()
-        .maxInboundMessageSize(MAX_PEER_MESSAGE_BYTES)
-        .keepAliveTime(10, TimeUnit.SECONDS)
-        .keepAliveTimeout(5, TimeUnit.SECONDS)
-        .keepAliveWithoutCalls(true)
-        .build();
   }
 
   @Override
@@ -87,13 +78,14 @@ public final class PeerTransport implements Transport {
     if (address == null) {
       if (sender != null) {
         senders.remove(peer).close();
+        channels.release(sender.address());
       }
       return null;
     }
     if (sender == null) {
       sender =
           new PeerSender(
-              peer, address, channel(address), nanoClock, onRemoved, peers.selfPeerAddr());
+              peer, address, channels.channel(address), nanoClock, onRemoved, peers.selfPeerAddr());
       senders.put(peer, sender);
     }
     return sender;

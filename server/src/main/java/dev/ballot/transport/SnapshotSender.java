@@ -97,7 +97,7 @@ final class SnapshotSender implements AutoCloseable {
     if (address == null) {
       throw new IllegalStateException("node " + request.to() + " is no longer a peer");
     }
-    ManagedChannel channel = PeerTransport.channel(address);
+    ManagedChannel channel = PeerChannels.shortLived(address);
     try (SnapshotReader reader = new SnapshotReader(local.path())) {
       if (local.index() < request.snapshot().index()) {
         throw new IllegalStateException(

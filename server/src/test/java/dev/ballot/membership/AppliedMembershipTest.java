@@ -7,26 +7,18 @@ import dev.ballot.raft.Entry;
 import dev.ballot.raft.EntryType;
 import dev.ballot.transport.PeerDirectory;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * What the peer directory learns from configuration entries as they are appended and applied: an
  * entry is authoritative for addresses, and a member only a discarded entry named is forgotten.
  */
-class MembershipManagerTest {
+class AppliedMembershipTest {
   private static final Membership THREE = MembershipTest.THREE;
 
   private final PeerDirectory peers = new PeerDirectory(1, "a:2", Map.of());
-  // Appends and applies only: no driver call is made.
-  private final MembershipManager manager =
-      new MembershipManager(
-          new Identity(1, 7, 11, THREE, false), THREE, null, peers, 1000, r -> {});
-
-  @AfterEach
-  void close() {
-    manager.close();
-  }
+  private final AppliedMembership manager =
+      new AppliedMembership(new Identity(1, 7, 11, THREE, false), THREE, peers, r -> {});
 
   private static Entry configEntry(long term, long index, Membership m) {
     return new Entry(

@@ -1,0 +1,165 @@
+package dev.ballot.cluster;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.ballot.etcd.api.ResponseOp;
+import dev.ballot.kv.ApplyResult;
+import dev.ballot.kv.CommandCodec;
+import dev.ballot.kv.KvError;
+import dev.ballot.kv.KvException;
+import dev.ballot.kv.KvRequests;
+import dev.ballot.kv.proto.Command;
+import dev.ballot.node.RaftDriver;
+import dev.ballot.proto.raft.v1.ForwardRequest;
+import dev.ballot.proto.raft.v1.ForwardResponse;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one path of a client's key-value write, without gRPC: checked in the form it will have in the
+ * log, refused when over quota, then proposed on the leader through the {@link LeaderRouter} (here,
+ * or forwarded to the leader's {@link #acceptForwarded}), and answered with the state machine's
+ * result. The KV service and the simulation's clients both call {@link #write}.
+ */
+public final class KvWrites {
+  private static final Logger log = LoggerFactory.getLogger(KvWrites.class);
+
+  private final KvRequests requests;
+  private final WriteQuota quota;
+  private final RaftDriver<ApplyResult> driver;
+  private final LeaderRouter router;
+  private final LeaderLink link;
+  private final TaskTimer timer;
+  private final long clusterId;
+
+  public KvWrites(
+      KvRequests requests,
+      WriteQuota quota,
+      RaftDriver<ApplyResult> driver,
+      LeaderRouter router,
+      LeaderLink link,
+      TaskTimer timer,
+      long clusterId) {
+    this.requests = requests;
+    this.quota = quota;
+    this.driver = driver;
+    this.router = router;
+    this.link = link;
+    this.timer = timer;
+    this.clusterId = clusterId;
+  }
+
+  /**
+   * Writes {@code command} within {@code timeoutMs}. Completes with the state machine's response,
+   * or exceptionally with a {@link KvException} (refused or rejected; nothing written), a node
+   * refusal ({@code NodeException}) or a {@link RouteFailure}; {@link ClientStatus#of} makes etcd's
+   * status of any of them.
+   */
+  public CompletableFuture<ResponseOp> write(Command command, long timeoutMs) {
+    byte[] logBytes;
+    try {
+      logBytes = requests.logBytes(command);
+      checkSpace(command);
+    } catch (KvException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return router.route(new Write(logBytes), timeoutMs);
+  }
+
+  /**
+   * Leader side of a write a follower forwarded: the same checks on the same bytes, then proposed
+   * here, never forwarded again. Always completes normally: with the response, or with the typed
+   * refusal the follower decides by.
+   */
+  public CompletableFuture<ForwardResponse> acceptForwarded(byte[] commandBytes, long timeoutMs) {
+    try {
+      requests.checkLogBytes(commandBytes);
+      if (quota.full()) {
+        checkSpace(CommandCodec.decode(commandBytes));
+      }
+    } catch (KvException e) {
+      return CompletableFuture.completedFuture(refusal(e));
+    }
+    return Deadlines.within(timer, proposeHere(commandBytes), timeoutMs)
+        .handle(
+            (op, error) ->
+                error == null
+                    ? ForwardResponse.newBuilder().setResponseOp(op.toByteString()).build()
+                    : refusal(error));
+  }
+
+  private static ForwardResponse refusal(Throwable error) {
+    return ForwardResponse.newBuilder().setRefusal(ForwardRefusals.toWire(error)).build();
+  }
+
+  private void checkSpace(Command command) throws KvException {
+    if (quota.refuses(command)) {
+      throw new KvException(KvError.NO_SPACE);
+    }
+  }
+
+  /** Proposes on this node; the state machine's rejection fails it with its KvException. */
+  private CompletableFuture<ResponseOp> proposeHere(byte[] logBytes) {
+    CompletableFuture<ApplyResult> proposal = driver.propose(logBytes);
+    CompletableFuture<ResponseOp> answer =
+        proposal.thenCompose(
+            result ->
+                result.isOk()
+                    ? CompletableFuture.completedFuture(result.response())
+                    : CompletableFuture.failedFuture(result.error()));
+    // A caller that gives up completes the answer; pass it on so the driver forgets the proposal.
+    answer.whenComplete(
+        (v, e) -> {
+          if (e != null) {
+            proposal.completeExceptionally(e);
+          }
+        });
+    return answer;
+  }
+
+  /** One write in the two forms the route needs. */
+  private final class Write implements LeaderWork<ResponseOp> {
+    private final byte[] logBytes;
+
+    Write(byte[] logBytes) {
+      this.logBytes = logBytes;
+    }
+
+    @Override
+    public CompletableFuture<ResponseOp> runHere(long timeoutMs) {
+      return proposeHere(logBytes);
+    }
+
+    @Override
+    public CompletableFuture<ResponseOp> forward(long leaderId, long timeoutMs) {
+      ForwardRequest request =
+          ForwardRequest.newBuilder()
+              .setClusterId(clusterId)
+              .setCommand(ByteString.copyFrom(logBytes))
+              .build();
+      CompletableFuture<ForwardResponse> call = link.forward(leaderId, request, timeoutMs);
+      CompletableFuture<ResponseOp> answer = call.thenCompose(r -> answerOf(leaderId, r));
+      answer.whenComplete(
+          (v, e) -> {
+            if (e != null) {
+              call.completeExceptionally(e); // the route gave up: cancel the call
+            }
+          });
+      return answer;
+    }
+  }
+
+  private static CompletableFuture<ResponseOp> answerOf(long leaderId, ForwardResponse response) {
+    if (response.hasRefusal()) {
+      return CompletableFuture.failedFuture(ForwardRefusals.fromWire(response.getRefusal()));
+    }
+    try {
+      return CompletableFuture.completedFuture(ResponseOp.parseFrom(response.getResponseOp()));
+    } catch (InvalidProtocolBufferException e) {
+      log.error("leader sent an unreadable answer leader={}", leaderId, e);
+      return CompletableFuture.failedFuture(
+          RouteFailure.outcomeUnknown("unreadable answer from leader " + leaderId));
+    }
+  }
+}

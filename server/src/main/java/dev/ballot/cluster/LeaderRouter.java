@@ -1,0 +1,180 @@
+package dev.ballot.cluster;
+
+import dev.ballot.node.NodeException;
+import dev.ballot.node.NodeStatus;
+import dev.ballot.raft.RaftNode;
+import dev.ballot.raft.Role;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one route for work that must run on the leader (client writes, membership changes): here if
+ * this node leads, else straight to the leader it knows, else after waiting a bounded time for one.
+ * It tries again only when nothing can have happened (never sent, or the node asked does not lead
+ * or knows no leader); any other outcome is the answer: a result, the leader's refusal, or {@link
+ * RouteFailure.Kind#OUTCOME_UNKNOWN}. Non-blocking: every step runs from a completion or from the
+ * injected timer.
+ */
+public final class LeaderRouter {
+  private static final Logger log = LoggerFactory.getLogger(LeaderRouter.class);
+
+  private final LeaderView view;
+  private final TaskTimer timer;
+  private final long leaderWaitMs;
+  private final long retryPauseMs;
+
+  /**
+   * @param leaderWaitMs how long to wait for a leader to be known before answering "no leader"
+   * @param retryPauseMs the pause before trying again after a hop that did nothing
+   */
+  public LeaderRouter(LeaderView view, TaskTimer timer, long leaderWaitMs, long retryPauseMs) {
+    if (leaderWaitMs <= 0 || retryPauseMs <= 0) {
+      throw new IllegalArgumentException(
+          "leaderWaitMs=" + leaderWaitMs + " retryPauseMs=" + retryPauseMs + " must be positive");
+    }
+    this.view = view;
+    this.timer = timer;
+    this.leaderWaitMs = leaderWaitMs;
+    this.retryPauseMs = retryPauseMs;
+  }
+
+  /**
+   * Carries {@code work} out on the leader within {@code timeoutMs}. Completes with its answer, or
+   * exceptionally with the work's own error (a refusal here), a {@link NodeException} of this node
+   * that is not about leadership, or a {@link RouteFailure}.
+   */
+  public <A> CompletableFuture<A> route(LeaderWork<A> work, long timeoutMs) {
+    Route<A> route = new Route<>(work, timer.nowNanos() + TimeUnit.MILLISECONDS.toNanos(timeoutMs));
+    route.attempt(RaftNode.NONE, false);
+    return route.result;
+  }
+
+  private final class Route<A> {
+    private final LeaderWork<A> work;
+    private final long deadlineNanos;
+    private final CompletableFuture<A> result = new CompletableFuture<>();
+
+    Route(LeaderWork<A> work, long deadlineNanos) {
+      this.work = work;
+      this.deadlineNanos = deadlineNanos;
+    }
+
+    private long remainingMs() {
+      return TimeUnit.NANOSECONDS.toMillis(deadlineNanos - timer.nowNanos());
+    }
+
+    /**
+     * One try. {@code target}: a leader named by the node last asked (NONE: the one this node
+     * knows); {@code hinted}: this try already follows a hint, so the next waits a pause first.
+     */
+    void attempt(long target, boolean hinted) {
+      long remainingMs = remainingMs();
+      if (remainingMs <= 0) {
+        result.completeExceptionally(RouteFailure.outcomeUnknown("deadline passed"));
+        return;
+      }
+      NodeStatus status = view.status();
+      // A named target wins over a status that may not show yet that this node stepped down.
+      if (status.role() == Role.LEADER && target == RaftNode.NONE) {
+        Deadlines.within(timer, work.runHere(remainingMs), remainingMs)
+            .whenComplete((answer, error) -> afterLocal(answer, error, hinted));
+        return;
+      }
+      long leader = target != RaftNode.NONE ? target : status.leaderId();
+      if (leader == RaftNode.NONE) {
+        waitForLeader(remainingMs);
+      } else if (leader == status.nodeId()) {
+        pauseThenAttempt(); // named leader, not leading yet: its role is about to change
+      } else {
+        Deadlines.within(timer, work.forward(leader, remainingMs), remainingMs)
+            .whenComplete((answer, error) -> afterForward(leader, answer, error, hinted));
+      }
+    }
+
+    private void afterLocal(A answer, Throwable error, boolean hinted) {
+      if (error == null) {
+        result.complete(answer);
+        return;
+      }
+      Throwable cause = unwrap(error);
+      if (cause instanceof NodeException ne && ne.kind() == NodeException.Kind.NOT_LEADER) {
+        followHint(ne.leaderId(), RaftNode.NONE, hinted);
+      } else if (cause instanceof NodeException ne && ne.kind() == NodeException.Kind.NO_LEADER) {
+        if (view.status().leaderId() == RaftNode.NONE) {
+          waitForLeader(remainingMs());
+        } else {
+          pauseThenAttempt(); // e.g. a leadership transfer under way: the role is about to change
+        }
+      } else if (cause instanceof TimeoutException) {
+        result.completeExceptionally(RouteFailure.outcomeUnknown("no result in time"));
+      } else {
+        result.completeExceptionally(cause);
+      }
+    }
+
+    private void afterForward(long leader, A answer, Throwable error, boolean hinted) {
+      if (error == null) {
+        result.complete(answer);
+        return;
+      }
+      Throwable cause = unwrap(error);
+      if (cause instanceof TimeoutException) {
+        result.completeExceptionally(RouteFailure.outcomeUnknown("no answer from the leader"));
+      } else if (cause instanceof RouteFailure f && f.nothingDone()) {
+        log.debug("leader route retry leader={} kind={}", leader, f.kind());
+        if (f.kind() == RouteFailure.Kind.NOT_LEADER) {
+          followHint(f.leaderHint(), leader, hinted);
+        } else {
+          pauseThenAttempt();
+        }
+      } else {
+        result.completeExceptionally(cause);
+      }
+    }
+
+    /** A node named another leader: ask it at once, unless this route just followed a hint. */
+    private void followHint(long hint, long asked, boolean hinted) {
+      if (hint != RaftNode.NONE && hint != asked && !hinted) {
+        attempt(hint, true);
+      } else {
+        pauseThenAttempt();
+      }
+    }
+
+    private void pauseThenAttempt() {
+      long remainingMs = remainingMs();
+      if (remainingMs <= retryPauseMs) {
+        result.completeExceptionally(RouteFailure.outcomeUnknown("deadline passed"));
+        return;
+      }
+      timer.schedule(() -> attempt(RaftNode.NONE, false), retryPauseMs);
+    }
+
+    private void waitForLeader(long remainingMs) {
+      if (remainingMs <= 0) {
+        result.completeExceptionally(RouteFailure.outcomeUnknown("deadline passed"));
+        return;
+      }
+      Deadlines.within(timer, view.whenLeaderKnown(), Math.min(remainingMs, leaderWaitMs))
+          .whenComplete(
+              (known, error) -> {
+                if (error == null) {
+                  attempt(RaftNode.NONE, false);
+                } else {
+                  result.completeExceptionally(RouteFailure.noLeader());
+                }
+              });
+    }
+  }
+
+  static Throwable unwrap(Throwable error) {
+    while (error instanceof CompletionException && error.getCause() != null) {
+      error = error.getCause();
+    }
+    return error;
+  }
+}
