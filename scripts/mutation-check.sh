@@ -87,8 +87,7 @@ mutate evict-before-applied "entries applied with their payload" 'BufferUnderflo
 
 # The node around the core: the driver and the apply loop, as the simulation runs them.
 mutate ack-before-sync "a committed entry lost after a crash" "$LOST|synced|restarted at term" $N/RaftDriver.java \
-  'List<Message> afterSync = rd.messages();' \
-  'rd.messages().forEach(transport::send); List<Message> afterSync = List.of();'
+  'return leader && (m instanceof' 'return true || (m instanceof'
 mutate apply-before-commit "only committed entries are applied" 'reported committed|is committed there|stopped on a failure' $N/RaftDriver.java \
   'applier.enqueue(rd.committedEntries());' 'applier.enqueue(rd.committedEntries()); applier.enqueue(rd.entries());'
 mutate answer-before-apply "linearizable reads" 'not linearizable' $N/Applier.java \

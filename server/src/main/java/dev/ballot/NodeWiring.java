@@ -25,7 +25,6 @@ import dev.ballot.raft.RestoredState;
 import dev.ballot.storage.RocksDbRaftStorage;
 import dev.ballot.storage.SnapshotDir;
 import dev.ballot.storage.SnapshotInstaller;
-import dev.ballot.storage.StorageCorruptionException;
 import dev.ballot.transport.PeerChannels;
 import dev.ballot.transport.PeerDirectory;
 import dev.ballot.transport.PeerService;
@@ -112,21 +111,7 @@ final class NodeWiring {
     // An install a crash interrupted is finished before anything reads the state.
     new SnapshotInstaller(storage, snapshotDir).recover();
     KvStore kv = new KvStore(storage.db(), storage.kvDataFamily(), storage.kvMetaFamily());
-    RestoredState restored = storage.load();
-    if (restored.snapshot() != null && kv.appliedIndex() < restored.snapshot().index()) {
-      throw new StorageCorruptionException(
-          "the state machine is at index "
-              + kv.appliedIndex()
-              + ", behind the snapshot at "
-              + restored.snapshot().index()
-              + " that the log starts after");
-    }
-    long applied =
-        Math.max(
-            restored.snapshot() == null ? 0 : restored.snapshot().index(),
-            Math.min(kv.appliedIndex(), restored.hardState().commitIndex()));
-    restored =
-        new RestoredState(restored.hardState(), restored.snapshot(), restored.entries(), applied);
+    RestoredState restored = storage.loadForStateMachineAt(kv.appliedIndex());
     int electionTicks = (int) (options.electionTimeoutMs / options.heartbeatIntervalMs);
     RaftConfig config =
         RaftConfig.builder(identity.nodeId())

@@ -110,7 +110,19 @@ public final class InMemoryKvEngine implements KvEngine {
    * @return how many unsynced batches survived
    */
   public synchronized int crash(Random random) {
-    int kept = random.nextInt(unsynced.size() + 1);
+    return crash(random.nextInt(unsynced.size() + 1));
+  }
+
+  /**
+   * A power loss after the disk wrote the first {@code kept} batches since the last sync (whole, in
+   * order) and none of the others.
+   *
+   * @return {@code kept}
+   */
+  public synchronized int crash(int kept) {
+    if (kept < 0 || kept > unsynced.size()) {
+      throw new IllegalArgumentException("keep " + kept + " of " + unsynced.size() + " batches");
+    }
     State state = durable.copy();
     for (List<Op> ops : unsynced.subList(0, kept)) {
       state.apply(ops);

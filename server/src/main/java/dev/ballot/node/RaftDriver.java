@@ -571,17 +571,13 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
         onConfigAppended.accept(e); // the transport learns new members before we send to them
       }
     }
-    List<Message> afterSync = rd.messages();
-    if (node.role() == Role.LEADER) {
-      // The leader replicates while it writes its own copy; it counts that copy only after
-      // advance() reports it synced.
-      afterSync = new ArrayList<>();
-      for (Message m : rd.messages()) {
-        if (m instanceof Message.AppendEntries || m instanceof Message.Heartbeat) {
-          transport.send(m);
-        } else {
-          afterSync.add(m);
-        }
+    boolean leader = node.role() == Role.LEADER;
+    List<Message> afterSync = new ArrayList<>(rd.messages().size());
+    for (Message m : rd.messages()) {
+      if (sendsBeforeSync(m, leader)) {
+        transport.send(m);
+      } else {
+        afterSync.add(m);
       }
     }
     inProgress = new InProgress(rd, afterSync);
@@ -597,6 +593,15 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
       return;
     }
     persist();
+  }
+
+  /**
+   * Whether {@code m} may leave before the Ready's writes are durable: a leader's replication (it
+   * counts its own copy only after advance() reports it synced), never a vote or an
+   * acknowledgement, which promise what is on disk.
+   */
+  private static boolean sendsBeforeSync(Message m, boolean leader) {
+    return leader && (m instanceof Message.AppendEntries || m instanceof Message.Heartbeat);
   }
 
   /** Feeds the driver the completion it waits for. */

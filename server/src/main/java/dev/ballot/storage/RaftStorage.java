@@ -24,6 +24,33 @@ public interface RaftStorage extends AutoCloseable, LogReader {
   RestoredState load();
 
   /**
+   * What the core restarts from, given the state machine's durable applied index: {@link #load()}
+   * with the applied index the core may assume. The state machine may be ahead of the stored commit
+   * index (its writes and the commit index are not synced together), so the core starts from the
+   * lower of the two and the apply loop skips what the state machine already holds.
+   *
+   * @throws StorageCorruptionException if the state machine is behind the snapshot the log starts
+   *     after: the entries between are gone, so nothing can bring it up to date
+   */
+  default RestoredState loadForStateMachineAt(long stateMachineAppliedIndex) {
+    RestoredState restored = load();
+    long snapshotIndex = restored.snapshot() == null ? 0 : restored.snapshot().index();
+    if (stateMachineAppliedIndex < snapshotIndex) {
+      throw new StorageCorruptionException(
+          "the state machine is at index "
+              + stateMachineAppliedIndex
+              + ", behind the snapshot at "
+              + snapshotIndex
+              + " that the log starts after");
+    }
+    long applied =
+        Math.max(
+            snapshotIndex, Math.min(stateMachineAppliedIndex, restored.hardState().commitIndex()));
+    return new RestoredState(
+        restored.hardState(), restored.snapshot(), restored.entries(), applied);
+  }
+
+  /**
    * Persists one Ready atomically, in one write: first {@code snapshot} (if not null: every entry
    * up to its index is dropped), then {@code entries} (replacing every stored entry at or after the
    * first one's index), then {@code hardState} (if not null). With {@code sync} the write is on

@@ -66,13 +66,21 @@ public final class KvChecker {
       return new Verdict(Verdict.Outcome.NOT_LINEARIZABLE, neverWritten, 0);
     }
     Set<String> needed = neededValues(ops, writerOf);
+    boolean someoneFoundAbsent =
+        ops.stream().anyMatch(op -> op.observes() && op.observed() == null);
     List<Operation<KvOp>> kept = new ArrayList<>();
     for (KvOp op : ops) {
       boolean keep =
           switch (op.outcome()) {
             case OK, MISMATCH -> true;
             case FAILED -> false;
-            case UNKNOWN -> op.kind() != KvOp.Kind.GET && needed.contains(op.value());
+            case UNKNOWN ->
+                switch (op.kind()) {
+                  case GET -> false;
+                    // A delete that may have happened matters only if some op found the key absent.
+                  case DELETE -> someoneFoundAbsent;
+                  case PUT, CAS -> needed.contains(op.value());
+                };
           };
       if (keep) {
         kept.add(new Operation<>(op, op.invokedAt(), op.completedAt()));

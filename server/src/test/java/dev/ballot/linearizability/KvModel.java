@@ -4,9 +4,9 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * One key of a key-value store: its value, empty when absent. A put writes; a compare-and-swap
- * writes only when the key exists with the expected value (etcd: comparing the value of an absent
- * key is false), and otherwise is a read of what it found; a get reads.
+ * One key of a key-value store: its value, empty when absent. A put writes, a delete empties; a
+ * compare-and-swap writes only when the key exists with the expected value (etcd: comparing the
+ * value of an absent key is false), and otherwise is a read of what it found; a get reads.
  */
 public final class KvModel implements Model<Optional<String>, KvOp> {
 
@@ -20,6 +20,7 @@ public final class KvModel implements Model<Optional<String>, KvOp> {
     return switch (op.kind()) {
       case GET -> Objects.equals(state.orElse(null), op.observed()) ? state : null;
       case PUT -> Optional.of(op.value());
+      case DELETE -> Optional.empty();
       case CAS -> {
         boolean matches = state.isPresent() && state.get().equals(op.expected());
         if (op.outcome() == KvOp.Outcome.MISMATCH) {

@@ -1,9 +1,9 @@
 package dev.ballot.linearizability;
 
 /**
- * One client operation on one key of a key-value store, as the client saw it: a get, a put, or a
- * compare-and-swap on the value (etcd's txn comparing the value, then a put). Values are strings; a
- * get of an absent key observes null.
+ * One client operation on one key of a key-value store, as the client saw it: a get, a put, a
+ * delete, or a compare-and-swap on the value (etcd's txn comparing the value, then a put). Values
+ * are strings; a get of an absent key observes null.
  *
  * @param client who did it, for reports
  * @param kind get, put or compare-and-swap
@@ -30,6 +30,7 @@ public record KvOp(
   public enum Kind {
     GET,
     PUT,
+    DELETE,
     CAS
   }
 
@@ -54,8 +55,9 @@ public record KvOp(
     if ((kind == Kind.CAS) != (expected != null)) {
       throw new IllegalArgumentException("expected is for a compare-and-swap only: " + kind);
     }
-    if ((kind == Kind.GET) == (value != null)) {
-      throw new IllegalArgumentException("a put or compare-and-swap writes a value, a get none");
+    if ((kind == Kind.GET || kind == Kind.DELETE) == (value != null)) {
+      throw new IllegalArgumentException(
+          "a put or compare-and-swap writes a value, a get or a delete none");
     }
     if (outcome == Outcome.MISMATCH && kind != Kind.CAS) {
       throw new IllegalArgumentException("only a compare-and-swap can mismatch");
@@ -72,6 +74,10 @@ public record KvOp(
 
   public static KvOp put(int client, String key, String value, long invokedAt, long doneAt) {
     return new KvOp(client, key, Kind.PUT, null, value, Outcome.OK, null, invokedAt, doneAt);
+  }
+
+  public static KvOp delete(int client, String key, long invokedAt, long doneAt) {
+    return new KvOp(client, key, Kind.DELETE, null, null, Outcome.OK, null, invokedAt, doneAt);
   }
 
   /** A compare-and-swap that swapped. */
@@ -99,6 +105,11 @@ public record KvOp(
         client, key, kind, expected, value, Outcome.UNKNOWN, null, invokedAt, Operation.NEVER);
   }
 
+  /** The same op, taken effect at {@code doneAt}. */
+  public KvOp ok(long doneAt) {
+    return new KvOp(client, key, kind, expected, value, Outcome.OK, null, invokedAt, doneAt);
+  }
+
   /** The same op, definitely failed at {@code doneAt}. */
   public KvOp failed(long doneAt) {
     return new KvOp(client, key, kind, expected, value, Outcome.FAILED, null, invokedAt, doneAt);
@@ -117,6 +128,7 @@ public record KvOp(
         switch (kind) {
           case GET -> "get(" + key + ")";
           case PUT -> "put(" + key + ", " + value + ")";
+          case DELETE -> "delete(" + key + ")";
           case CAS -> "cas(" + key + ", " + expected + " -> " + value + ")";
         };
     String result =

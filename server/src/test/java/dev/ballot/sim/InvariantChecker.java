@@ -359,22 +359,6 @@ final class InvariantChecker {
     }
   }
 
-  /** Client values of the committed log, in log order; the log must have no gaps. */
-  List<Long> committedValues() {
-    long expected = 1;
-    java.util.ArrayList<Long> values = new java.util.ArrayList<>();
-    for (Entry e : committed.values()) {
-      if (e.index() != expected) {
-        fail("committed log has a gap before index " + e.index());
-      }
-      expected++;
-      if (e.type() == dev.ballot.raft.EntryType.NORMAL) {
-        values.add(SimStateMachine.decode(e.data()));
-      }
-    }
-    return values;
-  }
-
   long highestCommitted() {
     return committed.isEmpty() ? 0 : committed.lastKey();
   }

@@ -23,16 +23,16 @@ final class SimMembership {
   /** What the membership layer needs from the run. */
   interface Cluster {
     /** The leader of the highest term among running nodes, or null. */
-    SimServer<Long> leader();
+    SimServer leader();
 
     /** Node {@code id}, or null if it never started. */
-    SimServer<Long> node(long id);
+    SimServer node(long id);
 
-    List<SimServer<Long>> nodes();
+    List<SimServer> nodes();
 
     void startJoiner(long id, ClusterConfig joinConfig);
 
-    void stopForGood(SimServer<Long> node);
+    void stopForGood(SimServer node);
 
     void after(long delayMs, Runnable action);
   }
@@ -78,7 +78,7 @@ final class SimMembership {
 
   /** Asks the leader for one random change; it may refuse (a change pending, a transfer). */
   void changeRandomly() {
-    SimServer<Long> leader = cluster.leader();
+    SimServer leader = cluster.leader();
     if (leader != null) {
       changeOn(leader);
     }
@@ -89,8 +89,8 @@ final class SimMembership {
    * requests queued during an election that a new leader takes up at once. The second must be
    * refused while the first is pending, and so must any before the leader commits in its term.
    */
-  private void changeOn(SimServer<Long> node) {
-    if (!changing) {
+  private void changeOn(SimServer node) {
+    if (!changing || !node.isUp()) {
       return;
     }
     // On the driver's loop, between Readies, as the membership layer runs its changes.
@@ -158,7 +158,7 @@ final class SimMembership {
       }
     }
     List<Long> gone = new ArrayList<>();
-    for (SimServer<Long> n : cluster.nodes()) {
+    for (SimServer n : cluster.nodes()) {
       if (!config.isMember(n.id)) {
         gone.add(n.id);
       }
@@ -185,7 +185,7 @@ final class SimMembership {
   }
 
   private void stop(long id) {
-    SimServer<Long> n = cluster.node(id);
+    SimServer n = cluster.node(id);
     if (n != null) {
       cluster.stopForGood(n);
     }
@@ -197,7 +197,7 @@ final class SimMembership {
   }
 
   /** A node won an election: was it the target of the last transfer? Then maybe rush a change. */
-  void becameLeader(SimServer<Long> node) {
+  void becameLeader(SimServer node) {
     if (node.id == transferTarget) {
       transfersCompleted++;
       transferTarget = RaftNode.NONE;

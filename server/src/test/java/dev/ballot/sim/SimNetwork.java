@@ -47,6 +47,16 @@ final class SimNetwork {
     }
   }
 
+  /** Whether a message from {@code from} to {@code to} sent now gets through (cuts, losses). */
+  boolean passes(long from, long to) {
+    return !cut[(int) from][(int) to] && random.nextDouble() >= dropRate;
+  }
+
+  /** How long a message that gets through takes. */
+  int delayMs() {
+    return 1 + random.nextInt(maxDelayMs);
+  }
+
   /** A link cut while a message is in flight loses it, as a real link break loses packets. */
   boolean deliverable(Envelope e) {
     return !cut[(int) e.message().from()][(int) e.message().to()];

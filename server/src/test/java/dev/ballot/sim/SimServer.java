@@ -1,5 +1,12 @@
 package dev.ballot.sim;
 
+import dev.ballot.cluster.KvWrites;
+import dev.ballot.cluster.LeaderRouter;
+import dev.ballot.cluster.LeaderView;
+import dev.ballot.cluster.WriteQuota;
+import dev.ballot.kv.ApplyResult;
+import dev.ballot.kv.KvImage;
+import dev.ballot.kv.KvRequests;
 import dev.ballot.node.DriverRuntime;
 import dev.ballot.node.RaftDriver;
 import dev.ballot.node.SnapshotPolicy;
@@ -16,7 +23,6 @@ import dev.ballot.raft.SnapshotMeta;
 import dev.ballot.transport.Transport;
 import java.util.List;
 import java.util.Random;
-import java.util.function.Function;
 
 /**
  * One simulated server built from the parts that ship: a {@link RaftNode}, the real {@link
@@ -24,29 +30,30 @@ import java.util.function.Function;
  * over a simulated disk and network. Its disk (the Raft log and the state machine's data) outlives
  * a crash; everything else is built anew by {@link #start()}.
  *
- * @param <R> what applying a command returns
+ * <p>Clients reach it through {@link #writes()}, the same path as the KV service's, with the leader
+ * route's hop to the leader over the simulated network.
  */
-final class SimServer<R> {
+final class SimServer {
   /** What the server reports to the simulation. */
   interface Listener {
-    void send(SimServer<?> from, SimNetwork.Envelope envelope);
+    void send(SimServer from, SimNetwork.Envelope envelope);
 
-    void entriesWritten(SimServer<?> server, List<Entry> entries);
+    void entriesWritten(SimServer server, List<Entry> entries);
 
-    void hardStateSynced(SimServer<?> server, HardState hardState);
+    void hardStateSynced(SimServer server, HardState hardState);
 
-    void applied(SimServer<?> server, Entry entry);
+    void applied(SimServer server, Entry entry);
 
-    void appliedEmpty(SimServer<?> server, long index);
+    void appliedEmpty(SimServer server, long index);
 
-    void snapshotTaken(SimServer<?> server, SnapshotMeta meta);
+    void snapshotTaken(SimServer server, SnapshotMeta meta);
 
-    void snapshotInstalled(SimServer<?> server, SnapshotMeta meta);
+    void snapshotInstalled(SimServer server, SnapshotMeta meta);
 
-    void becameLeader(SimServer<?> server);
+    void becameLeader(SimServer server);
 
     /** After each turn of the driver: the core may have changed. */
-    void stepped(SimServer<?> server);
+    void stepped(SimServer server);
   }
 
   final long id;
@@ -61,11 +68,15 @@ final class SimServer<R> {
 
   private final SimWal wal = new SimWal();
   final SimRaftStorage storage = new SimRaftStorage(wal);
-  final SimStore<R> store;
+  final KvSimStore store;
+
+  private final SimLeaderLink link;
 
   RaftNode core;
-  RaftDriver<R> driver;
+  RaftDriver<ApplyResult> driver;
+  private KvWrites writes;
   private SimRunner runner;
+  private int incarnation;
   private Role lastRole = Role.FOLLOWER;
   private boolean up;
 
@@ -76,7 +87,7 @@ final class SimServer<R> {
       long id,
       RaftConfig config,
       ClusterConfig initialCluster,
-      Function<SimWal, SimStore<R>> storeOnWal,
+      SimLeaderLink link,
       EventQueue events,
       Listener listener,
       Random random,
@@ -86,7 +97,8 @@ final class SimServer<R> {
     this.id = id;
     this.config = config;
     this.initialCluster = initialCluster;
-    this.store = storeOnWal.apply(wal);
+    this.store = new KvSimStore(wal, initialCluster);
+    this.link = link;
     this.events = events;
     this.listener = listener;
     this.random = random;
@@ -99,11 +111,8 @@ final class SimServer<R> {
     if (stopped) {
       throw new IllegalStateException("node " + id + " was stopped for good");
     }
-    StateMachine<R> stateMachine = new Observed(store.open());
-    RestoredState stored = storage.load();
-    RestoredState restored =
-        new RestoredState(
-            stored.hardState(), stored.snapshot(), stored.entries(), stateMachine.appliedIndex());
+    StateMachine<ApplyResult> stateMachine = new Observed(store.open());
+    RestoredState restored = storage.loadForStateMachineAt(stateMachine.appliedIndex());
     core = new RaftNode(config, initialCluster, restored, new Random(random.nextLong()), storage);
     runner = new SimRunner(events, random, 3, () -> stepped());
     SimDisk disk =
@@ -136,9 +145,34 @@ final class SimServer<R> {
             error -> {
               throw new AssertionError("node " + id + " stopped on a failure", error);
             });
+    SimTimer timer = new SimTimer(events, runner);
+    long electionMs = (long) config.electionTimeoutTicks() * tickMs;
+    writes =
+        new KvWrites(
+            KvRequests.withEtcdDefaults(),
+            WriteQuota.NONE,
+            driver,
+            new LeaderRouter(LeaderView.of(driver), timer, 2 * electionMs, tickMs),
+            link,
+            timer,
+            CLUSTER_ID);
     lastRole = Role.FOLLOWER;
     up = true;
+    incarnation++;
     driver.start();
+  }
+
+  /** The one cluster of a run. */
+  static final long CLUSTER_ID = 1;
+
+  /** The key-value write path of this incarnation. */
+  KvWrites writes() {
+    return writes;
+  }
+
+  /** Counts starts: a request in flight to an earlier incarnation is lost with it. */
+  int incarnation() {
+    return incarnation;
   }
 
   private void stepped() {
@@ -191,20 +225,32 @@ final class SimServer<R> {
       return;
     }
     if (e.message() instanceof Message.InstallSnapshot is) {
-      store.stage(is.snapshot(), e.snapshot());
+      store.stage(is.snapshot(), (KvImage) e.snapshot());
     }
     driver.receive(e.message());
   }
 
-  /** Sends the core's messages to the simulated network; a snapshot carries this node's data. */
+  /**
+   * Sends the core's messages to the simulated network. A snapshot goes as the server's sender
+   * sends it: the newest one this node holds, if at least as new as the one asked for (the state
+   * machine may have taken a newer one since the core asked); else the send fails.
+   */
   private final class SimTransport implements Transport {
     @Override
     public void send(Message m) {
-      Object image = null;
-      if (m instanceof Message.InstallSnapshot is) {
-        image = store.snapshotImage(is.snapshot());
+      if (!(m instanceof Message.InstallSnapshot is)) {
+        listener.send(SimServer.this, new SimNetwork.Envelope(m, null));
+        return;
       }
-      listener.send(SimServer.this, new SimNetwork.Envelope(m, image));
+      KvImage newest = store.newestSnapshot();
+      if (newest == null || newest.meta().index() < is.snapshot().index()) {
+        RaftDriver<ApplyResult> sender = driver;
+        after(1, () -> sender.snapshotSendFailed(is.to()));
+        return;
+      }
+      Message.InstallSnapshot sent =
+          new Message.InstallSnapshot(is.from(), is.to(), is.term(), newest.meta());
+      listener.send(SimServer.this, new SimNetwork.Envelope(sent, newest));
     }
 
     @Override
@@ -212,10 +258,10 @@ final class SimServer<R> {
   }
 
   /** The state machine, observed: every entry applied is reported with the state's hash. */
-  private final class Observed implements StateMachine<R> {
-    private final StateMachine<R> delegate;
+  private final class Observed implements StateMachine<ApplyResult> {
+    private final StateMachine<ApplyResult> delegate;
 
-    Observed(StateMachine<R> delegate) {
+    Observed(StateMachine<ApplyResult> delegate) {
       this.delegate = delegate;
     }
 
@@ -225,8 +271,8 @@ final class SimServer<R> {
     }
 
     @Override
-    public R apply(Entry entry) {
-      R result = delegate.apply(entry);
+    public ApplyResult apply(Entry entry) {
+      ApplyResult result = delegate.apply(entry);
       listener.applied(SimServer.this, entry);
       return result;
     }

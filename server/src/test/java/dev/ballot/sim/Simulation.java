@@ -1,5 +1,7 @@
 package dev.ballot.sim;
 
+import dev.ballot.linearizability.KvChecker;
+import dev.ballot.linearizability.Verdict;
 import dev.ballot.node.SnapshotPolicy;
 import dev.ballot.raft.ClusterConfig;
 import dev.ballot.raft.ConfigEntry;
@@ -31,6 +33,9 @@ final class Simulation {
 
   static final int RECOVERY_MS = 20_000;
 
+  /** About a hundred times what a run takes: beyond it the run is stuck in a storm of events. */
+  static final long MAX_EVENTS = 2_000_000;
+
   /** Fresh ids a run with membership changes may hand to joining nodes. */
   static final int MAX_JOINERS = 12;
 
@@ -41,6 +46,7 @@ final class Simulation {
       FaultMix mix,
       long events,
       long okWrites,
+      long okForwardedWrites,
       long okReads,
       long committed,
       long snapshotsInstalled,
@@ -55,14 +61,14 @@ final class Simulation {
   private final int initialNodeCount;
 
   /** Running or not, by id; null for an id no node has started with (yet). */
-  private final SimServer<Long>[] byId;
+  private final SimServer[] byId;
 
   /** Every node started so far, in id order. */
-  private final List<SimServer<Long>> nodes = new ArrayList<>();
+  private final List<SimServer> nodes = new ArrayList<>();
 
   private final SimMembership membership;
   private final SimNetwork network;
-  private final SimClient client;
+  private final SimKvClient client;
   private final InvariantChecker invariants;
   private final EventQueue events = new EventQueue();
   private long eventCount;
@@ -91,8 +97,7 @@ final class Simulation {
     }
     ClusterConfig cluster = ClusterConfig.ofVoters(ids);
     this.invariants = new InvariantChecker(maxNodeId, cluster);
-    @SuppressWarnings("unchecked")
-    SimServer<Long>[] slots = (SimServer<Long>[]) new SimServer<?>[maxNodeId + 1];
+    SimServer[] slots = new SimServer[maxNodeId + 1];
     this.byId = slots;
     boolean compaction = mix.compaction || (mix.membership && random.nextBoolean());
     this.snapshotEvery = compaction ? 5 + random.nextInt(20) : 0;
@@ -101,7 +106,7 @@ final class Simulation {
     for (long id = 1; id <= nodeCount; id++) {
       addNode(id, cluster);
     }
-    this.client = new SimClient();
+    this.client = new SimKvClient(new Random(random.nextLong()));
     this.membership =
         mix.membership
             ? new SimMembership(
@@ -110,7 +115,7 @@ final class Simulation {
   }
 
   /** A node with its own disk and tuning; a joiner knows only {@code initialConfig}. */
-  private SimServer<Long> addNode(long id, ClusterConfig initialConfig) {
+  private SimServer addNode(long id, ClusterConfig initialConfig) {
     RaftConfig config =
         RaftConfig.builder(id)
             .ticks(10, 2)
@@ -123,12 +128,12 @@ final class Simulation {
             .preVote(preVote)
             .build();
     int maxSyncMs = new int[] {1, 5, 20}[random.nextInt(3)];
-    SimServer<Long> n =
-        new SimServer<>(
+    SimServer n =
+        new SimServer(
             id,
             config,
             initialConfig,
-            wal -> new AppendLogStore(initialConfig, wal),
+            new SimLeaderLink(id, network, events, other -> byId[(int) other]),
             events,
             listener,
             new Random(random.nextLong()),
@@ -141,7 +146,7 @@ final class Simulation {
   }
 
   Result run() {
-    for (SimServer<Long> n : nodes) {
+    for (SimServer n : nodes) {
       // Nodes start within one tick of each other, so their ticks are out of phase.
       at(random.nextInt(TICK_MS), () -> start(n));
     }
@@ -158,7 +163,10 @@ final class Simulation {
         break;
       }
       events.runNext();
-      eventCount++;
+      if (++eventCount > MAX_EVENTS) {
+        throw new AssertionError(
+            "more than " + MAX_EVENTS + " events by " + nowMs() + " ms: a message storm?");
+      }
       checkInvariants();
       if (healed && recovered()) {
         break;
@@ -171,17 +179,18 @@ final class Simulation {
               + " ms after the faults healed: "
               + describeNodes());
     }
-    String violation = AppendLogModel.check(client.history.ops(), invariants.committedValues());
-    if (violation != null) {
-      throw new AssertionError("history is not linearizable: " + violation);
+    Verdict verdict = KvChecker.check(client.history());
+    if (!verdict.linearizable()) {
+      throw new AssertionError("history is not linearizable: " + verdict.explanation());
     }
     return new Result(
         seed,
         initialNodeCount,
         mix,
         eventCount,
-        client.history.count(History.Kind.WRITE, History.Outcome.OK),
-        client.history.count(History.Kind.READ, History.Outcome.OK),
+        client.okWrites,
+        client.okForwardedWrites,
+        client.okReads,
         invariants.highestCommitted(),
         snapshotsInstalled,
         membership == null ? 0 : membership.changesCommitted,
@@ -204,7 +213,7 @@ final class Simulation {
     events.at(timeMs, action);
   }
 
-  private void start(SimServer<Long> n) {
+  private void start(SimServer n) {
     n.start();
     invariants.restarted(n.core);
   }
@@ -216,7 +225,7 @@ final class Simulation {
       }
       return;
     }
-    SimServer<Long> to = byId[(int) e.message().to()];
+    SimServer to = byId[(int) e.message().to()];
     if (to == null || !to.isUp()) {
       // Nobody listens there (a joiner not started yet, a node down): a snapshot stream fails.
       if (e.message() instanceof Message.InstallSnapshot is) {
@@ -239,29 +248,20 @@ final class Simulation {
   }
 
   private void clientOperation() {
-    SimServer<Long> target = pickNodeForClient();
+    SimServer target = pickNodeForClient();
     if (target == null) {
       return;
     }
-    if (random.nextInt(10) < 7) {
-      client.write(target);
-    } else {
-      client.read(target);
-    }
+    client.operate(target);
   }
 
-  private SimServer<Long> pickNodeForClient() {
-    if (client.believedLeader != RaftNode.NONE && random.nextInt(4) != 0) {
-      SimServer<Long> n = byId[(int) client.believedLeader];
-      if (n != null && n.isUp()) {
-        return n;
-      }
-    }
-    SimServer<Long> n = randomNode();
+  private SimServer pickNodeForClient() {
+    // Any node: a follower forwards a write to its leader, as a client of a real cluster sees.
+    SimServer n = randomNode();
     return n.isUp() ? n : null;
   }
 
-  private SimServer<Long> randomNode() {
+  private SimServer randomNode() {
     return nodes.get(random.nextInt(nodes.size()));
   }
 
@@ -321,11 +321,11 @@ final class Simulation {
 
   /** Cuts one follower off for 1-3 s (writes go on meanwhile), then lets it back. */
   private void cutOffFollowerForLong() {
-    SimServer<Long> leader = currentLeader();
+    SimServer leader = currentLeader();
     if (leader == null || network.hasCuts()) {
       return;
     }
-    SimServer<Long> follower = randomNode();
+    SimServer follower = randomNode();
     if (follower == leader) {
       return;
     }
@@ -337,12 +337,12 @@ final class Simulation {
 
   private void partitionRandomly() {
     int kind = random.nextInt(5);
-    SimServer<Long> leader = currentLeader();
+    SimServer leader = currentLeader();
     if (kind == 4) {
       // Several small groups, often none with a majority: minority leaders build long tails
       // that a later leader may have to replicate (or overwrite) - Raft's figure 8 territory.
       int[] group = new int[byId.length];
-      for (SimServer<Long> n : nodes) {
+      for (SimServer n : nodes) {
         group[(int) n.id] = random.nextInt(3);
       }
       network.split(group);
@@ -358,7 +358,7 @@ final class Simulation {
       network.partition(side);
     } else if (kind == 1) {
       boolean[] side = new boolean[byId.length];
-      for (SimServer<Long> n : nodes) {
+      for (SimServer n : nodes) {
         side[(int) n.id] = random.nextBoolean();
       }
       network.partition(side);
@@ -377,16 +377,15 @@ final class Simulation {
    * so they are the target more often.
    */
   private void crashRandomNode() {
-    SimServer<Long> leader = currentLeader();
+    SimServer leader = currentLeader();
     int leaderPercent = mix == FaultMix.LEADER_CHURN ? 80 : 50;
-    SimServer<Long> n =
-        leader != null && random.nextInt(100) < leaderPercent ? leader : randomNode();
+    SimServer n = leader != null && random.nextInt(100) < leaderPercent ? leader : randomNode();
     if (n.isUp()) {
       crash(n);
     }
   }
 
-  private void crash(SimServer<Long> n) {
+  private void crash(SimServer n) {
     n.crash();
     long downMs = random.nextInt(10) < 7 ? 5 + random.nextInt(300) : 300 + random.nextInt(3000);
     at(
@@ -398,7 +397,7 @@ final class Simulation {
         });
   }
 
-  private void restart(SimServer<Long> n) {
+  private void restart(SimServer n) {
     start(n);
   }
 
@@ -406,7 +405,7 @@ final class Simulation {
    * A leader that has just won still has entries of earlier terms to replicate before its no-op
    * commits: the window of Raft's figure 8. Crash it or cut it off right then.
    */
-  private void strikeNewLeader(SimServer<Long> node) {
+  private void strikeNewLeader(SimServer node) {
     if (healed || !node.isUp()) {
       return;
     }
@@ -428,7 +427,7 @@ final class Simulation {
     }
     network.healLinks();
     network.calm();
-    for (SimServer<Long> n : nodes) {
+    for (SimServer n : nodes) {
       if (!n.isUp() && !n.isStopped()) {
         restart(n);
       }
@@ -436,16 +435,28 @@ final class Simulation {
     scheduleRecoveryWrite();
   }
 
-  private long recoveryValue = -1;
+  /** The applied index every member must reach: the leader's commit once the write was acked. */
   private long recoveryCommitIndex = -1;
+
+  /** When the last recovery write was sent: one at a time, unless it went unanswered for 1 s. */
+  private long recoveryWriteSentMs = Long.MIN_VALUE / 2;
 
   private void scheduleRecoveryWrite() {
     at(
         nowMs() + 50,
         () -> {
-          SimServer<Long> leader = currentLeader();
-          if (recoveryCommitIndex < 0 && leader != null) {
-            recoveryValue = client.write(leader);
+          SimServer leader = currentLeader();
+          if (recoveryCommitIndex < 0 && leader != null && nowMs() - recoveryWriteSentMs > 1_000) {
+            recoveryWriteSentMs = nowMs();
+            client
+                .putRecovery("after-heal-" + nowMs(), leader)
+                .whenComplete(
+                    (response, error) -> {
+                      recoveryWriteSentMs = Long.MIN_VALUE / 2;
+                      if (error == null && leader.isUp()) {
+                        recoveryCommitIndex = leader.core.commitIndex();
+                      }
+                    });
           }
           if (!recovered()) {
             scheduleRecoveryWrite();
@@ -453,9 +464,9 @@ final class Simulation {
         });
   }
 
-  private SimServer<Long> currentLeader() {
-    SimServer<Long> best = null;
-    for (SimServer<Long> n : nodes) {
+  private SimServer currentLeader() {
+    SimServer best = null;
+    for (SimServer n : nodes) {
       if (n.isUp()
           && n.core.role() == Role.LEADER
           && (best == null || n.core.term() > best.core.term())) {
@@ -470,12 +481,12 @@ final class Simulation {
    * membership) has applied a write made after the heal.
    */
   private boolean recovered() {
-    SimServer<Long> leader = currentLeader();
+    SimServer leader = currentLeader();
     if (recoveryCommitIndex < 0 || leader == null) {
       return false;
     }
     for (long id : leader.core.cluster().members()) {
-      SimServer<Long> n = byId[(int) id];
+      SimServer n = byId[(int) id];
       if (n == null || !n.isUp() || n.store.appliedIndex() < recoveryCommitIndex) {
         return false;
       }
@@ -484,7 +495,7 @@ final class Simulation {
   }
 
   private void checkInvariants() {
-    for (SimServer<Long> n : nodes) {
+    for (SimServer n : nodes) {
       if (n.isUp()) {
         invariants.checkNode(n.core);
       }
@@ -493,7 +504,7 @@ final class Simulation {
 
   String describeNodes() {
     StringBuilder sb = new StringBuilder();
-    for (SimServer<Long> n : nodes) {
+    for (SimServer n : nodes) {
       sb.append("\n  node ")
           .append(n.id)
           .append(": ")
@@ -520,29 +531,29 @@ final class Simulation {
 
   private final class MembershipCluster implements SimMembership.Cluster {
     @Override
-    public SimServer<Long> leader() {
+    public SimServer leader() {
       return currentLeader();
     }
 
     @Override
-    public SimServer<Long> node(long id) {
+    public SimServer node(long id) {
       return byId[(int) id];
     }
 
     @Override
-    public List<SimServer<Long>> nodes() {
+    public List<SimServer> nodes() {
       return List.copyOf(nodes);
     }
 
     @Override
     public void startJoiner(long id, ClusterConfig joinConfig) {
-      SimServer<Long> n = addNode(id, joinConfig);
+      SimServer n = addNode(id, joinConfig);
       invariants.joined(joinConfig);
       start(n);
     }
 
     @Override
-    public void stopForGood(SimServer<Long> node) {
+    public void stopForGood(SimServer node) {
       node.stop();
     }
 
@@ -560,7 +571,7 @@ final class Simulation {
 
     @Override
     public void snapshotFailedAt(long timeMs, dev.ballot.raft.Message.InstallSnapshot snapshot) {
-      SimServer<Long> sender = byId[(int) snapshot.from()];
+      SimServer sender = byId[(int) snapshot.from()];
       if (sender.isUp()) {
         sender.after(timeMs - nowMs(), () -> sender.driver.snapshotSendFailed(snapshot.to()));
       }
@@ -569,24 +580,24 @@ final class Simulation {
 
   private final class Listener implements SimServer.Listener {
     @Override
-    public void send(SimServer<?> from, SimNetwork.Envelope envelope) {
+    public void send(SimServer from, SimNetwork.Envelope envelope) {
       network.send(nowMs(), envelope);
     }
 
     @Override
-    public void stepped(SimServer<?> server) {
+    public void stepped(SimServer server) {
       invariants.checkNode(server.core);
     }
 
     @Override
-    public void entriesWritten(SimServer<?> node, List<Entry> entries) {
+    public void entriesWritten(SimServer node, List<Entry> entries) {
       // Record what the core committed in this same batch before judging what it appended.
       invariants.checkNode(node.core);
       invariants.entriesWritten(node.core, entries);
     }
 
     @Override
-    public void applied(SimServer<?> node, Entry entry) {
+    public void applied(SimServer node, Entry entry) {
       // The apply loop may run before the driver's next turn: record what the core committed
       // before checking what it applies.
       invariants.checkNode(node.core);
@@ -594,40 +605,33 @@ final class Simulation {
       if (membership != null && entry.type() == EntryType.CONFIG) {
         membership.committed(entry.index(), ConfigEntry.decode(entry.data()).config());
       }
-      if (healed
-          && recoveryCommitIndex < 0
-          && entry.type() == EntryType.NORMAL
-          && SimStateMachine.decode(entry.data()) == recoveryValue) {
-        recoveryCommitIndex = entry.index();
-      }
     }
 
     @Override
-    public void appliedEmpty(SimServer<?> node, long index) {
+    public void appliedEmpty(SimServer node, long index) {
       invariants.checkNode(node.core);
       invariants.appliedEmpty(node.id, index, node.store.hash());
     }
 
     @Override
-    public void snapshotTaken(SimServer<?> node, SnapshotMeta meta) {
+    public void snapshotTaken(SimServer node, SnapshotMeta meta) {
       invariants.snapshotTaken(node.id, meta);
     }
 
     @Override
-    public void snapshotInstalled(SimServer<?> node, SnapshotMeta meta) {
+    public void snapshotInstalled(SimServer node, SnapshotMeta meta) {
       snapshotsInstalled++;
       invariants.snapshotInstalled(node.id, meta, node.store.hash());
     }
 
     @Override
-    public void hardStateSynced(SimServer<?> node, HardState hardState) {
+    public void hardStateSynced(SimServer node, HardState hardState) {
       invariants.hardStateSynced(node.id, hardState);
     }
 
     @Override
-    public void becameLeader(SimServer<?> node) {
-      @SuppressWarnings("unchecked")
-      SimServer<Long> server = (SimServer<Long>) node;
+    public void becameLeader(SimServer node) {
+      SimServer server = node;
       if (membership != null) {
         membership.becameLeader(server);
       }

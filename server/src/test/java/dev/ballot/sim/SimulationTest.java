@@ -34,6 +34,18 @@ class SimulationTest {
           new Regression(124, FaultMix.MEMBERSHIP, "as seed 58"),
           new Regression(302, FaultMix.MEMBERSHIP, "as seed 58"),
           new Regression(
+              824,
+              FaultMix.MEMBERSHIP,
+              "the driver asked to send a snapshot older than the newest one the state machine"
+                  + " had just taken: the transport must send the newest (as the server's does)"),
+          new Regression(
+              579,
+              FaultMix.CRASHES_WITH_COMPACTION,
+              "after a crash the state machine was ahead of the stored commit index; the restart"
+                  + " must start the core from the lower of the two (RaftStorage"
+                  + ".loadForStateMachineAt)"),
+          new Regression(1266, FaultMix.CRASHES_WITH_COMPACTION, "as seed 579"),
+          new Regression(
               613,
               FaultMix.MEMBERSHIP,
               "a RequestVote of a lower term went unanswered: a candidate outside the others'"
@@ -73,7 +85,7 @@ class SimulationTest {
     for (Future<Simulation.Result> f : runs) {
       try {
         Simulation.Result r = f.get();
-        long[] t = totals.computeIfAbsent(r.mix(), k -> new long[9]);
+        long[] t = totals.computeIfAbsent(r.mix(), k -> new long[10]);
         t[0]++;
         t[1] += r.okWrites();
         t[2] += r.okReads();
@@ -83,6 +95,7 @@ class SimulationTest {
         t[6] += r.joiners();
         t[7] += r.leadersRemoved();
         t[8] += r.transfers();
+        t[9] += r.okForwardedWrites();
       } catch (java.util.concurrent.ExecutionException e) {
         failures.add(e.getCause().getMessage());
       }
@@ -91,11 +104,12 @@ class SimulationTest {
     totals.forEach(
         (mix, t) ->
             System.out.printf(
-                "simulation %-24s runs=%d acked-writes=%d reads=%d events=%d"
+                "simulation %-24s runs=%d acked-writes=%d (forwarded %d) reads=%d events=%d"
                     + " snapshots-installed=%d%s%n",
                 mix,
                 t[0],
                 t[1],
+                t[9],
                 t[2],
                 t[3],
                 t[4],
@@ -108,6 +122,17 @@ class SimulationTest {
     // A simulation that stops exercising the cluster would pass vacuously.
     long ackedWrites = totals.values().stream().mapToLong(t -> t[1]).sum();
     assertThat(ackedWrites).isGreaterThan(count);
+    // Every fault mix must serve writes (some through a follower) and reads, not only survive.
+    totals.forEach(
+        (mix, t) -> {
+          if (t[0] >= 20) {
+            assertThat(t[1]).as("writes acknowledged in %s runs", mix).isGreaterThan(t[0] * 20);
+            assertThat(t[9])
+                .as("forwarded writes acknowledged in %s runs", mix)
+                .isGreaterThan(t[0]);
+            assertThat(t[2]).as("reads served in %s runs", mix).isGreaterThan(t[0] * 10);
+          }
+        });
     // Nodes that fall far behind must really catch up by snapshot, not only in name.
     long[] farBehind = totals.get(FaultMix.FAR_BEHIND);
     if (farBehind != null && farBehind[0] >= 20) {

@@ -1,0 +1,153 @@
+package dev.ballot.sim;
+
+import dev.ballot.kv.ApplyResult;
+import dev.ballot.kv.InMemoryKvEngine;
+import dev.ballot.kv.InMemoryKvSnapshots;
+import dev.ballot.kv.KvBatch;
+import dev.ballot.kv.KvEngine;
+import dev.ballot.kv.KvException;
+import dev.ballot.kv.KvHash;
+import dev.ballot.kv.KvImage;
+import dev.ballot.kv.KvStateMachine;
+import dev.ballot.kv.KvStore;
+import dev.ballot.kv.KvView;
+import dev.ballot.node.StateMachine;
+import dev.ballot.raft.ClusterConfig;
+import dev.ballot.raft.Entry;
+import dev.ballot.raft.SnapshotMeta;
+
+/**
+ * A node's key-value state as the server keeps it, on the in-memory engine: the real {@link
+ * KvStore} and {@link KvStateMachine}, whose batches are writes on the node's {@link SimWal}.
+ * Snapshots are {@link KvImage}s, carried by the simulated network.
+ */
+final class KvSimStore {
+  private final InMemoryKvEngine engine = new InMemoryKvEngine();
+  private final SimWal wal;
+  private final ClusterConfig initialConfig;
+  private KvStore store;
+  private InMemoryKvSnapshots snapshots;
+
+  KvSimStore(SimWal wal, ClusterConfig initialConfig) {
+    this.wal = wal;
+    this.initialConfig = initialConfig;
+    wal.onSync(engine::sync);
+  }
+
+  /** The store and state machine of a fresh incarnation, over the data that survived. */
+  StateMachine<ApplyResult> open() {
+    KvImage newest = snapshots == null ? null : snapshots.newest();
+    store = new KvStore(new OnWal());
+    snapshots = new InMemoryKvSnapshots(store, engine, initialConfig, newest);
+    return new Checkpointing(new KvStateMachine(store, snapshots));
+  }
+
+  KvStore store() {
+    return store;
+  }
+
+  /** Keeps the durable data and the first {@code keepUnsynced} batches written since. */
+  void crash(int keepUnsynced) {
+    engine.crash(keepUnsynced);
+  }
+
+  /** The whole state: every key's record and the revision. */
+  long hash() {
+    try {
+      KvHash h = store.hash(0);
+      return (h.revision() << 32) ^ (h.hash() & 0xFFFFFFFFL);
+    } catch (KvException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  long appliedIndex() {
+    return store.appliedIndex();
+  }
+
+  /** The newest snapshot taken or installed, or null. */
+  KvImage newestSnapshot() {
+    return snapshots.newest();
+  }
+
+  void stage(SnapshotMeta meta, KvImage image) {
+    snapshots.stage(meta, image);
+  }
+
+  /** The engine, each batch written counted as a write of the node's WAL. */
+  private final class OnWal implements KvEngine {
+    @Override
+    public KvView live() {
+      return engine.live();
+    }
+
+    @Override
+    public KvView snapshot() {
+      return engine.snapshot();
+    }
+
+    @Override
+    public KvBatch newBatch() {
+      return engine.newBatch();
+    }
+
+    @Override
+    public void write(KvBatch batch, long index) {
+      engine.write(batch, index);
+      wal.wrote(SimWal.Owner.STATE_MACHINE);
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  /**
+   * A snapshot taken or installed is durable, and so is the log before it: a RocksDB checkpoint
+   * flushes, which syncs the write-ahead log the log shares.
+   */
+  private final class Checkpointing implements StateMachine<ApplyResult> {
+    private final StateMachine<ApplyResult> delegate;
+
+    Checkpointing(StateMachine<ApplyResult> delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public long appliedIndex() {
+      return delegate.appliedIndex();
+    }
+
+    @Override
+    public ApplyResult apply(Entry entry) {
+      return delegate.apply(entry);
+    }
+
+    @Override
+    public void applyEmpty(long index) {
+      delegate.applyEmpty(index);
+    }
+
+    @Override
+    public void applyConfig(Entry entry) {
+      delegate.applyConfig(entry);
+    }
+
+    @Override
+    public long snapshotIndex() {
+      return delegate.snapshotIndex();
+    }
+
+    @Override
+    public SnapshotMeta takeSnapshot(long index, long term) {
+      SnapshotMeta meta = delegate.takeSnapshot(index, term);
+      wal.sync();
+      return meta;
+    }
+
+    @Override
+    public void installSnapshot(SnapshotMeta snapshot) {
+      delegate.installSnapshot(snapshot);
+      wal.sync();
+    }
+  }
+}

@@ -1,0 +1,291 @@
+package dev.ballot.sim;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import com.google.protobuf.ByteString;
+import dev.ballot.cluster.ClientStatus;
+import dev.ballot.etcd.api.Compare;
+import dev.ballot.etcd.api.DeleteRangeRequest;
+import dev.ballot.etcd.api.PutRequest;
+import dev.ballot.etcd.api.RangeRequest;
+import dev.ballot.etcd.api.RangeResponse;
+import dev.ballot.etcd.api.RequestOp;
+import dev.ballot.etcd.api.ResponseOp;
+import dev.ballot.etcd.api.TxnRequest;
+import dev.ballot.etcd.api.TxnResponse;
+import dev.ballot.kv.KvException;
+import dev.ballot.kv.proto.Command;
+import dev.ballot.linearizability.KvOp;
+import dev.ballot.linearizability.Operation;
+import dev.ballot.node.EtcdStatus;
+import dev.ballot.raft.Role;
+import io.grpc.Status;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Clients of the simulated cluster, speaking etcd's requests: puts, deletes and compare-and-swaps
+ * (a txn comparing the key's value, then a put, else a range of the key) go through a node's {@code
+ * KvWrites}, the path of the KV service, so a follower forwards them to its leader; linearizable
+ * gets take a ReadIndex, wait for it to be applied, and read the node's store, as the KV service
+ * does. Each op's outcome is what a client sees: OK; FAILED when etcd's status says nothing was
+ * written; UNKNOWN for a timeout or no answer at all. Values are unique per run.
+ */
+final class SimKvClient {
+  /**
+   * A few keys, so that ops on one key overlap often, and not fewer: the checker's search grows
+   * fast with the writes of unknown outcome on one key.
+   */
+  private static final int KEYS = 6;
+
+  /** As the KV service: 5 s plus two election timeouts is what a client waits at most. */
+  static final long REQUEST_TIMEOUT_MS = 5_400;
+
+  private final Random random;
+  private final List<KvOp> done = new ArrayList<>();
+  private final List<Pending> pending = new ArrayList<>();
+  private long clock;
+  private long nextValue = 1;
+  private int nextClient;
+  long okWrites;
+  long okReads;
+
+  /** Writes acknowledged that a client sent to a follower, which forwarded them to its leader. */
+  long okForwardedWrites;
+
+  /** An op invoked and not answered yet. */
+  private record Pending(KvOp invoked, boolean[] answered) {}
+
+  SimKvClient(Random random) {
+    this.random = random;
+  }
+
+  /** Starts one random op on {@code server}; returns the value it writes, or null for a get. */
+  String operate(SimServer server) {
+    int client = nextClient++;
+    String key = "k" + random.nextInt(KEYS);
+    int roll = random.nextInt(100);
+    if (roll < 30) {
+      get(client, key, server);
+      return null;
+    }
+    String value = "v" + nextValue++;
+    if (roll < 60) {
+      put(client, key, value, server);
+    } else if (roll < 70) {
+      delete(client, key, server);
+      return null;
+    } else {
+      cas(client, key, lastWritten(key), value, server);
+    }
+    return value;
+  }
+
+  /** Writes {@code value} to a key of its own, for the run's recovery check. */
+  CompletableFuture<ResponseOp> putRecovery(String value, SimServer server) {
+    return put(nextClient++, "recovery", value, server);
+  }
+
+  /** A value some op wrote to {@code key}, often the newest: a compare-and-swap that may match. */
+  private String lastWritten(String key) {
+    for (int i = done.size() - 1; i >= 0; i--) {
+      KvOp op = done.get(i);
+      if (op.key().equals(key) && op.value() != null) {
+        return op.value();
+      }
+    }
+    return "none";
+  }
+
+  private CompletableFuture<ResponseOp> put(
+      int client, String key, String value, SimServer server) {
+    KvOp op =
+        new KvOp(
+            client,
+            key,
+            KvOp.Kind.PUT,
+            null,
+            value,
+            KvOp.Outcome.UNKNOWN,
+            null,
+            ++clock,
+            Operation.NEVER);
+    PutRequest put = PutRequest.newBuilder().setKey(bytes(key)).setValue(bytes(value)).build();
+    return write(op, Command.newBuilder().setPut(put).build(), server, response -> op.ok(++clock));
+  }
+
+  private void delete(int client, String key, SimServer server) {
+    KvOp op =
+        new KvOp(
+            client,
+            key,
+            KvOp.Kind.DELETE,
+            null,
+            null,
+            KvOp.Outcome.UNKNOWN,
+            null,
+            ++clock,
+            Operation.NEVER);
+    DeleteRangeRequest delete = DeleteRangeRequest.newBuilder().setKey(bytes(key)).build();
+    write(op, Command.newBuilder().setDeleteRange(delete).build(), server, r -> op.ok(++clock));
+  }
+
+  private void cas(int client, String key, String expected, String value, SimServer server) {
+    KvOp op =
+        new KvOp(
+            client,
+            key,
+            KvOp.Kind.CAS,
+            expected,
+            value,
+            KvOp.Outcome.UNKNOWN,
+            null,
+            ++clock,
+            Operation.NEVER);
+    TxnRequest txn =
+        TxnRequest.newBuilder()
+            .addCompare(
+                Compare.newBuilder()
+                    .setKey(bytes(key))
+                    .setTarget(Compare.CompareTarget.VALUE)
+                    .setResult(Compare.CompareResult.EQUAL)
+                    .setValue(bytes(expected)))
+            .addSuccess(
+                RequestOp.newBuilder()
+                    .setRequestPut(
+                        PutRequest.newBuilder().setKey(bytes(key)).setValue(bytes(value))))
+            .addFailure(
+                RequestOp.newBuilder()
+                    .setRequestRange(RangeRequest.newBuilder().setKey(bytes(key))))
+            .build();
+    write(
+        op,
+        Command.newBuilder().setTxn(txn).build(),
+        server,
+        response -> {
+          TxnResponse r = response.getResponseTxn();
+          if (r.getSucceeded()) {
+            return op.ok(++clock);
+          }
+          RangeResponse found = r.getResponses(0).getResponseRange();
+          String observed = found.getKvsCount() == 0 ? null : string(found.getKvs(0).getValue());
+          return KvOp.casMismatch(client, key, expected, value, observed, op.invokedAt(), ++clock);
+        });
+  }
+
+  private interface Answer {
+    KvOp of(ResponseOp response);
+  }
+
+  private CompletableFuture<ResponseOp> write(
+      KvOp op, Command command, SimServer server, Answer answer) {
+    Pending p = track(op);
+    boolean viaFollower = server.core.role() != Role.LEADER;
+    CompletableFuture<ResponseOp> result = server.writes().write(command, REQUEST_TIMEOUT_MS);
+    result.whenComplete(
+        (response, error) -> {
+          if (error == null) {
+            okWrites++;
+            okForwardedWrites += viaFollower ? 1 : 0;
+            finish(p, answer.of(response));
+          } else if (nothingWritten(error)) {
+            finish(p, op.failed(++clock));
+          } else {
+            finish(p, null); // outcome unknown: stays pending
+          }
+        });
+    return result;
+  }
+
+  private void get(int client, String key, SimServer server) {
+    KvOp invoked =
+        new KvOp(
+            client,
+            key,
+            KvOp.Kind.GET,
+            null,
+            null,
+            KvOp.Outcome.UNKNOWN,
+            null,
+            ++clock,
+            Operation.NEVER);
+    Pending p = track(invoked);
+    server
+        .driver
+        .readIndex()
+        .thenCompose(server.driver::whenApplied)
+        .whenComplete(
+            (applied, error) -> {
+              if (error != null) {
+                finish(p, invoked.failed(++clock)); // a read changes nothing either way
+                return;
+              }
+              try {
+                RangeResponse r =
+                    server
+                        .store
+                        .store()
+                        .range(RangeRequest.newBuilder().setKey(bytes(key)).build());
+                String observed = r.getKvsCount() == 0 ? null : string(r.getKvs(0).getValue());
+                okReads++;
+                finish(p, KvOp.get(client, key, observed, invoked.invokedAt(), ++clock));
+              } catch (KvException e) {
+                throw new AssertionError("a range of one key failed", e);
+              }
+            });
+  }
+
+  /**
+   * Whether the status a client would see says the write did not happen. As etcd's, a timeout and a
+   * stopping server are UNAVAILABLE too; only their text tells them from "no leader".
+   */
+  private static boolean nothingWritten(Throwable error) {
+    Status status = ClientStatus.of(error).getStatus();
+    String text = String.valueOf(status.getDescription());
+    return switch (status.getCode()) {
+      case DEADLINE_EXCEEDED, UNKNOWN, INTERNAL, CANCELLED -> false;
+      case UNAVAILABLE ->
+          !text.equals(EtcdStatus.TIMEOUT.getStatus().getDescription())
+              && !text.equals(EtcdStatus.STOPPED.getStatus().getDescription());
+      default -> true;
+    };
+  }
+
+  private Pending track(KvOp op) {
+    Pending p = new Pending(op, new boolean[1]);
+    pending.add(p);
+    return p;
+  }
+
+  private void finish(Pending p, KvOp outcome) {
+    if (p.answered()[0]) {
+      throw new AssertionError("op answered twice: " + p.invoked());
+    }
+    p.answered()[0] = true;
+    if (outcome != null) {
+      pending.remove(p);
+      done.add(outcome);
+    }
+  }
+
+  /** Every op: those answered, and the others with an unknown outcome. */
+  List<KvOp> history() {
+    List<KvOp> all = new ArrayList<>(done);
+    for (Pending p : pending) {
+      if (p.invoked().kind() != KvOp.Kind.GET) {
+        all.add(p.invoked());
+      }
+    }
+    return all;
+  }
+
+  private static ByteString bytes(String s) {
+    return ByteString.copyFrom(s, UTF_8);
+  }
+
+  private static String string(ByteString b) {
+    return b.toStringUtf8();
+  }
+}
