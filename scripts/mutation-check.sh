@@ -15,6 +15,7 @@ cp -r "$root/." "$work/"
 cd "$work"
 R=server/src/main/java/dev/ballot/raft
 N=server/src/main/java/dev/ballot/node
+K=server/src/main/java/dev/ballot/kv
 status=0
 MIN_MARGIN=${MIN_MARGIN:-10}   # fewer failing seeds than this: caught, but narrowly
 
@@ -85,7 +86,8 @@ mutate config-only-when-committed "liveness after healing" 'did not recover|conf
 mutate evict-before-applied "entries applied with their payload" 'BufferUnderflow|not linearizable|state' $R/RaftLog.java \
   'long evictable = Math.min(applied, stableIndex);' 'long evictable = stableIndex;'
 
-# The node around the core: the driver and the apply loop, as the simulation runs them.
+# The node around the core: the driver, the apply loop and the key-value store, as the
+# simulation runs them.
 mutate ack-before-sync "a committed entry lost after a crash" "$LOST|synced|restarted at term" $N/RaftDriver.java \
   'return leader && (m instanceof' 'return true || (m instanceof'
 mutate apply-before-commit "only committed entries are applied" 'reported committed|is committed there|stopped on a failure' $N/RaftDriver.java \
@@ -93,4 +95,6 @@ mutate apply-before-commit "only committed entries are applied" 'reported commit
 mutate answer-before-apply "linearizable reads" 'not linearizable' $N/Applier.java \
   '        } else if (work instanceof Apply a) {' \
   '        } else if (work instanceof Apply a) { appliedIndex = a.entries().get(a.entries().size() - 1).index(); releaseWaiters();'
+mutate skip-applied-index-write "same state at the same applied index" 'differs|apply once|behind the snapshot|not linearizable' $K/KvStore.java \
+  'batch.put(KvSpace.META, APPLIED_INDEX_KEY, encodeLong(index));' '// applied index not written'
 exit $status
