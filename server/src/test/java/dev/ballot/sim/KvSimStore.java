@@ -1,6 +1,5 @@
 package dev.ballot.sim;
 
-import dev.ballot.kv.ApplyResult;
 import dev.ballot.kv.InMemoryKvEngine;
 import dev.ballot.kv.InMemoryKvSnapshots;
 import dev.ballot.kv.KvBatch;
@@ -11,9 +10,7 @@ import dev.ballot.kv.KvImage;
 import dev.ballot.kv.KvStateMachine;
 import dev.ballot.kv.KvStore;
 import dev.ballot.kv.KvView;
-import dev.ballot.node.StateMachine;
 import dev.ballot.raft.ClusterConfig;
-import dev.ballot.raft.Entry;
 import dev.ballot.raft.SnapshotMeta;
 
 /**
@@ -35,11 +32,11 @@ final class KvSimStore {
   }
 
   /** The store and state machine of a fresh incarnation, over the data that survived. */
-  StateMachine<ApplyResult> open() {
+  KvStateMachine open() {
     KvImage newest = snapshots == null ? null : snapshots.newest();
     store = new KvStore(new OnWal());
     snapshots = new InMemoryKvSnapshots(store, engine, initialConfig, newest);
-    return new Checkpointing(new KvStateMachine(store, snapshots));
+    return new KvStateMachine(store, snapshots);
   }
 
   KvStore store() {
@@ -99,55 +96,5 @@ final class KvSimStore {
 
     @Override
     public void close() {}
-  }
-
-  /**
-   * A snapshot taken or installed is durable, and so is the log before it: a RocksDB checkpoint
-   * flushes, which syncs the write-ahead log the log shares.
-   */
-  private final class Checkpointing implements StateMachine<ApplyResult> {
-    private final StateMachine<ApplyResult> delegate;
-
-    Checkpointing(StateMachine<ApplyResult> delegate) {
-      this.delegate = delegate;
-    }
-
-    @Override
-    public long appliedIndex() {
-      return delegate.appliedIndex();
-    }
-
-    @Override
-    public ApplyResult apply(Entry entry) {
-      return delegate.apply(entry);
-    }
-
-    @Override
-    public void applyEmpty(long index) {
-      delegate.applyEmpty(index);
-    }
-
-    @Override
-    public void applyConfig(Entry entry) {
-      delegate.applyConfig(entry);
-    }
-
-    @Override
-    public long snapshotIndex() {
-      return delegate.snapshotIndex();
-    }
-
-    @Override
-    public SnapshotMeta takeSnapshot(long index, long term) {
-      SnapshotMeta meta = delegate.takeSnapshot(index, term);
-      wal.sync();
-      return meta;
-    }
-
-    @Override
-    public void installSnapshot(SnapshotMeta snapshot) {
-      delegate.installSnapshot(snapshot);
-      wal.sync();
-    }
   }
 }

@@ -257,7 +257,11 @@ final class SimServer {
     public void close() {}
   }
 
-  /** The state machine, observed: every entry applied is reported with the state's hash. */
+  /**
+   * The state machine, observed: every entry applied is reported with the state's hash, and a
+   * snapshot taken or installed makes the node's WAL durable, as a RocksDB checkpoint or ingest
+   * does.
+   */
   private final class Observed implements StateMachine<ApplyResult> {
     private final StateMachine<ApplyResult> delegate;
 
@@ -297,6 +301,7 @@ final class SimServer {
     @Override
     public SnapshotMeta takeSnapshot(long index, long term) {
       SnapshotMeta meta = delegate.takeSnapshot(index, term);
+      wal.sync(); // a RocksDB checkpoint flushes: durable, and so is the log before it
       listener.snapshotTaken(SimServer.this, meta);
       return meta;
     }
@@ -304,6 +309,7 @@ final class SimServer {
     @Override
     public void installSnapshot(SnapshotMeta snapshot) {
       delegate.installSnapshot(snapshot);
+      wal.sync(); // an install is durable, as the server's (ingested files, synced)
       listener.snapshotInstalled(SimServer.this, snapshot);
     }
   }
