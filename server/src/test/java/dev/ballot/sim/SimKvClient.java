@@ -14,6 +14,7 @@ import dev.ballot.etcd.api.ResponseOp;
 import dev.ballot.etcd.api.TxnRequest;
 import dev.ballot.etcd.api.TxnResponse;
 import dev.ballot.kv.KvException;
+import dev.ballot.kv.KvStore;
 import dev.ballot.kv.proto.Command;
 import dev.ballot.linearizability.KvOp;
 import dev.ballot.linearizability.Operation;
@@ -267,6 +268,25 @@ final class SimKvClient {
     if (outcome != null) {
       pending.remove(p);
       done.add(outcome);
+    }
+  }
+
+  /**
+   * Reads every key from {@code store} once the run is over (every member applied everything): the
+   * last word on each key, so an acknowledged write that was lost cannot go unnoticed for want of a
+   * later read.
+   */
+  void readAllAtEnd(KvStore store) {
+    for (int k = 0; k < KEYS; k++) {
+      String key = "k" + k;
+      try {
+        RangeResponse r = store.range(RangeRequest.newBuilder().setKey(bytes(key)).build());
+        String observed = r.getKvsCount() == 0 ? null : string(r.getKvs(0).getValue());
+        long at = ++clock;
+        done.add(KvOp.get(nextClient++, key, observed, at, ++clock));
+      } catch (KvException e) {
+        throw new AssertionError("a range of one key failed", e);
+      }
     }
   }
 

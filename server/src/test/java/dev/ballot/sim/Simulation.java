@@ -179,6 +179,7 @@ final class Simulation {
               + " ms after the faults healed: "
               + describeNodes());
     }
+    client.readAllAtEnd(currentLeader().store.store());
     Verdict verdict = KvChecker.check(client.history());
     if (!verdict.linearizable()) {
       throw new AssertionError("history is not linearizable: " + verdict.explanation());
