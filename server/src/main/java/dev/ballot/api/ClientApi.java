@@ -2,6 +2,7 @@ package dev.ballot.api;
 
 import dev.ballot.cluster.KvWrites;
 import dev.ballot.cluster.LeaderRoutes;
+import dev.ballot.cluster.LinearizableReads;
 import dev.ballot.kv.ApplyResult;
 import dev.ballot.kv.KvRequests;
 import dev.ballot.kv.KvStore;
@@ -105,11 +106,10 @@ public final class ClientApi implements AutoCloseable {
         new KvService(
             kv,
             requests,
-            driver,
             headers,
             writes,
+            new LinearizableReads(driver, routes.timer(), 2 * electionTimeoutMs),
             BASE_REQUEST_TIMEOUT_MS + 2 * electionTimeoutMs,
-            2 * electionTimeoutMs,
             readPool);
     quota.start(
         (command, done) ->

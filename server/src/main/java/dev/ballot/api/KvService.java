@@ -2,6 +2,7 @@ package dev.ballot.api;
 
 import dev.ballot.cluster.ClientStatus;
 import dev.ballot.cluster.KvWrites;
+import dev.ballot.cluster.LinearizableReads;
 import dev.ballot.etcd.api.CompactionRequest;
 import dev.ballot.etcd.api.CompactionResponse;
 import dev.ballot.etcd.api.DeleteRangeRequest;
@@ -15,20 +16,15 @@ import dev.ballot.etcd.api.ResponseHeader;
 import dev.ballot.etcd.api.ResponseOp;
 import dev.ballot.etcd.api.TxnRequest;
 import dev.ballot.etcd.api.TxnResponse;
-import dev.ballot.kv.ApplyResult;
 import dev.ballot.kv.KvException;
 import dev.ballot.kv.KvRequests;
 import dev.ballot.kv.KvStore;
 import dev.ballot.kv.proto.Command;
-import dev.ballot.node.NodeException;
-import dev.ballot.node.RaftDriver;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -36,38 +32,35 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * etcd's KV service. Writes go through the Raft log (a follower forwards them to its leader);
- * linearizable reads wait for a ReadIndex to be applied locally; serializable reads are local.
- * Handlers run on gRPC's network threads and never block: they complete from the driver's or the
- * apply thread's callbacks.
+ * etcd's KV service, the gRPC edge of {@link KvWrites} (writes through the Raft log; a follower's
+ * go to its leader) and {@link LinearizableReads} (a ReadIndex applied here); serializable reads
+ * are local. Handlers run on gRPC's network threads and never block: they complete from callbacks
+ * (the apply loop, the route's timer, the peer link) and read the store on the read pool.
  */
 final class KvService extends KVGrpc.KVImplBase {
   private static final Logger log = LoggerFactory.getLogger(KvService.class);
   private final KvStore kv;
   private final KvRequests requests;
-  private final RaftDriver<ApplyResult> driver;
   private final Headers headers;
   private final KvWrites writes;
+  private final LinearizableReads reads;
   private final long requestTimeoutMs;
-  private final long leaderWaitMs;
   private final Executor readPool;
 
   KvService(
       KvStore kv,
       KvRequests requests,
-      RaftDriver<ApplyResult> driver,
       Headers headers,
       KvWrites writes,
+      LinearizableReads reads,
       long requestTimeoutMs,
-      long leaderWaitMs,
       Executor readPool) {
     this.kv = kv;
     this.requests = requests;
-    this.driver = driver;
     this.headers = headers;
     this.writes = writes;
+    this.reads = reads;
     this.requestTimeoutMs = requestTimeoutMs;
-    this.leaderWaitMs = leaderWaitMs;
     this.readPool = readPool;
   }
 
@@ -117,14 +110,12 @@ final class KvService extends KVGrpc.KVImplBase {
       onReadPool(response, read);
       return;
     }
-    long timeoutMs = remainingMs();
-    linearizableIndex(timeoutMs)
-        .thenCompose(driver::whenApplied)
-        .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
+    reads
+        .awaitReadable(remainingMs())
         .whenComplete(
             (applied, error) -> {
               if (error != null) {
-                response.onError(toStatus(error));
+                response.onError(ClientStatus.of(error));
               } else {
                 onReadPool(response, read);
               }
@@ -133,24 +124,6 @@ final class KvService extends KVGrpc.KVImplBase {
 
   private <T> void onReadPool(StreamObserver<T> response, PooledRead.StoreRead<T> read) {
     PooledRead.answer(readPool, response, "read", read);
-  }
-
-  /** A read index, waiting for a leader if an election is under way. */
-  private CompletableFuture<Long> linearizableIndex(long timeoutMs) {
-    // orTimeout on the driver's own futures, so that it forgets reads nobody waits for.
-    return driver
-        .readIndex()
-        .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
-        .exceptionallyCompose(
-            error -> {
-              if (isNoLeader(error)) {
-                return afterLeaderKnown(
-                    timeoutMs,
-                    error,
-                    () -> driver.readIndex().orTimeout(timeoutMs, TimeUnit.MILLISECONDS));
-              }
-              return CompletableFuture.failedFuture(error);
-            });
   }
 
   // ------------------------------------------------------------------ writes
@@ -220,17 +193,6 @@ final class KvService extends KVGrpc.KVImplBase {
             });
   }
 
-  /** Runs {@code next} once a leader is known; fails with {@code noLeader} if none comes soon. */
-  private <V> CompletableFuture<V> afterLeaderKnown(
-      long timeoutMs, Throwable noLeader, java.util.function.Supplier<CompletableFuture<V>> next) {
-    return driver
-        .whenLeaderKnown()
-        .orTimeout(Math.min(timeoutMs, leaderWaitMs), TimeUnit.MILLISECONDS)
-        .handle((v, timeout) -> timeout)
-        .thenCompose(
-            timeout -> timeout == null ? next.get() : CompletableFuture.failedFuture(noLeader));
-  }
-
   // ------------------------------------------------------------------ helpers
 
   private ResponseHeader header(ResponseHeader fromStore) {
@@ -243,20 +205,5 @@ final class KvService extends KVGrpc.KVImplBase {
     long remaining =
         deadline == null ? requestTimeoutMs : deadline.timeRemaining(TimeUnit.MILLISECONDS);
     return Math.max(1, Math.min(remaining, requestTimeoutMs));
-  }
-
-  private static boolean isNoLeader(Throwable error) {
-    return unwrap(error) instanceof NodeException ne && ne.kind() == NodeException.Kind.NO_LEADER;
-  }
-
-  private static Throwable unwrap(Throwable error) {
-    while (error instanceof CompletionException && error.getCause() != null) {
-      error = error.getCause();
-    }
-    return error;
-  }
-
-  private static StatusRuntimeException toStatus(Throwable error) {
-    return ClientStatus.of(error);
   }
 }

@@ -214,9 +214,8 @@ final class SimKvClient {
             Operation.NEVER);
     Pending p = track(invoked);
     server
-        .driver
-        .readIndex()
-        .thenCompose(server.driver::whenApplied)
+        .reads()
+        .awaitReadable(REQUEST_TIMEOUT_MS)
         .whenComplete(
             (applied, error) -> {
               if (error != null) {

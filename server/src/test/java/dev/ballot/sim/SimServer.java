@@ -3,6 +3,7 @@ package dev.ballot.sim;
 import dev.ballot.cluster.KvWrites;
 import dev.ballot.cluster.LeaderRouter;
 import dev.ballot.cluster.LeaderView;
+import dev.ballot.cluster.LinearizableReads;
 import dev.ballot.cluster.WriteQuota;
 import dev.ballot.kv.ApplyResult;
 import dev.ballot.kv.KvImage;
@@ -75,6 +76,7 @@ final class SimServer {
   RaftNode core;
   RaftDriver<ApplyResult> driver;
   private KvWrites writes;
+  private LinearizableReads reads;
   private SimRunner runner;
   private int incarnation;
   private Role lastRole = Role.FOLLOWER;
@@ -156,6 +158,7 @@ final class SimServer {
             link,
             timer,
             CLUSTER_ID);
+    reads = new LinearizableReads(driver, timer, 2 * electionMs);
     lastRole = Role.FOLLOWER;
     up = true;
     incarnation++;
@@ -168,6 +171,11 @@ final class SimServer {
   /** The key-value write path of this incarnation. */
   KvWrites writes() {
     return writes;
+  }
+
+  /** When a linearizable read may be served here, as the KV service asks. */
+  LinearizableReads reads() {
+    return reads;
   }
 
   /** Counts starts: a request in flight to an earlier incarnation is lost with it. */
