@@ -63,6 +63,14 @@ public final class LeaderRouter {
       this.deadlineNanos = deadlineNanos;
     }
 
+    /**
+     * The deadline passed between tries. Every try so far did nothing (the route tries again only
+     * then), so the answer is "no leader", safe to retry, not "request timed out".
+     */
+    private RouteFailure nothingDoneInTime() {
+      return RouteFailure.noLeader();
+    }
+
     private long remainingMs() {
       return TimeUnit.NANOSECONDS.toMillis(deadlineNanos - timer.nowNanos());
     }
@@ -74,7 +82,7 @@ public final class LeaderRouter {
     void attempt(long target, boolean hinted) {
       long remainingMs = remainingMs();
       if (remainingMs <= 0) {
-        result.completeExceptionally(RouteFailure.outcomeUnknown("deadline passed"));
+        result.completeExceptionally(nothingDoneInTime());
         return;
       }
       NodeStatus status = view.status();
@@ -102,7 +110,8 @@ public final class LeaderRouter {
       }
       Throwable cause = unwrap(error);
       if (cause instanceof NodeException ne && ne.kind() == NodeException.Kind.NOT_LEADER) {
-        followHint(ne.leaderId(), RaftNode.NONE, hinted);
+        // The driver refused on its own thread: the next try (maybe a forward) starts elsewhere.
+        timer.schedule(() -> followHint(ne.leaderId(), RaftNode.NONE, hinted), 0);
       } else if (cause instanceof NodeException ne && ne.kind() == NodeException.Kind.NO_LEADER) {
         if (view.status().leaderId() == RaftNode.NONE) {
           waitForLeader(remainingMs());
@@ -148,7 +157,7 @@ public final class LeaderRouter {
     private void pauseThenAttempt() {
       long remainingMs = remainingMs();
       if (remainingMs <= retryPauseMs) {
-        result.completeExceptionally(RouteFailure.outcomeUnknown("deadline passed"));
+        result.completeExceptionally(nothingDoneInTime());
         return;
       }
       timer.schedule(() -> attempt(RaftNode.NONE, false), retryPauseMs);
@@ -156,7 +165,7 @@ public final class LeaderRouter {
 
     private void waitForLeader(long remainingMs) {
       if (remainingMs <= 0) {
-        result.completeExceptionally(RouteFailure.outcomeUnknown("deadline passed"));
+        result.completeExceptionally(nothingDoneInTime());
         return;
       }
       Deadlines.within(timer, view.whenLeaderKnown(), Math.min(remainingMs, leaderWaitMs))

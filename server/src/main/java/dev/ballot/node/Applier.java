@@ -6,10 +6,10 @@ import dev.ballot.raft.SnapshotMeta;
 import dev.ballot.storage.CrashPoints;
 import java.util.List;
 import java.util.PriorityQueue;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -23,8 +23,11 @@ import org.slf4j.LoggerFactory;
 final class Applier<R> implements WorkLoop {
   private static final Logger log = LoggerFactory.getLogger(Applier.class);
 
-  /** Committed batches waiting to be applied; a full queue makes the driver wait. */
-  private static final int MAX_QUEUED_BATCHES = 1024;
+  /**
+   * What an entry costs in the backlog beyond its payload, so that entries without one (no-ops,
+   * configuration) count too and the queue is bounded in number as well as in bytes.
+   */
+  static final long ENTRY_OVERHEAD_BYTES = 64;
 
   /**
    * Entry bytes committed but not yet applied. Beyond it the driver refuses proposals and drops
@@ -46,7 +49,10 @@ final class Applier<R> implements WorkLoop {
 
   private final StateMachine<R> stateMachine;
   private final Consumer<Throwable> onFatal;
-  private final BlockingQueue<Work> queue = new ArrayBlockingQueue<>(MAX_QUEUED_BATCHES);
+
+  /** Never full: the byte budget below bounds it, and the driver never waits to add to it. */
+  private final Queue<Work> queue = new ConcurrentLinkedQueue<>();
+
   private final ByteBudget backlog =
       new ByteBudget("committed entries waiting to be applied", MAX_BACKLOG_BYTES);
   private final long snapshotEveryEntries;
@@ -97,11 +103,11 @@ final class Applier<R> implements WorkLoop {
     future.whenComplete((r, t) -> pending.remove(index, new Pending<>(term, future)));
   }
 
-  /** Queues committed entries; blocks while the apply thread is far behind (back-pressure). */
-  void enqueue(List<Entry> committed) throws InterruptedException {
+  /** Queues committed entries; never waits (see {@link #isBacklogFull} for back-pressure). */
+  void enqueue(List<Entry> committed) {
     if (!committed.isEmpty()) {
       backlog.take(bytes(committed)); // committed: it must be applied, full or not
-      queue.put(new Apply(committed));
+      queue.add(new Apply(committed));
       runner.wake(this);
     }
   }
@@ -115,10 +121,10 @@ final class Applier<R> implements WorkLoop {
     return backlog.usedBytes();
   }
 
-  private static long bytes(List<Entry> entries) {
+  static long bytes(List<Entry> entries) {
     long bytes = 0;
     for (Entry e : entries) {
-      bytes += e.data().length;
+      bytes += e.data().length + ENTRY_OVERHEAD_BYTES;
     }
     return bytes;
   }
@@ -127,9 +133,9 @@ final class Applier<R> implements WorkLoop {
    * Queues the install of a leader's snapshot after the entries already queued; completes once the
    * state machine holds it (exceptionally if the install failed, which also stops the node).
    */
-  CompletableFuture<Void> install(SnapshotMeta snapshot) throws InterruptedException {
+  CompletableFuture<Void> install(SnapshotMeta snapshot) {
     CompletableFuture<Void> installed = new CompletableFuture<>();
-    queue.put(new Install(snapshot, installed));
+    queue.add(new Install(snapshot, installed));
     runner.wake(this);
     return installed;
   }
@@ -150,7 +156,7 @@ final class Applier<R> implements WorkLoop {
 
   void stop() {
     queue.clear();
-    queue.offer(new Stop());
+    queue.add(new Stop());
     runner.wake(this);
   }
 

@@ -18,7 +18,7 @@ public final class NodeThreads implements NodeRunner {
   private final ThreadPoolExecutor background;
   private volatile Thread driverThread;
   private volatile Thread applyThread;
-  private WorkLoop driver;
+  private volatile WorkLoop driver;
 
   public NodeThreads(long nodeId) {
     this.nodeId = nodeId;
@@ -47,7 +47,9 @@ public final class NodeThreads implements NodeRunner {
   }
 
   private static void run(WorkLoop loop) {
-    while (!loop.isDone()) {
+    // An interrupt would make every park return at once: nothing interrupts these threads, and
+    // one that does is asking them to end.
+    while (!loop.isDone() && !Thread.currentThread().isInterrupted()) {
       long waitNanos = loop.runOnce();
       if (loop.isDone()) {
         return;

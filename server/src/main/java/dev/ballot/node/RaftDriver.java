@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * the apply loop, advance). Its loop never waits inside: while a Ready's snapshot is being
  * installed or its writes synced, it takes no other input and resumes when told. Who runs the loop
  * is injected ({@link DriverRuntime}): a thread in a server, events in the simulation. Every public
- * method may be called from any thread; it only enqueues into the driver's bounded inboxes.
+ * method but {@link #start} and {@link #close} may be called from any thread; it only enqueues into
+ * the driver's bounded inboxes.
  *
  * @param <R> the result of applying one command
  */
@@ -65,8 +66,6 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
   private record Propose<R>(byte[] command, CompletableFuture<R> result) implements Input {}
 
   private record Read(CompletableFuture<Long> readIndex) implements Input {}
-
-  private record Stop() implements Input {}
 
   private record SnapshotTaken(SnapshotMeta snapshot) implements Input {}
 
@@ -376,9 +375,6 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
         return NO_DEADLINE;
       }
       return waitNanos;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      failOutstanding();
     } catch (RuntimeException | Error e) {
       // A failed write or sync is never retried: the Ready's messages are not sent, its entries
       // not applied, and the node stops (see DiskFailureException).
@@ -389,7 +385,10 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
     return NO_DEADLINE;
   }
 
-  private long turn() throws InterruptedException {
+  private long turn() {
+    if (!running) {
+      return NO_DEADLINE; // stopped or fenced: nothing more is sent, stepped or proposed
+    }
     if (inProgress != null && !resume()) {
       return NO_DEADLINE; // woken by the completion
     }
@@ -441,8 +440,6 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
         }
       } else if (input instanceof Read r) {
         startRead(r.readIndex());
-      } else if (input instanceof Stop) {
-        running = false;
       } else if (input instanceof SnapshotTaken t) {
         snapshotTaken(t.snapshot());
       } else if (input instanceof SnapshotSendFailed f) {
@@ -565,7 +562,7 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
   }
 
   /** Begins carrying out {@code rd}; it may finish later, once an install or a sync completes. */
-  private void start(Ready rd) throws InterruptedException {
+  private void start(Ready rd) {
     for (Entry e : rd.entries()) {
       if (e.type() == EntryType.CONFIG) {
         onConfigAppended.accept(e); // the transport learns new members before we send to them
@@ -611,7 +608,7 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
   }
 
   /** Goes on with the Ready in progress if what it waits for has completed; false if not yet. */
-  private boolean resume() throws InterruptedException {
+  private boolean resume() {
     Input completion = completions.poll();
     if (completion == null) {
       return false;
@@ -631,7 +628,7 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
     return inProgress == null;
   }
 
-  private void persist() throws InterruptedException {
+  private void persist() {
     Ready rd = inProgress.ready;
     if (rd.mustSync()) {
       CompletableFuture<Void> durable =
@@ -648,7 +645,7 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
   }
 
   /** The Ready's writes are durable: send what waited for them, apply, and advance. */
-  private void finish() throws InterruptedException {
+  private void finish() {
     Ready rd = inProgress.ready;
     for (Message m : inProgress.afterSync) {
       transport.send(m);
@@ -734,10 +731,9 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
    */
   public boolean close() throws InterruptedException {
     running = false;
-    requestInbox.offer(new Stop());
     runner.wake(this);
+    applier.stop(); // even if the driver's thread is stuck, the apply loop ends
     boolean stopped = runner.awaitStopped();
-    applier.stop();
     transport.close();
     return stopped;
   }

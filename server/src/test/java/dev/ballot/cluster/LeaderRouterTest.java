@@ -153,7 +153,10 @@ class LeaderRouterTest {
             new NodeException(NodeException.Kind.NOT_LEADER, 3, "stepped down")));
     work.forwardAnswers.add(CompletableFuture.completedFuture("from 3"));
 
-    assertThat(router.route(work, 1_000)).isCompletedWithValue("from 3");
+    CompletableFuture<String> result = router.route(work, 1_000);
+    assertThat(work.forwardedTo).as("not on the thread that refused").isEmpty();
+    timer.advanceMs(0);
+    assertThat(result).isCompletedWithValue("from 3");
     assertThat(work.ranHere).isEqualTo(1);
     assertThat(work.forwardedTo).containsExactly(3L);
   }
@@ -172,7 +175,7 @@ class LeaderRouterTest {
   }
 
   @Test
-  void retriesStopAtTheDeadline() {
+  void retriesStopAtTheDeadlineWithNoLeaderSinceNothingWasDone() {
     view.follow(2);
     for (int i = 0; i < 1_000; i++) {
       work.forwardAnswers.add(CompletableFuture.failedFuture(RouteFailure.neverSent("down")));
@@ -181,7 +184,7 @@ class LeaderRouterTest {
     CompletableFuture<String> result = router.route(work, 100);
     timer.advanceMs(200);
 
-    assertThat(failureOf(result).kind()).isEqualTo(RouteFailure.Kind.OUTCOME_UNKNOWN);
+    assertThat(failureOf(result).kind()).isEqualTo(RouteFailure.Kind.NO_LEADER);
     assertThat(work.forwardedTo.size())
         .as("one try per pause, not a busy loop")
         .isBetween(2, (int) (100 / RETRY_PAUSE_MS) + 1);

@@ -58,9 +58,11 @@ class ApplierBacklogTest {
         applier.enqueue(List.of(new Entry(1, index, EntryType.NORMAL, new byte[entryBytes])));
       }
 
-      assertThat(index * entryBytes).isGreaterThanOrEqualTo(Applier.MAX_BACKLOG_BYTES);
-      assertThat(index * entryBytes).isLessThan(Applier.MAX_BACKLOG_BYTES + entryBytes);
-      assertThat(applier.backlogBytes()).isEqualTo(index * entryBytes);
+      // Each entry counts its payload and a fixed overhead, so empty entries are bounded too.
+      long costBytes = entryBytes + Applier.ENTRY_OVERHEAD_BYTES;
+      assertThat(index * costBytes).isGreaterThanOrEqualTo(Applier.MAX_BACKLOG_BYTES);
+      assertThat(index * costBytes).isLessThan(Applier.MAX_BACKLOG_BYTES + costBytes);
+      assertThat(applier.backlogBytes()).isEqualTo(index * costBytes);
 
       sm.gate.countDown();
       long last = index;

@@ -145,7 +145,10 @@ final class SimServer {
             config.electionTimeoutTicks(),
             new DriverRuntime(runner, disk, events::nowNanos, new Random(random.nextLong())),
             error -> {
-              throw new AssertionError("node " + id + " stopped on a failure", error);
+              if (error instanceof AssertionError invariant) {
+                throw invariant; // an invariant checked inside the node's loops: report it as is
+              }
+              throw new AssertionError("node " + id + " stopped on a failure: " + error, error);
             });
     SimTimer timer = new SimTimer(events, runner);
     long electionMs = (long) config.electionTimeoutTicks() * tickMs;
