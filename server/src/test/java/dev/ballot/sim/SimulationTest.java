@@ -85,7 +85,7 @@ class SimulationTest {
     for (Future<Simulation.Result> f : runs) {
       try {
         Simulation.Result r = f.get();
-        long[] t = totals.computeIfAbsent(r.mix(), k -> new long[10]);
+        long[] t = totals.computeIfAbsent(r.mix(), k -> new long[11]);
         t[0]++;
         t[1] += r.okWrites();
         t[2] += r.okReads();
@@ -96,6 +96,7 @@ class SimulationTest {
         t[7] += r.leadersRemoved();
         t[8] += r.transfers();
         t[9] += r.okForwardedWrites();
+        t[10] += r.forwardedChangesAcked();
       } catch (java.util.concurrent.ExecutionException e) {
         failures.add(e.getCause().getMessage());
       }
@@ -115,8 +116,9 @@ class SimulationTest {
                 t[4],
                 mix.membership
                     ? String.format(
-                        " config-changes=%d joiners=%d leaders-removed=%d transfers=%d",
-                        t[5], t[6], t[7], t[8])
+                        " config-changes=%d joiners=%d leaders-removed=%d transfers=%d"
+                            + " (changes acknowledged through a follower %d)",
+                        t[5], t[6], t[7], t[8], t[10])
                     : ""));
     assertThat(failures).as("failing seeds (rerun one with -Dsim.seed=SEED)").isEmpty();
     // A simulation that stops exercising the cluster would pass vacuously.
@@ -147,6 +149,9 @@ class SimulationTest {
       assertThat(changing[6]).as("joiners started").isGreaterThan(changing[0] / 2);
       assertThat(changing[7]).as("leaders removed").isGreaterThan(changing[0] / 10);
       assertThat(changing[8]).as("leadership transfers").isGreaterThan(changing[0] / 10);
+      assertThat(changing[10])
+          .as("membership changes acknowledged by a follower that forwarded them")
+          .isGreaterThan(changing[0] / 10);
     }
   }
 
