@@ -12,8 +12,8 @@ import java.util.function.LongFunction;
 
 /**
  * A node's calls to another over the simulated network: the request and the answer each cross it
- * (delayed, maybe lost), and the other node's handler answers ({@code KvWrites.acceptForwarded}
- * for a forwarded write, {@code MembershipChanges.change} for a membership change, {@code
+ * (delayed, maybe lost), and the other node's handler answers ({@code KvWrites.acceptForwarded} for
+ * a forwarded write, {@code MembershipChanges.change} for a membership change, {@code
  * MembershipChanges.register} for a joiner's registration). A request to a node that is down is
  * refused at once (connection refused: never sent); a lost request or answer leaves the caller
  * waiting until it gives up (outcome unknown); a node that restarts with the request on its way

@@ -24,9 +24,9 @@ import java.util.concurrent.CompletionException;
  * leader too) or move leadership to a voter, through its {@code MembershipRequests}: the node's
  * leader route carries it out on the leader, forwarding over the simulated network. A joining node
  * registers as the server's joiner does: it sends {@code Register} to a random member, follows a
- * follower's redirect to the leader, retries with the same temporary id until a leader answers,
- * and starts with the id and members the answer gives. A removed node stops itself some time after
- * its removal commits: sometimes at once, sometimes seconds later, so that it tries to disrupt.
+ * follower's redirect to the leader, retries with the same temporary id until a leader answers, and
+ * starts with the id and members the answer gives. A removed node stops itself some time after its
+ * removal commits: sometimes at once, sometimes seconds later, so that it tries to disrupt.
  */
 final class SimMembership {
   /** What the membership layer needs from the run. */
@@ -142,7 +142,9 @@ final class SimMembership {
     }
   }
 
-  /** One operation, its targets taken from the members {@code node} knows, as etcdctl lists them. */
+  /**
+   * One operation, its targets taken from the members {@code node} knows, as etcdctl lists them.
+   */
   private void ask(SimServer node) {
     Membership known = node.members();
     List<Long> voters = known.config().voters();
@@ -229,7 +231,9 @@ final class SimMembership {
     return error;
   }
 
-  /** Fails the run from an event of its own: thrown inside a future's callback, it would be lost. */
+  /**
+   * Fails the run from an event of its own: thrown inside a future's callback, it would be lost.
+   */
   private void fail(String why) {
     cluster.after(
         0,

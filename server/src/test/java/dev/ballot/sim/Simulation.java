@@ -94,7 +94,7 @@ final class Simulation {
   private final int catchUp;
   private final boolean preVote;
 
-  /** Whether nodes promote caught-up learners themselves, as servers do (half the runs that may). */
+  /** Whether nodes promote caught-up learners themselves, as servers do (half the runs). */
   private final boolean autoPromote;
 
   private final SimServer.Listener listener = new Listener();
@@ -129,7 +129,9 @@ final class Simulation {
     this.preVote = !mix.membership || random.nextInt(4) != 0;
     this.autoPromote = mix.membership && random.nextBoolean();
     for (long id = 1; id <= nodeCount; id++) {
-      addNode(new Identity(id, SimServer.CLUSTER_ID, BOOTSTRAP_TEMP_ID_BASE + id, bootstrapMembers, false));
+      addNode(
+          new Identity(
+              id, SimServer.CLUSTER_ID, BOOTSTRAP_TEMP_ID_BASE + id, bootstrapMembers, false));
     }
     this.client = new SimKvClient(new Random(random.nextLong()));
     this.membership =
