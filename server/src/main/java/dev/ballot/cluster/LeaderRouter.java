@@ -31,6 +31,16 @@ public final class LeaderRouter {
    * @param leaderWaitMs how long to wait for a leader to be known before answering "no leader"
    * @param retryPauseMs the pause before trying again after a hop that did nothing
    */
+  /**
+   * The server's timings, from the election timeout: a route waits up to two election timeouts for
+   * a leader, and pauses a tenth of one (at least 10 ms) between tries.
+   */
+  public static LeaderRouter forElectionTimeout(
+      LeaderView view, TaskTimer timer, long electionTimeoutMs) {
+    return new LeaderRouter(
+        view, timer, 2 * electionTimeoutMs, Math.max(10, electionTimeoutMs / 10));
+  }
+
   public LeaderRouter(LeaderView view, TaskTimer timer, long leaderWaitMs, long retryPauseMs) {
     if (leaderWaitMs <= 0 || retryPauseMs <= 0) {
       throw new IllegalArgumentException(

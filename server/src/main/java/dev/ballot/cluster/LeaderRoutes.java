@@ -41,19 +41,10 @@ public final class LeaderRoutes implements AutoCloseable {
       long electionTimeoutMs) {
     ExecutorTaskTimer timer = new ExecutorTaskTimer("leader-route-" + members.selfId());
     LeaderRouter router =
-        new LeaderRouter(
-            LeaderView.of(driver),
-            timer,
-            2 * electionTimeoutMs,
-            Math.max(10, electionTimeoutMs / 10));
+        LeaderRouter.forElectionTimeout(LeaderView.of(driver), timer, electionTimeoutMs);
     LeaderLink link = new GrpcLeaderLink(channels, members::peerAddress);
     MembershipChanges changes =
-        new MembershipChanges(
-            driver,
-            members,
-            timer,
-            new LeadershipTransfer(driver, members, timer, 3 * electionTimeoutMs),
-            5 * electionTimeoutMs);
+        MembershipChanges.forElectionTimeout(driver, members, timer, electionTimeoutMs);
     LearnerPromoter promoter = new LearnerPromoter(driver, changes, timer);
     promoter.start();
     return new LeaderRoutes(
@@ -61,7 +52,8 @@ public final class LeaderRoutes implements AutoCloseable {
         router,
         link,
         changes,
-        new MembershipRequests(router, changes, link, members.clusterId(), 8 * electionTimeoutMs),
+        MembershipRequests.forElectionTimeout(
+            router, changes, link, members.clusterId(), electionTimeoutMs),
         promoter);
   }
 

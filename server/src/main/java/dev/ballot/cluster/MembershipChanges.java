@@ -46,6 +46,20 @@ public final class MembershipChanges implements PeerService.MembershipHandler {
   /**
    * @param pendingWaitMs how long a change waits for an earlier one to apply
    */
+  /**
+   * The server's timings, from the election timeout: a transfer gives up after three, a change
+   * waits up to five for the one pending before it.
+   */
+  public static MembershipChanges forElectionTimeout(
+      RaftDriver<?> driver, AppliedMembership members, TaskTimer timer, long electionTimeoutMs) {
+    return new MembershipChanges(
+        driver,
+        members,
+        timer,
+        new LeadershipTransfer(driver, members, timer, 3 * electionTimeoutMs),
+        5 * electionTimeoutMs);
+  }
+
   public MembershipChanges(
       RaftDriver<?> driver,
       AppliedMembership members,

@@ -19,6 +19,16 @@ public final class MembershipRequests {
   /**
    * @param maxTimeoutMs the longest an operation may take, whatever the client's deadline
    */
+  /** The server's timing: an operation takes at most eight election timeouts. */
+  public static MembershipRequests forElectionTimeout(
+      LeaderRouter router,
+      MembershipChanges changes,
+      LeaderLink link,
+      long clusterId,
+      long electionTimeoutMs) {
+    return new MembershipRequests(router, changes, link, clusterId, 8 * electionTimeoutMs);
+  }
+
   public MembershipRequests(
       LeaderRouter router,
       MembershipChanges changes,

@@ -2,13 +2,17 @@ package dev.ballot.kv;
 
 import dev.ballot.raft.ClusterConfig;
 import dev.ballot.raft.SnapshotMeta;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Snapshots of a {@link KvStore} over an {@link InMemoryKvEngine}, for the simulation: {@link
  * #take} records an immutable {@link KvImage} of the engine and makes the engine durable (as a
  * RocksDB checkpoint is); {@link #install} replaces the engine's state by the image that the
- * transport {@link #stage}d for it beforehand. Images are durable: a node restarted after a crash
- * gets its newest one back through the constructor.
+ * transport {@link #stage}d for it beforehand. As the server's snapshot folder does, it keeps each
+ * staged image by its index and term (a stale or duplicated transfer staged later never replaces
+ * the one being installed), and drops those at or below an installed one. Images are durable: a
+ * node restarted after a crash gets its newest one back through the constructor.
  *
  * <p>The apply thread takes and installs; any thread may stage and read {@link #newest}.
  */
@@ -17,7 +21,7 @@ public final class InMemoryKvSnapshots implements KvSnapshots {
   private final InMemoryKvEngine engine;
   private final ClusterConfig initialConfig;
   private volatile KvImage newest;
-  private volatile KvImage staged;
+  private final Map<SnapshotMeta, KvImage> staged = new ConcurrentHashMap<>();
 
   /**
    * @param store the store over {@code engine}
@@ -58,14 +62,15 @@ public final class InMemoryKvSnapshots implements KvSnapshots {
     if (!image.meta().equals(meta)) {
       throw new IllegalArgumentException("image " + image + " staged for " + meta);
     }
-    staged = image;
+    staged.put(meta, image);
   }
 
   @Override
   public void install(SnapshotMeta meta) {
-    KvImage image = staged;
-    if (image == null || !image.meta().equals(meta)) {
-      throw new IllegalStateException("no staged snapshot for " + meta + ", staged: " + image);
+    KvImage image = staged.get(meta);
+    if (image == null) {
+      throw new IllegalStateException(
+          "no staged snapshot for " + meta + ", staged: " + staged.keySet());
     }
     store.replaceState(
         () -> {
@@ -83,7 +88,7 @@ public final class InMemoryKvSnapshots implements KvSnapshots {
               + " revision "
               + store.revision());
     }
-    staged = null;
+    staged.keySet().removeIf(m -> m.index() <= meta.index());
     newest = image;
   }
 }

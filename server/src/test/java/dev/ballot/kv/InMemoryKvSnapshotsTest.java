@@ -142,4 +142,29 @@ class InMemoryKvSnapshotsTest {
     assertThat(follower.keys()).containsExactly("x");
     assertThat(follower.store.appliedIndex()).isEqualTo(1);
   }
+
+  @Test
+  void aStaleImageStagedLaterDoesNotReplaceTheOneBeingInstalled() throws KvException {
+    // Simulation seed 5203 (CHAOS): a duplicated, older InstallSnapshot arrived between the
+    // newer one's acceptance and its install.
+    Node leader = new Node();
+    leader.put("a", "1");
+    SnapshotMeta older = leader.snapshots.take(1, 1);
+    KvImage olderImage = leader.snapshots.newest();
+    leader.put("b", "2");
+    SnapshotMeta newer = leader.snapshots.take(2, 1);
+    KvImage newerImage = leader.snapshots.newest();
+    Node follower = new Node();
+
+    follower.snapshots.stage(newer, newerImage);
+    follower.snapshots.stage(older, olderImage);
+    follower.snapshots.install(newer);
+
+    assertThat(follower.keys()).containsExactly("a", "b");
+    assertThat(follower.store.appliedIndex()).isEqualTo(2);
+    // Images at or below the installed one are dropped.
+    assertThatThrownBy(() -> follower.snapshots.install(older))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("no staged snapshot");
+  }
 }

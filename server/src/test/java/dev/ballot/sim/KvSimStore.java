@@ -10,33 +10,46 @@ import dev.ballot.kv.KvImage;
 import dev.ballot.kv.KvStateMachine;
 import dev.ballot.kv.KvStore;
 import dev.ballot.kv.KvView;
+import dev.ballot.membership.Membership;
 import dev.ballot.raft.ClusterConfig;
+import dev.ballot.raft.ConfigEntry;
 import dev.ballot.raft.SnapshotMeta;
+import java.util.function.Consumer;
 
 /**
  * A node's key-value state as the server keeps it, on the in-memory engine: the real {@link
  * KvStore} and {@link KvStateMachine}, whose batches are writes on the node's {@link SimWal}.
- * Snapshots are {@link KvImage}s, carried by the simulated network.
+ * Snapshots are {@link KvImage}s, carried by the simulated network. As in the server, a fresh store
+ * records the members the node starts from, so every snapshot carries a membership.
  */
 final class KvSimStore {
   private final InMemoryKvEngine engine = new InMemoryKvEngine();
   private final SimWal wal;
   private final ClusterConfig initialConfig;
+  private final byte[] initialConfigEntry;
   private KvStore store;
   private InMemoryKvSnapshots snapshots;
 
-  KvSimStore(SimWal wal, ClusterConfig initialConfig) {
+  /**
+   * @param initialMembership the members the node starts from (bootstrap, or its registration)
+   */
+  KvSimStore(SimWal wal, Membership initialMembership) {
     this.wal = wal;
-    this.initialConfig = initialConfig;
+    this.initialConfig = initialMembership.config();
+    this.initialConfigEntry = new ConfigEntry(initialConfig, initialMembership.encode()).encode();
     wal.onSync(engine::sync);
   }
 
-  /** The store and state machine of a fresh incarnation, over the data that survived. */
-  KvStateMachine open() {
+  /**
+   * The store and state machine of a fresh incarnation, over the data that survived; {@code
+   * onConfig} hears of each configuration applied, as the server's applied-membership cache does.
+   */
+  KvStateMachine open(Consumer<KvStore.AppliedConfig> onConfig) {
     KvImage newest = snapshots == null ? null : snapshots.newest();
     store = new KvStore(new OnWal());
+    store.initConfig(initialConfigEntry);
     snapshots = new InMemoryKvSnapshots(store, engine, initialConfig, newest);
-    return new KvStateMachine(store, snapshots);
+    return new KvStateMachine(store, snapshots, onConfig);
   }
 
   KvStore store() {

@@ -49,6 +49,7 @@ final class SimKvClient {
   private final List<Pending> pending = new ArrayList<>();
   private long clock;
   private long nextValue = 1;
+  private String lastKeyWritten = "k0";
   private int nextClient;
   long okWrites;
   long okReads;
@@ -68,10 +69,12 @@ final class SimKvClient {
     int client = nextClient++;
     String key = "k" + random.nextInt(KEYS);
     int roll = random.nextInt(100);
-    if (roll < 30) {
-      get(client, key, server);
+    if (roll < 35) {
+      // Mostly the key written last: where a stale read would show.
+      get(client, random.nextInt(3) != 0 ? lastKeyWritten : key, server);
       return null;
     }
+    lastKeyWritten = key;
     String value = "v" + nextValue++;
     if (roll < 60) {
       put(client, key, value, server);

@@ -3,17 +3,26 @@ package dev.ballot.sim;
 import dev.ballot.cluster.KvWrites;
 import dev.ballot.cluster.LeaderRouter;
 import dev.ballot.cluster.LeaderView;
+import dev.ballot.cluster.LearnerPromoter;
 import dev.ballot.cluster.LinearizableReads;
+import dev.ballot.cluster.MembershipChanges;
+import dev.ballot.cluster.MembershipRequests;
 import dev.ballot.cluster.WriteQuota;
 import dev.ballot.kv.ApplyResult;
 import dev.ballot.kv.KvImage;
 import dev.ballot.kv.KvRequests;
+import dev.ballot.kv.KvStore;
+import dev.ballot.membership.AppliedMembership;
+import dev.ballot.membership.Identity;
+import dev.ballot.membership.Membership;
 import dev.ballot.node.DriverRuntime;
 import dev.ballot.node.RaftDriver;
 import dev.ballot.node.SnapshotPolicy;
 import dev.ballot.node.StateMachine;
 import dev.ballot.raft.ClusterConfig;
+import dev.ballot.raft.ConfigEntry;
 import dev.ballot.raft.Entry;
+import dev.ballot.raft.EntryType;
 import dev.ballot.raft.HardState;
 import dev.ballot.raft.Message;
 import dev.ballot.raft.RaftConfig;
@@ -21,9 +30,11 @@ import dev.ballot.raft.RaftNode;
 import dev.ballot.raft.RestoredState;
 import dev.ballot.raft.Role;
 import dev.ballot.raft.SnapshotMeta;
+import dev.ballot.transport.PeerDirectory;
 import dev.ballot.transport.Transport;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One simulated server built from the parts that ship: a {@link RaftNode}, the real {@link
@@ -32,7 +43,10 @@ import java.util.Random;
  * a crash; everything else is built anew by {@link #start()}.
  *
  * <p>Clients reach it through {@link #writes()}, the same path as the KV service's, with the leader
- * route's hop to the leader over the simulated network.
+ * route's hop to the leader over the simulated network. Membership operations go through {@link
+ * #membershipRequests()} and joiners register through {@link #membershipChanges()}, wired as the
+ * server wires them (applied-membership cache, leadership transfer, and in some runs the learner
+ * promoter), with made-up peer addresses.
  */
 final class SimServer {
   /** What the server reports to the simulation. */
@@ -58,6 +72,7 @@ final class SimServer {
   }
 
   final long id;
+  final Identity identity;
   private final RaftConfig config;
   private final ClusterConfig initialCluster;
   private final EventQueue events;
@@ -66,6 +81,7 @@ final class SimServer {
   private final SnapshotPolicy snapshotPolicy;
   private final int maxSyncMs;
   private final int tickMs;
+  private final boolean autoPromote;
 
   private final SimWal wal = new SimWal();
   final SimRaftStorage storage = new SimRaftStorage(wal);
@@ -77,6 +93,9 @@ final class SimServer {
   RaftDriver<ApplyResult> driver;
   private KvWrites writes;
   private LinearizableReads reads;
+  private AppliedMembership members;
+  private MembershipChanges membershipChanges;
+  private MembershipRequests membershipRequests;
   private SimRunner runner;
   private int incarnation;
   private Role lastRole = Role.FOLLOWER;
@@ -85,21 +104,27 @@ final class SimServer {
   /** Stopped for good (it was removed from the cluster): it never starts again. */
   private boolean stopped;
 
+  /**
+   * @param identity who the node is and the members it starts from (bootstrap or registration)
+   * @param autoPromote whether it runs the learner promoter, as every server does
+   */
   SimServer(
-      long id,
+      Identity identity,
       RaftConfig config,
-      ClusterConfig initialCluster,
       SimLeaderLink link,
       EventQueue events,
       Listener listener,
       Random random,
       SnapshotPolicy snapshotPolicy,
       int maxSyncMs,
-      int tickMs) {
-    this.id = id;
+      int tickMs,
+      boolean autoPromote) {
+    this.id = identity.nodeId();
+    this.identity = identity;
     this.config = config;
-    this.initialCluster = initialCluster;
-    this.store = new KvSimStore(wal, initialCluster);
+    this.initialCluster = identity.initialMembership().config();
+    this.autoPromote = autoPromote;
+    this.store = new KvSimStore(wal, identity.initialMembership());
     this.link = link;
     this.events = events;
     this.listener = listener;
@@ -113,7 +138,9 @@ final class SimServer {
     if (stopped) {
       throw new IllegalStateException("node " + id + " was stopped for good");
     }
-    StateMachine<ApplyResult> stateMachine = new Observed(store.open());
+    AtomicReference<AppliedMembership> membersRef = new AtomicReference<>();
+    StateMachine<ApplyResult> stateMachine =
+        new Observed(store.open(c -> membersRef.get().configApplied(c.index(), c.entry())));
     RestoredState restored = storage.loadForStateMachineAt(stateMachine.appliedIndex());
     core = new RaftNode(config, initialCluster, restored, new Random(random.nextLong()), storage);
     runner = new SimRunner(events, random, 3, () -> stepped());
@@ -150,35 +177,97 @@ final class SimServer {
               }
               throw new AssertionError("node " + id + " stopped on a failure: " + error, error);
             });
+    members = appliedMembership(restored);
+    membersRef.set(members);
+    driver.onConfigAppended(members::configAppended);
     SimTimer timer = new SimTimer(events, runner);
     long electionMs = (long) config.electionTimeoutTicks() * tickMs;
+    LeaderRouter router = LeaderRouter.forElectionTimeout(LeaderView.of(driver), timer, electionMs);
     writes =
         new KvWrites(
             KvRequests.withEtcdDefaults(),
             WriteQuota.NONE,
             driver,
-            new LeaderRouter(LeaderView.of(driver), timer, 2 * electionMs, tickMs),
+            router,
             link,
             timer,
             CLUSTER_ID);
+    // The server's timings, as cluster.LeaderRoutes wires them.
+    membershipChanges = MembershipChanges.forElectionTimeout(driver, members, timer, electionMs);
+    membershipRequests =
+        MembershipRequests.forElectionTimeout(
+            router, membershipChanges, link, CLUSTER_ID, electionMs);
     reads = new LinearizableReads(driver, timer, 2 * electionMs);
     lastRole = Role.FOLLOWER;
     up = true;
     incarnation++;
     driver.start();
+    members.start();
+    if (autoPromote) {
+      new LearnerPromoter(driver, membershipChanges, timer).start(); // a crash silences its timer
+    }
+  }
+
+  /**
+   * The applied-membership cache as the server builds it: the state machine's committed members
+   * (else the identity's), and a peer directory that knows every member of the configuration
+   * entries still in the log. Learning of its own removal, the node does nothing itself: the run
+   * decides when a removed node stops.
+   */
+  private AppliedMembership appliedMembership(RestoredState restored) {
+    KvStore.AppliedConfig applied = store.store().appliedConfig();
+    Membership committed =
+        applied == null
+            ? identity.initialMembership()
+            : Membership.decode(ConfigEntry.decode(applied.entry()).context());
+    PeerDirectory peers =
+        new PeerDirectory(id, peerAddr(), identity.initialMembership().peerAddresses(0));
+    for (Entry e : restored.entries()) {
+      if (e.type() == EntryType.CONFIG) {
+        Membership.decode(ConfigEntry.decode(e.data()).context())
+            .peerAddresses(0)
+            .forEach(peers::add);
+      }
+    }
+    return new AppliedMembership(identity, committed, peers, why -> {});
+  }
+
+  /** The made-up peer address of a bootstrap node. */
+  static String peerAddress(long nodeId) {
+    return "sim-node-" + nodeId + ":2380";
+  }
+
+  /** This node's peer address, as its members know it. */
+  String peerAddr() {
+    return identity.initialMembership().member(id).orElseThrow().peerAddr();
   }
 
   /** The one cluster of a run. */
   static final long CLUSTER_ID = 1;
+
+  /** When a linearizable read may be served here, as the KV service asks. */
+  LinearizableReads reads() {
+    return reads;
+  }
 
   /** The key-value write path of this incarnation. */
   KvWrites writes() {
     return writes;
   }
 
-  /** When a linearizable read may be served here, as the KV service asks. */
-  LinearizableReads reads() {
-    return reads;
+  /** The leader side of membership changes in this incarnation (joiners register here). */
+  MembershipChanges membershipChanges() {
+    return membershipChanges;
+  }
+
+  /** A client's membership operation, asked of this node, as the Cluster service asks it. */
+  MembershipRequests membershipRequests() {
+    return membershipRequests;
+  }
+
+  /** The committed members this node knows. */
+  Membership members() {
+    return members.members();
   }
 
   /** Counts starts: a request in flight to an earlier incarnation is lost with it. */
@@ -268,11 +357,7 @@ final class SimServer {
     public void close() {}
   }
 
-  /**
-   * The state machine, observed: every entry applied is reported with the state's hash, and a
-   * snapshot taken or installed makes the node's WAL durable, as a RocksDB checkpoint or ingest
-   * does.
-   */
+  /** The state machine, observed: every entry applied is reported with the state's hash. */
   private final class Observed implements StateMachine<ApplyResult> {
     private final StateMachine<ApplyResult> delegate;
 

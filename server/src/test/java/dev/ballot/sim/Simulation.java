@@ -2,6 +2,8 @@ package dev.ballot.sim;
 
 import dev.ballot.linearizability.KvChecker;
 import dev.ballot.linearizability.Verdict;
+import dev.ballot.membership.Identity;
+import dev.ballot.membership.Membership;
 import dev.ballot.node.SnapshotPolicy;
 import dev.ballot.raft.ClusterConfig;
 import dev.ballot.raft.ConfigEntry;
@@ -21,8 +23,9 @@ import java.util.Random;
  * One seeded run: a 3- or 5-node cluster, a client load, and a fault mix, all in virtual time on
  * one thread. After every event the safety invariants are checked; after the faults heal the
  * cluster must elect a leader and commit again; at the end the client history must be linearizable.
- * The same seed replays the same run, event for event. In a mix with membership changes, nodes join
- * with fresh ids and removed nodes stop, so the nodes of a run are not fixed.
+ * The same seed replays the same run, event for event. In a mix with membership changes, nodes
+ * register and join with the ids the leader gives them and removed nodes stop, so the nodes of a
+ * run are not fixed.
  */
 final class Simulation {
   static final int TICK_MS = 10;
@@ -36,8 +39,17 @@ final class Simulation {
   /** About a hundred times what a run takes: beyond it the run is stuck in a storm of events. */
   static final long MAX_EVENTS = 2_000_000;
 
-  /** Fresh ids a run with membership changes may hand to joining nodes. */
+  /** Nodes that may try to join in a run with membership changes. */
   static final int MAX_JOINERS = 12;
+
+  /**
+   * Room for node ids beyond the joiners: a joiner whose learner is removed before it hears its id
+   * registers again, and gets a new one.
+   */
+  static final int SPARE_NODE_IDS = MAX_JOINERS;
+
+  /** Temporary ids of bootstrap nodes (as discovery draws them) are this plus the node id. */
+  private static final long BOOTSTRAP_TEMP_ID_BASE = 500;
 
   /** What a run did, for reporting. */
   record Result(
@@ -53,7 +65,8 @@ final class Simulation {
       long configChanges,
       long joiners,
       long leadersRemoved,
-      long transfers) {}
+      long transfers,
+      long forwardedChangesAcked) {}
 
   private final long seed;
   private final Random random;
@@ -80,6 +93,10 @@ final class Simulation {
 
   private final int catchUp;
   private final boolean preVote;
+
+  /** Whether nodes promote caught-up learners themselves, as servers do (half the runs). */
+  private final boolean autoPromote;
+
   private final SimServer.Listener listener = new Listener();
 
   Simulation(long seed, FaultMix onlyMix) {
@@ -89,13 +106,20 @@ final class Simulation {
     FaultMix drawn = FaultMix.draw(random);
     this.mix = onlyMix != null ? onlyMix : drawn;
     this.initialNodeCount = nodeCount;
-    int maxNodeId = nodeCount + (mix.membership ? MAX_JOINERS : 0);
+    int maxNodeId = nodeCount + (mix.membership ? MAX_JOINERS + SPARE_NODE_IDS : 0);
     this.network = new SimNetwork(maxNodeId, random, new NetworkEvents());
-    List<Long> ids = new ArrayList<>();
+    List<Membership.Member> bootstrap = new ArrayList<>();
     for (long i = 1; i <= nodeCount; i++) {
-      ids.add(i);
+      bootstrap.add(
+          new Membership.Member(
+              i,
+              SimServer.peerAddress(i),
+              "sim-node-" + i + ":2379",
+              false,
+              BOOTSTRAP_TEMP_ID_BASE + i));
     }
-    ClusterConfig cluster = ClusterConfig.ofVoters(ids);
+    Membership bootstrapMembers = new Membership(bootstrap, nodeCount);
+    ClusterConfig cluster = bootstrapMembers.config();
     this.invariants = new InvariantChecker(maxNodeId, cluster);
     SimServer[] slots = new SimServer[maxNodeId + 1];
     this.byId = slots;
@@ -103,19 +127,27 @@ final class Simulation {
     this.snapshotEvery = compaction ? 5 + random.nextInt(20) : 0;
     this.catchUp = random.nextInt(5);
     this.preVote = !mix.membership || random.nextInt(4) != 0;
+    this.autoPromote = mix.membership && random.nextBoolean();
     for (long id = 1; id <= nodeCount; id++) {
-      addNode(id, cluster);
+      addNode(
+          new Identity(
+              id, SimServer.CLUSTER_ID, BOOTSTRAP_TEMP_ID_BASE + id, bootstrapMembers, false));
     }
     this.client = new SimKvClient(new Random(random.nextLong()));
     this.membership =
         mix.membership
             ? new SimMembership(
-                new Random(random.nextLong()), new MembershipCluster(), nodeCount + 1, maxNodeId)
+                new Random(random.nextLong()),
+                new MembershipCluster(),
+                bootstrapMembers,
+                MAX_JOINERS,
+                maxNodeId)
             : null;
   }
 
-  /** A node with its own disk and tuning; a joiner knows only {@code initialConfig}. */
-  private SimServer addNode(long id, ClusterConfig initialConfig) {
+  /** A node with its own disk and tuning; a joiner knows only the members it registered with. */
+  private SimServer addNode(Identity identity) {
+    long id = identity.nodeId();
     RaftConfig config =
         RaftConfig.builder(id)
             .ticks(10, 2)
@@ -130,16 +162,16 @@ final class Simulation {
     int maxSyncMs = new int[] {1, 5, 20}[random.nextInt(3)];
     SimServer n =
         new SimServer(
-            id,
+            identity,
             config,
-            initialConfig,
             new SimLeaderLink(id, network, events, other -> byId[(int) other]),
             events,
             listener,
             new Random(random.nextLong()),
             new SnapshotPolicy(snapshotEvery, catchUp),
             maxSyncMs,
-            TICK_MS);
+            TICK_MS,
+            autoPromote);
     byId[(int) id] = n;
     nodes.add(n);
     return n;
@@ -197,7 +229,8 @@ final class Simulation {
         membership == null ? 0 : membership.changesCommitted,
         membership == null ? 0 : membership.joinersStarted,
         membership == null ? 0 : membership.leadersRemoved,
-        membership == null ? 0 : membership.transfersCompleted);
+        membership == null ? 0 : membership.transfersCompleted,
+        membership == null ? 0 : membership.forwardedChangesAcked);
   }
 
   FaultMix mix() {
@@ -547,9 +580,14 @@ final class Simulation {
     }
 
     @Override
-    public void startJoiner(long id, ClusterConfig joinConfig) {
-      SimServer n = addNode(id, joinConfig);
-      invariants.joined(joinConfig);
+    public SimLeaderLink joinerLink() {
+      return new SimLeaderLink(SimLeaderLink.JOINER_HOST, network, events, id -> byId[(int) id]);
+    }
+
+    @Override
+    public void startJoiner(Identity identity) {
+      SimServer n = addNode(identity);
+      invariants.joined(identity.initialMembership().config());
       start(n);
     }
 
@@ -604,7 +642,8 @@ final class Simulation {
       invariants.checkNode(node.core);
       invariants.applied(node.id, entry, node.store.hash());
       if (membership != null && entry.type() == EntryType.CONFIG) {
-        membership.committed(entry.index(), ConfigEntry.decode(entry.data()).config());
+        membership.committed(
+            entry.index(), Membership.decode(ConfigEntry.decode(entry.data()).context()));
       }
     }
 
