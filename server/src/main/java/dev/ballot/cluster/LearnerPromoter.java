@@ -54,8 +54,7 @@ public final class LearnerPromoter {
                 return 0L;
               }
               for (long id : config.learners()) {
-                if (node.matchIndex(id)
-                    >= node.lastIndex() - MembershipChanges.PROMOTE_LAG_ENTRIES) {
+                if (MembershipChanges.inSync(node, id)) {
                   return id;
                 }
               }

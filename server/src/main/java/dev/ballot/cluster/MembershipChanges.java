@@ -154,10 +154,20 @@ public final class MembershipChanges implements PeerService.MembershipHandler {
     return best;
   }
 
-  /** Promotes learner {@code id} if its log is close to the leader's. */
+  /**
+   * Whether learner {@code id} may become a voter: the leader has heard it acknowledge entries
+   * (never a learner it has not reached yet, however short the log) and it is at most {@link
+   * #PROMOTE_LAG_ENTRIES} behind the leader's log. Runs on the driver's thread.
+   */
+  static boolean inSync(RaftNode node, long id) {
+    long match = node.matchIndex(id);
+    return match > 0 && match >= node.lastIndex() - PROMOTE_LAG_ENTRIES;
+  }
+
+  /** Promotes learner {@code id} if it is {@link #inSync}. */
   public CompletableFuture<Membership> promote(long id) {
     return driver
-        .call(node -> node.matchIndex(id) >= node.lastIndex() - PROMOTE_LAG_ENTRIES)
+        .call(node -> inSync(node, id))
         .thenCompose(
             caughtUp ->
                 propose(
