@@ -2,6 +2,7 @@ package dev.ballot.transport;
 
 import dev.ballot.raft.Message;
 import dev.ballot.storage.SnapshotDir;
+import io.grpc.ManagedChannel;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Consumer;
@@ -83,9 +84,16 @@ public final class PeerTransport implements Transport {
       return null;
     }
     if (sender == null) {
-      sender =
-          new PeerSender(
-              peer, address, channels.channel(address), nanoClock, onRemoved, peers.selfPeerAddr());
+      ManagedChannel channel;
+      try {
+        channel = channels.channel(address);
+      } catch (IllegalStateException e) {
+        // The pool is full or closing: this message is dropped (Raft retransmits), the node runs
+        // on.
+        log.warn("no channel to peer={} address={} error={}", peer, address, e.getMessage());
+        return null;
+      }
+      sender = new PeerSender(peer, address, channel, nanoClock, onRemoved, peers.selfPeerAddr());
       senders.put(peer, sender);
     }
     return sender;
