@@ -13,7 +13,6 @@ import dev.ballot.proto.raft.v1.ForwardResponse;
 import dev.ballot.storage.RocksDbRaftStorage;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -93,6 +92,7 @@ public final class ClientApi implements AutoCloseable {
     SpaceQuota quota =
         new SpaceQuota(quotaBackendBytes, dataDir.resolve("db"), kv, identity.nodeId());
     KvRequests requests = new KvRequests(KvRequests.DEFAULT_MAX_TXN_OPS, MAX_REQUEST_BYTES);
+    long requestTimeoutMs = BASE_REQUEST_TIMEOUT_MS + 2 * electionTimeoutMs;
     KvWrites writes =
         new KvWrites(
             requests,
@@ -109,27 +109,14 @@ public final class ClientApi implements AutoCloseable {
             headers,
             writes,
             new LinearizableReads(driver, routes.timer(), 2 * electionTimeoutMs),
-            BASE_REQUEST_TIMEOUT_MS + 2 * electionTimeoutMs,
+            requestTimeoutMs,
             readPool);
+    // The quota raises its alarm through the log like any write, on the one write path.
     quota.start(
         (command, done) ->
-            kvService.write(
-                command,
-                new StreamObserver<Object>() {
-                  @Override
-                  public void onNext(Object value) {}
-
-                  @Override
-                  public void onError(Throwable t) {
-                    done.accept(false);
-                  }
-
-                  @Override
-                  public void onCompleted() {
-                    done.accept(true);
-                  }
-                },
-                op -> op));
+            writes
+                .write(command, requestTimeoutMs)
+                .whenComplete((response, error) -> done.accept(error == null)));
     // Backup scratch files sit beside the instance (hard links need one file system) but outside
     // it, so that the size reported by Status is the instance's alone.
     SnapshotSender snapshots =
