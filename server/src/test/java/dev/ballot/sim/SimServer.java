@@ -172,8 +172,11 @@ final class SimServer {
             config.electionTimeoutTicks(),
             new DriverRuntime(runner, disk, events::nowNanos, new Random(random.nextLong())),
             error -> {
-              if (error instanceof AssertionError invariant) {
+              if (error instanceof InvariantChecker.InvariantViolation invariant) {
                 throw invariant; // an invariant checked inside the node's loops: report it as is
+              }
+              if (error instanceof AssertionError assertion) {
+                throw assertion;
               }
               throw new AssertionError("node " + id + " stopped on a failure: " + error, error);
             });
