@@ -19,10 +19,15 @@ K=server/src/main/java/dev/ballot/kv
 status=0
 MIN_MARGIN=${MIN_MARGIN:-10}   # fewer failing seeds than this: caught, but narrowly
 
-simulate() { # prints the test output; never fails
+simulate() { # [SEEDS]: prints the test output; never fails
   mvn -B -q -o -pl server -am test -Dtest='SimulationTest#safetyAndLivenessHoldAcrossSeededFaultMixes' \
     -Dsurefire.failIfNoSpecifiedTests=false \
-    -Dspotless.check.skip=true -Dsim.seeds="${SEEDS:-2000}" 2>&1 || true
+    -Dspotless.check.skip=true -Dsim.seeds="${1:-${SEEDS:-2000}}" 2>&1 || true
+}
+unit_tests() { # TESTS: prints the names of those that fail; never fails
+  { mvn -B -o -pl server -am test -Dtest="$1" -Dsurefire.failIfNoSpecifiedTests=false \
+      -Dspotless.check.skip=true 2>&1 || true; } | grep -oE '<<< (FAILURE|ERROR)! -- in [A-Za-z.]+' \
+    | sed 's/.* in //' | sort -u | tr '\n' ' '
 }
 failing_seeds() { # OUTPUT [PATTERN]: how many seeds failed (with PATTERN in their failure)
   { echo "$1" | grep -oE 'seed [0-9]+ \([^)]*\) failed at [0-9]+ ms: [^"]{0,300}' \
@@ -37,8 +42,11 @@ if [ "$(failing_seeds "$baseline")" -ne 0 ] || echo "$baseline" | grep -q '\[ERR
 fi
 echo "BASELINE: the unmutated simulation passes ${SEEDS:-2000} seeds"
 
-mutate() { # NAME EXPECTED_CHECK PATTERN FILE OLD NEW
-  local name=$1 expected=$2 pattern=$3 file=$4 old=$5 new=$6
+mutate() { # NAME EXPECTED_CHECK PATTERN FILE OLD NEW [SEED_FACTOR [UNIT_TESTS]]
+  # SEED_FACTOR: run this many times the seeds (a rare interleaving needs more to show);
+  # UNIT_TESTS: core tests that must fail where the simulation cannot reach the rule through the
+  # node's own code (its layers above the core refuse first).
+  local name=$1 expected=$2 pattern=$3 file=$4 old=$5 new=$6 factor=${7:-1} units=${8:-}
   if [ -n "${ONLY:-}" ] && ! [[ $name =~ ^($ONLY)$ ]]; then return; fi
   python3 - "$file" "$old" "$new" <<'PY' || { echo "MUTATION $name: pattern not found (update this script)"; status=1; return; }
 import sys
@@ -48,20 +56,29 @@ if old not in s:
     sys.exit(1)
 open(p, "w").write(s.replace(old, new, 1))
 PY
-  local out n by_expected
-  out=$(simulate)
+  local seeds=$(( ${SEEDS:-2000} * factor ))
+  local out n by_expected failed_units=""
+  out=$(simulate "$seeds")
+  [ -n "$units" ] && failed_units=$(unit_tests "$units")
   git checkout -q -- "$file"
   n=$(failing_seeds "$out")
   by_expected=$(failing_seeds "$out" "$pattern")
+  if [ "$n" -eq 0 ] && [ -n "$failed_units" ]; then
+    echo "MUTATION $name: caught by the core's unit tests ($failed_units), not by $seeds seeds:" \
+      "the node's own layers refuse before the core's rule is reached"
+    return
+  fi
   if [ "$n" -eq 0 ]; then
-    echo "MUTATION $name: NOT CAUGHT (expected: $expected)"
+    echo "MUTATION $name: NOT CAUGHT in $seeds seeds (expected: $expected)"
     status=1
     return
   fi
   local margin=""
   [ "$n" -lt "$MIN_MARGIN" ] && margin=" NARROWLY (fewer than $MIN_MARGIN seeds)"
-  echo "MUTATION $name: caught by $n seeds$margin, $by_expected of them by $expected, e.g.:"
+  echo "MUTATION $name: caught by $n of $seeds seeds$margin, $by_expected of them by $expected, e.g.:"
   { echo "$out" | grep -oE 'seed [0-9]+ \([^)]*\) failed at [0-9]+ ms: [^"]{0,200}' | grep -E "$pattern" | sort -u | head -1; } || true
+  [ -n "$failed_units" ] && echo "  and by the core's unit tests: $failed_units"
+  return 0
 }
 
 LOST='not linearizable|lacks committed|is committed|but .* was committed'
@@ -71,7 +88,7 @@ mutate no-up-to-date-check "leader completeness" 'lacks committed' $R/RaftNode.j
   'if (canVote && log.isUpToDate(rv.lastLogIndex(), rv.lastLogTerm())) {' 'if (canVote) {'
 mutate two-votes-per-term "one leader per term" 'two leaders in term' $R/RaftNode.java 'votedFor == rv.from()' 'true'
 mutate read-without-quorum "linearizable reads" 'not linearizable' $R/ReadIndexQueue.java \
-  'return rounds[rounds.length - config.quorum()];' 'return lastRoundSent;'
+  'return rounds[rounds.length - config.quorum()];' 'return lastRoundSent;' 3
 mutate read-before-term-commit "linearizable reads" 'not linearizable' $R/Leader.java \
   'boolean committedInTerm = node.log.committed() >= firstIndexOfTerm;' 'boolean committedInTerm = true;'
 mutate no-truncate-on-conflict "committed entries never change" "$LOST" $R/RaftLog.java \
@@ -79,7 +96,7 @@ mutate no-truncate-on-conflict "committed entries never change" "$LOST" $R/RaftL
 mutate learner-acks-count "a committed entry lost" "$LOST" $R/Leader.java \
   'List<Long> voters = node.cluster().voters();' 'List<Long> voters = node.cluster().members();'
 mutate second-change-while-pending "one uncommitted configuration entry" 'configuration entries at' $R/Leader.java \
-  'if (node.log.latestConfigIndex() > node.log.committed()) {' 'if (false) {'
+  'if (node.log.latestConfigIndex() > node.log.committed()) {' 'if (false) {' 1 SingleServerChangeTest
 mutate config-only-when-committed "liveness after healing" 'did not recover|configuration' $R/RaftLog.java \
   'Map.Entry<Long, ClusterConfig> last = configs.lastEntry();' \
   'Map.Entry<Long, ClusterConfig> last = configs.floorEntry(committed);'
