@@ -17,8 +17,6 @@ import dev.ballot.node.RaftDriver;
 import dev.ballot.node.SnapshotPolicy;
 import dev.ballot.raft.ClusterConfig;
 import dev.ballot.raft.ConfigEntry;
-import dev.ballot.raft.Entry;
-import dev.ballot.raft.EntryType;
 import dev.ballot.raft.RaftConfig;
 import dev.ballot.raft.RaftNode;
 import dev.ballot.raft.RestoredState;
@@ -123,26 +121,19 @@ final class NodeWiring {
         new RaftNode(
             config, initialConfig, restored, new Random(new SecureRandom().nextLong()), storage);
     kv.initConfig(new ConfigEntry(initialConfig, identity.initialMembership().encode()).encode());
-    KvStore.AppliedConfig appliedConfig = kv.appliedConfig();
-    Membership members =
-        appliedConfig == null
-            ? identity.initialMembership()
-            : Membership.decode(ConfigEntry.decode(appliedConfig.entry()).context());
-    PeerDirectory peers =
-        new PeerDirectory(
-            identity.nodeId(),
-            options.advertisedPeerAddr(),
-            identity.initialMembership().peerAddresses(0));
-    for (Entry e : restored.entries()) {
-      if (e.type() == EntryType.CONFIG) { // appended before the crash, maybe not applied yet
-        Membership.decode(ConfigEntry.decode(e.data()).context())
-            .peerAddresses(0)
-            .forEach(peers::add);
-      }
-    }
     Identity self = identity;
     Consumer<String> onRemoved =
         new StopOnRemoval(self, storage, options.electionTimeoutMs, stop, fatal);
+    KvStore.AppliedConfig appliedConfig = kv.appliedConfig();
+    AppliedMembership manager =
+        AppliedMembership.restore(
+            identity,
+            options.advertisedPeerAddr(),
+            appliedConfig == null ? null : appliedConfig.entry(),
+            restored.entries(),
+            onRemoved);
+    PeerDirectory peers = manager.peers();
+    Membership members = manager.members();
     PeerChannels channels = new PeerChannels();
     RaftDriver<ApplyResult> driver =
         new RaftDriver<>(
@@ -169,7 +160,6 @@ final class NodeWiring {
               fatal.compareAndSet(null, error);
               stop.countDown();
             });
-    AppliedMembership manager = new AppliedMembership(identity, members, peers, onRemoved);
     managerRef.set(manager);
     driver.onConfigAppended(manager::configAppended);
     storageSafeToClose = false; // from here on, only a clean stop closes it

@@ -2,8 +2,10 @@ package dev.ballot.membership;
 
 import dev.ballot.raft.ConfigEntry;
 import dev.ballot.raft.Entry;
+import dev.ballot.raft.EntryType;
 import dev.ballot.transport.PeerDirectory;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -42,6 +44,42 @@ public final class AppliedMembership {
           return size() > RECENT_CONFIGS;
         }
       };
+
+  /**
+   * The applied membership of a node as it starts: the committed members its state machine holds
+   * ({@code appliedConfigEntry}, the last configuration entry applied, else the identity's initial
+   * members), and a peer directory that also knows every member of the configuration entries still
+   * in its log ({@code logEntries}: appended before a restart, maybe not applied yet).
+   *
+   * @param appliedConfigEntry a {@code ConfigEntry}'s bytes, or null if none was applied
+   */
+  public static AppliedMembership restore(
+      Identity identity,
+      String selfPeerAddr,
+      byte[] appliedConfigEntry,
+      List<Entry> logEntries,
+      Consumer<String> onSelfRemoved) {
+    Membership committed =
+        appliedConfigEntry == null
+            ? identity.initialMembership()
+            : Membership.decode(ConfigEntry.decode(appliedConfigEntry).context());
+    PeerDirectory peers =
+        new PeerDirectory(
+            identity.nodeId(), selfPeerAddr, identity.initialMembership().peerAddresses(0));
+    for (Entry e : logEntries) {
+      if (e.type() == EntryType.CONFIG) {
+        Membership.decode(ConfigEntry.decode(e.data()).context())
+            .peerAddresses(0)
+            .forEach(peers::add);
+      }
+    }
+    return new AppliedMembership(identity, committed, peers, onSelfRemoved);
+  }
+
+  /** Where the members' peer ports are, as this node knows them. */
+  public PeerDirectory peers() {
+    return peers;
+  }
 
   /**
    * @param applied the committed membership the state machine holds now

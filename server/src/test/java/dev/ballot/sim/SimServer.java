@@ -20,9 +20,7 @@ import dev.ballot.node.RaftDriver;
 import dev.ballot.node.SnapshotPolicy;
 import dev.ballot.node.StateMachine;
 import dev.ballot.raft.ClusterConfig;
-import dev.ballot.raft.ConfigEntry;
 import dev.ballot.raft.Entry;
-import dev.ballot.raft.EntryType;
 import dev.ballot.raft.HardState;
 import dev.ballot.raft.Message;
 import dev.ballot.raft.RaftConfig;
@@ -30,7 +28,6 @@ import dev.ballot.raft.RaftNode;
 import dev.ballot.raft.RestoredState;
 import dev.ballot.raft.Role;
 import dev.ballot.raft.SnapshotMeta;
-import dev.ballot.transport.PeerDirectory;
 import dev.ballot.transport.Transport;
 import java.util.List;
 import java.util.Random;
@@ -212,27 +209,17 @@ final class SimServer {
   }
 
   /**
-   * The applied-membership cache as the server builds it: the state machine's committed members
-   * (else the identity's), and a peer directory that knows every member of the configuration
-   * entries still in the log. Learning of its own removal, the node does nothing itself: the run
-   * decides when a removed node stops.
+   * The applied-membership cache as the server builds it. Learning of its own removal, the node
+   * does nothing itself: the run decides when a removed node stops.
    */
   private AppliedMembership appliedMembership(RestoredState restored) {
     KvStore.AppliedConfig applied = store.store().appliedConfig();
-    Membership committed =
-        applied == null
-            ? identity.initialMembership()
-            : Membership.decode(ConfigEntry.decode(applied.entry()).context());
-    PeerDirectory peers =
-        new PeerDirectory(id, peerAddr(), identity.initialMembership().peerAddresses(0));
-    for (Entry e : restored.entries()) {
-      if (e.type() == EntryType.CONFIG) {
-        Membership.decode(ConfigEntry.decode(e.data()).context())
-            .peerAddresses(0)
-            .forEach(peers::add);
-      }
-    }
-    return new AppliedMembership(identity, committed, peers, why -> {});
+    return AppliedMembership.restore(
+        identity,
+        peerAddr(),
+        applied == null ? null : applied.entry(),
+        restored.entries(),
+        why -> {});
   }
 
   /** The made-up peer address of a bootstrap node. */
