@@ -196,7 +196,7 @@ final class NodeWiring {
         identity.clusterId(),
         peers,
         driver,
-        clientApi::acceptForwarded,
+        clientApi.writes()::acceptForwarded,
         routes.membershipChanges(),
         snapshotDir);
     log.info("serving clients addr={} node={}", options.clientAddr, identity.nodeId());

@@ -27,7 +27,13 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class SpaceQuotaTest {
   private static final long QUOTA_BYTES = 3L * 1024 * 1024;
   private static final String VALUE = "v".repeat(64 * 1024);
-  private static final int MAX_WRITES = 400;
+
+  /**
+   * 125 MiB: the size is checked every 500 ms and RocksDB's files grow only as memtables flush, so
+   * the writes must go on long enough for a check to see the quota passed (400 once did not).
+   */
+  private static final int MAX_WRITES = 2_000;
+
   private static final String NO_SPACE = "etcdserver: mvcc: database space exceeded";
 
   @RegisterExtension final Clusters clusters = new Clusters();

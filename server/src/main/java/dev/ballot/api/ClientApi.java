@@ -9,7 +9,6 @@ import dev.ballot.kv.KvStore;
 import dev.ballot.membership.AppliedMembership;
 import dev.ballot.membership.Identity;
 import dev.ballot.node.RaftDriver;
-import dev.ballot.proto.raft.v1.ForwardResponse;
 import dev.ballot.storage.RocksDbRaftStorage;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -17,7 +16,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -56,9 +54,12 @@ public final class ClientApi implements AutoCloseable {
     this.snapshots = snapshots;
   }
 
-  /** Takes the writes followers forward to this node over the peer port. */
-  public CompletableFuture<ForwardResponse> acceptForwarded(byte[] command, long timeoutMs) {
-    return writes.acceptForwarded(command, timeoutMs);
+  /**
+   * The node's one key-value write path (built here because it checks this port's space quota); the
+   * peer port hands the writes followers forward to its {@link KvWrites#acceptForwarded}.
+   */
+  public KvWrites writes() {
+    return writes;
   }
 
   /** Local reads of the store run here, never on the Raft, apply or network threads. */
