@@ -3,7 +3,6 @@ package dev.ballot.cluster;
 import dev.ballot.node.NodeException;
 import dev.ballot.node.RaftDriver;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -64,8 +63,7 @@ public final class LinearizableReads {
   }
 
   private static boolean isNoLeader(Throwable error) {
-    Throwable cause =
-        error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-    return cause instanceof NodeException ne && ne.kind() == NodeException.Kind.NO_LEADER;
+    return LeaderRouter.unwrap(error) instanceof NodeException ne
+        && ne.kind() == NodeException.Kind.NO_LEADER;
   }
 }

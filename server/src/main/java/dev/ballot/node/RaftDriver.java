@@ -137,6 +137,11 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
   private final Queue<Input> completions = new ConcurrentLinkedQueue<>();
 
   private final Map<Long, PendingRead> pendingReads = new TreeMap<>();
+
+  /** Reused by every turn of the loop (driver thread only). */
+  private final List<Input> turnInputs = new ArrayList<>(MAX_BATCH_INPUTS);
+
+  private final List<Propose<R>> turnProposals = new ArrayList<>();
   private final Set<CompletableFuture<Void>> leaderWatchers = new LinkedHashSet<>();
   private final Consumer<Throwable> onFatal;
 
@@ -403,7 +408,7 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
       }
       retryStaleReads();
     }
-    List<Input> batch = new ArrayList<>();
+    List<Input> batch = turnInputs;
     for (Input c; (c = controlInbox.poll()) != null; ) {
       batch.add(c);
     }
@@ -411,6 +416,7 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
     requestInbox.drainTo(batch, MAX_BATCH_INPUTS);
     if (!batch.isEmpty()) {
       handle(batch);
+      batch.clear();
     }
     while (running && inProgress == null && node.hasReady()) {
       start(node.ready());
@@ -426,7 +432,7 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
 
   @SuppressWarnings("unchecked")
   private void handle(List<Input> batch) {
-    List<Propose<R>> proposals = new ArrayList<>();
+    List<Propose<R>> proposals = turnProposals;
     for (Input input : batch) {
       if (input instanceof Received r) {
         queuedPeerBytes.giveBack(entryBytes(r.message()));
@@ -450,6 +456,7 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
     }
     if (!proposals.isEmpty()) {
       proposeAll(proposals);
+      proposals.clear();
     }
   }
 

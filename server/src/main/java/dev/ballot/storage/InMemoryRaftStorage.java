@@ -186,11 +186,6 @@ public final class InMemoryRaftStorage implements RaftStorage {
     latest = synced.copy();
   }
 
-  /** Writes made since the last sync. */
-  public int unsyncedWrites() {
-    return unsynced.size();
-  }
-
   public int syncCount() {
     return syncCount;
   }

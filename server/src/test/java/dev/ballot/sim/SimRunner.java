@@ -111,10 +111,6 @@ final class SimRunner implements NodeRunner {
     events.after(delayMs, () -> runIfAlive(task));
   }
 
-  boolean isAlive() {
-    return alive;
-  }
-
   /** The process dies: none of its pending events runs any more. */
   void kill() {
     alive = false;
