@@ -20,7 +20,6 @@ import picocli.CommandLine.Option;
  */
 @Command(
     name = "ballot-bench",
-    mixinStandardHelpOptions = true,
     description = {
       "Keeps --clients requests in flight against an etcd v3 cluster for --warmup, then measures"
           + " for --duration and prints one JSON line with the result on stdout."
@@ -29,7 +28,7 @@ import picocli.CommandLine.Option;
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
       "0:the run passed",
-      "1:the run failed (no operation, or over 1% errors); its JSON line is printed",
+      "1:the run failed (no operation, or over 1%% errors); its JSON line is printed",
       "2:usage error",
       "3:the run could not be done (no leader, preload failed, ...); a failed JSON line is printed"
     })
@@ -55,7 +54,6 @@ public final class BallotBench implements Callable<Integer> {
 
   @Option(
       names = "--endpoints",
-      required = true,
       split = ",",
       description = "Client endpoints host:port, comma-separated.")
   List<String> endpoints;
@@ -158,6 +156,10 @@ public final class BallotBench implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if (endpoints == null || endpoints.isEmpty()) {
+      err.println("ballot-bench: --endpoints is required (host:port,...)");
+      return CommandLine.ExitCode.USAGE;
+    }
     String rowLabel =
         row != null ? row : workload.cliName() + " " + clients + " " + target.cliName();
     LoadConfig config;
@@ -217,6 +219,14 @@ public final class BallotBench implements Callable<Integer> {
     out.println(failed.toJsonLine());
     out.flush();
     return EXIT_NOT_RUN;
+  }
+
+  PrintStream out() {
+    return out;
+  }
+
+  PrintStream err() {
+    return err;
   }
 
   private static Duration seconds(double seconds) {
