@@ -263,18 +263,24 @@ failed_line() {
 # line (or a failed one) goes to results.jsonl.
 run_row() {
   local system="$1" warmup="$2" row="$3" workload="$4" clients="$5" target="$6" rc=0 line
-  local json="$WORK/row.json"
+  local json="$WORK/row.json" progress tee_pid
   echo "== $system: $row (${warmup} s warm-up, ${DURATION_S} s measured)"
+  # The generator's stderr (progress line, errors) goes to the terminal and its log; waiting for
+  # tee keeps its last line from mixing with the next row's.
+  exec {progress}> >(tee -a "$OUT/logs/$system-generator.log" >&2)
+  tee_pid=$!
   # shellcheck disable=SC2086 # BENCH_JAVA_OPTS is a list of options
   timeout --signal=TERM "$((warmup + DURATION_S + 180))" java $BENCH_JAVA_OPTS -jar "$BENCH_JAR" \
     --system "$system" --row "$row" --endpoints "$ENDPOINTS" --workload "$workload" \
     --clients "$clients" --target "$target" --warmup "$warmup" --duration "$DURATION_S" \
     --value-size "$VALUE_SIZE_BYTES" --keys "$KEYS" --server-pids "$PIDS" \
     --clock-ticks "$(getconf CLK_TCK)" \
-    >"$json" 2> >(tee -a "$OUT/logs/$system-generator.log" >&2) &
+    >"$json" 2>&"$progress" &
   GENERATOR_PID=$!
   wait "$GENERATOR_PID" || rc=$?
   GENERATOR_PID=""
+  exec {progress}>&-
+  wait "$tee_pid" || true
   line="$(grep '^{' "$json" | tail -n 1 || true)"
   if [[ -z "$line" ]]; then
     if ((rc == 124)); then
