@@ -129,6 +129,13 @@ public final class SvgChart {
                 escape(systems.get(s)),
                 escape(row),
                 tickLabel(value)));
+        svg.append(
+            text(
+                (int) Math.round(x + barWidth / 2),
+                (int) (baseY - barHeight) - 3,
+                9,
+                "middle",
+                tickLabel(value)));
       }
       svg.append(
           text(
