@@ -88,6 +88,9 @@ final class NodeWiring {
         new PeerService(request -> bootstrap.answerDiscover(request, managerRef.get()));
     Server peerServer =
         NettyServerBuilder.forAddress(HostPort.parse(options.peerAddr).socketAddress())
+            // Peer handlers only enqueue into the driver or answer from a future's callback (the
+            // snapshot receiver has its own thread): no pool hop per message.
+            .directExecutor()
             .addService(peerService)
             .maxInboundMessageSize(PeerTransport.MAX_PEER_MESSAGE_BYTES)
             .permitKeepAliveTime(5, TimeUnit.SECONDS)

@@ -4,12 +4,16 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * A server's runner: the driver's loop on {@code raft-driver-ID}, the apply loop on {@code
  * raft-apply-ID}, each parking until woken or until its next deadline, and log compaction on {@code
  * raft-compact-ID}.
+ *
+ * <p>A wake costs a system call only when the loop may be about to park: many wakes while it runs
+ * (a burst of requests, a batch of peer messages) are one flag, seen before it parks again.
  */
 public final class NodeThreads implements NodeRunner {
   private static final long JOIN_MS = TimeUnit.SECONDS.toMillis(10);
@@ -19,6 +23,11 @@ public final class NodeThreads implements NodeRunner {
   private volatile Thread driverThread;
   private volatile Thread applyThread;
   private volatile WorkLoop driver;
+
+  /** Set by a wake, cleared by the loop before each run: whether it must run again at once. */
+  private final AtomicBoolean driverWoken = new AtomicBoolean();
+
+  private final AtomicBoolean applyWoken = new AtomicBoolean();
 
   public NodeThreads(long nodeId) {
     this.nodeId = nodeId;
@@ -38,24 +47,27 @@ public final class NodeThreads implements NodeRunner {
   @Override
   public void start(WorkLoop driver, WorkLoop applier) {
     this.driver = driver;
-    Thread apply = new Thread(() -> run(applier), "raft-apply-" + nodeId);
-    Thread drive = new Thread(() -> run(driver), "raft-driver-" + nodeId);
+    Thread apply = new Thread(() -> run(applier, applyWoken), "raft-apply-" + nodeId);
+    Thread drive = new Thread(() -> run(driver, driverWoken), "raft-driver-" + nodeId);
     applyThread = apply;
     driverThread = drive;
     apply.start();
     drive.start();
   }
 
-  private static void run(WorkLoop loop) {
+  private static void run(WorkLoop loop, AtomicBoolean woken) {
     // An interrupt would make every park return at once: nothing interrupts these threads, and
     // one that does is asking them to end.
     while (!loop.isDone() && !Thread.currentThread().isInterrupted()) {
+      // Cleared before the run: work offered from here on either is seen by this run or sets the
+      // flag again (and unparks), so the check below never parks over it.
+      woken.set(false);
       long waitNanos = loop.runOnce();
       if (loop.isDone()) {
         return;
       }
-      if (waitNanos > 0) {
-        // A wake between runOnce and here leaves a permit, so this returns at once.
+      if (waitNanos > 0 && !woken.get()) {
+        // A wake between the check and the park leaves a permit, so this returns at once.
         LockSupport.parkNanos(loop, Math.min(waitNanos, TimeUnit.SECONDS.toNanos(1)));
       }
     }
@@ -63,7 +75,12 @@ public final class NodeThreads implements NodeRunner {
 
   @Override
   public void wake(WorkLoop loop) {
-    Thread t = loop == driver ? driverThread : applyThread;
+    boolean isDriver = loop == driver;
+    AtomicBoolean woken = isDriver ? driverWoken : applyWoken;
+    if (woken.get() || woken.getAndSet(true)) {
+      return; // already told since its last run began: it will run again before parking
+    }
+    Thread t = isDriver ? driverThread : applyThread;
     if (t != null) {
       LockSupport.unpark(t);
     }

@@ -21,8 +21,6 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -115,9 +113,9 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
   private final int electionTicks;
 
   /** Peer traffic has its own queue, so a flood of client requests cannot starve heartbeats. */
-  private final BlockingQueue<Input> peerInbox = new ArrayBlockingQueue<>(MAX_PEER_INBOX);
+  private final Inbox<Input> peerInbox = new Inbox<>(MAX_PEER_INBOX);
 
-  private final BlockingQueue<Input> requestInbox = new ArrayBlockingQueue<>(MAX_REQUEST_INBOX);
+  private final Inbox<Input> requestInbox = new Inbox<>(MAX_REQUEST_INBOX);
 
   private final ByteBudget queuedProposalBytes =
       new ByteBudget("proposals in the request inbox", MAX_QUEUED_PROPOSAL_BYTES);
@@ -714,7 +712,7 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
     pendingReads.values().forEach(r -> r.future.completeExceptionally(stopped));
     pendingReads.clear();
     List<Input> rest = new ArrayList<>();
-    requestInbox.drainTo(rest);
+    requestInbox.drainTo(rest, Integer.MAX_VALUE);
     for (Input input : rest) {
       if (input instanceof Propose<?> p) {
         p.result().completeExceptionally(stopped);

@@ -243,8 +243,10 @@ final class Leader extends RoleState {
 
   /** The driver persisted our own log: our copy now counts towards commits. */
   void ownLogPersisted() {
-    if (maybeCommit()) {
-      stepDownIfRemoved();
+    if (maybeCommit() && !stepDownIfRemoved()) {
+      // The followers' acknowledgements came first: tell them the commit now, not at the next
+      // heartbeat, so that reads and forwarded writes waiting on a follower need not wait for it.
+      broadcastAppend();
     }
   }
 

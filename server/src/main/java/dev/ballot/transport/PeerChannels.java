@@ -33,13 +33,24 @@ public final class PeerChannels implements AutoCloseable {
 
   /** A channel with the peer options; the caller shuts it down. */
   public static ManagedChannel shortLived(String address) {
+    return builder(address).build();
+  }
+
+  private static NettyChannelBuilder builder(String address) {
     return NettyChannelBuilder.forTarget(address)
         .usePlaintext()
         .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
         .keepAliveTime(KEEPALIVE_TIME_MS, TimeUnit.MILLISECONDS)
         .keepAliveTimeout(KEEPALIVE_TIMEOUT_MS, TimeUnit.MILLISECONDS)
-        .keepAliveWithoutCalls(true)
-        .build();
+        .keepAliveWithoutCalls(true);
+  }
+
+  /**
+   * A shared channel runs its callbacks on the network thread: they only enqueue into the driver or
+   * complete a future, and a hop to a pool per message costs more than the work.
+   */
+  private static ManagedChannel sharedChannel(String address) {
+    return builder(address).directExecutor().build();
   }
 
   /**
@@ -61,7 +72,7 @@ public final class PeerChannels implements AutoCloseable {
         throw new IllegalStateException(
             "peer channels: " + shared.size() + " open, at most " + MAX_CHANNELS);
       }
-      return shared.computeIfAbsent(address, PeerChannels::shortLived);
+      return shared.computeIfAbsent(address, PeerChannels::sharedChannel);
     }
   }
 
