@@ -15,11 +15,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /** The client port: etcd's KV, Cluster and Maintenance services over gRPC. */
 public final class ClientApi implements AutoCloseable {
@@ -37,14 +33,14 @@ public final class ClientApi implements AutoCloseable {
 
   private final Server server;
   private final KvWrites writes;
-  private final ExecutorService readPool;
+  private final ReadThreads readPool;
   private final SnapshotSender snapshots;
   private final SpaceQuota quota;
 
   private ClientApi(
       Server server,
       KvWrites writes,
-      ExecutorService readPool,
+      ReadThreads readPool,
       SnapshotSender snapshots,
       SpaceQuota quota) {
     this.quota = quota;
@@ -62,18 +58,12 @@ public final class ClientApi implements AutoCloseable {
     return writes;
   }
 
-  /** Local reads of the store run here, never on the Raft, apply or network threads. */
-  private static ExecutorService newReadPool(long nodeId) {
+  /**
+   * Local reads of the store run here (all but serializable one-key gets), never on Raft threads.
+   */
+  private static ReadThreads newReadPool(long nodeId) {
     int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
-    AtomicInteger n = new AtomicInteger();
-    return new ThreadPoolExecutor(
-        threads,
-        threads,
-        0,
-        TimeUnit.MILLISECONDS,
-        new ArrayBlockingQueue<>(MAX_QUEUED_READS),
-        r -> new Thread(r, "kv-read-" + nodeId + "-" + n.incrementAndGet()),
-        new ThreadPoolExecutor.AbortPolicy());
+    return new ReadThreads("kv-read-" + nodeId + "-", threads, MAX_QUEUED_READS);
   }
 
   public static ClientApi start(
@@ -89,7 +79,7 @@ public final class ClientApi implements AutoCloseable {
       long quotaBackendBytes)
       throws IOException {
     Headers headers = new Headers(identity, driver);
-    ExecutorService readPool = newReadPool(identity.nodeId());
+    ReadThreads readPool = newReadPool(identity.nodeId());
     SpaceQuota quota =
         new SpaceQuota(quotaBackendBytes, dataDir.resolve("db"), kv, identity.nodeId());
     KvRequests requests = new KvRequests(KvRequests.DEFAULT_MAX_TXN_OPS, MAX_REQUEST_BYTES);
@@ -170,7 +160,7 @@ public final class ClientApi implements AutoCloseable {
       server.shutdownNow();
     }
     quota.close();
-    readPool.shutdownNow();
+    readPool.close();
     return snapshots.stop();
   }
 

@@ -76,6 +76,7 @@ final class KvService extends KVGrpc.KVImplBase {
     }
     read(
         request.getSerializable(),
+        request.getRangeEnd().isEmpty(),
         response,
         () -> {
           RangeResponse r = kv.range(request);
@@ -93,6 +94,7 @@ final class KvService extends KVGrpc.KVImplBase {
     }
     read(
         false,
+        false,
         response,
         () -> {
           TxnResponse r = kv.readTxn(request);
@@ -102,10 +104,18 @@ final class KvService extends KVGrpc.KVImplBase {
 
   /**
    * Runs {@code read} on the read pool: at once if serializable, else once a ReadIndex confirmed by
-   * the leader is applied here. Never on the driver, apply or network threads.
+   * the leader is applied here. Never on the driver or apply threads; a serializable read of one
+   * key ({@code oneKey}) runs at once on the network thread, where a hop would cost more than it.
    */
   private <T> void read(
-      boolean serializable, StreamObserver<T> response, PooledRead.StoreRead<T> read) {
+      boolean serializable,
+      boolean oneKey,
+      StreamObserver<T> response,
+      PooledRead.StoreRead<T> read) {
+    if (serializable && oneKey) {
+      PooledRead.answerHere(response, "read", read);
+      return;
+    }
     if (serializable) {
       onReadPool(response, read);
       return;

@@ -80,14 +80,35 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
   /** Work to run on the driver thread with the core. */
   private record Call<T>(Function<RaftNode, T> op, CompletableFuture<T> result) implements Input {}
 
-  /** A read waiting for its ReadState; re-asked if no answer comes within an election timeout. */
+  /**
+   * The reads that arrived in one turn, asked for with one context (one ReadIndex round, and on a
+   * follower one request to the leader, for all of them); re-asked if no answer comes within an
+   * election timeout.
+   */
   private static final class PendingRead {
-    final CompletableFuture<Long> future;
+    final List<CompletableFuture<Long>> futures;
     long askedAtTick;
 
-    PendingRead(CompletableFuture<Long> future, long askedAtTick) {
-      this.future = future;
+    PendingRead(List<CompletableFuture<Long>> futures, long askedAtTick) {
+      this.futures = futures;
       this.askedAtTick = askedAtTick;
+    }
+
+    boolean allDone() {
+      for (CompletableFuture<Long> f : futures) {
+        if (!f.isDone()) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    void complete(long readIndex) {
+      futures.forEach(f -> f.complete(readIndex));
+    }
+
+    void fail(Throwable error) {
+      futures.forEach(f -> f.completeExceptionally(error));
     }
   }
 
@@ -140,6 +161,7 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
   private final List<Input> turnInputs = new ArrayList<>(MAX_BATCH_INPUTS);
 
   private final List<Propose<R>> turnProposals = new ArrayList<>();
+  private List<CompletableFuture<Long>> turnReads = new ArrayList<>();
   private final Set<CompletableFuture<Void>> leaderWatchers = new LinkedHashSet<>();
   private final Consumer<Throwable> onFatal;
 
@@ -443,7 +465,9 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
           proposals.add((Propose<R>) p);
         }
       } else if (input instanceof Read r) {
-        startRead(r.readIndex());
+        if (!r.readIndex().isDone()) {
+          turnReads.add(r.readIndex());
+        }
       } else if (input instanceof SnapshotTaken t) {
         snapshotTaken(t.snapshot());
       } else if (input instanceof SnapshotSendFailed f) {
@@ -455,6 +479,10 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
     if (!proposals.isEmpty()) {
       proposeAll(proposals);
       proposals.clear();
+    }
+    if (!turnReads.isEmpty()) {
+      startRead(turnReads);
+      turnReads = new ArrayList<>();
     }
   }
 
@@ -507,15 +535,16 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
     }
   }
 
-  private void startRead(CompletableFuture<Long> future) {
+  private void startRead(List<CompletableFuture<Long>> futures) {
     long context = ++nextReadContext;
+    PendingRead read = new PendingRead(futures, ticks);
     try {
       node.readIndex(context);
     } catch (ProposalRejectedException e) {
-      future.completeExceptionally(refusal(e));
+      read.fail(refusal(e));
       return;
     }
-    pendingReads.put(context, new PendingRead(future, ticks));
+    pendingReads.put(context, read);
   }
 
   /** A forwarded read or its answer may be lost; ask again rather than wait for the deadline. */
@@ -527,14 +556,14 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
     while (it.hasNext()) {
       Map.Entry<Long, PendingRead> e = it.next();
       PendingRead read = e.getValue();
-      if (read.future.isDone()) {
+      if (read.allDone()) {
         it.remove();
       } else if (ticks - read.askedAtTick >= electionTicks) {
         read.askedAtTick = ticks;
         try {
           node.readIndex(e.getKey());
         } catch (ProposalRejectedException ex) {
-          read.future.completeExceptionally(refusal(ex));
+          read.fail(refusal(ex));
           it.remove();
         }
       }
@@ -659,7 +688,7 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
     for (ReadState rs : rd.readStates()) {
       PendingRead read = pendingReads.remove(rs.context());
       if (read != null) {
-        read.future.complete(rs.readIndex());
+        read.complete(rs.readIndex());
       }
     }
     if (rd.softState() != null) {
@@ -709,7 +738,8 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
     running = false;
     done = true;
     NodeException stopped = stopped();
-    pendingReads.values().forEach(r -> r.future.completeExceptionally(stopped));
+    pendingReads.values().forEach(r -> r.fail(stopped));
+    turnReads.forEach(f -> f.completeExceptionally(stopped));
     pendingReads.clear();
     List<Input> rest = new ArrayList<>();
     requestInbox.drainTo(rest, Integer.MAX_VALUE);
