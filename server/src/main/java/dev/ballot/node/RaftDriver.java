@@ -672,9 +672,10 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
         return;
       }
       durable.join(); // completed: throws if the write failed
-    } else if (rd.hardState() != null) {
-      storage.save(null, List.of(), rd.hardState(), false);
     }
+    // A commit-only change is not written at all: the next synced write carries the commit index,
+    // and after a restart the state machine's own applied index says what was committed (entries
+    // handed to it again are skipped), while the rest is learned from the leader again.
     finish();
   }
 
