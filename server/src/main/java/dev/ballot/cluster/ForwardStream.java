@@ -7,6 +7,7 @@ import dev.ballot.proto.raft.v1.ForwardStreamResponse;
 import dev.ballot.proto.raft.v1.RaftPeerGrpc;
 import dev.ballot.transport.SerialObserver;
 import io.grpc.Channel;
+import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.Map;
@@ -50,8 +51,13 @@ final class ForwardStream {
   static ForwardStream open(
       Channel channel, String address, BiConsumer<ForwardStream, Status> onEnd) {
     ForwardStream stream = new ForwardStream(address, onEnd);
-    stream.requests =
-        new SerialObserver<>(RaftPeerGrpc.newStub(channel).forwardStream(stream.new Answers()));
+    // Outside the context of the client call that opens it, which ends (is cancelled) with that
+    // call, and would take the stream shared by later writes with it.
+    Context.ROOT.run(
+        () ->
+            stream.requests =
+                new SerialObserver<>(
+                    RaftPeerGrpc.newStub(channel).forwardStream(stream.new Answers())));
     return stream;
   }
 

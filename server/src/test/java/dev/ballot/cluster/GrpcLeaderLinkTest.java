@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.ballot.proto.raft.v1.ForwardResponse;
 import dev.ballot.transport.PeerChannels;
+import io.grpc.Context;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -101,6 +102,26 @@ class GrpcLeaderLinkTest {
     assertThat(leader.streamCalls).hasValue(1);
     assertThat(leader.received).extracting(r -> r.request().getId()).doesNotHaveDuplicates();
     assertThat(link.pendingWrites(leader.address())).isZero();
+  }
+
+  @Test
+  void theStreamOutlivesTheClientCallThatOpenedIt() throws Exception {
+    start(ScriptedLeader.current());
+    // A client's put runs in the context of its gRPC call, which is cancelled once it is answered.
+    Context.CancellableContext clientCall = Context.current().withCancellation();
+    CompletableFuture<ForwardResponse> first = clientCall.call(() -> write("first"));
+    await().atMost(WAIT).until(() -> leader.received.size() == 1);
+    leader.received.get(0).answerWithItsCommand();
+    assertThat(first).succeedsWithin(WAIT);
+    clientCall.cancel(null);
+
+    CompletableFuture<ForwardResponse> second = write("second");
+    await().atMost(WAIT).until(() -> leader.received.size() == 2);
+    leader.received.get(1).answerWithItsCommand();
+
+    assertThat(second).succeedsWithin(WAIT);
+    assertThat(answerOf(second)).isEqualTo("second");
+    assertThat(leader.streamCalls).hasValue(1);
   }
 
   @Test
