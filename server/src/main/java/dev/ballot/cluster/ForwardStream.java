@@ -119,12 +119,20 @@ final class ForwardStream {
         failed++;
       }
     }
-    log.info(
-        "forward stream ended address={} status={} pendingWritesFailed={} kind={}",
-        address,
-        status,
-        failed,
-        failure.kind());
+    // A leader that refuses connections (it is down) makes every write's retry end here: DEBUG.
+    if (failure.kind() == RouteFailure.Kind.NEVER_SENT) {
+      log.debug(
+          "forward stream not opened address={} status={} pendingWritesFailed={}",
+          address,
+          status,
+          failed);
+    } else {
+      log.info(
+          "forward stream ended address={} status={} pendingWritesFailed={}",
+          address,
+          status,
+          failed);
+    }
   }
 
   /** The leader's answers; gRPC calls it on the network thread, one call at a time. */

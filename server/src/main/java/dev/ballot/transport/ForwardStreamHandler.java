@@ -16,9 +16,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The leader's end of one follower's {@code RaftPeer.ForwardStream}: each write is handled as the
  * unary {@code Forward} handles it and answered, under its id, from whichever thread completes it.
- * At most {@link #MAX_OUTSTANDING} writes of one stream wait at a time; a write beyond is refused at
- * once with etcd's "too many requests" (nothing done). A write of another cluster ends the stream
- * with the unary call's FAILED_PRECONDITION.
+ * At most {@link #MAX_OUTSTANDING} writes of one stream wait at a time; a write beyond is refused
+ * at once with etcd's "too many requests" (nothing done). A write of another cluster ends the
+ * stream with the unary call's FAILED_PRECONDITION.
  */
 final class ForwardStreamHandler implements StreamObserver<ForwardStreamRequest> {
   private static final Logger log = LoggerFactory.getLogger(ForwardStreamHandler.class);

@@ -10,8 +10,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A {@link StreamObserver} that any thread may call, never blocking: gRPC's observers are not
  * thread-safe, so calls are queued and passed on in order by whichever caller finds nobody else
- * passing them on (no lock, no thread of its own). Once the stream ended (by {@code onError}, {@code
- * onCompleted}, or because the observer threw, e.g. the call was cancelled), later calls are
+ * passing them on (no lock, no thread of its own). Once the stream ended (by {@code onError},
+ * {@code onCompleted}, or because the observer threw, e.g. the call was cancelled), later calls are
  * dropped.
  */
 public final class SerialObserver<T> implements StreamObserver<T> {

@@ -128,8 +128,7 @@ class GrpcLeaderLinkTest {
   void theLeaderEndingTheStreamFailsWaitingWritesAsOutcomeUnknownAndTheNextWriteReconnects()
       throws Exception {
     start(ScriptedLeader.current());
-    List<CompletableFuture<ForwardResponse>> waiting =
-        List.of(write("a"), write("b"), write("c"));
+    List<CompletableFuture<ForwardResponse>> waiting = List.of(write("a"), write("b"), write("c"));
     await().atMost(WAIT).until(() -> leader.received.size() == 3);
 
     leader.breakStreams(Status.UNAVAILABLE.withDescription("leader stopping"));
