@@ -42,7 +42,7 @@ public final class LeaderRoutes implements AutoCloseable {
     ExecutorTaskTimer timer = new ExecutorTaskTimer("leader-route-" + members.selfId());
     LeaderRouter router =
         LeaderRouter.forElectionTimeout(LeaderView.of(driver), timer, electionTimeoutMs);
-    LeaderLink link = new GrpcLeaderLink(channels, members::peerAddress);
+    LeaderLink link = new GrpcLeaderLink(channels, members::peerAddress, timer);
     MembershipChanges changes =
         MembershipChanges.forElectionTimeout(driver, members, timer, electionTimeoutMs);
     LearnerPromoter promoter = new LearnerPromoter(driver, changes, timer);

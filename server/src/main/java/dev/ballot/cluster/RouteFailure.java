@@ -3,6 +3,7 @@ package dev.ballot.cluster;
 import dev.ballot.node.EtcdStatus;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.net.ConnectException;
 
 /**
  * Why work meant for the leader got no result, as a kind the route decides by (never by message
@@ -52,6 +53,25 @@ public final class RouteFailure extends RuntimeException {
 
   public static RouteFailure outcomeUnknown(String why) {
     return new RouteFailure(Kind.OUTCOME_UNKNOWN, 0, null, why);
+  }
+
+  /**
+   * A gRPC hop to the leader failed with {@code status}: never sent if the connection was refused,
+   * else the leader may have carried it out.
+   */
+  public static RouteFailure ofFailedHop(Status status) {
+    return refusedConnection(status)
+        ? neverSent("connection refused: " + status)
+        : outcomeUnknown("peer call failed: " + status);
+  }
+
+  private static boolean refusedConnection(Status s) {
+    for (Throwable c = s.getCause(); c != null; c = c.getCause()) {
+      if (c instanceof ConnectException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   public Kind kind() {

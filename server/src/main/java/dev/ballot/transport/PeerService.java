@@ -6,6 +6,8 @@ import dev.ballot.proto.raft.v1.DiscoverRequest;
 import dev.ballot.proto.raft.v1.DiscoverResponse;
 import dev.ballot.proto.raft.v1.ForwardRequest;
 import dev.ballot.proto.raft.v1.ForwardResponse;
+import dev.ballot.proto.raft.v1.ForwardStreamRequest;
+import dev.ballot.proto.raft.v1.ForwardStreamResponse;
 import dev.ballot.proto.raft.v1.InstallSnapshotChunk;
 import dev.ballot.proto.raft.v1.InstallSnapshotResponse;
 import dev.ballot.proto.raft.v1.LeaderRefusal;
@@ -121,14 +123,30 @@ public final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
 
   @Override
   public void forward(ForwardRequest request, StreamObserver<ForwardResponse> response) {
+    answer(response, forwardOne(request, timeoutMs()));
+  }
+
+  /** Many forwarded writes over one stream, each carried out as {@link #forward} does. */
+  @Override
+  public StreamObserver<ForwardStreamRequest> forwardStream(
+      StreamObserver<ForwardStreamResponse> response) {
+    return new ForwardStreamHandler(
+        (request, timeoutMs) ->
+            forwardOne(
+                request, timeoutMs <= 0 ? MAX_FORWARDED_MS : Math.min(MAX_FORWARDED_MS, timeoutMs)),
+        response);
+  }
+
+  /** One forwarded write; fails with the status to answer (another cluster). */
+  private CompletableFuture<ForwardResponse> forwardOne(ForwardRequest request, long timeoutMs) {
     Target t = target;
     if (t == null) {
-      answer(response, CompletableFuture.completedFuture(STARTING_FORWARD));
-    } else if (request.getClusterId() != t.clusterId()) {
-      response.onError(clusterMismatch(t));
-    } else {
-      answer(response, t.forwards().forward(request.getCommand().toByteArray(), timeoutMs()));
+      return CompletableFuture.completedFuture(STARTING_FORWARD);
     }
+    if (request.getClusterId() != t.clusterId()) {
+      return CompletableFuture.failedFuture(clusterMismatch(t));
+    }
+    return t.forwards().forward(request.getCommand().toByteArray(), timeoutMs);
   }
 
   /** A node still starting knows no leader: the follower asks again (nothing was done). */

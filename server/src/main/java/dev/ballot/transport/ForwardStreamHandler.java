@@ -1,0 +1,126 @@
+package dev.ballot.transport;
+
+import dev.ballot.proto.raft.v1.ForwardRequest;
+import dev.ballot.proto.raft.v1.ForwardResponse;
+import dev.ballot.proto.raft.v1.ForwardStreamRequest;
+import dev.ballot.proto.raft.v1.ForwardStreamResponse;
+import dev.ballot.proto.raft.v1.LeaderRefusal;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The leader's end of one follower's {@code RaftPeer.ForwardStream}: each write is handled as the
+ * unary {@code Forward} handles it and answered, under its id, from whichever thread completes it.
+ * At most {@link #MAX_OUTSTANDING} writes of one stream wait at a time; a write beyond is refused
+ * at once with etcd's "too many requests" (nothing done). A write of another cluster ends the
+ * stream with the unary call's FAILED_PRECONDITION.
+ */
+final class ForwardStreamHandler implements StreamObserver<ForwardStreamRequest> {
+  private static final Logger log = LoggerFactory.getLogger(ForwardStreamHandler.class);
+
+  /** Writes of one stream waiting for their answer, at most. */
+  static final int MAX_OUTSTANDING = 16_384;
+
+  /**
+   * etcd's ErrTooManyRequests (the client API's {@code EtcdStatus.TOO_MANY_REQUESTS}, which this
+   * package cannot import).
+   */
+  static final LeaderRefusal TOO_MANY_REQUESTS =
+      LeaderRefusal.newBuilder()
+          .setKind(LeaderRefusal.Kind.REFUSED)
+          .setCode(Status.Code.RESOURCE_EXHAUSTED.value())
+          .setMessage("etcdserver: too many requests")
+          .build();
+
+  /** One write as the unary call carries it out; fails with the status that call would end with. */
+  @FunctionalInterface
+  interface OneWrite {
+    CompletableFuture<ForwardResponse> forward(ForwardRequest request, long timeoutMs);
+  }
+
+  private final OneWrite write;
+  private final SerialObserver<ForwardStreamResponse> answers;
+  private final AtomicInteger outstanding = new AtomicInteger();
+  private volatile boolean followerDone;
+  private volatile boolean ended;
+
+  ForwardStreamHandler(OneWrite write, StreamObserver<ForwardStreamResponse> answers) {
+    this.write = write;
+    this.answers = new SerialObserver<>(answers);
+  }
+
+  @Override
+  public void onNext(ForwardStreamRequest request) {
+    if (ended) {
+      return;
+    }
+    long id = request.getId();
+    if (outstanding.incrementAndGet() > MAX_OUTSTANDING) {
+      outstanding.decrementAndGet();
+      answer(id, ForwardResponse.newBuilder().setRefusal(TOO_MANY_REQUESTS).build());
+      return;
+    }
+    CompletableFuture<ForwardResponse> result;
+    try {
+      result = write.forward(request.getRequest(), request.getTimeoutMs());
+    } catch (RuntimeException e) {
+      log.warn("forwarded write failed id={}", id, e);
+      result = CompletableFuture.failedFuture(e);
+    }
+    result.whenComplete((response, error) -> done(id, response, error));
+  }
+
+  private void done(long id, ForwardResponse response, Throwable error) {
+    if (error == null) {
+      answer(id, response);
+    } else {
+      Status status = Status.fromThrowable(unwrap(error));
+      if (status.getCode() == Status.Code.FAILED_PRECONDITION) {
+        ended = true; // e.g. another cluster: nothing on this stream can succeed
+        answers.onError(status.asRuntimeException());
+      } else {
+        answers.onNext(
+            ForwardStreamResponse.newBuilder()
+                .setId(id)
+                .setErrorCode(status.getCode().value())
+                .setErrorMessage(status.getDescription() == null ? "" : status.getDescription())
+                .build());
+      }
+    }
+    // Answered before counted down, so that the end of the stream never overtakes an answer.
+    if (outstanding.decrementAndGet() == 0 && followerDone) {
+      answers.onCompleted();
+    }
+  }
+
+  private void answer(long id, ForwardResponse response) {
+    answers.onNext(ForwardStreamResponse.newBuilder().setId(id).setResponse(response).build());
+  }
+
+  private static Throwable unwrap(Throwable error) {
+    while (error instanceof CompletionException && error.getCause() != null) {
+      error = error.getCause();
+    }
+    return error;
+  }
+
+  @Override
+  public void onError(Throwable error) {
+    ended = true; // the follower left: answers still due are dropped
+    log.debug("forward stream closed by follower status={}", Status.fromThrowable(error));
+  }
+
+  /** The follower sends no more: the stream ends once every write it sent is answered. */
+  @Override
+  public void onCompleted() {
+    followerDone = true;
+    if (outstanding.get() == 0) {
+      answers.onCompleted();
+    }
+  }
+}
