@@ -3,6 +3,7 @@ package dev.ballot.cluster;
 import dev.ballot.kv.KvException;
 import dev.ballot.node.EtcdStatus;
 import dev.ballot.node.NodeException;
+import dev.ballot.transport.Failures;
 import io.grpc.StatusRuntimeException;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -15,7 +16,7 @@ public final class ClientStatus {
   private ClientStatus() {}
 
   public static StatusRuntimeException of(Throwable error) {
-    Throwable cause = LeaderRouter.unwrap(error);
+    Throwable cause = Failures.cause(error);
     if (cause instanceof RouteFailure f) {
       return f.toStatus();
     }

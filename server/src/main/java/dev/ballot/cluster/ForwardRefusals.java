@@ -2,6 +2,7 @@ package dev.ballot.cluster;
 
 import dev.ballot.node.NodeException;
 import dev.ballot.proto.raft.v1.LeaderRefusal;
+import dev.ballot.transport.Failures;
 import io.grpc.Status;
 import java.util.concurrent.TimeoutException;
 
@@ -15,7 +16,7 @@ public final class ForwardRefusals {
 
   /** Leader side: why {@code error} means the request was not carried out (or may have been). */
   public static LeaderRefusal toWire(Throwable error) {
-    Throwable cause = LeaderRouter.unwrap(error);
+    Throwable cause = Failures.cause(error);
     LeaderRefusal.Builder b = LeaderRefusal.newBuilder();
     if (cause instanceof NodeException ne && ne.kind() == NodeException.Kind.NOT_LEADER) {
       return b.setKind(LeaderRefusal.Kind.NOT_LEADER).setLeaderHint(ne.leaderId()).build();

@@ -4,8 +4,8 @@ import dev.ballot.node.NodeException;
 import dev.ballot.node.NodeStatus;
 import dev.ballot.raft.RaftNode;
 import dev.ballot.raft.Role;
+import dev.ballot.transport.Failures;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -118,7 +118,7 @@ public final class LeaderRouter {
         result.complete(answer);
         return;
       }
-      Throwable cause = unwrap(error);
+      Throwable cause = Failures.cause(error);
       if (cause instanceof NodeException ne && ne.kind() == NodeException.Kind.NOT_LEADER) {
         // The driver refused on its own thread: the next try (maybe a forward) starts elsewhere.
         timer.schedule(() -> followHint(ne.leaderId(), RaftNode.NONE, hinted), 0);
@@ -140,7 +140,7 @@ public final class LeaderRouter {
         result.complete(answer);
         return;
       }
-      Throwable cause = unwrap(error);
+      Throwable cause = Failures.cause(error);
       if (cause instanceof TimeoutException) {
         result.completeExceptionally(RouteFailure.outcomeUnknown("no answer from the leader"));
       } else if (cause instanceof RouteFailure f && f.nothingDone()) {
@@ -188,12 +188,5 @@ public final class LeaderRouter {
                 }
               });
     }
-  }
-
-  static Throwable unwrap(Throwable error) {
-    while (error instanceof CompletionException && error.getCause() != null) {
-      error = error.getCause();
-    }
-    return error;
   }
 }

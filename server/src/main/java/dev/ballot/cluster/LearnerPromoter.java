@@ -3,6 +3,7 @@ package dev.ballot.cluster;
 import dev.ballot.node.RaftDriver;
 import dev.ballot.raft.ClusterConfig;
 import dev.ballot.raft.Role;
+import dev.ballot.transport.Failures;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,7 +70,7 @@ public final class LearnerPromoter {
         .whenComplete(
             (v, error) -> {
               if (error != null) {
-                log.debug("learner promotion deferred: {}", LeaderRouter.unwrap(error).toString());
+                log.debug("learner promotion deferred: {}", Failures.cause(error).toString());
               }
               timer.schedule(this::check, CHECK_INTERVAL_MS);
             });

@@ -2,6 +2,7 @@ package dev.ballot.cluster;
 
 import dev.ballot.node.NodeException;
 import dev.ballot.node.RaftDriver;
+import dev.ballot.transport.Failures;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -63,7 +64,7 @@ public final class LinearizableReads {
   }
 
   private static boolean isNoLeader(Throwable error) {
-    return LeaderRouter.unwrap(error) instanceof NodeException ne
+    return Failures.cause(error) instanceof NodeException ne
         && ne.kind() == NodeException.Kind.NO_LEADER;
   }
 }

@@ -12,6 +12,7 @@ import dev.ballot.proto.raft.v1.RegisterResponse;
 import dev.ballot.raft.ProposalRejectedException;
 import dev.ballot.raft.RaftNode;
 import dev.ballot.raft.Role;
+import dev.ballot.transport.Failures;
 import dev.ballot.transport.PeerService;
 import io.grpc.Status;
 import java.util.concurrent.CompletableFuture;
@@ -304,7 +305,7 @@ public final class MembershipChanges implements PeerService.MembershipHandler {
         .whenComplete(
             (m, error) -> {
               if (error != null) {
-                done.completeExceptionally(LeaderRouter.unwrap(error));
+                done.completeExceptionally(Failures.cause(error));
               } else {
                 done.complete(m);
               }

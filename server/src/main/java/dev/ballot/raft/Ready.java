@@ -7,9 +7,10 @@ import java.util.List;
  *
  * <ol>
  *   <li>persist {@code snapshot} (if any), {@code entries} and {@code hardState} (if any) together
- *       in one write, synced when {@code mustSync} (new entries, a snapshot, a new term or vote; a
- *       change of the commit index alone needs no sync). {@code entries} replace every stored entry
- *       at or after the first one's index;
+ *       in one write, synced when {@code mustSync} (new entries, a snapshot, a new term or vote). A
+ *       change of the commit index alone need not be written at all: a restarted node learns the
+ *       commit again, and its state machine's applied index is committed by definition. {@code
+ *       entries} replace every stored entry at or after the first one's index;
  *   <li>send {@code messages}. They may depend on what step 1 persists (votes, acks), so they go
  *       out only after the sync; a leader may send its AppendEntries earlier because its own copy
  *       counts towards a commit only once {@link RaftNode#advance} reports it persisted;

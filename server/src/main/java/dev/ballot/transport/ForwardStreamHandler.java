@@ -8,7 +8,6 @@ import dev.ballot.proto.raft.v1.LeaderRefusal;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,7 +78,7 @@ final class ForwardStreamHandler implements StreamObserver<ForwardStreamRequest>
     if (error == null) {
       answer(id, response);
     } else {
-      Status status = Status.fromThrowable(unwrap(error));
+      Status status = Status.fromThrowable(Failures.cause(error));
       if (status.getCode() == Status.Code.FAILED_PRECONDITION) {
         ended = true; // e.g. another cluster: nothing on this stream can succeed
         answers.onError(status.asRuntimeException());
@@ -100,13 +99,6 @@ final class ForwardStreamHandler implements StreamObserver<ForwardStreamRequest>
 
   private void answer(long id, ForwardResponse response) {
     answers.onNext(ForwardStreamResponse.newBuilder().setId(id).setResponse(response).build());
-  }
-
-  private static Throwable unwrap(Throwable error) {
-    while (error instanceof CompletionException && error.getCause() != null) {
-      error = error.getCause();
-    }
-    return error;
   }
 
   @Override

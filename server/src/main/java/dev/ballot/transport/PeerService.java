@@ -24,7 +24,6 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -174,10 +173,7 @@ public final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
               response.onNext(value);
               response.onCompleted();
             } else {
-              Throwable cause =
-                  error instanceof CompletionException && error.getCause() != null
-                      ? error.getCause()
-                      : error;
+              Throwable cause = Failures.cause(error);
               response.onError(
                   cause instanceof StatusRuntimeException s
                       ? s

@@ -9,6 +9,7 @@ import dev.ballot.proto.raft.v1.ChangeMembershipRequest.Kind;
 import dev.ballot.proto.raft.v1.RegisterRequest;
 import dev.ballot.proto.raft.v1.RegisterResponse;
 import dev.ballot.raft.RaftNode;
+import dev.ballot.transport.Failures;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.ArrayList;
@@ -16,7 +17,6 @@ import java.util.List;
 import java.util.Random;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
 /**
  * Membership changes in a simulated run, made through the server's membership layer. An operator
@@ -216,19 +216,12 @@ final class SimMembership {
    * refusal, or etcd's status. Anything else is a bug in the membership layer.
    */
   private void checkFailure(String what, Throwable error) {
-    Throwable cause = unwrap(error);
+    Throwable cause = Failures.cause(error);
     if (!(cause instanceof RouteFailure
         || cause instanceof NodeException
         || cause instanceof StatusRuntimeException)) {
       fail(what + " failed with " + cause);
     }
-  }
-
-  private static Throwable unwrap(Throwable error) {
-    while (error instanceof CompletionException && error.getCause() != null) {
-      error = error.getCause();
-    }
-    return error;
   }
 
   /**
