@@ -69,6 +69,8 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
 
   private record SnapshotSendFailed(long peerId) implements Input {}
 
+  private record PeerGone(long peerId) implements Input {}
+
   /**
    * The apply loop installed the snapshot of the Ready in progress ({@code error} if it failed).
    */
@@ -296,6 +298,11 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
     offerControl(new SnapshotSendFailed(peerId));
   }
 
+  @Override
+  public void peerGone(long peerId) {
+    offerControl(new PeerGone(peerId));
+  }
+
   private void offerControl(Input input) {
     controlInbox.add(input);
     runner.wake(this);
@@ -472,6 +479,8 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
         snapshotTaken(t.snapshot());
       } else if (input instanceof SnapshotSendFailed f) {
         node.reportSnapshotFailure(f.peerId());
+      } else if (input instanceof PeerGone g) {
+        node.reportPeerGone(g.peerId());
       } else if (input instanceof Call<?> c) {
         runCall(c);
       }

@@ -9,12 +9,12 @@ import dev.ballot.raft.Message.VoteResponse;
 /** Has voted for itself in a new term and collects votes (paper 5.2). */
 final class Candidate extends RoleState {
   private final VoteTally votes;
-  private final boolean transfer;
+  private final Campaign campaign;
 
-  Candidate(RaftNode node, boolean transfer) {
+  Candidate(RaftNode node, Campaign campaign) {
     super(node);
     this.votes = new VoteTally(node.cluster());
-    this.transfer = transfer;
+    this.campaign = campaign;
   }
 
   @Override
@@ -39,7 +39,8 @@ final class Candidate extends RoleState {
                 node.log.lastIndex(),
                 node.log.lastTerm(),
                 false,
-                transfer));
+                campaign == Campaign.TRANSFER,
+                campaign == Campaign.LEADER_GONE));
       }
     }
   }
@@ -48,7 +49,7 @@ final class Candidate extends RoleState {
   void tick() {
     node.electionElapsedTicks++;
     if (node.electionTimedOut()) {
-      node.campaign();
+      node.campaign(Campaign.TIMEOUT);
     }
   }
 

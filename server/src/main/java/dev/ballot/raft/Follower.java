@@ -23,7 +23,7 @@ final class Follower extends RoleState {
   void tick() {
     node.electionElapsedTicks++;
     if (node.electionTimedOut()) {
-      node.campaign();
+      node.campaign(Campaign.TIMEOUT);
     }
   }
 

@@ -13,7 +13,13 @@ public sealed interface Message {
 
   long term();
 
-  /** A vote or pre-vote request. For a pre-vote, {@code term} is the term the sender would use. */
+  /**
+   * A vote or pre-vote request. For a pre-vote, {@code term} is the term the sender would use.
+   *
+   * @param transfer the leader asked the sender to take over: voters set their leader lease aside
+   * @param leaderGone the sender saw its leader's process go away: a voter that has not heard from
+   *     its leader for two heartbeat intervals sets its lease aside
+   */
   record RequestVote(
       long from,
       long to,
@@ -21,8 +27,22 @@ public sealed interface Message {
       long lastLogIndex,
       long lastLogTerm,
       boolean preVote,
-      boolean transfer)
-      implements Message {}
+      boolean transfer,
+      boolean leaderGone)
+      implements Message {
+
+    /** A request of an election started by a timeout or a transfer. */
+    public RequestVote(
+        long from,
+        long to,
+        long term,
+        long lastLogIndex,
+        long lastLogTerm,
+        boolean preVote,
+        boolean transfer) {
+      this(from, to, term, lastLogIndex, lastLogTerm, preVote, transfer, false);
+    }
+  }
 
   record VoteResponse(long from, long to, long term, boolean granted, boolean preVote)
       implements Message {}

@@ -126,7 +126,7 @@ public final class RaftNode {
         // candidates; a partitioned node cannot depose a healthy leader when it returns.
         boolean inLease =
             config.checkQuorum() && leaderId != NONE && electionElapsedTicks < electionTimeout();
-        if (inLease && !rv.transfer()) {
+        if (inLease && !rv.transfer() && !(rv.leaderGone() && leaderSilent())) {
           return;
         }
       }
@@ -235,6 +235,22 @@ public final class RaftNode {
     checkNoReadyOutstanding();
     if (roleState instanceof Leader leader) {
       leader.snapshotFailed(peer);
+    }
+  }
+
+  /**
+   * The driver saw {@code peer}'s process go away: the connection to it broke and a reconnect was
+   * refused at once, which a live process (slow, paused, or behind a flaky network) does not cause.
+   * A follower of that peer starts a pre-vote now instead of waiting for its election timeout;
+   * voters grant it only if they have not heard from the leader for two heartbeat intervals either,
+   * so a wrong report cannot unseat a leader that a majority still hears.
+   */
+  public void reportPeerGone(long peer) {
+    checkNoReadyOutstanding();
+    if (roleState instanceof Leader leader) {
+      leader.peerUnreachable(peer);
+    } else if (roleState instanceof Follower && peer != NONE && leaderId == peer) {
+      campaign(Campaign.LEADER_GONE);
     }
   }
 
@@ -469,15 +485,23 @@ public final class RaftNode {
   }
 
   /** Starts an election, with a pre-vote round first when enabled. */
-  void campaign() {
+  void campaign(Campaign reason) {
     if (!cluster().isVoter(id)) {
       return; // learners and removed nodes never campaign
     }
     if (config.preVote()) {
-      transition(new PreCandidate(this));
+      transition(new PreCandidate(this, reason));
     } else {
-      becomeCandidate();
+      becomeCandidate(reason);
     }
+  }
+
+  /**
+   * A follower that has not heard from its leader for two heartbeat intervals: it believes a
+   * candidate that says the leader's process is gone. A leader never does.
+   */
+  private boolean leaderSilent() {
+    return leaderId != id && electionElapsedTicks >= 2 * config.heartbeatIntervalTicks();
   }
 
   void becomeFollower(long newTerm, long leader) {
@@ -492,25 +516,21 @@ public final class RaftNode {
     transition(new Follower(this));
   }
 
-  void becomeCandidate() {
-    becomeCandidate(false);
-  }
-
   /**
-   * Starts a real election. A {@code transfer} election (the leader asked us to take over) skips
-   * pre-vote and asks voters to set aside their leader stickiness.
+   * Starts a real election. A {@link Campaign#TRANSFER} election (the leader asked us to take over)
+   * skips pre-vote and asks voters to set aside their leader stickiness.
    */
-  void becomeCandidate(boolean transfer) {
+  void becomeCandidate(Campaign reason) {
     term++;
     votedFor = id;
     leaderId = NONE;
-    transition(new Candidate(this, transfer));
+    transition(new Candidate(this, reason));
   }
 
   /** The leader told us to campaign now to take over from it. */
   void timeoutNow(TimeoutNow m) {
     if (cluster().isVoter(id)) {
-      becomeCandidate(true);
+      becomeCandidate(Campaign.TRANSFER);
     }
   }
 
@@ -532,6 +552,11 @@ public final class RaftNode {
 
   /** The vote rule (paper 5.2, 5.4.1): one vote per term, only for an up-to-date log. */
   private void handleVoteRequest(RequestVote rv) {
+    if (rv.preVote() && roleState instanceof PreCandidate competing && !competing.yieldsTo(rv)) {
+      send(new VoteResponse(id, rv.from(), term, false, true));
+      competing.askAgain(rv.from());
+      return;
+    }
     boolean canVote =
         votedFor == rv.from()
             || (votedFor == NONE && leaderId == NONE)

@@ -17,6 +17,10 @@ final class VoteTally {
     }
   }
 
+  boolean answered(long voter) {
+    return votes.containsKey(voter);
+  }
+
   boolean won() {
     return count(true) >= cluster.quorum();
   }

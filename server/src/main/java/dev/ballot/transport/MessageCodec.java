@@ -36,7 +36,8 @@ public final class MessageCodec {
               .setLastLogIndex(m.lastLogIndex())
               .setLastLogTerm(m.lastLogTerm())
               .setPreVote(m.preVote())
-              .setTransfer(m.transfer()));
+              .setTransfer(m.transfer())
+              .setLeaderGone(m.leaderGone()));
     } else if (message instanceof Message.VoteResponse m) {
       b.setRequestVoteResponse(
           RequestVoteResponse.newBuilder()
@@ -129,7 +130,8 @@ public final class MessageCodec {
             m.getLastLogIndex(),
             m.getLastLogTerm(),
             m.getPreVote(),
-            m.getTransfer());
+            m.getTransfer(),
+            m.getLeaderGone());
       }
       case REQUEST_VOTE_RESPONSE -> {
         RequestVoteResponse m = wire.getRequestVoteResponse();

@@ -10,6 +10,12 @@ public interface PeerInbox {
   /** Sending to {@code peerId} failed or was dropped: the core should stop pipelining to it. */
   void peerUnreachable(long peerId);
 
+  /**
+   * {@code peerId}'s process is gone: the connection to it broke and a reconnect was refused at
+   * once. The core may elect a new leader without waiting for a timeout.
+   */
+  void peerGone(long peerId);
+
   /** A snapshot could not be delivered to {@code peerId}: the core should try again later. */
   void snapshotSendFailed(long peerId);
 }

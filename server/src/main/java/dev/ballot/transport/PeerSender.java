@@ -9,7 +9,9 @@ import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,12 +27,21 @@ final class PeerSender {
   private static final int MAX_SENT_BEFORE_READY = 16;
   private static final long REFUSAL_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(30);
 
+  /**
+   * After a stream broke, a reconnect that fails within this long means the peer's process is gone.
+   * A refused connect fails in well under a millisecond; a paused process or a network that drops
+   * packets leaves the connect pending for longer, and is left to the election timeout.
+   */
+  static final long GONE_PROBE_WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(300);
+
   private final long peerId;
   private final String address;
   private final ManagedChannel channel;
   private final LongSupplier nanoClock;
   private final Consumer<String> onRemoved;
   private final String selfPeerAddr;
+  private final LongConsumer onGone;
+  private final AtomicBoolean probing = new AtomicBoolean();
 
   /** The current stream; replaced when it has ended. Only the driver thread assigns it. */
   private StreamWatcher current;
@@ -44,8 +55,10 @@ final class PeerSender {
       ManagedChannel channel,
       LongSupplier nanoClock,
       Consumer<String> onRemoved,
-      String selfPeerAddr) {
+      String selfPeerAddr,
+      LongConsumer onGone) {
     this.selfPeerAddr = selfPeerAddr;
+    this.onGone = onGone;
     this.peerId = peerId;
     this.address = address;
     this.channel = channel;
@@ -111,6 +124,41 @@ final class PeerSender {
     return address;
   }
 
+  /**
+   * The stream broke for lack of a connection: dial the peer once more at once and, if that is
+   * refused within {@link #GONE_PROBE_WINDOW_NANOS}, tell {@code onGone} that its process is gone.
+   * Runs on gRPC's threads and never blocks; one probe at a time.
+   */
+  private void probeWhetherGone() {
+    if (!probing.compareAndSet(false, true)) {
+      return;
+    }
+    long deadlineNanos = nanoClock.getAsLong() + GONE_PROBE_WINDOW_NANOS;
+    channel.resetConnectBackoff();
+    watchProbe(channel.getState(true), deadlineNanos);
+  }
+
+  private void watchProbe(ConnectivityState state, long deadlineNanos) {
+    if (nanoClock.getAsLong() - deadlineNanos > 0) {
+      probing.set(false); // too slow to tell a dead process from a paused one
+      return;
+    }
+    switch (state) {
+      case TRANSIENT_FAILURE -> {
+        probing.set(false);
+        log.info(
+            "peer process gone peer={} addr={} (connection lost, reconnect refused)",
+            peerId,
+            address);
+        onGone.accept(peerId);
+      }
+      case READY, SHUTDOWN -> probing.set(false);
+      case IDLE, CONNECTING ->
+          channel.notifyWhenStateChanged(
+              state, () -> watchProbe(channel.getState(true), deadlineNanos));
+    }
+  }
+
   /** Watches one stream; when it ends, the sender forgets it so the next send reconnects. */
   private final class StreamWatcher implements ClientResponseObserver<RaftMessage, SendSummary> {
     private ClientCallStreamObserver<RaftMessage> requestStream;
@@ -130,6 +178,9 @@ final class PeerSender {
     public void onError(Throwable t) {
       ended = true;
       Status status = Status.fromThrowable(t);
+      if (status.getCode() == Status.Code.UNAVAILABLE) {
+        probeWhetherGone();
+      }
       String description = status.getDescription();
       if (status.getCode() == Status.Code.FAILED_PRECONDITION
           && description != null

@@ -93,7 +93,9 @@ public final class PeerTransport implements Transport {
         log.warn("no channel to peer={} address={} error={}", peer, address, e.getMessage());
         return null;
       }
-      sender = new PeerSender(peer, address, channel, nanoClock, onRemoved, peers.selfPeerAddr());
+      sender =
+          new PeerSender(
+              peer, address, channel, nanoClock, onRemoved, peers.selfPeerAddr(), inbox::peerGone);
       senders.put(peer, sender);
     }
     return sender;

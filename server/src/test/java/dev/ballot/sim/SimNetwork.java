@@ -52,6 +52,11 @@ final class SimNetwork {
     return !cut[(int) from][(int) to] && random.nextDouble() >= dropRate;
   }
 
+  /** Whether the link from {@code from} to {@code to} is up (it may still lose messages). */
+  boolean linked(long from, long to) {
+    return !cut[(int) from][(int) to];
+  }
+
   /** How long a message that gets through takes. */
   int delayMs() {
     return 1 + random.nextInt(maxDelayMs);

@@ -421,6 +421,7 @@ final class Simulation {
 
   private void crash(SimServer n) {
     n.crash();
+    tellPeersItIsGone(n);
     long downMs = random.nextInt(10) < 7 ? 5 + random.nextInt(300) : 300 + random.nextInt(3000);
     at(
         nowMs() + downMs,
@@ -429,6 +430,29 @@ final class Simulation {
             restart(n);
           }
         });
+  }
+
+  /**
+   * The peers still linked to a crashed node see its connections break and their reconnect refused
+   * after a few milliseconds, as the transport does; now and then one of them does not notice, and
+   * now and then a live node is reported gone by mistake (a proxy that resets connections).
+   */
+  private void tellPeersItIsGone(SimServer gone) {
+    for (SimServer peer : nodes) {
+      if (peer != gone
+          && peer.isUp()
+          && network.linked(gone.id, peer.id)
+          && random.nextInt(10) != 0) {
+        peer.after(1 + random.nextInt(20), () -> peer.driver.peerGone(gone.id));
+      }
+    }
+    if (random.nextInt(4) == 0) {
+      SimServer mistaken = randomNode();
+      SimServer live = randomNode();
+      if (mistaken != live && mistaken.isUp() && live.isUp()) {
+        mistaken.after(1 + random.nextInt(50), () -> mistaken.driver.peerGone(live.id));
+      }
+    }
   }
 
   private void restart(SimServer n) {
