@@ -5,7 +5,8 @@ import java.util.Arrays;
 /**
  * One fault of a {@link LinearizabilityTest} run and the time it owns: from its start, through its
  * heal and the moment every node reported a leader again, to the start of the next fault (or the
- * end of the run). Times are on the {@link RunClock}.
+ * end of the run). Times are on the {@link RunClock}; the terms are the highest any node reported
+ * at the window's start and end.
  */
 record FaultWindow(
     FaultKind kind,
@@ -14,7 +15,9 @@ record FaultWindow(
     long startMicros,
     long healedMicros,
     long readyMicros,
-    long endMicros) {
+    long endMicros,
+    long termBefore,
+    long termAfter) {
 
   /**
    * The longest time within the window without a write completing successfully: between the
@@ -34,9 +37,23 @@ record FaultWindow(
     return Math.max(longest, endMicros - previous);
   }
 
-  /** The window with its end set. */
-  FaultWindow endingAt(long endMicros) {
-    return new FaultWindow(kind, target, leader, startMicros, healedMicros, readyMicros, endMicros);
+  /** The window with its end set: the time, and the highest term any node reported then. */
+  FaultWindow endingAt(long endMicros, long termAfter) {
+    return new FaultWindow(
+        kind,
+        target,
+        leader,
+        startMicros,
+        healedMicros,
+        readyMicros,
+        endMicros,
+        termBefore,
+        termAfter);
+  }
+
+  /** Elections begun in the window: terms the cluster went through. */
+  long elections() {
+    return Math.max(0, termAfter - termBefore);
   }
 
   long faultMs() {

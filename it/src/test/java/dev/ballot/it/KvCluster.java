@@ -66,7 +66,10 @@ import java.util.stream.Stream;
  */
 public final class KvCluster implements AutoCloseable {
 
-  /** How a cluster is started. */
+  /**
+   * How a cluster is started. A heartbeat interval and election timeout of 0 leave the server's
+   * defaults in force.
+   */
   public record Options(
       String name,
       int nodes,
@@ -727,6 +730,13 @@ public final class KvCluster implements AutoCloseable {
 
     public Builder electionTimeoutMs(long electionTimeoutMs) {
       this.electionTimeoutMs = electionTimeoutMs;
+      return this;
+    }
+
+    /** Starts the servers with their own default heartbeat and election timeout. */
+    public Builder serverDefaultTimeouts() {
+      this.heartbeatIntervalMs = 0;
+      this.electionTimeoutMs = 0;
       return this;
     }
 

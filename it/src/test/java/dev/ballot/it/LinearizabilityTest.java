@@ -14,10 +14,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
@@ -35,7 +37,15 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  *
  * <p>By default each kind of fault strikes once (about a minute). {@code -Dballot.lin.seconds=N}
  * runs for N seconds instead, faults in random order and random lengths from {@code
- * -Dballot.lin.seed} (printed); {@code scripts/linearizability.sh --seconds N} does that.
+ * -Dballot.lin.seed} (printed); {@code scripts/linearizability.sh --seconds N} does that. {@code
+ * -Dballot.lin.rounds=N} strikes each kind N times instead, {@code -Dballot.lin.faults=KILL,PAUSE}
+ * picks the kinds, {@code -Dballot.lin.leaderOnly=true} strikes only leaders, and {@code
+ * -Dballot.lin.timeouts=server} runs the servers with their default heartbeat and election timeout
+ * rather than the harness's fast ones ({@code =50/500} sets them in milliseconds); {@code
+ * scripts/failover.sh} combines them.
+ *
+ * <p>Each fault's report gives the longest time without an acknowledged write and the elections
+ * (terms begun, the highest term any node reports) from its start to the next fault's.
  */
 class LinearizabilityTest {
   private static final List<String> KEYS = List.of("lin/a", "lin/b", "lin/c", "lin/d");
@@ -49,6 +59,10 @@ class LinearizabilityTest {
   private static final int LONG_FAULT_MAX_MS = 8_000;
   private static final int LONG_CALM_MIN_MS = 1_000;
   private static final int LONG_CALM_MAX_MS = 5_000;
+  private static final int ROUND_FAULT_MIN_MS = 1_000;
+  private static final int ROUND_FAULT_MAX_MS = 3_000;
+  private static final int ROUND_CALM_MIN_MS = 1_000;
+  private static final int ROUND_CALM_MAX_MS = 2_000;
 
   @RegisterExtension final Clusters clusters = new Clusters();
 
@@ -62,12 +76,29 @@ class LinearizabilityTest {
   @Test
   void historyUnderKillsPausesAndPartitionsIsLinearizable() {
     long runSeconds = Long.getLong("ballot.lin.seconds", 0);
+    int rounds = Integer.getInteger("ballot.lin.rounds", 0);
+    List<FaultKind> kinds = faultKinds(System.getProperty("ballot.lin.faults", ""));
+    boolean leaderOnly = Boolean.getBoolean("ballot.lin.leaderOnly");
     long seed = Long.getLong("ballot.lin.seed", System.nanoTime());
     System.out.printf(
-        "linearizability: %s, seed %d (-Dballot.lin.seed)%n",
-        runSeconds == 0 ? "one fault of each kind" : runSeconds + " s of faults", seed);
+        "linearizability: %s of %s%s, timeouts %s, seed %d (-Dballot.lin.seed)%n",
+        rounds > 0
+            ? rounds + " rounds"
+            : runSeconds == 0 ? "one fault of each kind" : runSeconds + " s of faults",
+        kinds,
+        leaderOnly ? " on leaders" : "",
+        System.getProperty("ballot.lin.timeouts", "50/500 (harness)"),
+        seed);
     Random random = new Random(seed);
-    KvCluster cluster = clusters.start(3);
+    KvCluster.Builder builder = clusters.builder().nodes(3);
+    String timeouts = System.getProperty("ballot.lin.timeouts", "").trim();
+    if (timeouts.equals("server")) {
+      builder.serverDefaultTimeouts();
+    } else if (!timeouts.isEmpty()) {
+      String[] ms = timeouts.split("/");
+      builder.heartbeatIntervalMs(Long.parseLong(ms[0])).electionTimeoutMs(Long.parseLong(ms[1]));
+    }
+    KvCluster cluster = clusters.start(builder);
     RunClock clock = RunClock.startingNow();
     List<RandomKvClient> clients = new ArrayList<>();
     List<FaultWindow> windows = new ArrayList<>();
@@ -81,29 +112,35 @@ class LinearizabilityTest {
       }
       hold(cluster, WARM_UP, "the warm-up");
       long deadlineNanos = System.nanoTime() + Duration.ofSeconds(runSeconds).toNanos();
-      List<FaultKind> cycle = new ArrayList<>(List.of(FaultKind.values()));
-      boolean randomSchedule = runSeconds > 0;
+      List<FaultKind> cycle = new ArrayList<>(kinds);
+      boolean randomSchedule = runSeconds > 0 || rounds > 0;
       Map<FaultKind, Integer> occurrences = new EnumMap<>(FaultKind.class);
       int struck = 0;
+      int round = 0;
       do {
         if (randomSchedule) {
           Collections.shuffle(cycle, random);
         }
         for (FaultKind kind : cycle) {
           Duration fault =
-              randomSchedule
-                  ? millisBetween(random, LONG_FAULT_MIN_MS, LONG_FAULT_MAX_MS)
-                  : SHORT_FAULT;
+              rounds > 0
+                  ? millisBetween(random, ROUND_FAULT_MIN_MS, ROUND_FAULT_MAX_MS)
+                  : randomSchedule
+                      ? millisBetween(random, LONG_FAULT_MIN_MS, LONG_FAULT_MAX_MS)
+                      : SHORT_FAULT;
           Duration calm =
-              randomSchedule
-                  ? millisBetween(random, LONG_CALM_MIN_MS, LONG_CALM_MAX_MS)
-                  : SHORT_CALM;
+              rounds > 0
+                  ? millisBetween(random, ROUND_CALM_MIN_MS, ROUND_CALM_MAX_MS)
+                  : randomSchedule
+                      ? millisBetween(random, LONG_CALM_MIN_MS, LONG_CALM_MAX_MS)
+                      : SHORT_CALM;
           // KILL and PAUSE strike the leader and a follower in turn (the leader first).
-          boolean leader = occurrences.merge(kind, 1, Integer::sum) % 2 == 1;
+          boolean leader = leaderOnly || occurrences.merge(kind, 1, Integer::sum) % 2 == 1;
           windows.add(strike(cluster, clock, clients, kind, leader, fault, calm));
           struck++;
         }
-      } while (System.nanoTime() < deadlineNanos);
+        round++;
+      } while (rounds > 0 ? round < rounds : System.nanoTime() < deadlineNanos);
       System.out.printf("linearizability: %d faults struck%n", struck);
     } finally {
       for (RandomKvClient client : clients) {
@@ -114,7 +151,7 @@ class LinearizabilityTest {
       }
     }
     long endMicros = clock.nowMicros();
-    windows = closeWindows(windows, endMicros);
+    windows = closeWindows(windows, endMicros, highestTerm(cluster));
 
     Path historyFile = cluster.dir().resolve("history.txt");
     writeHistory(history, historyFile);
@@ -141,7 +178,7 @@ class LinearizabilityTest {
           .anyMatch(op -> op.client() == client && op.completedAt() != Operation.NEVER);
     }
     assertThat(windows.stream().map(FaultWindow::kind).distinct())
-        .containsExactlyInAnyOrder(FaultKind.values());
+        .containsExactlyInAnyOrderElementsOf(kinds);
   }
 
   /**
@@ -156,6 +193,7 @@ class LinearizabilityTest {
       boolean leader,
       Duration fault,
       Duration calm) {
+    long termBefore = highestTerm(cluster);
     long startMicros = clock.nowMicros();
     int target = kind.start(cluster, leader);
     hold(cluster, fault, kind + " of node " + target);
@@ -180,7 +218,31 @@ class LinearizabilityTest {
         startMicros,
         healedMicros,
         readyMicros,
-        startMicros);
+        startMicros,
+        termBefore,
+        termBefore);
+  }
+
+  /** The highest Raft term any serving node reports. */
+  private static long highestTerm(KvCluster cluster) {
+    long term = 0;
+    for (int i = 0; i < cluster.size(); i++) {
+      term = Math.max(term, cluster.tryStatus(i).map(s -> s.getRaftTerm()).orElse(0L));
+    }
+    return term;
+  }
+
+  /** The kinds named in {@code -Dballot.lin.faults} (comma-separated), or all of them. */
+  private static List<FaultKind> faultKinds(String names) {
+    if (names.isBlank()) {
+      return List.of(FaultKind.values());
+    }
+    return Arrays.stream(names.split(","))
+        .map(String::trim)
+        .filter(n -> !n.isEmpty())
+        .map(n -> FaultKind.valueOf(n.toUpperCase(Locale.ROOT)))
+        .distinct()
+        .toList();
   }
 
   /** Lets {@code length} pass, failing at once if a node exits by itself meanwhile. */
@@ -201,12 +263,15 @@ class LinearizabilityTest {
   }
 
   /** Each window ends where the next begins; the last at the end of the run. */
-  private static List<FaultWindow> closeWindows(List<FaultWindow> open, long endMicros) {
+  private static List<FaultWindow> closeWindows(
+      List<FaultWindow> open, long endMicros, long endTerm) {
     List<FaultWindow> closed = new ArrayList<>();
     for (int i = 0; i < open.size(); i++) {
       FaultWindow w = open.get(i);
-      long end = i + 1 < open.size() ? open.get(i + 1).startMicros() : endMicros;
-      closed.add(w.endingAt(end));
+      boolean last = i + 1 == open.size();
+      long end = last ? endMicros : open.get(i + 1).startMicros();
+      long term = last ? endTerm : open.get(i + 1).termBefore();
+      closed.add(w.endingAt(end, term));
     }
     return closed;
   }
@@ -218,27 +283,54 @@ class LinearizabilityTest {
             .mapToLong(KvOp::completedAt)
             .sorted()
             .toArray();
-    Map<String, Long> longestMs = new TreeMap<>();
+    Map<String, List<Long>> gapsMs = new TreeMap<>();
+    Map<String, List<Long>> elections = new TreeMap<>();
     StringBuilder out = new StringBuilder();
     for (FaultWindow w : windows) {
       long gapMs = w.longestWriteGapMicros(acked) / 1_000;
-      longestMs.merge(w.kind() + " " + role(w), gapMs, Math::max);
+      String fault = w.kind() + " " + role(w);
+      gapsMs.computeIfAbsent(fault, f -> new ArrayList<>()).add(gapMs);
+      elections.computeIfAbsent(fault, f -> new ArrayList<>()).add(w.elections());
       out.append(
           String.format(
               "  at %6.1f s %-16s node %d (%-8s) for %5d ms, all back %5d ms after: longest write gap"
-                  + " %5d ms%n",
+                  + " %5d ms, elections %d%n",
               w.startMicros() / 1e6,
               w.kind(),
               w.target(),
               role(w),
               w.faultMs(),
               w.rejoinMs(),
-              gapMs));
+              gapMs,
+              w.elections()));
     }
-    out.append("longest write gap per fault:");
-    longestMs.forEach((fault, ms) -> out.append(String.format("%n  %-25s %5d ms", fault, ms)));
-
+    out.append("longest write gap per fault (ms) and elections:\n");
+    out.append(
+        String.format(
+            "  %-25s %6s %6s %6s %6s %10s%n",
+            "fault", "count", "median", "p90", "max", "elections"));
+    gapsMs.forEach(
+        (fault, gaps) -> {
+          List<Long> sorted = gaps.stream().sorted().toList();
+          List<Long> terms = elections.get(fault);
+          out.append(
+              String.format(
+                  "  %-25s %6d %6d %6d %6d %4d-%-5d%n",
+                  fault,
+                  sorted.size(),
+                  percentile(sorted, 50),
+                  percentile(sorted, 90),
+                  sorted.get(sorted.size() - 1),
+                  terms.stream().mapToLong(Long::longValue).min().orElse(0),
+                  terms.stream().mapToLong(Long::longValue).max().orElse(0)));
+        });
     return out.toString();
+  }
+
+  /** The nearest-rank percentile of sorted values. */
+  private static long percentile(List<Long> sorted, int percent) {
+    int rank = (int) Math.ceil(percent / 100.0 * sorted.size());
+    return sorted.get(Math.max(0, rank - 1));
   }
 
   private static String role(FaultWindow w) {

@@ -94,10 +94,14 @@ public enum ServerFlavor {
     command.add("--peer-addr");
     command.add("127.0.0.1:" + launch.peerPort());
     command.addAll(membershipFlags);
-    command.add("--heartbeat-interval-ms");
-    command.add(Long.toString(options.heartbeatIntervalMs()));
-    command.add("--election-timeout-ms");
-    command.add(Long.toString(options.electionTimeoutMs()));
+    if (options.heartbeatIntervalMs() > 0) {
+      command.add("--heartbeat-interval-ms");
+      command.add(Long.toString(options.heartbeatIntervalMs()));
+    }
+    if (options.electionTimeoutMs() > 0) {
+      command.add("--election-timeout-ms");
+      command.add(Long.toString(options.electionTimeoutMs()));
+    }
     command.add("--log-level");
     command.add(options.logLevel());
     command.addAll(options.serverArgs());
@@ -137,19 +141,26 @@ public enum ServerFlavor {
     KvCluster.Options options = launch.options();
     String client = "http://127.0.0.1:" + launch.clientPort();
     String peer = "http://127.0.0.1:" + launch.peerPort();
-    return List.of(
-        "etcd",
-        "--name=node" + launch.index(),
-        "--data-dir=" + launch.dataDir(),
-        "--listen-client-urls=" + client,
-        "--advertise-client-urls=" + client,
-        "--listen-peer-urls=" + peer,
-        "--initial-advertise-peer-urls=" + peer,
-        "--initial-cluster=" + String.join(",", members),
-        "--initial-cluster-state=" + clusterState,
-        "--heartbeat-interval=" + options.heartbeatIntervalMs(),
-        "--election-timeout=" + options.electionTimeoutMs(),
-        "--logger=zap",
-        "--log-level=" + options.logLevel().toLowerCase(Locale.ROOT));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                "etcd",
+                "--name=node" + launch.index(),
+                "--data-dir=" + launch.dataDir(),
+                "--listen-client-urls=" + client,
+                "--advertise-client-urls=" + client,
+                "--listen-peer-urls=" + peer,
+                "--initial-advertise-peer-urls=" + peer,
+                "--initial-cluster=" + String.join(",", members),
+                "--initial-cluster-state=" + clusterState,
+                "--logger=zap",
+                "--log-level=" + options.logLevel().toLowerCase(Locale.ROOT)));
+    if (options.heartbeatIntervalMs() > 0) {
+      command.add("--heartbeat-interval=" + options.heartbeatIntervalMs());
+    }
+    if (options.electionTimeoutMs() > 0) {
+      command.add("--election-timeout=" + options.electionTimeoutMs());
+    }
+    return command;
   }
 }

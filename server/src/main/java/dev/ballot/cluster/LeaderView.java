@@ -11,6 +11,12 @@ public interface LeaderView {
   /** Completes when a leader is known; the route completes it exceptionally when it gives up. */
   CompletableFuture<Void> whenLeaderKnown();
 
+  /**
+   * Completes when a leader other than {@code leader} is known in a term after {@code term}; the
+   * route cancels it when it no longer cares.
+   */
+  CompletableFuture<Void> whenLeaderReplaced(long leader, long term);
+
   static LeaderView of(RaftDriver<?> driver) {
     return new LeaderView() {
       @Override
@@ -21,6 +27,11 @@ public interface LeaderView {
       @Override
       public CompletableFuture<Void> whenLeaderKnown() {
         return driver.whenLeaderKnown();
+      }
+
+      @Override
+      public CompletableFuture<Void> whenLeaderReplaced(long leader, long term) {
+        return driver.whenLeaderReplaced(leader, term);
       }
     };
   }

@@ -56,6 +56,18 @@ public final class RouteFailure extends RuntimeException {
   }
 
   /**
+   * The leader that had the work lost its leadership to another before answering: it may or may not
+   * have happened. Clients see etcd's answer for a leader that failed under a request.
+   */
+  public static RouteFailure leaderReplaced(long formerLeader) {
+    return new RouteFailure(
+        Kind.OUTCOME_UNKNOWN,
+        0,
+        EtcdStatus.TIMEOUT_LEADER_FAIL.getStatus(),
+        "leader " + formerLeader + " was replaced before it answered");
+  }
+
+  /**
    * A gRPC hop to the leader failed with {@code status}: never sent if the connection was refused,
    * else the leader may have carried it out.
    */
@@ -83,7 +95,10 @@ public final class RouteFailure extends RuntimeException {
     return leaderHint;
   }
 
-  /** For {@link Kind#REFUSED}: the leader's answer, etcd's code and message. */
+  /**
+   * For {@link Kind#REFUSED}: the leader's answer, etcd's code and message; for some {@link
+   * Kind#OUTCOME_UNKNOWN} failures, the answer a client sees.
+   */
   public Status refusal() {
     return refusal;
   }
@@ -99,7 +114,7 @@ public final class RouteFailure extends RuntimeException {
       case NEVER_SENT, NO_LEADER -> EtcdStatus.NO_LEADER;
       case NOT_LEADER -> EtcdStatus.NOT_LEADER;
       case REFUSED -> refusal.asRuntimeException();
-      case OUTCOME_UNKNOWN -> EtcdStatus.TIMEOUT;
+      case OUTCOME_UNKNOWN -> refusal != null ? refusal.asRuntimeException() : EtcdStatus.TIMEOUT;
     };
   }
 }

@@ -14,6 +14,13 @@ public final class EtcdStatus {
   public static final StatusRuntimeException LEADER_CHANGED =
       unavailable("etcdserver: leader changed");
   public static final StatusRuntimeException TIMEOUT = unavailable("etcdserver: request timed out");
+
+  /**
+   * A request whose leader lost its leadership before answering (etcd's ErrTimeoutDueToLeaderFail).
+   */
+  public static final StatusRuntimeException TIMEOUT_LEADER_FAIL =
+      unavailable("etcdserver: request timed out, possibly due to previous leader failure");
+
   public static final StatusRuntimeException STOPPED = unavailable("etcdserver: server stopped");
 
   /** A membership change that would leave no live majority of voters (etcd's ErrGRPCUnhealthy). */

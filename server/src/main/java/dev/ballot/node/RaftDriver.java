@@ -15,11 +15,10 @@ import dev.ballot.transport.PeerInbox;
 import dev.ballot.transport.Transport;
 import java.util.ArrayList;
 import java.util.Iterator;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -164,7 +163,16 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
 
   private final List<Propose<R>> turnProposals = new ArrayList<>();
   private List<CompletableFuture<Long>> turnReads = new ArrayList<>();
-  private final Set<CompletableFuture<Void>> leaderWatchers = new LinkedHashSet<>();
+
+  /** Futures waiting for a leader other than the one named (NONE: any leader), in a later term. */
+  private final Map<CompletableFuture<Void>, LeaderWatch> leaderWatchers = new LinkedHashMap<>();
+
+  private record LeaderWatch(long notLeader, long afterTerm) {
+    boolean satisfiedBy(NodeStatus s) {
+      return s.leaderId() != RaftNode.NONE && s.leaderId() != notLeader && s.term() > afterTerm;
+    }
+  }
+
   private final Consumer<Throwable> onFatal;
 
   private volatile Consumer<Entry> onConfigAppended = e -> {};
@@ -370,13 +378,25 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
 
   /** Completes when this node knows a leader (at once if it does); time it out to give up. */
   public CompletableFuture<Void> whenLeaderKnown() {
+    return watchLeader(new LeaderWatch(RaftNode.NONE, -1));
+  }
+
+  /**
+   * Completes when this node knows a leader other than {@code leader} in a term after {@code term}:
+   * {@code leader}'s leadership is over. Cancel it (or time it out) to stop watching.
+   */
+  public CompletableFuture<Void> whenLeaderReplaced(long leader, long term) {
+    return watchLeader(new LeaderWatch(leader, term));
+  }
+
+  private CompletableFuture<Void> watchLeader(LeaderWatch watch) {
     CompletableFuture<Void> f = new CompletableFuture<>();
     synchronized (leaderWatchers) {
-      if (status.leaderId() != RaftNode.NONE) {
+      if (watch.satisfiedBy(status)) {
         f.complete(null);
         return f;
       }
-      leaderWatchers.add(f);
+      leaderWatchers.put(f, watch);
     }
     f.whenComplete(
         (v, t) -> {
@@ -735,10 +755,16 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
             node.commitIndex(),
             node.lastIndex());
     if (node.leaderId() != RaftNode.NONE) {
-      List<CompletableFuture<Void>> ready;
+      List<CompletableFuture<Void>> ready = new ArrayList<>();
+      NodeStatus now = status;
       synchronized (leaderWatchers) {
-        ready = new ArrayList<>(leaderWatchers);
-        leaderWatchers.clear();
+        for (var it = leaderWatchers.entrySet().iterator(); it.hasNext(); ) {
+          var watcher = it.next();
+          if (watcher.getValue().satisfiedBy(now)) {
+            ready.add(watcher.getKey());
+            it.remove();
+          }
+        }
       }
       ready.forEach(f -> f.complete(null));
     }

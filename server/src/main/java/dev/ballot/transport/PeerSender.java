@@ -49,6 +49,9 @@ final class PeerSender {
   private long nextConnectNanos;
   private volatile long lastRefusalLogNanos = Long.MIN_VALUE;
 
+  /** Whether the peer was last seen gone: logged once, until a probe finds it back. */
+  private volatile boolean seenGone;
+
   PeerSender(
       long peerId,
       String address,
@@ -77,8 +80,12 @@ final class PeerSender {
     }
     // A new stream is not ready until its HTTP/2 stream starts; gRPC buffers what is sent
     // before that, so a few messages (the first vote, say) need not be lost to a reconnect.
-    if (!w.requestStream.isReady() && ++w.sentBeforeReady > MAX_SENT_BEFORE_READY) {
-      return false;
+    if (!w.requestStream.isReady()) {
+      if (++w.sentBeforeReady > MAX_SENT_BEFORE_READY) {
+        return false;
+      }
+    } else if (seenGone) {
+      seenGone = false; // it is back
     }
     if (!w.introduced) {
       w.introduced = true;
@@ -146,13 +153,20 @@ final class PeerSender {
     switch (state) {
       case TRANSIENT_FAILURE -> {
         probing.set(false);
-        log.info(
-            "peer process gone peer={} addr={} (connection lost, reconnect refused)",
-            peerId,
-            address);
+        if (!seenGone) {
+          seenGone = true;
+          log.info(
+              "peer process gone peer={} addr={} (connection lost, reconnect refused)",
+              peerId,
+              address);
+        }
         onGone.accept(peerId);
       }
-      case READY, SHUTDOWN -> probing.set(false);
+      case READY -> {
+        probing.set(false);
+        seenGone = false;
+      }
+      case SHUTDOWN -> probing.set(false);
       case IDLE, CONNECTING ->
           channel.notifyWhenStateChanged(
               state, () -> watchProbe(channel.getState(true), deadlineNanos));

@@ -9,7 +9,9 @@ import dev.ballot.raft.Role;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.Test;
@@ -71,6 +73,33 @@ class LeaderRouterTest {
 
     timer.advanceMs(RETRY_PAUSE_MS);
     assertThat(result).isCompletedWithValue("second try");
+  }
+
+  @Test
+  void aWriteHeldByALeaderThatIsReplacedIsAnsweredAtOnceAsUnknown() {
+    view.follow(2);
+    work.forwardAnswers.add(new CompletableFuture<>()); // node 2 froze with the write
+
+    CompletableFuture<String> result = router.route(work, 10_000);
+    view.follow(2, 3); // node 2 again, in a later term: it may still answer
+    assertThat(result).isNotDone();
+    view.follow(3, 4);
+
+    RouteFailure failure = failureOf(result);
+    assertThat(failure.kind()).isEqualTo(RouteFailure.Kind.OUTCOME_UNKNOWN);
+    assertThat(failure.toStatus().getStatus().getDescription())
+        .isEqualTo("etcdserver: request timed out, possibly due to previous leader failure");
+    assertThat(work.forwardedTo).containsExactly(2L);
+    assertThat(view.pendingReplacementWatchers()).isZero();
+  }
+
+  @Test
+  void aForwardThatIsAnsweredStopsWatchingForANewLeader() {
+    view.follow(2);
+    work.forwardAnswers.add(CompletableFuture.completedFuture("ok"));
+
+    assertThat(router.route(work, 1_000)).isCompletedWithValue("ok");
+    assertThat(view.pendingReplacementWatchers()).isZero();
   }
 
   @Test
@@ -204,9 +233,24 @@ class LeaderRouterTest {
   private static final class FakeView implements LeaderView {
     private NodeStatus status = status(Role.FOLLOWER, RaftNode.NONE);
     private final List<CompletableFuture<Void>> watchers = new ArrayList<>();
+    private final Map<CompletableFuture<Void>, long[]> replacementWatchers = new HashMap<>();
 
     private static NodeStatus status(Role role, long leader) {
-      return new NodeStatus(SELF, role, leader, 2, 10, 10);
+      return status(role, leader, 2);
+    }
+
+    private static NodeStatus status(Role role, long leader, long term) {
+      return new NodeStatus(SELF, role, leader, term, 10, 10);
+    }
+
+    /** Follows {@code leader} of {@code term}. */
+    void follow(long leader, long term) {
+      status = status(Role.FOLLOWER, leader, term);
+      wake();
+    }
+
+    long pendingReplacementWatchers() {
+      return replacementWatchers.keySet().stream().filter(w -> !w.isDone()).count();
     }
 
     void lead() {
@@ -231,6 +275,19 @@ class LeaderRouterTest {
       List<CompletableFuture<Void>> waiting = new ArrayList<>(watchers);
       watchers.clear();
       waiting.forEach(w -> w.complete(null));
+      replacementWatchers.forEach(
+          (w, leaderAndTerm) -> {
+            if (status.leaderId() != leaderAndTerm[0] && status.term() > leaderAndTerm[1]) {
+              w.complete(null);
+            }
+          });
+    }
+
+    @Override
+    public CompletableFuture<Void> whenLeaderReplaced(long leader, long term) {
+      CompletableFuture<Void> f = new CompletableFuture<>();
+      replacementWatchers.put(f, new long[] {leader, term});
+      return f;
     }
 
     @Override
