@@ -32,8 +32,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <h2>Endpoints and failover</h2>
  *
- * The client keeps one channel per endpoint. Requests go to one endpoint, starting with the first,
- * and stay there while it answers; when it fails they move to the next in order.
+ * The client keeps one channel per endpoint and starts connecting all of them when it is built.
+ * Requests go to one endpoint, starting with the first, and stay there while it answers; when it
+ * fails they move to the next in order at once, without sleeping and without waiting for the
+ * deadline. A request is handed to a channel only once it is connected: a channel still connecting
+ * after 300 ms (at most the connect timeout) is left for the next endpoint, the request provably
+ * unsent. An endpoint that let a request time out (a frozen process) or did not connect in time is
+ * avoided for 5 seconds: moving on skips it while another endpoint is not avoided.
  *
  * <h2>Deadlines and retries</h2>
  *
@@ -43,16 +48,20 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <ul>
  *   <li>Reads ({@link #get}, {@link #range}, {@link #members}, read-only transactions) are retried
  *       on any endpoint after every {@code UNAVAILABLE} answer.
- *   <li>Writes ({@link #put}, {@link #delete}, transactions with a write, and the membership
- *       changes {@link #removeMember} and {@link #promoteMember}) are retried only when the failure
- *       proves nothing was written: the request never left the client (no connection could be
- *       made), or the server refused it before proposing it with {@code "etcdserver: no leader"},
- *       {@code "etcdserver: not leader"}, {@code "etcdserver: rpc not supported for learner"} or
- *       {@code "etcdserver: not capable"}.
+ *   <li>Writes ({@link #put}, {@link #delete}, transactions with a write, compare-and-swap, and the
+ *       membership changes {@link #removeMember} and {@link #promoteMember}) are retried only when
+ *       the failure proves the write was not applied and never will be ("not applied"): the request
+ *       never reached a server (connection refused, reset or not made; the call failed before its
+ *       message was handed to a connection; a server shutting down refused the stream unprocessed
+ *       with {@code GOAWAY}), or the server refused it before proposing it with {@code "etcdserver:
+ *       no leader"}, {@code "etcdserver: not leader"}, {@code "etcdserver: rpc not supported for
+ *       learner"}, {@code "etcdserver: not capable"} or {@code "etcdserver: unhealthy cluster"}, or
+ *       answered {@code "etcdserver: leader changed"} (Ballot sends it for a write only once a
+ *       newer leader's entry replaced the write's; etcd sends it only for reads).
  *   <li>A write that was sent and got no definite answer (deadline passed, {@code "etcdserver:
- *       request timed out"}, {@code "etcdserver: leader changed"}, connection lost) fails with
- *       {@link OutcomeUnknownException}: it may or may not have been applied. It is never repeated
- *       by the client.
+ *       request timed out"}, {@code "etcdserver: server stopped"}, connection lost after sending)
+ *       fails with {@link OutcomeUnknownException}: it may or may not have been applied. It is
+ *       never repeated by the client.
  *   <li>{@link #moveLeader} goes to the leader only, once, and ends like a write.
  * </ul>
  *
@@ -90,7 +99,9 @@ public final class BallotClient implements AutoCloseable {
               thread.setDaemon(true);
               return thread;
             });
-    this.runner = new RequestRunner(pool, retryScheduler, builder.requestTimeout);
+    this.runner =
+        new RequestRunner(pool, retryScheduler, builder.requestTimeout, builder.connectTimeout);
+    pool.connectAll();
   }
 
   /**

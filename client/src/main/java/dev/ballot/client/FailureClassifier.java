@@ -10,21 +10,26 @@ import java.util.Set;
  * The retry policy: decides, from one failed attempt, whether the request may be sent again (to the
  * next endpoint) or how it ends.
  *
- * <p>Reads change nothing and are retried on every {@code UNAVAILABLE}. A write is retried only
- * when the failure proves it was not applied:
+ * <p>Reads change nothing and are retried on every {@code UNAVAILABLE}. A write (including a
+ * transaction or compare-and-swap, which is not idempotent) is retried only when the failure proves
+ * it was not applied and never will be:
  *
  * <ul>
- *   <li>the request never left the client: the connection could not be made, or the call failed
- *       before its message was handed to a transport;
+ *   <li>the request never left the client: the connection could not be made (refused, reset before
+ *       the request, not connected in time), or the call failed before its message was handed to a
+ *       transport stream, or the server refused the stream unprocessed ({@code GOAWAY} of a server
+ *       shutting down, {@code REFUSED_STREAM}; see {@link SendTracker});
  *   <li>the server refused it before proposing it to Raft, with one of etcd's messages for that
- *       ({@link #REJECTED_BEFORE_PROPOSING}).
+ *       ({@link #REJECTED_BEFORE_PROPOSING});
+ *   <li>{@code "etcdserver: leader changed"}: Ballot sends it for a write only after the Raft log
+ *       entry of the write was replaced by a newer leader's entry at the same index, which is then
+ *       applied instead, so the write can never apply; etcd sends it only for reads (ReadIndex).
  * </ul>
  *
- * <p>Everything else that is not a definite refusal leaves a write's outcome unknown: {@code
- * DEADLINE_EXCEEDED}; {@code "etcdserver: request timed out"} (and its variants), which etcd sends
- * after the entry was proposed; {@code "etcdserver: leader changed"}, because an entry appended by
- * a deposed leader may still be committed by its successor; {@code "etcdserver: server stopped"};
- * and a connection lost after sending.
+ * <p>Everything else that is not a definite refusal leaves a write's outcome unknown, because it
+ * may have been applied: {@code DEADLINE_EXCEEDED} after sending; {@code "etcdserver: request timed
+ * out"} (and its variants), which etcd and Ballot send after the entry may have reached the log;
+ * {@code "etcdserver: server stopped"}; and a connection lost after sending.
  */
 final class FailureClassifier {
   static final String NO_LEADER = "etcdserver: no leader";
@@ -32,6 +37,7 @@ final class FailureClassifier {
   static final String LEARNER_REFUSES = "etcdserver: rpc not supported for learner";
   static final String NOT_CAPABLE = "etcdserver: not capable";
   static final String UNHEALTHY = "etcdserver: unhealthy cluster";
+  static final String LEADER_CHANGED = "etcdserver: leader changed";
 
   /**
    * etcd's answers that come before the request reaches Raft: no leader to propose to, this node is
@@ -42,6 +48,14 @@ final class FailureClassifier {
    */
   static final Set<String> REJECTED_BEFORE_PROPOSING =
       Set.of(NO_LEADER, NOT_LEADER, LEARNER_REFUSES, NOT_CAPABLE, UNHEALTHY);
+
+  /**
+   * Every server answer that proves a write was not applied and never will be: the refusals before
+   * proposing, and Ballot's {@code "etcdserver: leader changed"} (the write's log entry was
+   * replaced).
+   */
+  static final Set<String> NEVER_APPLIED =
+      Set.of(NO_LEADER, NOT_LEADER, LEARNER_REFUSES, NOT_CAPABLE, UNHEALTHY, LEADER_CHANGED);
 
   /** What to do after a failed attempt. */
   enum Verdict {
@@ -70,15 +84,15 @@ final class FailureClassifier {
     Status status = Status.fromThrowable(failure);
     String message = status.getDescription();
     boolean notSent = !requestMaybeSent || isConnectFailure(failure);
-    boolean refusedBeforeProposing = message != null && REJECTED_BEFORE_PROPOSING.contains(message);
+    boolean neverApplied = message != null && NEVER_APPLIED.contains(message);
     switch (status.getCode()) {
       case UNAVAILABLE:
-        if (kind == CallKind.READ || notSent || refusedBeforeProposing) {
+        if (kind == CallKind.READ || notSent || neverApplied) {
           return Verdict.RETRY;
         }
         return Verdict.OUTCOME_UNKNOWN;
       case FAILED_PRECONDITION:
-        return refusedBeforeProposing ? Verdict.RETRY : Verdict.FAILED;
+        return neverApplied ? Verdict.RETRY : Verdict.FAILED;
       case DEADLINE_EXCEEDED:
         if (notSent) {
           return Verdict.UNREACHABLE;

@@ -4,7 +4,7 @@ import io.grpc.Status;
 
 /**
  * A write was sent but no definite answer came back: the deadline passed, the server said {@code
- * "etcdserver: request timed out"} or {@code "etcdserver: leader changed"}, or the connection was
+ * "etcdserver: request timed out"} or {@code "etcdserver: server stopped"}, or the connection was
  * lost after sending. The write may or may not have been applied, now or later; the client did not
  * retry it. Read the key to find out, or make the write conditional (a transaction on the mod
  * revision) so that repeating it is safe.

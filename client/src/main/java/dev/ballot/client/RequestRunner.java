@@ -4,7 +4,9 @@ import dev.ballot.client.EndpointPool.Endpoint;
 import dev.ballot.client.FailureClassifier.Verdict;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
+import io.grpc.ConnectivityState;
 import io.grpc.Deadline;
+import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.stub.ClientCalls;
@@ -15,16 +17,26 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Sends unary requests with one deadline per request, failing over between endpoints and retrying
  * as {@link FailureClassifier} allows. Nothing here blocks: attempts start from the caller's
  * thread, from gRPC's callback threads, or from the retry scheduler.
+ *
+ * <p>A request is handed to an endpoint's channel only once the channel is connected (or has
+ * failed, when gRPC fails the call at once without sending it). A channel still connecting after
+ * {@link #MAX_CONNECT_WAIT_MS} (a frozen process accepts TCP connections but never answers the
+ * HTTP/2 handshake) is avoided and the request, provably not sent, moves to the next endpoint.
  */
 final class RequestRunner {
   static final long FIRST_RETRY_DELAY_MS = 25;
   static final long MAX_RETRY_DELAY_MS = 500;
+
+  /** How long a request waits for a channel that is still connecting before trying the next. */
+  static final long MAX_CONNECT_WAIT_MS = 300;
 
   /** The least time left for which a retry is still started. */
   private static final long MIN_ATTEMPT_MS = 200;
@@ -32,13 +44,18 @@ final class RequestRunner {
   private final EndpointPool pool;
   private final ScheduledExecutorService retryScheduler;
   private final Duration requestTimeout;
+  private final long connectWaitMs;
   private volatile boolean closed;
 
   RequestRunner(
-      EndpointPool pool, ScheduledExecutorService retryScheduler, Duration requestTimeout) {
+      EndpointPool pool,
+      ScheduledExecutorService retryScheduler,
+      Duration requestTimeout,
+      Duration connectTimeout) {
     this.pool = pool;
     this.retryScheduler = retryScheduler;
     this.requestTimeout = requestTimeout;
+    this.connectWaitMs = Math.max(1, Math.min(MAX_CONNECT_WAIT_MS, connectTimeout.toMillis()));
   }
 
   /** The deadline of a request starting now: one request timeout away. */
@@ -119,6 +136,72 @@ final class RequestRunner {
         return;
       }
       Endpoint endpoint = fixedEndpoint != null ? fixedEndpoint : pool.get(index);
+      if (fixedEndpoint == null) {
+        ConnectivityState state = pool.connect(endpoint);
+        if (state == ConnectivityState.IDLE || state == ConnectivityState.CONNECTING) {
+          awaitConnection(index, endpoint, state);
+          return;
+        }
+      }
+      send(index, endpoint);
+    }
+
+    /**
+     * Sends once the channel settles (connected, or failed so that gRPC fails the call at once), or
+     * gives up on the endpoint after {@link #connectWaitMs}. An endpoint already avoided gets no
+     * wait: waiting there is what avoiding it spares.
+     */
+    private void awaitConnection(int index, Endpoint endpoint, ConnectivityState state) {
+      long waitMs = Math.min(connectWaitMs, deadline.timeRemaining(TimeUnit.MILLISECONDS));
+      if (waitMs <= 0 || pool.isAvoided(index)) {
+        notConnected(index, endpoint, 0);
+        return;
+      }
+      AtomicBoolean decided = new AtomicBoolean();
+      ScheduledFuture<?> giveUp;
+      try {
+        giveUp =
+            retryScheduler.schedule(
+                () -> {
+                  if (decided.compareAndSet(false, true)) {
+                    notConnected(index, endpoint, waitMs);
+                  }
+                },
+                waitMs,
+                TimeUnit.MILLISECONDS);
+      } catch (RejectedExecutionException e) {
+        future.completeExceptionally(closedException());
+        return;
+      }
+      whenSettled(
+          endpoint.channel(),
+          state,
+          () -> {
+            if (decided.compareAndSet(false, true)) {
+              giveUp.cancel(false);
+              send(index, endpoint);
+            }
+          });
+    }
+
+    /** The endpoint did not connect in time; the request was not sent. */
+    private synchronized void notConnected(int index, Endpoint endpoint, long waitedMs) {
+      String why = "not connected" + (waitedMs > 0 ? " within " + waitedMs + "ms" : " yet");
+      Throwable failure = Status.UNAVAILABLE.withDescription(why).asRuntimeException();
+      failures.put(endpoint.address(), why);
+      pool.markSilent(index);
+      if (deadline.isExpired()) {
+        future.completeExceptionally(unavailable(endpoint, failure));
+      } else {
+        retry(index, endpoint, failure);
+      }
+    }
+
+    private synchronized void send(int index, Endpoint endpoint) {
+      if (closed) {
+        future.completeExceptionally(closedException());
+        return;
+      }
       SendTracker tracker = new SendTracker();
       CallOptions options =
           CallOptions.DEFAULT.withDeadline(deadline).withStreamTracerFactory(tracker);
@@ -138,8 +221,13 @@ final class RequestRunner {
               ? "not connected within " + format(requestTimeout)
               : FailureClassifier.describe(failure));
       if (verdict != Verdict.FAILED && fixedEndpoint == null) {
-        // Unreachable, refusing or silent: later requests start at the next endpoint.
-        pool.markFailed(index);
+        // Unreachable, refusing or silent: later requests start at the next endpoint. One that
+        // let the deadline pass is avoided for a while, so it does not hold the next request too.
+        if (Status.fromThrowable(failure).getCode() == Status.Code.DEADLINE_EXCEEDED) {
+          pool.markSilent(index);
+        } else {
+          pool.markFailed(index);
+        }
       }
       switch (verdict) {
         case RETRY:
@@ -173,7 +261,7 @@ final class RequestRunner {
 
     /** Next endpoint at once; after a full round, wait a little (doubling) before the next. */
     private void retry(int failedIndex, Endpoint endpoint, Throwable failure) {
-      int next = (failedIndex + 1) % pool.size();
+      int next = pool.nextAfter(failedIndex);
       triedThisRound++;
       if (triedThisRound < pool.size()) {
         start(next);
@@ -270,6 +358,21 @@ final class RequestRunner {
         future.complete(response);
       }
     }
+  }
+
+  /** Runs {@code settled} once the channel leaves IDLE and CONNECTING for another state. */
+  private static void whenSettled(
+      ManagedChannel channel, ConnectivityState source, Runnable settled) {
+    channel.notifyWhenStateChanged(
+        source,
+        () -> {
+          ConnectivityState now = channel.getState(true);
+          if (now == ConnectivityState.IDLE || now == ConnectivityState.CONNECTING) {
+            whenSettled(channel, now, settled);
+          } else {
+            settled.run();
+          }
+        });
   }
 
   private static BallotException closedException() {

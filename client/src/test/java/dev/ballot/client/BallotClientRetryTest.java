@@ -8,6 +8,9 @@ import dev.ballot.client.fake.FakeEtcdServer;
 import dev.ballot.client.fake.FakeStore;
 import dev.ballot.client.fake.Fault;
 import io.grpc.Status;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -120,6 +123,60 @@ class BallotClientRetryTest {
   }
 
   @Test
+  void anEndpointThatTimedOutIsSkippedWhenTheNextOneRefuses() {
+    FakeEtcdServer first = member(1);
+    FakeEtcdServer second = member(2);
+    FakeEtcdServer third = member(3);
+    first.inject("Put", new Fault.Hang(), 1);
+    BallotClient client =
+        client(Duration.ofMillis(500), first.endpoint(), second.endpoint(), third.endpoint());
+    warmUp(client, first, second, third);
+    assertThat(failure(client.put("k", "v"))).isInstanceOf(OutcomeUnknownException.class);
+
+    second.inject("Put", Fault.noLeader(), 1);
+    client.put("k", "w").join();
+
+    assertThat(first.calls("Put")).as("the frozen endpoint got no second write").isEqualTo(1);
+    assertThat(second.calls("Put")).isEqualTo(1);
+    assertThat(third.calls("Put")).isEqualTo(1);
+  }
+
+  @Test
+  void anEndpointThatAcceptsConnectionsButNeverAnswersIsPassedOverWithTheRequestUnsent()
+      throws IOException {
+    // What a frozen (SIGSTOP) process looks like to a new client: the kernel completes the TCP
+    // handshake, nobody ever speaks HTTP/2.
+    ServerSocket frozen = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    resources.add(frozen);
+    FakeEtcdServer second = member(2);
+    String frozenEndpoint = "127.0.0.1:" + frozen.getLocalPort();
+    BallotClient client = client(Duration.ofSeconds(30), frozenEndpoint, second.endpoint());
+
+    PutResult put = client.put("k", "v").join();
+    PutResult again = client.put("k", "w").join();
+
+    assertThat(put.revision()).isEqualTo(2);
+    assertThat(again.revision()).isEqualTo(3);
+    assertThat(second.calls("Put")).isEqualTo(2);
+  }
+
+  @Test
+  void aCompareAndSwapRefusedBeforeProposingIsRetriedAndAppliedExactlyOnce() {
+    FakeEtcdServer first = member(1);
+    FakeEtcdServer second = member(2);
+    client(Duration.ofSeconds(5), second.endpoint()).put("k", "a").join();
+    first.inject("Txn", Fault.noLeader(), 1);
+    BallotClient client = client(Duration.ofSeconds(5), first.endpoint(), second.endpoint());
+    long before = store.revision();
+
+    CasResult cas = client.compareAndSwap("k", "a", "b").join();
+
+    assertThat(cas.succeeded()).isTrue();
+    assertThat(store.revision()).isEqualTo(before + 1);
+    assertThat(client.get("k").join().orElseThrow().valueString()).isEqualTo("b");
+  }
+
+  @Test
   void writeAnsweredRequestTimedOutIsOutcomeUnknownAndNotRetried() {
     FakeEtcdServer first = member(1);
     FakeEtcdServer second = member(2);
@@ -139,18 +196,22 @@ class BallotClientRetryTest {
   }
 
   @Test
-  void writeAnsweredLeaderChangedIsOutcomeUnknown() {
+  void compareAndSwapAnsweredLeaderChangedIsRetriedAtTheNextEndpointAndAppliedOnce() {
     FakeEtcdServer first = member(1);
     FakeEtcdServer second = member(2);
+    client(Duration.ofSeconds(5), second.endpoint()).put("k", "a").join();
     first.inject(
         "Txn", new Fault.Fail(Status.UNAVAILABLE.withDescription("etcdserver: leader changed")), 1);
     BallotClient client = client(Duration.ofSeconds(5), first.endpoint(), second.endpoint());
     warmUp(client, first, second);
+    long before = store.revision();
 
-    Throwable error = failure(client.compareAndSwap("k", "a", "b"));
+    CasResult cas = client.compareAndSwap("k", "a", "b").join();
 
-    assertThat(error).isInstanceOf(OutcomeUnknownException.class);
-    assertThat(second.calls("Txn")).isZero();
+    assertThat(cas.succeeded()).isTrue();
+    assertThat(first.calls("Txn")).isEqualTo(1);
+    assertThat(second.calls("Txn")).isEqualTo(1);
+    assertThat(store.revision()).isEqualTo(before + 1);
   }
 
   @Test

@@ -16,13 +16,21 @@ class FailureClassifierTest {
   }
 
   @Test
-  void writesAreRetriedOnlyOnRefusalsBeforeProposing() {
+  void writesAreRetriedOnlyOnAnswersThatProveThemNeverApplied() {
     for (String message : FailureClassifier.REJECTED_BEFORE_PROPOSING) {
       assertThat(classify(WRITE, unavailable(message), true)).as(message).isEqualTo(Verdict.RETRY);
     }
+    assertThat(classify(WRITE, unavailable("etcdserver: leader changed"), true))
+        .as("Ballot's leader changed: the write's entry was replaced")
+        .isEqualTo(Verdict.RETRY);
     assertThat(classify(WRITE, unavailable("etcdserver: request timed out"), true))
         .isEqualTo(Verdict.OUTCOME_UNKNOWN);
-    assertThat(classify(WRITE, unavailable("etcdserver: leader changed"), true))
+    assertThat(
+            classify(
+                WRITE,
+                unavailable(
+                    "etcdserver: request timed out, possibly due to previous leader failure"),
+                true))
         .isEqualTo(Verdict.OUTCOME_UNKNOWN);
     assertThat(classify(WRITE, unavailable("etcdserver: server stopped"), true))
         .isEqualTo(Verdict.OUTCOME_UNKNOWN);
@@ -99,5 +107,26 @@ class FailureClassifierTest {
     assertThat(other.code()).isEqualTo(Status.Code.PERMISSION_DENIED);
     assertThat(other.serverMessage()).isEqualTo("etcdserver: permission denied");
     assertThat(other.endpoint()).isEqualTo("e:1");
+  }
+
+  @Test
+  void connectionResetAfterSendingLeavesAWriteUnknownButNotARead() {
+    Throwable reset =
+        Status.UNAVAILABLE
+            .withDescription("io exception")
+            .withCause(new java.io.IOException("Connection reset by peer"))
+            .asRuntimeException();
+    assertThat(classify(WRITE, reset, true)).isEqualTo(Verdict.OUTCOME_UNKNOWN);
+    assertThat(classify(WRITE, reset, false)).isEqualTo(Verdict.RETRY);
+    assertThat(classify(READ, reset, true)).isEqualTo(Verdict.RETRY);
+  }
+
+  @Test
+  void failedPreconditionOtherThanNotLeaderIsADefiniteFailure() {
+    Throwable notLearner =
+        Status.FAILED_PRECONDITION
+            .withDescription("etcdserver: can only promote a learner member")
+            .asRuntimeException();
+    assertThat(classify(WRITE, notLearner, true)).isEqualTo(Verdict.FAILED);
   }
 }
