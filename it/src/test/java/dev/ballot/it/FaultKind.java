@@ -33,12 +33,32 @@ enum FaultKind {
       cluster.resume(target);
     }
   },
-  /** The leader cut from both other nodes (its client port stays reachable), then joined again. */
+  /**
+   * The leader cut from both other nodes (its client port stays reachable), then joined again. The
+   * links reset every connection, as a peer that refuses would.
+   */
   ISOLATE_LEADER {
     @Override
     int start(KvCluster cluster, boolean leader) {
       int target = target(cluster, true);
       cluster.isolate(target);
+      return target;
+    }
+
+    @Override
+    void heal(KvCluster cluster, int target) {
+      cluster.heal();
+    }
+  },
+  /**
+   * The leader cut from both other nodes by links that swallow every byte without a reset, as a
+   * firewall that drops packets does, then joined again: nothing tells the others it is gone.
+   */
+  BLACKHOLE_LEADER {
+    @Override
+    int start(KvCluster cluster, boolean leader) {
+      int target = target(cluster, true);
+      cluster.isolate(target, LinkProxy.CutMode.BLACKHOLE);
       return target;
     }
 
@@ -74,7 +94,9 @@ enum FaultKind {
    * Whether {@link #start} strikes the leader when asked for the leader ({@code leader}) or not.
    */
   boolean strikesLeader(boolean leader) {
-    return this == ISOLATE_LEADER || (this != ISOLATE_FOLLOWER && leader);
+    return this == ISOLATE_LEADER
+        || this == BLACKHOLE_LEADER
+        || (this != ISOLATE_FOLLOWER && leader);
   }
 
   private static int target(KvCluster cluster, boolean leader) {

@@ -436,8 +436,17 @@ public final class KvCluster implements AutoCloseable {
     partition(i);
   }
 
+  /** Cuts node i from every other node, both directions, in the given manner. */
+  public void isolate(int i, LinkProxy.CutMode mode) {
+    cut(mode, i);
+  }
+
   /** Cuts every link between {@code side} and the other nodes. */
   public void partition(int... side) {
+    cut(LinkProxy.CutMode.RESET, side);
+  }
+
+  private void cut(LinkProxy.CutMode mode, int... side) {
     Set<Integer> inside = new HashSet<>();
     for (int i : side) {
       node(i);
@@ -447,7 +456,7 @@ public final class KvCluster implements AutoCloseable {
     for (int from = 0; from < options.nodes(); from++) {
       for (int to = 0; to < options.nodes(); to++) {
         if (from != to && inside.contains(from) != inside.contains(to)) {
-          proxy(from, to).cut();
+          proxy(from, to).cut(mode);
         }
       }
     }
@@ -737,6 +746,26 @@ public final class KvCluster implements AutoCloseable {
     public Builder serverDefaultTimeouts() {
       this.heartbeatIntervalMs = 0;
       this.electionTimeoutMs = 0;
+      return this;
+    }
+
+    /**
+     * Timeouts from a test property: {@code server} (the server's defaults), {@code HB/ET} in
+     * milliseconds (e.g. {@code 50/500}), or empty to keep these options' own.
+     */
+    public Builder timeouts(String spec) {
+      String s = spec.trim();
+      if (s.equals("server")) {
+        return serverDefaultTimeouts();
+      }
+      if (!s.isEmpty()) {
+        String[] ms = s.split("/");
+        if (ms.length != 2) {
+          throw new IllegalArgumentException("timeouts must be server or HB/ET, got " + spec);
+        }
+        heartbeatIntervalMs(Long.parseLong(ms[0].trim()));
+        electionTimeoutMs(Long.parseLong(ms[1].trim()));
+      }
       return this;
     }
 

@@ -91,13 +91,7 @@ class LinearizabilityTest {
         seed);
     Random random = new Random(seed);
     KvCluster.Builder builder = clusters.builder().nodes(3);
-    String timeouts = System.getProperty("ballot.lin.timeouts", "").trim();
-    if (timeouts.equals("server")) {
-      builder.serverDefaultTimeouts();
-    } else if (!timeouts.isEmpty()) {
-      String[] ms = timeouts.split("/");
-      builder.heartbeatIntervalMs(Long.parseLong(ms[0])).electionTimeoutMs(Long.parseLong(ms[1]));
-    }
+    builder.timeouts(System.getProperty("ballot.lin.timeouts", ""));
     KvCluster cluster = clusters.start(builder);
     RunClock clock = RunClock.startingNow();
     List<RandomKvClient> clients = new ArrayList<>();

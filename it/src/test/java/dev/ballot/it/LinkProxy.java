@@ -30,7 +30,10 @@ public final class LinkProxy implements AutoCloseable {
   public enum CutMode {
     /** Open connections and new ones are reset at once, as with a peer that refuses. */
     RESET,
-    /** New connections are accepted and held without a byte going through, as with lost packets. */
+    /**
+     * No byte goes through, as with a firewall that drops packets: open connections stall (what was
+     * sent arrives after the heal, as TCP retransmits it), new ones are accepted and held.
+     */
     BLACKHOLE
   }
 
@@ -115,7 +118,9 @@ public final class LinkProxy implements AutoCloseable {
       state = mode == CutMode.RESET ? LinkState.CUT_RESET : LinkState.CUT_BLACKHOLE;
       open = new ArrayList<>(connections);
     }
-    open.forEach(Connection::reset);
+    if (mode == CutMode.RESET) {
+      open.forEach(Connection::reset);
+    }
   }
 
   /** Joins the link again; connections held by a blackhole are reset so that callers redial. */
@@ -126,6 +131,7 @@ public final class LinkProxy implements AutoCloseable {
       state = LinkState.OPEN;
       wasHeld = new ArrayList<>(held);
       held.clear();
+      notifyAll(); // stalled pumps go on
     }
     wasHeld.forEach(LinkProxy::reset);
   }
@@ -151,6 +157,7 @@ public final class LinkProxy implements AutoCloseable {
         return;
       }
       state = LinkState.CLOSED;
+      notifyAll();
       open = new ArrayList<>(connections);
       wasHeld = new ArrayList<>(held);
       held.clear();
@@ -237,6 +244,13 @@ public final class LinkProxy implements AutoCloseable {
     pumps.execute(() -> connection.pump(upstream, client));
   }
 
+  /** Holds a pump while the link is a blackhole: its bytes go through after the heal. */
+  private synchronized void awaitNoBlackhole() throws InterruptedException {
+    while (state == LinkState.CUT_BLACKHOLE) {
+      wait();
+    }
+  }
+
   private synchronized void forget(Connection connection) {
     connections.remove(connection);
   }
@@ -271,6 +285,7 @@ public final class LinkProxy implements AutoCloseable {
           if (delay > 0) {
             Thread.sleep(delay);
           }
+          awaitNoBlackhole();
           if (state != LinkState.OPEN) {
             reset();
             break;

@@ -91,6 +91,23 @@ class LinkProxyTest {
   }
 
   @Test
+  void blackholeStallsAnOpenConnectionAndDeliversWhatWasSentAfterTheHeal() throws IOException {
+    Socket open = connect();
+    assertThat(roundTrip(open, "before")).isEqualTo("before");
+
+    proxy.cut(LinkProxy.CutMode.BLACKHOLE);
+    open.getOutputStream().write("during".getBytes(StandardCharsets.UTF_8));
+    open.setSoTimeout(300);
+    assertThatThrownBy(() -> open.getInputStream().read())
+        .isInstanceOf(SocketTimeoutException.class);
+
+    proxy.heal();
+    open.setSoTimeout(5_000);
+    byte[] echoed = open.getInputStream().readNBytes("during".length());
+    assertThat(new String(echoed, StandardCharsets.UTF_8)).isEqualTo("during");
+  }
+
+  @Test
   void delayIsAddedToEveryChunkInEachDirection() throws IOException {
     Socket socket = connect();
     roundTrip(socket, "warm-up");
