@@ -111,8 +111,10 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
                   // SIGTERM: wake the main thread (also out of discovery) and let it stop the node
                   // (a leader hands over first) and close the storage before the JVM halts.
                   boolean stoppedBySignal = stopped.getCount() > 0;
-                  stop.countDown();
+                  // Interrupt first: once woken by the latch, the main thread clears the flag and
+                  // stops the node with blocking waits that a late interrupt would cut short.
                   main.interrupt();
+                  stop.countDown();
                   try {
                     if (stopped.await(SHUTDOWN_WAIT_SECONDS, TimeUnit.SECONDS) && stoppedBySignal) {
                       // The JVM would exit with 143 after a SIGTERM whatever the node did; report
