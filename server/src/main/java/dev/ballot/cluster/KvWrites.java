@@ -29,9 +29,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A leader handing leadership over (on a planned stop, or {@code MoveLeader}) refuses proposals
  * until the new leader takes over, usually within milliseconds. A write refused so is not failed
- * but proposed again every {@link #HANDOVER_RETRY_MS} for up to half its remaining time: it is
- * then proposed here (the handover was given up) or refused with the new leader's id, which the
- * route follows at once, instead of a "no leader" that makes it pause.
+ * but proposed again every {@link #HANDOVER_RETRY_MS} for up to half its remaining time: it is then
+ * proposed here (the handover was given up) or refused with the new leader's id, which the route
+ * follows at once, instead of a "no leader" that makes it pause.
  */
 public final class KvWrites {
   private static final Logger log = LoggerFactory.getLogger(KvWrites.class);

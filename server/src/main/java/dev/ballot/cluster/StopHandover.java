@@ -7,7 +7,6 @@ import dev.ballot.raft.RaftNode;
 import dev.ballot.raft.Role;
 import dev.ballot.transport.Failures;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -51,10 +50,7 @@ public final class StopHandover {
     long selfId = driver.status().nodeId();
     Plan plan;
     try {
-      plan =
-          driver
-              .call(StopHandover::plan)
-              .get(electionTimeoutMs, TimeUnit.MILLISECONDS);
+      plan = driver.call(StopHandover::plan).get(electionTimeoutMs, TimeUnit.MILLISECONDS);
     } catch (ExecutionException | TimeoutException e) {
       log.warn("leadership handover on stop failed node={} error=\"{}\"", selfId, reason(e));
       return false;
@@ -106,8 +102,8 @@ public final class StopHandover {
   }
 
   /**
-   * Waits (one election timeout at most) until this node applied the entries it appended as
-   * leader: the new leader commits them, and their waiting callers get their answers from here.
+   * Waits (one election timeout at most) until this node applied the entries it appended as leader:
+   * the new leader commits them, and their waiting callers get their answers from here.
    */
   private void awaitApplied(long selfId, long lastIndex) throws InterruptedException {
     try {
