@@ -70,15 +70,11 @@ class GracefulLeaderStopTest {
     awaitProgress(System.nanoTime());
 
     List<String> steps = new ArrayList<>();
-    int first = cluster.awaitLeader();
-    // The leader last, so that the followers' restarts happen under the first leader too.
-    List<Integer> order =
-        IntStream.range(0, cluster.size())
-            .map(i -> (first + 1 + i) % cluster.size())
-            .boxed()
-            .toList();
-    for (int node : order) {
+    int rounds = Integer.getInteger("ballot.rolling.rounds", 1);
+    for (int step = 0; step < rounds * cluster.size(); step++) {
       int leader = cluster.awaitLeader();
+      // Each round restarts the two followers, then the leader, which hands over.
+      int node = (leader + 1 + step % cluster.size()) % cluster.size();
       long term = cluster.status(leader).getRaftTerm();
       long stopNanos = System.nanoTime();
       int exitCode = cluster.stop(node);
