@@ -7,6 +7,7 @@ NODES=""
 DATA="./data"
 RESTORE_FROM=""
 ADD=0
+ONLY=""
 READY_TIMEOUT_S=60
 
 # shellcheck source-path=SCRIPTDIR source=lib/cluster-common.sh
@@ -16,6 +17,7 @@ usage() {
   cat <<EOF
 usage: scripts/start-cluster.sh [--nodes N] [--data DIR] [--restore-from FILE]
        scripts/start-cluster.sh --add [--data DIR]
+       scripts/start-cluster.sh --node I [--data DIR]
 
 Starts N kvserver processes (default 3, at most $MAX_NODES) on 127.0.0.1 in the background and
 waits (at most ${READY_TIMEOUT_S} s) until every node reports a leader.
@@ -38,7 +40,8 @@ Files in DIR (default ./data):
 becomes a voter once it has caught up. Remove a node with scripts/stop-cluster.sh --remove I.
 
 Run again on the same DIR to start only the nodes that are not running, with their data and
-the same flags. Stop the cluster with scripts/stop-cluster.sh --data DIR.
+the same flags. --node I starts node I alone (if it is not running) and waits until it reports a
+leader: with scripts/stop-cluster.sh --node I, one step of a rolling restart. Stop the cluster with scripts/stop-cluster.sh --data DIR.
 Builds server/target/kvserver.jar and cli/target/kvctl.jar first if they are missing.
 EOF
 }
@@ -61,6 +64,11 @@ while [[ $# -gt 0 ]]; do
       ADD=1
       shift
       ;;
+    --node | --node=*)
+      take_option ONLY "$@"
+      shift "$TAKEN"
+      check_slot --node "$ONLY"
+      ;;
     -h | --help)
       usage
       exit 0
@@ -74,6 +82,9 @@ done
 
 if ((ADD)) && [[ -n "$NODES" || -n "$RESTORE_FROM" ]]; then
   die "--add starts one node that joins a running cluster; it takes no --nodes or --restore-from"
+fi
+if [[ -n "$ONLY" ]] && { ((ADD)) || [[ -n "$NODES" || -n "$RESTORE_FROM" ]]; }; then
+  die "--node I starts one node of an existing cluster; it takes no --add, --nodes or --restore-from"
 fi
 if [[ -n "$NODES" ]]; then
   [[ "$NODES" =~ ^[0-9]+$ ]] || die "--nodes must be a number, not '$NODES'"
@@ -92,6 +103,8 @@ if [[ -f "$DATA/cluster.conf" ]]; then
   if [[ -n "$NODES" && "$NODES" != "${#KIND[@]}" ]]; then
     die "$DATA holds a cluster of ${#KIND[@]} nodes (${!KIND[*]}), not $NODES; use another --data or stop it and remove $DATA"
   fi
+elif [[ -n "$ONLY" ]]; then
+  die "no cluster in $DATA (no cluster.conf); start it first: scripts/start-cluster.sh --data $DATA"
 elif ((ADD)); then
   die "no cluster in $DATA to add a node to; start one first: scripts/start-cluster.sh --data $DATA"
 else
@@ -212,9 +225,15 @@ fi
 
 write_conf
 ENDPOINTS="$(cat "$DATA/endpoints")"
+SLOTS=("${!KIND[@]}")
+if [[ -n "$ONLY" ]]; then
+  [[ -n "${KIND[ONLY]:-}" ]] || die "node $ONLY is not a node of the cluster in $DATA (nodes: ${!KIND[*]})"
+  SLOTS=("$ONLY")
+  ENDPOINTS="$(client_addr "$ONLY")"
+fi
 
 TO_START=()
-for i in "${!KIND[@]}"; do
+for i in "${SLOTS[@]}"; do
   if node_running "$i"; then
     echo "node $i is already running (pid $(cat "$DATA/node$i.pid"))"
     continue
@@ -230,13 +249,18 @@ for i in "${TO_START[@]}"; do [[ "${KIND[i]}" == joined ]] || launch "$i"; done
 for i in "${TO_START[@]}"; do [[ "${KIND[i]}" != joined ]] || launch "$i"; done
 
 echo "waiting up to ${READY_TIMEOUT_S} s for every node to report a leader ..."
-if ! wait_ready "$READY_TIMEOUT_S" "$ENDPOINTS" "${!KIND[@]}"; then
-  for i in "${!KIND[@]}"; do
+if ! wait_ready "$READY_TIMEOUT_S" "$ENDPOINTS" "${SLOTS[@]}"; then
+  for i in "${SLOTS[@]}"; do
     node_running "$i" || echo "node $i is not running" >&2
     echo "---- last lines of $DATA/node$i.log" >&2
     tail -n 15 "$DATA/node$i.log" >&2 || true
   done
   die "the cluster did not become ready; stop it with: scripts/stop-cluster.sh --data $DATA"
+fi
+
+if [[ -n "$ONLY" ]]; then
+  echo "node $ONLY is up (${#TO_START[@]} started now): clients $(client_addr "$ONLY"), peers $(peer_addr "$ONLY")"
+  exit 0
 fi
 
 cat <<EOF

@@ -19,7 +19,10 @@ usage: scripts/stop-cluster.sh [--data DIR] [--node I | --remove I]
 Stops exactly the processes named by DIR/node*.pid (default DIR: ./data): SIGTERM, then SIGKILL
 for any still running after ${STOP_GRACE_S} s. Removes the pid files; keeps data and logs.
 
---node I     stops node I only; scripts/start-cluster.sh --data DIR starts it again.
+--node I     stops node I only and waits until it exited; if it leads, it first hands leadership
+             to the most up-to-date other node (its log says to whom and how long it took).
+             scripts/start-cluster.sh --data DIR --node I starts it again: a rolling restart
+             does both for each node in turn.
 --remove I   removes node I from the cluster for good: finds its member id in 'kvctl members'
              (by its peer address), runs 'kvctl member remove ID' through the other nodes, stops
              it and moves its data and log to DIR/removed/nodeI-TIMESTAMP, so that a later
@@ -102,7 +105,11 @@ fi
 
 if [[ -n "$NODE" ]]; then
   [[ -f "$DATA/node$NODE.pid" ]] || die "node $NODE is not running (no $DATA/node$NODE.pid)"
+  log_lines="$(wc -l <"$DATA/node$NODE.log" 2>/dev/null || echo 0)"
   stop_nodes "node$NODE"
+  # What this stop did about leadership, from the node's own log.
+  tail -n "+$((log_lines + 1))" "$DATA/node$NODE.log" 2>/dev/null |
+    grep -o 'leadership handover on stop.*' || true
   exit 0
 fi
 

@@ -3,7 +3,9 @@
 # and, for the functions on a cluster, DATA (its directory) to be set.
 
 MAX_NODES=6 # node i listens on i*10000+2379: 6 is the last that fits under 65536
-STOP_GRACE_S=10
+# A stopping leader hands over first (two election timeouts at most), then answers the requests
+# in flight (5 s at most): 20 s leaves room before SIGKILL.
+STOP_GRACE_S=20
 
 # die MESSAGE...: prints "SCRIPT: MESSAGE" on stderr and exits 1.
 die() {

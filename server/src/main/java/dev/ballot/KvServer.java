@@ -46,6 +46,11 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
 
   @Mixin ServerOptions options = new ServerOptions();
 
+  /** Counted down with the exit code once the node stopped (or never started). */
+  private final CountDownLatch stopped = new CountDownLatch(1);
+
+  private volatile int finalExitCode = 1;
+
   /**
    * Netty samples one buffer allocation in 128 with a stack trace, to report leaks; on every
    * request path that is measurable CPU. Set the property to turn it back on.
@@ -63,6 +68,17 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
   public Integer call() throws Exception {
     ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME))
         .setLevel(Level.toLevel(options.logLevel, Level.INFO));
+    int code = 1; // an exception not caught below: picocli reports it and exits with 1
+    try {
+      code = runAndMapErrors();
+      return code;
+    } finally {
+      finalExitCode = code;
+      stopped.countDown();
+    }
+  }
+
+  private int runAndMapErrors() throws Exception {
     try {
       return run();
     } catch (StorageCorruptionException e) {
@@ -86,19 +102,25 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
 
   private int run() throws Exception {
     CountDownLatch stop = new CountDownLatch(1);
-    CountDownLatch stopped = new CountDownLatch(1);
     AtomicReference<Object> fatal = new AtomicReference<>();
     Thread main = Thread.currentThread();
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
-                  // SIGTERM: wake the main thread (also out of discovery) and let it close the
-                  // storage before the JVM halts.
-                  stop.countDown();
+                  // SIGTERM: wake the main thread (also out of discovery) and let it stop the node
+                  // (a leader hands over first) and close the storage before the JVM halts.
+                  boolean stoppedBySignal = stopped.getCount() > 0;
+                  // Interrupt first: once woken by the latch, the main thread clears the flag and
+                  // stops the node with blocking waits that a late interrupt would cut short.
                   main.interrupt();
+                  stop.countDown();
                   try {
-                    stopped.await(SHUTDOWN_WAIT_SECONDS, TimeUnit.SECONDS);
+                    if (stopped.await(SHUTDOWN_WAIT_SECONDS, TimeUnit.SECONDS) && stoppedBySignal) {
+                      // The JVM would exit with 143 after a SIGTERM whatever the node did; report
+                      // how it stopped instead (0: cleanly), as for any other reason to stop.
+                      Runtime.getRuntime().halt(finalExitCode);
+                    }
                   } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                   }
@@ -113,8 +135,6 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
     } catch (InterruptedException e) {
       log.info("stopped during start-up");
       return 0;
-    } finally {
-      stopped.countDown();
     }
   }
 

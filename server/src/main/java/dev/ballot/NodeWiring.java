@@ -2,6 +2,7 @@ package dev.ballot;
 
 import dev.ballot.api.ClientApi;
 import dev.ballot.cluster.LeaderRoutes;
+import dev.ballot.cluster.StopHandover;
 import dev.ballot.flags.HostPort;
 import dev.ballot.flags.ListenFailure;
 import dev.ballot.kv.ApplyResult;
@@ -41,8 +42,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Builds the node's parts in order (storage, peer server, identity, state machine, Raft driver,
- * membership, client API), runs them until {@code stop}, then stops them (membership, client API,
- * peer server, driver); RocksDB closes last, and only once nothing that may touch it still runs.
+ * membership, client API), runs them until {@code stop}, then stops them: on a signal a leader
+ * first hands leadership over ({@link StopHandover}); then the client API (answering what is in
+ * flight), peer server, driver; RocksDB closes last, and only once nothing that may touch it still
+ * runs.
  */
 final class NodeWiring {
   // The node's start-up and stop lines keep the logger name operators know.
@@ -215,6 +218,10 @@ final class NodeWiring {
         identity.nodeId(),
         reason == null ? "signal" : reason instanceof Throwable t ? t.toString() : reason);
     Thread.interrupted(); // clear it: closing waits for threads
+    if (reason == null) {
+      // A planned stop: while both ports still serve, a leader hands over, so that writes go on.
+      new StopHandover(driver, manager, routes.timer(), options.electionTimeoutMs).run();
+    }
     boolean apiStopped = clientApi.stop();
     peerServer.shutdownNow();
     peerService.close();

@@ -19,6 +19,27 @@ enum FaultKind {
       cluster.restart(target);
     }
   },
+  /**
+   * One step of a rolling restart: SIGTERM (a leader hands leadership over first), the node must
+   * exit cleanly (kvserver: 0); then a restart on the same data directory.
+   */
+  GRACEFUL_RESTART {
+    @Override
+    int start(KvCluster cluster, boolean leader) {
+      int target = target(cluster, leader);
+      int exitCode = cluster.stop(target);
+      if (exitCode != cluster.flavor().cleanStopExitCode()) {
+        throw new AssertionError(
+            "node " + target + " exited with " + exitCode + " after SIGTERM, not a clean stop");
+      }
+      return target;
+    }
+
+    @Override
+    void heal(KvCluster cluster, int target) {
+      cluster.restart(target);
+    }
+  },
   /** SIGSTOP, then SIGCONT: the process is frozen with its connections open. */
   PAUSE {
     @Override

@@ -43,6 +43,14 @@ public enum ServerFlavor {
     return this == KVSERVER;
   }
 
+  /**
+   * The exit code of a node that stopped cleanly after SIGTERM: kvserver's 0; etcd re-raises the
+   * signal once it stopped, so its process ends by it (128 + 15).
+   */
+  public int cleanStopExitCode() {
+    return this == KVSERVER ? 0 : 143;
+  }
+
   /** What one node is started with. */
   record NodeLaunch(
       int index,

@@ -9,10 +9,15 @@ import dev.ballot.kv.KvError;
 import dev.ballot.kv.KvException;
 import dev.ballot.kv.KvRequests;
 import dev.ballot.kv.proto.Command;
+import dev.ballot.node.NodeException;
 import dev.ballot.node.RaftDriver;
 import dev.ballot.proto.raft.v1.ForwardRequest;
 import dev.ballot.proto.raft.v1.ForwardResponse;
+import dev.ballot.raft.Role;
+import dev.ballot.transport.Failures;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,9 +26,18 @@ import org.slf4j.LoggerFactory;
  * log, refused when over quota, then proposed on the leader through the {@link LeaderRouter} (here,
  * or forwarded to the leader's {@link #acceptForwarded}), and answered with the state machine's
  * result. The KV service and the simulation's clients both call {@link #write}.
+ *
+ * <p>A leader handing leadership over (on a planned stop, or {@code MoveLeader}) refuses proposals
+ * until the new leader takes over, usually within milliseconds. A write refused so is not failed
+ * but proposed again every {@link #HANDOVER_RETRY_MS} for up to half its remaining time: it is then
+ * proposed here (the handover was given up) or refused with the new leader's id, which the route
+ * follows at once, instead of a "no leader" that makes it pause.
  */
 public final class KvWrites {
   private static final Logger log = LoggerFactory.getLogger(KvWrites.class);
+
+  /** How often a write refused during a leadership handover is proposed again. */
+  static final long HANDOVER_RETRY_MS = 5;
 
   private final KvRequests requests;
   private final WriteQuota quota;
@@ -81,7 +95,7 @@ public final class KvWrites {
     } catch (KvException e) {
       return CompletableFuture.completedFuture(refusal(e));
     }
-    return Deadlines.within(timer, proposeHere(commandBytes), timeoutMs)
+    return Deadlines.within(timer, proposeHere(commandBytes, timeoutMs), timeoutMs)
         .handle(
             (op, error) ->
                 error == null
@@ -99,23 +113,65 @@ public final class KvWrites {
     }
   }
 
-  /** Proposes on this node; the state machine's rejection fails it with its KvException. */
-  private CompletableFuture<ResponseOp> proposeHere(byte[] logBytes) {
-    CompletableFuture<ApplyResult> proposal = driver.propose(logBytes);
-    CompletableFuture<ResponseOp> answer =
-        proposal.thenCompose(
-            result ->
-                result.isOk()
-                    ? CompletableFuture.completedFuture(result.response())
-                    : CompletableFuture.failedFuture(result.error()));
+  /**
+   * Proposes on this node, again while it hands leadership over (for at most half of {@code
+   * timeoutMs}); the state machine's rejection fails it with its KvException.
+   */
+  private CompletableFuture<ResponseOp> proposeHere(byte[] logBytes, long timeoutMs) {
+    CompletableFuture<ResponseOp> answer = new CompletableFuture<>();
+    AtomicReference<CompletableFuture<ApplyResult>> current = new AtomicReference<>();
     // A caller that gives up completes the answer; pass it on so the driver forgets the proposal.
     answer.whenComplete(
         (v, e) -> {
-          if (e != null) {
+          CompletableFuture<ApplyResult> proposal = current.get();
+          if (e != null && proposal != null) {
             proposal.completeExceptionally(e);
           }
         });
+    long holdUntilNanos = timer.nowNanos() + TimeUnit.MILLISECONDS.toNanos(timeoutMs / 2);
+    proposeOnce(logBytes, holdUntilNanos, current, answer);
     return answer;
+  }
+
+  private void proposeOnce(
+      byte[] logBytes,
+      long holdUntilNanos,
+      AtomicReference<CompletableFuture<ApplyResult>> current,
+      CompletableFuture<ResponseOp> answer) {
+    if (answer.isDone()) {
+      return; // the caller gave up meanwhile
+    }
+    CompletableFuture<ApplyResult> proposal = driver.propose(logBytes);
+    current.set(proposal);
+    if (answer.isDone()) {
+      proposal.cancel(false);
+      return;
+    }
+    proposal.whenComplete(
+        (result, error) -> {
+          if (error == null) {
+            if (result.isOk()) {
+              answer.complete(result.response());
+            } else {
+              answer.completeExceptionally(result.error());
+            }
+          } else if (refusedDuringHandover(error) && timer.nowNanos() - holdUntilNanos < 0) {
+            timer.schedule(
+                () -> proposeOnce(logBytes, holdUntilNanos, current, answer), HANDOVER_RETRY_MS);
+          } else {
+            answer.completeExceptionally(error);
+          }
+        });
+  }
+
+  /**
+   * Whether the driver refused a proposal because this node, still leading, is handing leadership
+   * over (the core's refusal then says "no leader": nothing was written).
+   */
+  private boolean refusedDuringHandover(Throwable error) {
+    return Failures.cause(error) instanceof NodeException ne
+        && ne.kind() == NodeException.Kind.NO_LEADER
+        && driver.status().role() == Role.LEADER;
   }
 
   /** One write in the two forms the route needs. */
@@ -128,7 +184,7 @@ public final class KvWrites {
 
     @Override
     public CompletableFuture<ResponseOp> runHere(long timeoutMs) {
-      return proposeHere(logBytes);
+      return proposeHere(logBytes, timeoutMs);
     }
 
     @Override
