@@ -24,6 +24,7 @@ import io.grpc.Status;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -241,17 +242,26 @@ final class SimKvClient {
   }
 
   /**
-   * Whether the status a client would see says the write did not happen. As etcd's, a timeout and a
-   * stopping server are UNAVAILABLE too; only their text tells them from "no leader".
+   * Etcd's UNAVAILABLE answers that say a write did not happen: none was proposed (no leader, an
+   * unhealthy cluster), or its entry was replaced by a newer leader's (leader changed). Every other
+   * UNAVAILABLE (a timeout, a leader that failed under it, a stopping server) leaves it unknown.
+   */
+  private static final Set<String> UNAVAILABLE_NOTHING_WRITTEN =
+      Set.of(
+          EtcdStatus.NO_LEADER.getStatus().getDescription(),
+          EtcdStatus.LEADER_CHANGED.getStatus().getDescription(),
+          EtcdStatus.UNHEALTHY.getStatus().getDescription());
+
+  /**
+   * Whether the status a client would see says the write did not happen, as a careful client
+   * decides: by a list of the answers that prove it, never by the absence of a known other one.
    */
   private static boolean nothingWritten(Throwable error) {
     Status status = ClientStatus.of(error).getStatus();
     String text = String.valueOf(status.getDescription());
     return switch (status.getCode()) {
       case DEADLINE_EXCEEDED, UNKNOWN, INTERNAL, CANCELLED -> false;
-      case UNAVAILABLE ->
-          !text.equals(EtcdStatus.TIMEOUT.getStatus().getDescription())
-              && !text.equals(EtcdStatus.STOPPED.getStatus().getDescription());
+      case UNAVAILABLE -> UNAVAILABLE_NOTHING_WRITTEN.contains(text);
       default -> true;
     };
   }
