@@ -15,6 +15,7 @@ import dev.ballot.membership.Membership;
 import dev.ballot.membership.PeerCheck;
 import dev.ballot.node.DriverRuntime;
 import dev.ballot.node.RaftDriver;
+import dev.ballot.node.RaftTiming;
 import dev.ballot.node.SnapshotPolicy;
 import dev.ballot.raft.ClusterConfig;
 import dev.ballot.raft.ConfigEntry;
@@ -116,10 +117,10 @@ final class NodeWiring {
     new SnapshotInstaller(storage, snapshotDir).recover();
     KvStore kv = new KvStore(storage.db(), storage.kvDataFamily(), storage.kvMetaFamily());
     RestoredState restored = storage.loadForStateMachineAt(kv.appliedIndex());
-    int electionTicks = (int) (options.electionTimeoutMs / options.heartbeatIntervalMs);
+    RaftTiming timing = RaftTiming.of(options.heartbeatIntervalMs, options.electionTimeoutMs);
     RaftConfig config =
         RaftConfig.builder(identity.nodeId())
-            .ticks(electionTicks, 1)
+            .ticks(timing.electionTicks(), timing.heartbeatTicks())
             .maxInMemoryLogBytes(MAX_IN_MEMORY_LOG_BYTES)
             .build();
     ClusterConfig initialConfig = identity.initialMembership().config();
@@ -159,8 +160,8 @@ final class NodeWiring {
                 new CheckpointSnapshots(kv, storage, snapshotDir, initialConfig),
                 c -> managerRef.get().configApplied(c.index(), c.entry())),
             new SnapshotPolicy(options.snapshotCount, options.snapshotCatchupEntries),
-            options.heartbeatIntervalMs,
-            electionTicks,
+            timing.tickMs(),
+            timing.electionTicks(),
             DriverRuntime.server(identity.nodeId(), storage),
             error -> {
               fatal.compareAndSet(null, error);
