@@ -76,14 +76,14 @@ final class ServerOptions {
   @Option(
       names = "--heartbeat-interval-ms",
       converter = LongConverters.Positive.class,
-      defaultValue = "100",
+      defaultValue = "50",
       description = "Leader heartbeat interval. Default: ${DEFAULT-VALUE}.")
   long heartbeatIntervalMs;
 
   @Option(
       names = "--election-timeout-ms",
       converter = LongConverters.Positive.class,
-      defaultValue = "1000",
+      defaultValue = "500",
       description = "Election timeout (randomized in [T, 2T)). Default: ${DEFAULT-VALUE}.")
   long electionTimeoutMs;
 
