@@ -89,7 +89,7 @@ class KvServerFlagsTest {
         bad("--election-timeout-ms", "0", "less than 1"),
         bad("--election-timeout-ms", "-1000", "less than 1"),
         bad("--election-timeout-ms", "100", "at least 3 x --heartbeat-interval-ms"),
-        bad("--election-timeout-ms", "250", "at least 3 x --heartbeat-interval-ms"),
+        bad("--election-timeout-ms", "140", "at least 3 x --heartbeat-interval-ms"),
         bad("--election-timeout-ms", "60000", "more than 50000"),
         bad("--snapshot-count", "-1", "less than 0"),
         bad("--snapshot-count", "many", "not a whole number"),
