@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 rounds=20
-faults="KILL,PAUSE,ISOLATE_LEADER,BLACKHOLE_LEADER"
+faults="KILL,PAUSE,ISOLATE_LEADER,BLACKHOLE_LEADER,GRACEFUL_RESTART"
 steady_seconds=600
 steady_clients=256
 timeouts=server
@@ -28,11 +28,12 @@ usage: scripts/failover.sh [--rounds N] [--faults LIST] [--steady-seconds S] [--
      PAUSE              SIGSTOP, SIGCONT
      ISOLATE_LEADER     links to the others reset (as by a peer that refuses)
      BLACKHOLE_LEADER   links to the others stall without a reset (as by a dropping firewall)
+     GRACEFUL_RESTART   SIGTERM (the leader hands over first), restart: a rolling restart's step
 2. Steady: a healthy 3-node cluster takes --clients (default $steady_clients) puts in flight
    for --steady-seconds (default $steady_seconds); fails if any node's term moves.
 
 --timeouts HB/ET runs the servers with --heartbeat-interval-ms HB --election-timeout-ms ET
-instead of their defaults. The servers get bin/kvserver's JVM options. About 15 minutes with the
+instead of their defaults. The servers get bin/kvserver's JVM options. About 25 minutes with the
 defaults; logs and the history stay in it/target/it.
 EOF
 }

@@ -26,31 +26,52 @@ public final class LeaderRouter {
   private final TaskTimer timer;
   private final long leaderWaitMs;
   private final long retryPauseMs;
+  private final long replacedGraceMs;
 
-  /**
-   * @param leaderWaitMs how long to wait for a leader to be known before answering "no leader"
-   * @param retryPauseMs the pause before trying again after a hop that did nothing
-   */
   /**
    * The server's timings, from the election timeout: a route waits up to two election timeouts for
    * a leader, and pauses a fiftieth of one (at least 5 ms) between tries, so that a write waiting
-   * through a failover goes out within milliseconds of the new leader's election.
+   * through a failover goes out within milliseconds of the new leader's election; a leader that was
+   * replaced holding a write gets a fifth of one to answer it.
    */
   public static LeaderRouter forElectionTimeout(
       LeaderView view, TaskTimer timer, long electionTimeoutMs) {
     return new LeaderRouter(
-        view, timer, 2 * electionTimeoutMs, Math.max(5, electionTimeoutMs / 50));
+        view,
+        timer,
+        2 * electionTimeoutMs,
+        Math.max(5, electionTimeoutMs / 50),
+        Math.max(1, electionTimeoutMs / 5));
   }
 
-  public LeaderRouter(LeaderView view, TaskTimer timer, long leaderWaitMs, long retryPauseMs) {
-    if (leaderWaitMs <= 0 || retryPauseMs <= 0) {
+  /**
+   * @param leaderWaitMs how long to wait for a leader to be known before answering "no leader"
+   * @param retryPauseMs the pause before trying again after a hop that did nothing
+   * @param replacedGraceMs how long a leader that another replaced may still answer a write it
+   *     holds (it may have handed leadership over, or removed itself, and be about to answer)
+   *     before the write is answered as of unknown outcome
+   */
+  public LeaderRouter(
+      LeaderView view,
+      TaskTimer timer,
+      long leaderWaitMs,
+      long retryPauseMs,
+      long replacedGraceMs) {
+    if (leaderWaitMs <= 0 || retryPauseMs <= 0 || replacedGraceMs <= 0) {
       throw new IllegalArgumentException(
-          "leaderWaitMs=" + leaderWaitMs + " retryPauseMs=" + retryPauseMs + " must be positive");
+          "leaderWaitMs="
+              + leaderWaitMs
+              + " retryPauseMs="
+              + retryPauseMs
+              + " replacedGraceMs="
+              + replacedGraceMs
+              + " must be positive");
     }
     this.view = view;
     this.timer = timer;
     this.leaderWaitMs = leaderWaitMs;
     this.retryPauseMs = retryPauseMs;
+    this.replacedGraceMs = replacedGraceMs;
   }
 
   /**
@@ -111,10 +132,15 @@ public final class LeaderRouter {
       } else {
         CompletableFuture<A> forwarded = work.forward(leader, remainingMs);
         // A leader that froze or was cut off holds the write until the deadline; once another
-        // leads a later term, its fate is unknown now, and the client hears so at once.
+        // leads a later term (and the old one did not answer within a short grace: a leader that
+        // handed over or removed itself answers at once), its fate is unknown, and the client
+        // hears so then.
         CompletableFuture<Void> replaced = view.whenLeaderReplaced(leader, status.term());
         replaced.thenRun(
-            () -> forwarded.completeExceptionally(RouteFailure.leaderReplaced(leader)));
+            () ->
+                timer.schedule(
+                    () -> forwarded.completeExceptionally(RouteFailure.leaderReplaced(leader)),
+                    replacedGraceMs));
         forwarded.whenComplete((answer, error) -> replaced.cancel(false));
         Deadlines.within(timer, forwarded, remainingMs)
             .whenComplete((answer, error) -> afterForward(leader, answer, error, hinted));

@@ -24,10 +24,12 @@ class LeaderRouterTest {
   private static final long SELF = 1;
   private static final long LEADER_WAIT_MS = 200;
   private static final long RETRY_PAUSE_MS = 10;
+  private static final long REPLACED_GRACE_MS = 100;
 
   private final ManualTimer timer = new ManualTimer();
   private final FakeView view = new FakeView();
-  private final LeaderRouter router = new LeaderRouter(view, timer, LEADER_WAIT_MS, RETRY_PAUSE_MS);
+  private final LeaderRouter router =
+      new LeaderRouter(view, timer, LEADER_WAIT_MS, RETRY_PAUSE_MS, REPLACED_GRACE_MS);
   private final RecordingWork work = new RecordingWork();
 
   @Test
@@ -84,6 +86,8 @@ class LeaderRouterTest {
     view.follow(2, 3); // node 2 again, in a later term: it may still answer
     assertThat(result).isNotDone();
     view.follow(3, 4);
+    assertThat(result).as("node 2 may still answer for a moment").isNotDone();
+    timer.advanceMs(REPLACED_GRACE_MS);
 
     RouteFailure failure = failureOf(result);
     assertThat(failure.kind()).isEqualTo(RouteFailure.Kind.OUTCOME_UNKNOWN);
@@ -91,6 +95,20 @@ class LeaderRouterTest {
         .isEqualTo("etcdserver: request timed out, possibly due to previous leader failure");
     assertThat(work.forwardedTo).containsExactly(2L);
     assertThat(view.pendingReplacementWatchers()).isZero();
+  }
+
+  @Test
+  void aReplacedLeaderThatAnswersWithinTheGraceIsHeard() {
+    view.follow(2);
+    CompletableFuture<String> answer = new CompletableFuture<>();
+    work.forwardAnswers.add(answer); // node 2 removed itself and hands over, then answers
+
+    CompletableFuture<String> result = router.route(work, 10_000);
+    view.follow(3, 4);
+    timer.advanceMs(REPLACED_GRACE_MS - 1);
+    answer.complete("removed");
+
+    assertThat(result).isCompletedWithValue("removed");
   }
 
   @Test
