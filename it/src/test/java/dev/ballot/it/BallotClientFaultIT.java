@@ -3,7 +3,6 @@ package dev.ballot.it;
 import static dev.ballot.it.ClientCalls.client;
 import static dev.ballot.it.ClientCalls.clientOfAll;
 import static dev.ballot.it.ClientCalls.failure;
-import static dev.ballot.it.ClientCalls.kv;
 import static dev.ballot.it.ClientCalls.value;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -19,11 +18,7 @@ import dev.ballot.it.ClientWriter.Outcome;
 import dev.ballot.it.ClientWriter.Write;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.function.Function;
-import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -77,29 +72,7 @@ class BallotClientFaultIT {
         .isSorted()
         .doesNotHaveDuplicates();
 
-    try (BallotClient client = clientOfAll(cluster)) {
-      Map<String, KeyValue> stored =
-          value(client.range(RangeOptions.builder("failover-").prefix().build())).kvs().stream()
-              .collect(Collectors.toMap(KeyValue::keyString, Function.identity()));
-      assertThat(acked)
-          .allSatisfy(
-              w ->
-                  assertThat(stored.get(w.key()))
-                      .as("acknowledged write %s", w.key())
-                      .isEqualTo(kv(w.key(), w.value(), w.revision(), w.revision(), 1)));
-      Set<String> unavailable =
-          writes.stream()
-              .filter(w -> w.outcome() == Outcome.UNAVAILABLE)
-              .map(Write::key)
-              .collect(Collectors.toSet());
-      assertThat(stored.keySet())
-          .as("writes that failed with UnavailableException were not written")
-          .filteredOn(unavailable::contains)
-          .isEmpty();
-      assertThat(stored.keySet())
-          .as("nothing but the writes that were made")
-          .isSubsetOf(writes.stream().map(Write::key).toList());
-    }
+    ClientWriter.assertStoredAsAnswered(cluster, "failover-", writes);
   }
 
   @Test

@@ -2,7 +2,6 @@ package dev.ballot.it;
 
 import static dev.ballot.it.ClientCalls.client;
 import static dev.ballot.it.ClientCalls.clientOfAll;
-import static dev.ballot.it.ClientCalls.kv;
 import static dev.ballot.it.ClientCalls.value;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -10,7 +9,6 @@ import dev.ballot.cli.ExitCodes;
 import dev.ballot.client.BallotClient;
 import dev.ballot.client.BallotException;
 import dev.ballot.client.KeyValue;
-import dev.ballot.client.RangeOptions;
 import dev.ballot.it.ClientWriter.Outcome;
 import dev.ballot.it.ClientWriter.Write;
 import dev.ballot.it.KvctlIT.Run;
@@ -18,8 +16,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -64,7 +60,7 @@ class ClientFailoverIT {
         .filteredOn(w -> w.outcome() == Outcome.OTHER)
         .isEmpty();
     assertAtMostOneUnknownPerWriterAt(killed, "kill", writes);
-    assertStoredAsAnswered(cluster, "kill", writes);
+    ClientWriter.assertStoredAsAnswered(cluster, "kill", writes);
   }
 
   @Test
@@ -95,7 +91,7 @@ class ClientFailoverIT {
         .filteredOn(w -> w.outcome() == Outcome.OTHER)
         .isEmpty();
     assertAtMostOneUnknownPerWriterAt(frozen, "stop", writes);
-    assertStoredAsAnswered(cluster, "stop", writes);
+    ClientWriter.assertStoredAsAnswered(cluster, "stop", writes);
   }
 
   @Test
@@ -255,39 +251,5 @@ class ClientFailoverIT {
                     w.key(),
                     Duration.ofNanos(w.startNanos() - faultNanos).toMillis(),
                     w.failure().getMessage()));
-  }
-
-  /**
-   * Acknowledged writes are stored as acknowledged, unavailable ones not at all, unknown ones at
-   * most once; nothing else was written.
-   */
-  private static void assertStoredAsAnswered(KvCluster cluster, String prefix, List<Write> writes) {
-    try (BallotClient client = clientOfAll(cluster)) {
-      Map<String, KeyValue> stored =
-          value(client.range(RangeOptions.builder(prefix).prefix().build())).kvs().stream()
-              .collect(Collectors.toMap(KeyValue::keyString, Function.identity()));
-      assertThat(writes)
-          .filteredOn(w -> w.outcome() == Outcome.ACKED)
-          .allSatisfy(
-              w ->
-                  assertThat(stored.get(w.key()))
-                      .as("acknowledged write %s", w.key())
-                      .isEqualTo(kv(w.key(), w.value(), w.revision(), w.revision(), 1)));
-      Set<String> unavailable =
-          writes.stream()
-              .filter(w -> w.outcome() == Outcome.UNAVAILABLE)
-              .map(Write::key)
-              .collect(Collectors.toSet());
-      assertThat(stored.keySet())
-          .as("writes that failed with UnavailableException were not written")
-          .filteredOn(unavailable::contains)
-          .isEmpty();
-      assertThat(stored.values())
-          .as("every write applied at most once")
-          .allSatisfy(kv -> assertThat(kv.version()).isEqualTo(1));
-      assertThat(stored.keySet())
-          .as("nothing but the writes that were made")
-          .isSubsetOf(writes.stream().map(Write::key).toList());
-    }
   }
 }

@@ -1,14 +1,24 @@
 package dev.ballot.it;
 
+import static dev.ballot.it.ClientCalls.clientOfAll;
+import static dev.ballot.it.ClientCalls.kv;
+import static dev.ballot.it.ClientCalls.value;
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.ballot.client.BallotClient;
+import dev.ballot.client.KeyValue;
 import dev.ballot.client.OutcomeUnknownException;
 import dev.ballot.client.PutResult;
+import dev.ballot.client.RangeOptions;
 import dev.ballot.client.UnavailableException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /**
  * Writes {@code prefix-000001 = v1}, {@code prefix-000002 = v2}, ... one at a time through one
@@ -147,6 +157,40 @@ final class ClientWriter implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       stopping = true;
+    }
+  }
+
+  /**
+   * Acknowledged writes are stored as acknowledged, unavailable ones not at all, unknown ones at
+   * most once; nothing else was written.
+   */
+  static void assertStoredAsAnswered(KvCluster cluster, String prefix, List<Write> writes) {
+    try (BallotClient client = clientOfAll(cluster)) {
+      Map<String, KeyValue> stored =
+          value(client.range(RangeOptions.builder(prefix).prefix().build())).kvs().stream()
+              .collect(Collectors.toMap(KeyValue::keyString, Function.identity()));
+      assertThat(writes)
+          .filteredOn(w -> w.outcome() == Outcome.ACKED)
+          .allSatisfy(
+              w ->
+                  assertThat(stored.get(w.key()))
+                      .as("acknowledged write %s", w.key())
+                      .isEqualTo(kv(w.key(), w.value(), w.revision(), w.revision(), 1)));
+      Set<String> unavailable =
+          writes.stream()
+              .filter(w -> w.outcome() == Outcome.UNAVAILABLE)
+              .map(Write::key)
+              .collect(Collectors.toSet());
+      assertThat(stored.keySet())
+          .as("writes that failed with UnavailableException were not written")
+          .filteredOn(unavailable::contains)
+          .isEmpty();
+      assertThat(stored.values())
+          .as("every write applied at most once")
+          .allSatisfy(kv -> assertThat(kv.version()).isEqualTo(1));
+      assertThat(stored.keySet())
+          .as("nothing but the writes that were made")
+          .isSubsetOf(writes.stream().map(Write::key).toList());
     }
   }
 }
