@@ -21,7 +21,9 @@ public final class ForwardRefusals {
     if (cause instanceof NodeException ne && ne.kind() == NodeException.Kind.NOT_LEADER) {
       return b.setKind(LeaderRefusal.Kind.NOT_LEADER).setLeaderHint(ne.leaderId()).build();
     }
-    if (cause instanceof NodeException ne && ne.kind() == NodeException.Kind.NO_LEADER) {
+    if (cause instanceof NodeException ne
+        && (ne.kind() == NodeException.Kind.NO_LEADER
+            || ne.kind() == NodeException.Kind.HANDING_OVER)) {
       return b.setKind(LeaderRefusal.Kind.NO_LEADER).build();
     }
     if (cause instanceof RouteFailure f && f.kind() != RouteFailure.Kind.REFUSED) {

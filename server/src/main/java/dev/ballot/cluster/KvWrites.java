@@ -13,7 +13,6 @@ import dev.ballot.node.NodeException;
 import dev.ballot.node.RaftDriver;
 import dev.ballot.proto.raft.v1.ForwardRequest;
 import dev.ballot.proto.raft.v1.ForwardResponse;
-import dev.ballot.raft.Role;
 import dev.ballot.transport.Failures;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -166,12 +165,11 @@ public final class KvWrites {
 
   /**
    * Whether the driver refused a proposal because this node, still leading, is handing leadership
-   * over (the core's refusal then says "no leader": nothing was written).
+   * over (nothing was written).
    */
-  private boolean refusedDuringHandover(Throwable error) {
+  private static boolean refusedDuringHandover(Throwable error) {
     return Failures.cause(error) instanceof NodeException ne
-        && ne.kind() == NodeException.Kind.NO_LEADER
-        && driver.status().role() == Role.LEADER;
+        && ne.kind() == NodeException.Kind.HANDING_OVER;
   }
 
   /** One write in the two forms the route needs. */

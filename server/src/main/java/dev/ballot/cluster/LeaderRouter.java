@@ -156,11 +156,14 @@ public final class LeaderRouter {
       if (cause instanceof NodeException ne && ne.kind() == NodeException.Kind.NOT_LEADER) {
         // The driver refused on its own thread: the next try (maybe a forward) starts elsewhere.
         timer.schedule(() -> followHint(ne.leaderId(), RaftNode.NONE, hinted), 0);
+      } else if (cause instanceof NodeException ne
+          && ne.kind() == NodeException.Kind.HANDING_OVER) {
+        pauseThenAttempt(); // the role is about to change: the next try goes to the new leader
       } else if (cause instanceof NodeException ne && ne.kind() == NodeException.Kind.NO_LEADER) {
         if (view.status().leaderId() == RaftNode.NONE) {
           waitForLeader(remainingMs());
         } else {
-          pauseThenAttempt(); // e.g. a leadership transfer under way: the role is about to change
+          pauseThenAttempt(); // the role is about to change
         }
       } else if (cause instanceof TimeoutException) {
         result.completeExceptionally(RouteFailure.outcomeUnknown("no result in time"));

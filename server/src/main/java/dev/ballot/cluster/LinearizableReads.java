@@ -65,6 +65,7 @@ public final class LinearizableReads {
 
   private static boolean isNoLeader(Throwable error) {
     return Failures.cause(error) instanceof NodeException ne
-        && ne.kind() == NodeException.Kind.NO_LEADER;
+        && (ne.kind() == NodeException.Kind.NO_LEADER
+            || ne.kind() == NodeException.Kind.HANDING_OVER);
   }
 }

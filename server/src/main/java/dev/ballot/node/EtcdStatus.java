@@ -46,7 +46,7 @@ public final class EtcdStatus {
   public static StatusRuntimeException of(NodeException e) {
     return switch (e.kind()) {
       case NOT_LEADER -> NOT_LEADER;
-      case NO_LEADER -> NO_LEADER;
+      case NO_LEADER, HANDING_OVER -> NO_LEADER;
       case OVERLOADED -> TOO_MANY_REQUESTS;
       case LEADER_CHANGED -> LEADER_CHANGED;
       case STOPPED -> STOPPED;

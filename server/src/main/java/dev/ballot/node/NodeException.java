@@ -11,6 +11,11 @@ public final class NodeException extends RuntimeException {
     NOT_LEADER,
     /** No leader is known (an election is under way, or no quorum is reachable). */
     NO_LEADER,
+    /**
+     * This node leads but is handing leadership to another (a transfer): nothing was written, and
+     * the new leader takes over within moments. Clients see etcd's "no leader".
+     */
+    HANDING_OVER,
     /** Too many proposals are waiting for the log; back off and retry. */
     OVERLOADED,
     /** The proposal was in the log but a new leader replaced it: it will never apply. */

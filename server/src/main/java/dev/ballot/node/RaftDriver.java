@@ -618,7 +618,7 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
           new NodeException(NodeException.Kind.OVERLOADED, 0, e.getMessage());
         // Nothing was written; the client retries and finds the new leader.
       case LEADERSHIP_TRANSFER ->
-          new NodeException(NodeException.Kind.NO_LEADER, 0, e.getMessage());
+          new NodeException(NodeException.Kind.HANDING_OVER, 0, e.getMessage());
       case CONFIG_CHANGE_PENDING, INVALID_CONFIG_CHANGE ->
           new NodeException(NodeException.Kind.CONFIG_REFUSED, e.leaderHint(), e.getMessage());
     };

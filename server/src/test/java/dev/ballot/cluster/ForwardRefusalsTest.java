@@ -25,6 +25,14 @@ class ForwardRefusalsTest {
   }
 
   @Test
+  void aLeaderHandingOverSaysNoLeaderOnTheWire() {
+    RouteFailure f =
+        roundTrip(new NodeException(NodeException.Kind.HANDING_OVER, 0, "transfer to 3"));
+    assertThat(f.kind()).isEqualTo(RouteFailure.Kind.NO_LEADER);
+    assertThat(f.nothingDone()).isTrue();
+  }
+
+  @Test
   void noLeaderIsSafeToRetry() {
     RouteFailure f = roundTrip(new NodeException(NodeException.Kind.NO_LEADER, 0, "election"));
     assertThat(f.kind()).isEqualTo(RouteFailure.Kind.NO_LEADER);

@@ -209,6 +209,23 @@ class LeaderRouterTest {
   }
 
   @Test
+  void aLeaderHandingOverTriesAgainAfterAPauseAndFollowsTheNewLeader() {
+    view.lead();
+    work.hereAnswers.add(
+        CompletableFuture.failedFuture(
+            new NodeException(NodeException.Kind.HANDING_OVER, 0, "transfer to 3")));
+    work.forwardAnswers.add(CompletableFuture.completedFuture("from 3"));
+
+    CompletableFuture<String> result = router.route(work, 1_000);
+    view.follow(3);
+    assertThat(result).isNotDone();
+    timer.advanceMs(RETRY_PAUSE_MS);
+
+    assertThat(result).isCompletedWithValue("from 3");
+    assertThat(work.forwardedTo).containsExactly(3L);
+  }
+
+  @Test
   void aNodeRefusalOtherThanLeadershipIsTheAnswer() {
     view.lead();
     NodeException overloaded = new NodeException(NodeException.Kind.OVERLOADED, 0, "full");
