@@ -4,9 +4,11 @@ import dev.ballot.membership.AppliedMembership;
 import dev.ballot.node.NodeStatus;
 import dev.ballot.node.RaftDriver;
 import dev.ballot.raft.ProposalRejectedException;
+import dev.ballot.raft.RaftNode;
 import io.grpc.Status;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongPredicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,6 +35,22 @@ public final class LeadershipTransfer {
     this.members = members;
     this.timer = timer;
     this.giveUpMs = giveUpMs;
+  }
+
+  /**
+   * On the driver's thread: the voter other than this node with the highest match index among those
+   * {@code eligible}, the one a transfer reaches soonest; {@link RaftNode#NONE} if there is none.
+   */
+  public static long mostUpToDateVoter(RaftNode node, LongPredicate eligible) {
+    long best = RaftNode.NONE;
+    long bestMatch = -1;
+    for (long voter : node.cluster().voters()) {
+      if (voter != node.id() && eligible.test(voter) && node.matchIndex(voter) > bestMatch) {
+        best = voter;
+        bestMatch = node.matchIndex(voter);
+      }
+    }
+    return best;
   }
 
   /** Completes once {@code target} leads; at once if it does already. */

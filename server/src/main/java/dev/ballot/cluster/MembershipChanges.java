@@ -112,7 +112,7 @@ public final class MembershipChanges implements PeerService.MembershipHandler {
       // The leader hands over first (to the most up-to-date voter); the route then asks the new
       // leader, which removes this node like any other.
       return driver
-          .call(MembershipChanges::mostUpToDateOtherVoter)
+          .call(node -> LeadershipTransfer.mostUpToDateVoter(node, voter -> true))
           .thenCompose(
               target -> {
                 if (target == RaftNode.NONE) {
@@ -141,18 +141,6 @@ public final class MembershipChanges implements PeerService.MembershipHandler {
           }
           return m.without(id);
         });
-  }
-
-  private static long mostUpToDateOtherVoter(RaftNode node) {
-    long best = RaftNode.NONE;
-    long bestMatch = -1;
-    for (long voter : node.cluster().voters()) {
-      if (voter != node.id() && node.matchIndex(voter) > bestMatch) {
-        best = voter;
-        bestMatch = node.matchIndex(voter);
-      }
-    }
-    return best;
   }
 
   /**

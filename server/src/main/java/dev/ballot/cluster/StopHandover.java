@@ -2,11 +2,9 @@ package dev.ballot.cluster;
 
 import dev.ballot.membership.AppliedMembership;
 import dev.ballot.node.RaftDriver;
-import dev.ballot.raft.ClusterConfig;
 import dev.ballot.raft.RaftNode;
 import dev.ballot.raft.Role;
 import dev.ballot.transport.Failures;
-import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -125,23 +123,14 @@ public final class StopHandover {
     if (node.role() != Role.LEADER) {
       return null;
     }
-    long best = RaftNode.NONE;
-    long bestMatch = -1;
-    int otherVoters = 0;
-    for (long voter : node.cluster().voters()) {
-      if (voter == node.id()) {
-        continue;
-      }
-      otherVoters++;
-      // A configuration of this node and the voter has a majority only if both answered: the
-      // voter did within the last election timeout.
-      boolean answered = node.hasActiveQuorum(ClusterConfig.ofVoters(List.of(node.id(), voter)));
-      if (answered && node.matchIndex(voter) > bestMatch) {
-        best = voter;
-        bestMatch = node.matchIndex(voter);
-      }
-    }
-    return new Plan(otherVoters, best, bestMatch, node.lastIndex(), node.term());
+    int otherVoters = node.cluster().voters().size() - (node.cluster().isVoter(node.id()) ? 1 : 0);
+    long best = LeadershipTransfer.mostUpToDateVoter(node, node::heardRecently);
+    return new Plan(
+        otherVoters,
+        best,
+        best == RaftNode.NONE ? -1 : node.matchIndex(best),
+        node.lastIndex(),
+        node.term());
   }
 
   private long elapsedMs(long startNanos) {

@@ -746,6 +746,7 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
   }
 
   private void publishStatus() {
+    NodeStatus previous = status;
     status =
         new NodeStatus(
             node.id(),
@@ -754,7 +755,13 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
             node.term(),
             node.commitIndex(),
             node.lastIndex());
-    if (node.leaderId() != RaftNode.NONE) {
+    // A watcher waits for a leader or a term it did not see when it registered: only a change of
+    // either can satisfy one, so most turns skip the scan.
+    boolean leaderOrTermChanged =
+        previous == null
+            || previous.leaderId() != node.leaderId()
+            || previous.term() != node.term();
+    if (node.leaderId() != RaftNode.NONE && leaderOrTermChanged) {
       List<CompletableFuture<Void>> ready = new ArrayList<>();
       NodeStatus now = status;
       synchronized (leaderWatchers) {

@@ -205,12 +205,17 @@ final class Leader extends RoleState {
   boolean hasActiveQuorum(ClusterConfig config) {
     int active = 0;
     for (long voter : config.voters()) {
-      Progress pr = progress.get(voter);
-      if (voter == node.id || (pr != null && pr.heardWithin(node.electionTimeout()))) {
+      if (voter == node.id || heardRecently(voter)) {
         active++;
       }
     }
     return active >= config.quorum();
+  }
+
+  /** Whether {@code peer} answered within the last election timeout. */
+  boolean heardRecently(long peer) {
+    Progress pr = progress.get(peer);
+    return pr != null && pr.heardWithin(node.electionTimeout());
   }
 
   long matchIndex(long peer) {

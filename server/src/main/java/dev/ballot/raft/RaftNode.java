@@ -398,6 +398,11 @@ public final class RaftNode {
     return roleState instanceof Leader leader && leader.hasActiveQuorum(config);
   }
 
+  /** On the leader, whether {@code peer} answered within the last election timeout; else false. */
+  public boolean heardRecently(long peer) {
+    return roleState instanceof Leader leader && leader.heardRecently(peer);
+  }
+
   /** On a leader handing over leadership, the target; otherwise {@link #NONE}. */
   public long transferTarget() {
     return roleState instanceof Leader leader ? leader.transferTarget() : NONE;
