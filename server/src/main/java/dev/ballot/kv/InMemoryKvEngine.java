@@ -22,7 +22,10 @@ public final class InMemoryKvEngine implements KvEngine {
   /** What a batch records for a deleted key. Compared by identity; stored values are copies. */
   private static final byte[] TOMBSTONE = new byte[0];
 
-  /** One write of a batch: a put, or a delete if {@code value} is the tombstone. */
+  /**
+   * One write of a batch: a put, or a delete if {@code value} is the tombstone. {@code key} is the
+   * stored key.
+   */
   private record Op(KvSpace space, byte[] key, byte[] value) {}
 
   /** The state a restart finds, never mutated (it shares maps only with snapshots). */
@@ -48,8 +51,9 @@ public final class InMemoryKvEngine implements KvEngine {
       return new State(new TreeMap<>(data), new TreeMap<>(meta));
     }
 
+    /** The family that holds {@code space}, keyed by stored keys ({@link KvSpace#stored}). */
     NavigableMap<byte[], byte[]> space(KvSpace space) {
-      return space == KvSpace.DATA ? data : meta;
+      return space.inDataFamily() ? data : meta;
     }
 
     void apply(List<Op> ops) {
@@ -161,7 +165,7 @@ public final class InMemoryKvEngine implements KvEngine {
   }
 
   private synchronized byte[] getLatest(KvSpace space, byte[] key) {
-    return latest.space(space).get(key);
+    return latest.space(space).get(space.stored(key));
   }
 
   private static NavigableMap<byte[], byte[]> range(
@@ -169,14 +173,21 @@ public final class InMemoryKvEngine implements KvEngine {
     return to == null ? map.tailMap(from, true) : map.subMap(from, true, to, false);
   }
 
+  /** Visits {@code space}'s keys of {@code [from, to)} in {@code family}, the map that holds it. */
   private static void scan(
-      NavigableMap<byte[], byte[]> map, byte[] from, byte[] to, KvView.Visitor visitor) {
-    if (to != null && KeyRanges.compare(from, to) >= 0) {
+      KvSpace space,
+      NavigableMap<byte[], byte[]> family,
+      byte[] from,
+      byte[] to,
+      KvView.Visitor visitor) {
+    byte[] storedFrom = space.stored(from);
+    byte[] storedTo = space.storedEnd(to);
+    if (storedTo != null && KeyRanges.compare(storedFrom, storedTo) >= 0) {
       return; // an empty range; subMap would reject it
     }
-    for (Map.Entry<byte[], byte[]> entry : range(map, from, to).entrySet()) {
+    for (Map.Entry<byte[], byte[]> entry : range(family, storedFrom, storedTo).entrySet()) {
       byte[] value = entry.getValue();
-      if (!visitor.visit(entry.getKey().clone(), value::clone)) {
+      if (!visitor.visit(space.unstored(entry.getKey().clone()), value::clone)) {
         return;
       }
     }
@@ -192,13 +203,13 @@ public final class InMemoryKvEngine implements KvEngine {
 
     @Override
     public byte[] get(KvSpace space, byte[] key) {
-      byte[] value = state.space(space).get(key);
+      byte[] value = state.space(space).get(space.stored(key));
       return value == null ? null : value.clone();
     }
 
     @Override
     public void scan(KvSpace space, byte[] from, byte[] to, Visitor visitor) {
-      InMemoryKvEngine.scan(state.space(space), from, to, visitor);
+      InMemoryKvEngine.scan(space, state.space(space), from, to, visitor);
     }
 
     @Override
@@ -215,7 +226,7 @@ public final class InMemoryKvEngine implements KvEngine {
 
     @Override
     public void scan(KvSpace space, byte[] from, byte[] to, Visitor visitor) {
-      InMemoryKvEngine.scan(shareLatest().space(space), from, to, visitor);
+      InMemoryKvEngine.scan(space, shareLatest().space(space), from, to, visitor);
     }
 
     @Override
@@ -230,12 +241,12 @@ public final class InMemoryKvEngine implements KvEngine {
 
     @Override
     public void put(KvSpace space, byte[] key, byte[] value) {
-      add(new Op(space, key.clone(), value.clone()));
+      add(new Op(space, space.stored(key.clone()), value.clone()));
     }
 
     @Override
     public void delete(KvSpace space, byte[] key) {
-      add(new Op(space, key.clone(), TOMBSTONE));
+      add(new Op(space, space.stored(key.clone()), TOMBSTONE));
     }
 
     private void add(Op op) {
@@ -264,7 +275,7 @@ public final class InMemoryKvEngine implements KvEngine {
 
     @Override
     public byte[] get(KvSpace space, byte[] key) {
-      byte[] value = batch.pending.space(space).get(key);
+      byte[] value = batch.pending.space(space).get(space.stored(key));
       if (value == null) {
         return base.get(space, key);
       }
@@ -273,18 +284,21 @@ public final class InMemoryKvEngine implements KvEngine {
 
     @Override
     public void scan(KvSpace space, byte[] from, byte[] to, Visitor visitor) {
+      // merged holds stored keys, as the families do.
       NavigableMap<byte[], byte[]> merged = newMap();
       base.scan(
           space,
           from,
           to,
           (key, position) -> {
-            merged.put(key, position.value());
+            merged.put(space.stored(key), position.value());
             return true;
           });
-      if (to == null || KeyRanges.compare(from, to) < 0) {
+      byte[] storedFrom = space.stored(from);
+      byte[] storedTo = space.storedEnd(to);
+      if (storedTo == null || KeyRanges.compare(storedFrom, storedTo) < 0) {
         for (Map.Entry<byte[], byte[]> write :
-            range(batch.pending.space(space), from, to).entrySet()) {
+            range(batch.pending.space(space), storedFrom, storedTo).entrySet()) {
           if (write.getValue() == TOMBSTONE) {
             merged.remove(write.getKey());
           } else {
@@ -292,7 +306,7 @@ public final class InMemoryKvEngine implements KvEngine {
           }
         }
       }
-      InMemoryKvEngine.scan(merged, from, to, visitor);
+      InMemoryKvEngine.scan(space, merged, from, to, visitor);
     }
 
     @Override

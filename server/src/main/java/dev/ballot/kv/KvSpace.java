@@ -1,10 +1,70 @@
 package dev.ballot.kv;
 
 /**
- * The two key spaces of the store: the user's keys (each with its record) and the store's own
- * metadata (applied index, revision, configuration, alarms). Both order keys bytewise, unsigned.
+ * The key spaces of the store, each ordered bytewise, unsigned: the user's keys (each with its
+ * current record), the store's own metadata (applied index, revision, configuration, alarms), the
+ * history of changes by revision, and the leases.
+ *
+ * <p>Storage has two families, the data and the meta family (on a node, RocksDB's kv_data and
+ * kv_meta column families; snapshots carry both). {@link #EVENTS} and {@link #LEASES} live in the
+ * meta family, each under a one-byte prefix from {@code 0xf1} on; metadata keys (words) start below
+ * {@link #META_LIMIT}, and a scan of {@link #META} ends there. So adding a space changes neither
+ * the on-disk families nor the snapshot format. The engines translate keys with {@link #stored},
+ * {@link #storedEnd} and {@link #unstored}; callers only see the keys of their space.
  */
 public enum KvSpace {
-  DATA,
-  META
+  DATA(-1),
+  META(-1),
+  EVENTS(0xf1),
+  LEASES(0xf2);
+
+  /** Metadata keys start with a byte below this one; the other spaces of the family above it. */
+  private static final int META_LIMIT = 0xf0;
+
+  private final int prefix;
+
+  KvSpace(int prefix) {
+    this.prefix = prefix;
+  }
+
+  /** Whether the space is stored in the data family (otherwise in the meta family). */
+  public boolean inDataFamily() {
+    return this == DATA;
+  }
+
+  /** The key as the family stores it. */
+  public byte[] stored(byte[] key) {
+    if (this == META && key.length > 0 && (key[0] & 0xff) >= META_LIMIT) {
+      throw new IllegalArgumentException("a metadata key must start below 0xf0");
+    }
+    if (prefix < 0) {
+      return key;
+    }
+    byte[] stored = new byte[key.length + 1];
+    stored[0] = (byte) prefix;
+    System.arraycopy(key, 0, stored, 1, key.length);
+    return stored;
+  }
+
+  /** The exclusive end of a scan in the family; {@code to} null means the end of this space. */
+  public byte[] storedEnd(byte[] to) {
+    if (this == META) {
+      byte[] limit = {(byte) META_LIMIT};
+      return to == null || KeyRanges.compare(to, limit) > 0 ? limit : to;
+    }
+    if (prefix < 0) {
+      return to;
+    }
+    return to == null ? new byte[] {(byte) (prefix + 1)} : stored(to);
+  }
+
+  /** The key of this space that the family stores as {@code stored}. */
+  public byte[] unstored(byte[] stored) {
+    if (prefix < 0) {
+      return stored;
+    }
+    byte[] key = new byte[stored.length - 1];
+    System.arraycopy(stored, 1, key, 0, key.length);
+    return key;
+  }
 }

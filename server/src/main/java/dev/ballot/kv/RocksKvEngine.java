@@ -16,9 +16,10 @@ import org.rocksdb.WriteBatchWithIndex;
 import org.rocksdb.WriteOptions;
 
 /**
- * The key spaces as two column families of the node's RocksDB instance (kv_data and kv_meta), which
- * the engine does not own. Snapshots are RocksDB snapshots; batches are indexed write batches, read
- * through with {@code getFromBatchAndDB} and {@code newIteratorWithBase}.
+ * The key spaces in two column families of the node's RocksDB instance (kv_data and kv_meta; see
+ * {@link KvSpace} for how the others live in kv_meta), which the engine does not own. Snapshots are
+ * RocksDB snapshots; batches are indexed write batches, read through with {@code getFromBatchAndDB}
+ * and {@code newIteratorWithBase}.
  */
 public final class RocksKvEngine implements KvEngine {
   private final RocksDB db;
@@ -73,24 +74,26 @@ public final class RocksKvEngine implements KvEngine {
   }
 
   private ColumnFamilyHandle family(KvSpace space) {
-    return space == KvSpace.DATA ? data : meta;
+    return space.inDataFamily() ? data : meta;
   }
 
   private static UncheckedIOException readFailed(KvSpace space, RocksDBException e) {
     return new UncheckedIOException(
-        new IOException(space == KvSpace.DATA ? "kv read failed" : "kv_meta read failed", e));
+        new IOException(space.inDataFamily() ? "kv read failed" : "kv_meta read failed", e));
   }
 
-  /** Runs a scan over {@code it}, which it closes. */
-  private static void scan(RocksIterator it, byte[] from, byte[] to, KvView.Visitor visitor) {
+  /** Runs a scan of {@code space} over {@code it}, which it closes. */
+  private static void scan(
+      KvSpace space, RocksIterator it, byte[] from, byte[] to, KvView.Visitor visitor) {
+    byte[] end = space.storedEnd(to);
     try (it) {
       KvView.Position position = it::value;
-      for (it.seek(from); it.isValid(); it.next()) {
+      for (it.seek(space.stored(from)); it.isValid(); it.next()) {
         byte[] key = it.key();
-        if (to != null && KeyRanges.compare(key, to) >= 0) {
+        if (end != null && KeyRanges.compare(key, end) >= 0) {
           break;
         }
-        if (!visitor.visit(key, position)) {
+        if (!visitor.visit(space.unstored(key), position)) {
           break;
         }
       }
@@ -115,7 +118,7 @@ public final class RocksKvEngine implements KvEngine {
     @Override
     public byte[] get(KvSpace space, byte[] key) {
       try {
-        return db.get(family(space), options, key);
+        return db.get(family(space), options, space.stored(key));
       } catch (RocksDBException e) {
         throw readFailed(space, e);
       }
@@ -123,7 +126,7 @@ public final class RocksKvEngine implements KvEngine {
 
     @Override
     public void scan(KvSpace space, byte[] from, byte[] to, Visitor visitor) {
-      RocksKvEngine.scan(db.newIterator(family(space), options), from, to, visitor);
+      RocksKvEngine.scan(space, db.newIterator(family(space), options), from, to, visitor);
     }
 
     @Override
@@ -141,7 +144,7 @@ public final class RocksKvEngine implements KvEngine {
     @Override
     public void put(KvSpace space, byte[] key, byte[] value) {
       try {
-        batch.put(family(space), key, value);
+        batch.put(family(space), space.stored(key), value);
       } catch (RocksDBException e) {
         throw new UncheckedIOException(new IOException("kv batch put failed", e));
       }
@@ -150,7 +153,7 @@ public final class RocksKvEngine implements KvEngine {
     @Override
     public void delete(KvSpace space, byte[] key) {
       try {
-        batch.delete(family(space), key);
+        batch.delete(family(space), space.stored(key));
       } catch (RocksDBException e) {
         throw new UncheckedIOException(new IOException("kv batch delete failed", e));
       }
@@ -180,7 +183,7 @@ public final class RocksKvEngine implements KvEngine {
     @Override
     public byte[] get(KvSpace space, byte[] key) {
       try {
-        return batch.batch.getFromBatchAndDB(db, family(space), base.options, key);
+        return batch.batch.getFromBatchAndDB(db, family(space), base.options, space.stored(key));
       } catch (RocksDBException e) {
         throw readFailed(space, e);
       }
@@ -193,7 +196,7 @@ public final class RocksKvEngine implements KvEngine {
       RocksIterator it =
           batch.batch.newIteratorWithBase(
               family, db.newIterator(family, base.options), base.options);
-      RocksKvEngine.scan(it, from, to, visitor);
+      RocksKvEngine.scan(space, it, from, to, visitor);
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.ballot.kv;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -70,6 +71,43 @@ abstract class KvEngineContractTest {
       assertThat(scan(view, b("b"), b("b"))).isEmpty();
       assertThat(scan(view, b("c"), b("a"))).isEmpty();
       assertThat(scan(view, high, null)).containsExactly(high, highest);
+    }
+  }
+
+  @Test
+  void spacesKeptInTheMetaFamilySeeOnlyTheirOwnKeys() {
+    byte[] highest = {(byte) 0xef, (byte) 0xff}; // metadata keys start below 0xf0
+    try (KvBatch batch = engine.newBatch()) {
+      for (KvSpace space : KvSpace.values()) {
+        batch.put(space, b("k"), b(space.name()));
+        batch.put(space, highest, b(space.name()));
+        batch.put(space, NO_KEY, b(space.name()));
+      }
+      engine.write(batch, ++index);
+      assertThatThrownBy(() -> batch.put(KvSpace.META, new byte[] {(byte) 0xf1}, b("x")))
+          .isInstanceOf(IllegalArgumentException.class);
+    }
+    try (KvBatch batch = engine.newBatch()) {
+      batch.delete(KvSpace.EVENTS, b("k"));
+      for (KvSpace space : KvSpace.values()) {
+        try (KvView view = batch.over(engine.live())) {
+          assertThat(text(view.get(space, highest))).isEqualTo(space.name());
+          assertThat(scan(view, space, NO_KEY, null))
+              .hasSize(space == KvSpace.EVENTS ? 2 : 3)
+              .allSatisfy(key -> assertThat(text(view.get(space, key))).isEqualTo(space.name()));
+        }
+      }
+      engine.write(batch, ++index);
+    }
+    for (KvSpace space : KvSpace.values()) {
+      try (KvView view = engine.snapshot()) {
+        assertThat(scan(view, space, NO_KEY, null))
+            .containsExactly(
+                space == KvSpace.EVENTS
+                    ? new byte[][] {NO_KEY, highest}
+                    : new byte[][] {NO_KEY, b("k"), highest});
+        assertThat(text(engine.live().get(space, NO_KEY))).isEqualTo(space.name());
+      }
     }
   }
 
@@ -202,9 +240,13 @@ abstract class KvEngineContractTest {
   }
 
   static List<byte[]> scan(KvView view, byte[] from, byte[] to) {
+    return scan(view, KvSpace.DATA, from, to);
+  }
+
+  static List<byte[]> scan(KvView view, KvSpace space, byte[] from, byte[] to) {
     List<byte[]> keys = new ArrayList<>();
     view.scan(
-        KvSpace.DATA,
+        space,
         from,
         to,
         (key, position) -> {
