@@ -52,6 +52,9 @@ public final class WatchHub implements KvStore.ChangeListener, AutoCloseable {
   /** The newest revision whose changes were handed out; guarded by {@link #lock}. */
   private long lastRevision;
 
+  /** Every open Watch call; guarded by {@link #lock}. */
+  private final Set<WatchStream> streams = new LinkedHashSet<>();
+
   /** The watchers the apply thread serves; guarded by {@link #lock}. */
   private final Set<Watcher> synced = new LinkedHashSet<>();
 
@@ -90,6 +93,9 @@ public final class WatchHub implements KvStore.ChangeListener, AutoCloseable {
   WatchStream open(io.grpc.stub.ServerCallStreamObserver<WatchResponse> out) {
     WatchStream stream = new WatchStream(out);
     out.setOnReadyHandler(() -> onReady(stream));
+    synchronized (lock) {
+      streams.add(stream);
+    }
     return stream;
   }
 
@@ -159,6 +165,7 @@ public final class WatchHub implements KvStore.ChangeListener, AutoCloseable {
         forget(watcher);
       }
       stream.watchers.clear();
+      streams.remove(stream);
     }
     stream.close();
   }
@@ -254,7 +261,7 @@ public final class WatchHub implements KvStore.ChangeListener, AutoCloseable {
             cancelCompacted(watcher);
             return;
           }
-          throw e;
+          throw new IllegalStateException("history read failed: " + e.getMessage(), e);
         }
         batch.finish();
         long covered = batch.stopped ? batch.lastComplete : snapshotRevision;
@@ -479,8 +486,20 @@ public final class WatchHub implements KvStore.ChangeListener, AutoCloseable {
     return stream.nextId++;
   }
 
+  /** Ends every Watch call (UNAVAILABLE: clients watch again elsewhere) and stops the thread. */
   @Override
   public void close() {
+    List<WatchStream> open;
+    synchronized (lock) {
+      open = new ArrayList<>(streams);
+    }
+    for (WatchStream stream : open) {
+      close(stream);
+      stream.fail(
+          io.grpc.Status.UNAVAILABLE
+              .withDescription("etcdserver: server stopped")
+              .asRuntimeException());
+    }
     thread.shutdownNow();
   }
 }

@@ -60,6 +60,16 @@ final class WatchStream {
     closed = true;
   }
 
+  /** Ends the call with {@code error}. */
+  synchronized void fail(RuntimeException error) {
+    closed = true;
+    try {
+      out.onError(error);
+    } catch (RuntimeException e) {
+      // already cancelled
+    }
+  }
+
   /** The client ended its side: end ours. */
   synchronized void complete() {
     closed = true;
