@@ -62,11 +62,19 @@ final class KvSimStore {
     engine.crash(keepUnsynced);
   }
 
-  /** The whole state: every key's record and the revision. */
+  /**
+   * The state: every key's record and the revision, the compacted revision, and the records as of a
+   * few revisions back (read from the history), so that nodes whose history differs differ here.
+   */
   long hash() {
     try {
       KvHash h = store.hash(0);
-      return (h.revision() << 32) ^ (h.hash() & 0xFFFFFFFFL);
+      long past = Math.max(store.compactRevision(), h.revision() - 3);
+      KvHash before = store.hash(Math.max(1, past));
+      return (h.revision() << 32)
+          ^ (h.hash() & 0xFFFFFFFFL)
+          ^ ((long) before.hash() * 31)
+          ^ (h.compactRevision() * 1_000_003L);
     } catch (KvException e) {
       throw new IllegalStateException(e);
     }

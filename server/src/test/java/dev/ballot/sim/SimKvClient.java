@@ -70,6 +70,11 @@ final class SimKvClient {
     int client = nextClient++;
     String key = "k" + random.nextInt(KEYS);
     int roll = random.nextInt(100);
+    if (roll < 3) {
+      // History is dropped through the log too; every node must drop the same.
+      compact(server);
+      return null;
+    }
     if (roll < 35) {
       // Mostly the key written last: where a stale read would show.
       get(client, random.nextInt(3) != 0 ? lastKeyWritten : key, server);
@@ -86,6 +91,22 @@ final class SimKvClient {
       cas(client, key, lastWritten(key), value, server);
     }
     return value;
+  }
+
+  /**
+   * Compacts to a revision a little before the server's current one (sometimes one already
+   * compacted, or in the future by the time it applies elsewhere: refused alike on every node).
+   */
+  private void compact(SimServer server) {
+    long target = server.store.store().revision() - random.nextInt(4);
+    server
+        .writes()
+        .write(
+            Command.newBuilder()
+                .setCompaction(
+                    dev.ballot.etcd.api.CompactionRequest.newBuilder().setRevision(target))
+                .build(),
+            REQUEST_TIMEOUT_MS);
   }
 
   /** Writes {@code value} to a key of its own, for the run's recovery check. */
