@@ -12,6 +12,9 @@ import dev.ballot.membership.AppliedMembership;
 import dev.ballot.membership.Identity;
 import dev.ballot.node.NodeStatus;
 import dev.ballot.node.RaftDriver;
+import dev.ballot.recipes.ElectionService;
+import dev.ballot.recipes.LockService;
+import dev.ballot.recipes.LoopbackClient;
 import dev.ballot.storage.RocksDbRaftStorage;
 import dev.ballot.watch.WatchHub;
 import dev.ballot.watch.WatchService;
@@ -45,6 +48,7 @@ public final class ClientApi implements AutoCloseable {
 
   private final WatchHub watches;
   private final AutoCompactor compactor;
+  private final LoopbackClient loopback;
 
   private ClientApi(
       Server server,
@@ -53,7 +57,9 @@ public final class ClientApi implements AutoCloseable {
       SnapshotSender snapshots,
       SpaceQuota quota,
       WatchHub watches,
-      AutoCompactor compactor) {
+      AutoCompactor compactor,
+      LoopbackClient loopback) {
+    this.loopback = loopback;
     this.quota = quota;
     this.watches = watches;
     this.compactor = compactor;
@@ -160,6 +166,8 @@ public final class ClientApi implements AutoCloseable {
             command -> writes.write(command, requestTimeoutMs),
             identity.nodeId());
     MalformedTrafficLog.quiet();
+    // Locks and elections are clients of this port; their channel connects once it listens.
+    LoopbackClient loopback = LoopbackClient.connect(address, MAX_GRPC_MESSAGE_BYTES);
     Server server =
         NettyServerBuilder.forAddress(address)
             // Handlers only enqueue and complete from callbacks: no pool hop per request.
@@ -170,11 +178,14 @@ public final class ClientApi implements AutoCloseable {
             .addService(kvService)
             .addService(new WatchService(watches))
             .addService(maintenance)
+            .addService(new LockService(loopback))
+            .addService(new ElectionService(loopback))
             .addService(
                 new ClusterService(members, routes.membershipRequests(), headers, kv::revision))
             .build()
             .start();
-    return new ClientApi(server, writes, readPool, snapshots, quota, watches, compactor);
+    return new ClientApi(
+        server, writes, readPool, snapshots, quota, watches, compactor, loopback);
   }
 
   /**
@@ -185,6 +196,8 @@ public final class ClientApi implements AutoCloseable {
   public boolean stop() throws InterruptedException {
     compactor.close();
     server.shutdown();
+    // Waiting locks and campaigns end with their requests to this port.
+    loopback.close();
     // Watch streams last until the client ends them: end them, so the server can stop now.
     watches.close();
     if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
