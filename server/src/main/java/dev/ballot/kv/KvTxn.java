@@ -4,6 +4,8 @@ import com.google.protobuf.ByteString;
 import dev.ballot.etcd.api.Compare;
 import dev.ballot.etcd.api.DeleteRangeRequest;
 import dev.ballot.etcd.api.DeleteRangeResponse;
+import dev.ballot.etcd.api.LeaseGrantRequest;
+import dev.ballot.etcd.api.LeaseRevokeRequest;
 import dev.ballot.etcd.api.PutRequest;
 import dev.ballot.etcd.api.PutResponse;
 import dev.ballot.etcd.api.RangeRequest;
@@ -32,6 +34,7 @@ final class KvTxn implements AutoCloseable {
   private final KvBatch batch;
   private final KeySpace before;
   private final KeySpace current;
+  private final LeaseTable leases;
   private final long beginRevision;
   private final boolean readOnly;
 
@@ -49,7 +52,9 @@ final class KvTxn implements AutoCloseable {
   KvTxn(KvEngine engine, KvView committed, long beginRevision, boolean readOnly) {
     this.batch = engine.newBatch();
     this.before = new KeySpace(committed);
-    this.current = new KeySpace(batch.over(committed));
+    KvView currentView = batch.over(committed);
+    this.current = new KeySpace(currentView);
+    this.leases = new LeaseTable(currentView, batch);
     this.beginRevision = beginRevision;
     this.readOnly = readOnly;
   }
@@ -88,6 +93,7 @@ final class KvTxn implements AutoCloseable {
             .setLease(request.getIgnoreLease() ? prev.getLease() : request.getLease())
             .build();
     write(request.getKey(), stored);
+    moveLease(request.getKey().toByteArray(), prev == null ? 0 : prev.getLease(), stored.getLease());
     PutResponse.Builder response = PutResponse.newBuilder().setHeader(header(revision));
     if (request.getPrevKv() && prev != null) {
       response.setPrevKv(prev);
@@ -98,11 +104,13 @@ final class KvTxn implements AutoCloseable {
   DeleteRangeResponse deleteRange(DeleteRangeRequest request) throws KvException {
     List<byte[]> keys = new ArrayList<>();
     List<KeyValue> prevKvs = new ArrayList<>();
+    List<Long> keyLeases = new ArrayList<>();
     if (KeyRanges.isSingleKey(request.getRangeEnd())) {
       KeyValue kv = current.get(request.getKey());
       if (kv != null) {
         keys.add(request.getKey().toByteArray());
         prevKvs.add(kv);
+        keyLeases.add(kv.getLease());
       }
     } else {
       boolean[] overBudget = {false};
@@ -110,13 +118,15 @@ final class KvTxn implements AutoCloseable {
           request.getKey().toByteArray(),
           KeyRanges.upperBound(request.getRangeEnd()),
           (key, position) -> {
-            KeyValue prev = request.getPrevKv() ? KeySpace.decode(key, position.value()) : null;
-            if (!responseBytes.tryAdd(key.length + (prev == null ? 0 : prev.getSerializedSize()))) {
+            KeyValue prev = KeySpace.decode(key, position.value());
+            int bytes = key.length + (request.getPrevKv() ? prev.getSerializedSize() : 0);
+            if (!responseBytes.tryAdd(bytes)) {
               overBudget[0] = true;
               return false;
             }
             keys.add(key);
-            if (prev != null) {
+            keyLeases.add(prev.getLease());
+            if (request.getPrevKv()) {
               prevKvs.add(prev);
             }
             return true;
@@ -125,8 +135,9 @@ final class KvTxn implements AutoCloseable {
         throw ResponseBytes.tooLarge();
       }
     }
-    for (byte[] key : keys) {
-      delete(key);
+    for (int i = 0; i < keys.size(); i++) {
+      delete(keys.get(i));
+      moveLease(keys.get(i), keyLeases.get(i), 0);
     }
     DeleteRangeResponse.Builder response =
         DeleteRangeResponse.newBuilder().setHeader(header(revisionAfter())).setDeleted(keys.size());
@@ -225,11 +236,54 @@ final class KvTxn implements AutoCloseable {
     };
   }
 
-  // No lease exists yet, so any lease a put names is unknown.
-  private static void checkLease(long lease) throws KvException {
-    if (lease != 0) {
+  private void checkLease(long lease) throws KvException {
+    if (lease != 0 && !leases.exists(lease)) {
       throw new KvException(KvError.LEASE_NOT_FOUND);
     }
+  }
+
+  /** Detaches {@code key} from lease {@code from} and attaches it to {@code to} (0: none). */
+  private void moveLease(byte[] key, long from, long to) {
+    if (from == to) {
+      return;
+    }
+    if (from != 0) {
+      leases.detach(from, key);
+    }
+    if (to != 0) {
+      leases.attach(to, key);
+    }
+  }
+
+  /**
+   * Grants the lease the command names (its id and TTL chosen before proposing). Changes no key,
+   * so the revision stays, as etcd's.
+   */
+  void grantLease(LeaseGrantRequest request) throws KvException {
+    if (leases.exists(request.getID())) {
+      throw new KvException(KvError.LEASE_EXISTS);
+    }
+    leases.grant(request.getID(), request.getTTL());
+  }
+
+  /**
+   * Revokes a lease: deletes every key attached to it, in one revision (none if it has no keys),
+   * and removes it.
+   *
+   * @return how many keys were deleted
+   */
+  long revokeLease(LeaseRevokeRequest request) throws KvException {
+    long id = request.getID();
+    if (!leases.exists(id)) {
+      throw new KvException(KvError.LEASE_NOT_FOUND);
+    }
+    List<byte[]> keys = leases.keys(id);
+    for (byte[] key : keys) {
+      delete(key);
+      leases.detach(id, key);
+    }
+    leases.remove(id);
+    return keys.size();
   }
 
   private void write(ByteString key, KeyValue stored) {
