@@ -10,14 +10,20 @@ import dev.ballot.membership.AppliedMembership;
 import dev.ballot.membership.Identity;
 import dev.ballot.node.RaftDriver;
 import dev.ballot.storage.RocksDbRaftStorage;
+import dev.ballot.cluster.Lessor;
+import dev.ballot.kv.LeaseGrants;
+import dev.ballot.membership.Membership;
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
-/** The client port: etcd's KV, Cluster and Maintenance services over gRPC. */
+/** The client port: etcd's KV, Lease, Cluster and Maintenance services over gRPC. */
 public final class ClientApi implements AutoCloseable {
   /** etcd's default --max-request-bytes; a bigger request is refused before anything is written. */
   public static final int MAX_REQUEST_BYTES = 1536 * 1024;
@@ -36,14 +42,17 @@ public final class ClientApi implements AutoCloseable {
   private final ReadThreads readPool;
   private final SnapshotSender snapshots;
   private final SpaceQuota quota;
+  private final Lessor lessor;
 
   private ClientApi(
       Server server,
       KvWrites writes,
       ReadThreads readPool,
       SnapshotSender snapshots,
-      SpaceQuota quota) {
+      SpaceQuota quota,
+      Lessor lessor) {
     this.quota = quota;
+    this.lessor = lessor;
     this.server = server;
     this.writes = writes;
     this.readPool = readPool;
@@ -132,6 +141,25 @@ public final class ClientApi implements AutoCloseable {
             kv,
             new AlarmRequests(kv, kvService, headers),
             storage::compactAll);
+    Lessor lessor =
+        new Lessor(
+            driver::status, kv, command -> writes.write(command, requestTimeoutMs), routes.timer());
+    LeaseService leases =
+        new LeaseService(
+            kv,
+            writes,
+            new LeaseGrants(
+                LeaseGrants.minTtlSeconds(electionTimeoutMs),
+                new Random(new SecureRandom().nextLong())),
+            lessor,
+            routes.router(),
+            new LinearizableReads(driver, routes.timer(), 2 * electionTimeoutMs),
+            new LeaseRelay(
+                routes.channels(),
+                id -> members.members().member(id).map(Membership.Member::clientAddr)),
+            headers,
+            requestTimeoutMs,
+            readPool);
     MalformedTrafficLog.quiet();
     Server server =
         NettyServerBuilder.forAddress(address)
@@ -142,11 +170,13 @@ public final class ClientApi implements AutoCloseable {
             .permitKeepAliveWithoutCalls(true)
             .addService(kvService)
             .addService(maintenance)
+            .addService(ServerInterceptors.intercept(leases, LeaseRelay.marker()))
             .addService(
                 new ClusterService(members, routes.membershipRequests(), headers, kv::revision))
             .build()
             .start();
-    return new ClientApi(server, writes, readPool, snapshots, quota);
+    lessor.start();
+    return new ClientApi(server, writes, readPool, snapshots, quota, lessor);
   }
 
   /**
@@ -155,6 +185,7 @@ public final class ClientApi implements AutoCloseable {
    * @return true if every thread of the API that may touch the storage has ended
    */
   public boolean stop() throws InterruptedException {
+    lessor.close();
     server.shutdown();
     if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
       server.shutdownNow();
