@@ -12,8 +12,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
@@ -71,7 +71,8 @@ final class LeaseCommand implements Runnable {
                 .put("revision", grant.revision()));
       } else {
         out.printf(
-            "lease %s granted with TTL(%ds)%n", LeaseIdParameter.hex(grant.id()), grant.ttlSeconds());
+            "lease %s granted with TTL(%ds)%n",
+            LeaseIdParameter.hex(grant.id()), grant.ttlSeconds());
       }
       return ExitCodes.OK;
     }

@@ -109,7 +109,9 @@ public final class Leases {
   public CompletableFuture<List<Long>> list() {
     return runner
         .call(
-            LeaseGrpc.getLeaseLeasesMethod(), LeaseLeasesRequest.getDefaultInstance(), CallKind.READ)
+            LeaseGrpc.getLeaseLeasesMethod(),
+            LeaseLeasesRequest.getDefaultInstance(),
+            CallKind.READ)
         .thenApply(r -> r.getLeasesList().stream().map(LeaseStatus::getID).toList());
   }
 }

@@ -119,7 +119,8 @@ final class LeaseService extends LeaseGrpc.LeaseImplBase {
   // ------------------------------------------------------------------ reads
 
   @Override
-  public void leaseLeases(LeaseLeasesRequest request, StreamObserver<LeaseLeasesResponse> response) {
+  public void leaseLeases(
+      LeaseLeasesRequest request, StreamObserver<LeaseLeasesResponse> response) {
     answer(
         reads
             .awaitReadable(remainingMs())

@@ -8,9 +8,9 @@ import dev.ballot.node.NodeStatus;
 import dev.ballot.raft.Role;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.TreeSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -192,8 +192,7 @@ public final class Lessor implements AutoCloseable {
           continue;
         }
         Long proposed = revokeProposedNanos.get(lease.id());
-        if (proposed == null
-            || now - proposed >= TimeUnit.MILLISECONDS.toNanos(REVOKE_RETRY_MS)) {
+        if (proposed == null || now - proposed >= TimeUnit.MILLISECONDS.toNanos(REVOKE_RETRY_MS)) {
           revokeProposedNanos.put(lease.id(), now);
           expired.add(lease.id());
         }
@@ -210,7 +209,8 @@ public final class Lessor implements AutoCloseable {
           .whenComplete(
               (ok, error) -> {
                 if (error != null) {
-                  log.info("revoke of an expired lease failed id={} error={}", id, error.toString());
+                  log.info(
+                      "revoke of an expired lease failed id={} error={}", id, error.toString());
                 }
               });
     }

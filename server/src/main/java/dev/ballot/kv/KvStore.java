@@ -24,12 +24,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The replicated state machine: etcd's key space (current values only, no history yet) in
- * the {@link KvSpace#DATA} space of a {@link KvEngine} (on a node, RocksDB's kv_data column
- * family), keyed by the raw user key, and the applied index and revision in {@link KvSpace#META}
- * (kv_meta). Every apply writes its changes and the new applied index in one unsynced batch: the
- * Raft log is the durable source, and after a crash the node replays from {@code appliedIndex() +
- * 1}. Leases (id, granted TTL, attached keys) are in {@link KvSpace#LEASES} ({@link LeaseTable}).
+ * The replicated state machine: etcd's key space (current values only, no history yet) in the
+ * {@link KvSpace#DATA} space of a {@link KvEngine} (on a node, RocksDB's kv_data column family),
+ * keyed by the raw user key, and the applied index and revision in {@link KvSpace#META} (kv_meta).
+ * Every apply writes its changes and the new applied index in one unsynced batch: the Raft log is
+ * the durable source, and after a crash the node replays from {@code appliedIndex() + 1}. Leases
+ * (id, granted TTL, attached keys) are in {@link KvSpace#LEASES} ({@link LeaseTable}).
  *
  * <p>Threads: one thread applies ({@link #apply}, {@link #applyEmpty}); any thread may read ({@link
  * #range}, {@link #readTxn}, {@link #hash}, {@link #revision}, {@link #appliedIndex}). A read sees

@@ -93,7 +93,8 @@ final class KvTxn implements AutoCloseable {
             .setLease(request.getIgnoreLease() ? prev.getLease() : request.getLease())
             .build();
     write(request.getKey(), stored);
-    moveLease(request.getKey().toByteArray(), prev == null ? 0 : prev.getLease(), stored.getLease());
+    moveLease(
+        request.getKey().toByteArray(), prev == null ? 0 : prev.getLease(), stored.getLease());
     PutResponse.Builder response = PutResponse.newBuilder().setHeader(header(revision));
     if (request.getPrevKv() && prev != null) {
       response.setPrevKv(prev);
@@ -256,8 +257,8 @@ final class KvTxn implements AutoCloseable {
   }
 
   /**
-   * Grants the lease the command names (its id and TTL chosen before proposing). Changes no key,
-   * so the revision stays, as etcd's.
+   * Grants the lease the command names (its id and TTL chosen before proposing). Changes no key, so
+   * the revision stays, as etcd's.
    */
   void grantLease(LeaseGrantRequest request) throws KvException {
     if (leases.exists(request.getID())) {

@@ -41,7 +41,8 @@ final class LeaseTable {
   }
 
   void grant(long id, long ttlSeconds) {
-    writable().put(KvSpace.LEASES, leaseKey(id), ByteBuffer.allocate(8).putLong(ttlSeconds).array());
+    writable()
+        .put(KvSpace.LEASES, leaseKey(id), ByteBuffer.allocate(8).putLong(ttlSeconds).array());
   }
 
   /** Removes the lease's record; its attachments must be gone already. */
