@@ -42,7 +42,8 @@ import picocli.CommandLine.Spec;
       SnapshotCommand.class,
       MembersCommand.class,
       MemberCommand.class,
-      MoveLeaderCommand.class
+      MoveLeaderCommand.class,
+      LeaseCommand.class
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {

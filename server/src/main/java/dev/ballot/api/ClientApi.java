@@ -4,13 +4,16 @@ import dev.ballot.cluster.AutoCompaction;
 import dev.ballot.cluster.AutoCompactor;
 import dev.ballot.cluster.KvWrites;
 import dev.ballot.cluster.LeaderRoutes;
+import dev.ballot.cluster.Lessor;
 import dev.ballot.cluster.LinearizableReads;
 import dev.ballot.kv.ApplyResult;
 import dev.ballot.kv.KvRequests;
 import dev.ballot.kv.KvStore;
+import dev.ballot.kv.LeaseGrants;
 import dev.ballot.membership.AppliedMembership;
 import dev.ballot.membership.Identity;
 import dev.ballot.node.NodeStatus;
+import dev.ballot.membership.Membership;
 import dev.ballot.node.RaftDriver;
 import dev.ballot.recipes.ElectionService;
 import dev.ballot.recipes.LockService;
@@ -19,14 +22,17 @@ import dev.ballot.storage.RocksDbRaftStorage;
 import dev.ballot.watch.WatchHub;
 import dev.ballot.watch.WatchService;
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.security.SecureRandom;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
-/** The client port: etcd's KV, Cluster and Maintenance services over gRPC. */
+/** The client port: etcd's KV, Lease, Cluster and Maintenance services over gRPC. */
 public final class ClientApi implements AutoCloseable {
   /** etcd's default --max-request-bytes; a bigger request is refused before anything is written. */
   public static final int MAX_REQUEST_BYTES = 1536 * 1024;
@@ -45,6 +51,7 @@ public final class ClientApi implements AutoCloseable {
   private final ReadThreads readPool;
   private final SnapshotSender snapshots;
   private final SpaceQuota quota;
+  private final Lessor lessor;
 
   private final WatchHub watches;
   private final AutoCompactor compactor;
@@ -58,7 +65,9 @@ public final class ClientApi implements AutoCloseable {
       SpaceQuota quota,
       WatchHub watches,
       AutoCompactor compactor,
-      LoopbackClient loopback) {
+      LoopbackClient loopback,
+      Lessor lessor) {
+    this.lessor = lessor;
     this.loopback = loopback;
     this.quota = quota;
     this.watches = watches;
@@ -165,6 +174,25 @@ public final class ClientApi implements AutoCloseable {
             },
             command -> writes.write(command, requestTimeoutMs),
             identity.nodeId());
+    Lessor lessor =
+        new Lessor(
+            driver::status, kv, command -> writes.write(command, requestTimeoutMs), routes.timer());
+    LeaseService leases =
+        new LeaseService(
+            kv,
+            writes,
+            new LeaseGrants(
+                LeaseGrants.minTtlSeconds(electionTimeoutMs),
+                new Random(new SecureRandom().nextLong())),
+            lessor,
+            routes.router(),
+            new LinearizableReads(driver, routes.timer(), 2 * electionTimeoutMs),
+            new LeaseRelay(
+                routes.channels(),
+                id -> members.members().member(id).map(Membership.Member::clientAddr)),
+            headers,
+            requestTimeoutMs,
+            readPool);
     MalformedTrafficLog.quiet();
     // Locks and elections are clients of this port; their channel connects once it listens.
     LoopbackClient loopback = LoopbackClient.connect(address, MAX_GRPC_MESSAGE_BYTES);
@@ -180,12 +208,14 @@ public final class ClientApi implements AutoCloseable {
             .addService(maintenance)
             .addService(new LockService(loopback))
             .addService(new ElectionService(loopback))
+            .addService(ServerInterceptors.intercept(leases, LeaseRelay.marker()))
             .addService(
                 new ClusterService(members, routes.membershipRequests(), headers, kv::revision))
             .build()
             .start();
+    lessor.start();
     return new ClientApi(
-        server, writes, readPool, snapshots, quota, watches, compactor, loopback);
+        server, writes, readPool, snapshots, quota, watches, compactor, loopback, lessor);
   }
 
   /**
@@ -194,6 +224,7 @@ public final class ClientApi implements AutoCloseable {
    * @return true if every thread of the API that may touch the storage has ended
    */
   public boolean stop() throws InterruptedException {
+    lessor.close();
     compactor.close();
     server.shutdown();
     // Waiting locks and campaigns end with their requests to this port.
