@@ -43,7 +43,8 @@ import picocli.CommandLine.Spec;
       MembersCommand.class,
       MemberCommand.class,
       MoveLeaderCommand.class,
-      LeaseCommand.class
+      LeaseCommand.class,
+      LockCommand.class
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {

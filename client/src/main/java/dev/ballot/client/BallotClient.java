@@ -181,6 +181,15 @@ public final class BallotClient implements AutoCloseable {
   }
 
   /**
+   * etcd's locks (the Lock service).
+   *
+   * @return the locks of this client's cluster
+   */
+  public Locks locks() {
+    return new Locks(runner);
+  }
+
+  /**
    * Reads one key, linearizably.
    *
    * @param key the key
