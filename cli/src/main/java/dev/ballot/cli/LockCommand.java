@@ -84,7 +84,8 @@ final class LockCommand implements Callable<Integer> {
           () -> renew(client, lease.id(), lost, err), periodMs, periodMs, TimeUnit.MILLISECONDS);
       LockHold hold;
       try {
-        hold = client.locks().lock(name.getBytes(StandardCharsets.UTF_8), lease.id(), MAX_WAIT).join();
+        hold =
+            client.locks().lock(name.getBytes(StandardCharsets.UTF_8), lease.id(), MAX_WAIT).join();
       } catch (RuntimeException e) {
         keepAlive.shutdownNow();
         revokeQuietly(client, lease.id());
@@ -138,7 +139,8 @@ final class LockCommand implements Callable<Integer> {
     return ExitCodes.OK;
   }
 
-  private static void renew(BallotClient client, long leaseId, AtomicBoolean lost, PrintWriter err) {
+  private static void renew(
+      BallotClient client, long leaseId, AtomicBoolean lost, PrintWriter err) {
     try {
       long ttl = client.leases().keepAliveOnce(leaseId).join();
       if (ttl == 0 && lost.compareAndSet(false, true)) {

@@ -13,10 +13,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * etcd's locks (the v3lock service), from {@link BallotClient#locks()}. A lock is held under a lease
- * ({@link Leases#grant}): it passes to the next waiter when the holder unlocks, or when its lease is
- * revoked or expires, so a holder must keep its lease alive and must expect to lose the lock when it
- * cannot; {@link LockHold#fencingToken()} lets a resource tell.
+ * etcd's locks (the v3lock service), from {@link BallotClient#locks()}. A lock is held under a
+ * lease ({@link Leases#grant}): it passes to the next waiter when the holder unlocks, or when its
+ * lease is revoked or expires, so a holder must keep its lease alive and must expect to lose the
+ * lock when it cannot; {@link LockHold#fencingToken()} lets a resource tell.
  */
 public final class Locks {
   private final RequestRunner runner;

@@ -50,8 +50,13 @@ class ElectionTest {
   }
 
   private static String leaderValue(String name) throws Exception {
-    return client.getElectionClient().leader(bytes(name)).get(10, TimeUnit.SECONDS).getKv()
-        .getValue().toString(UTF_8);
+    return client
+        .getElectionClient()
+        .leader(bytes(name))
+        .get(10, TimeUnit.SECONDS)
+        .getKv()
+        .getValue()
+        .toString(UTF_8);
   }
 
   @Test
@@ -59,8 +64,8 @@ class ElectionTest {
     Election election = client.getElectionClient();
     ByteSequence name = bytes("office");
     long firstLease = grant(30);
-    LeaderKey first = election.campaign(name, firstLease, bytes("alice")).get(10, TimeUnit.SECONDS)
-        .getLeader();
+    LeaderKey first =
+        election.campaign(name, firstLease, bytes("alice")).get(10, TimeUnit.SECONDS).getLeader();
     assertThat(first.getKey().toString(UTF_8)).isEqualTo("office/" + Long.toHexString(firstLease));
     assertThat(first.getLease()).isEqualTo(firstLease);
     assertThat(leaderValue("office")).isEqualTo("alice");
@@ -84,7 +89,10 @@ class ElectionTest {
 
     long secondLease = grant(30);
     var second = election.campaign(name, secondLease, bytes("bob"));
-    await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(() -> !second.isDone());
+    await()
+        .during(Duration.ofMillis(500))
+        .atMost(Duration.ofSeconds(2))
+        .until(() -> !second.isDone());
 
     election.proclaim(first, bytes("alice-2")).get(10, TimeUnit.SECONDS);
     assertThat(leaderValue("office")).isEqualTo("alice-2");
@@ -111,7 +119,8 @@ class ElectionTest {
 
   @Test
   void leaderOfAnElectionNobodyCampaignedInIsNoLeader() {
-    assertThatThrownBy(() -> client.getElectionClient().leader(bytes("empty")).get(10, TimeUnit.SECONDS))
+    assertThatThrownBy(
+            () -> client.getElectionClient().leader(bytes("empty")).get(10, TimeUnit.SECONDS))
         .hasCauseInstanceOf(NoLeaderException.class);
   }
 
@@ -122,28 +131,39 @@ class ElectionTest {
     Path campaignOut = dir.resolve("campaign.out");
     Path listenOut = dir.resolve("listen.out");
     ProcessBuilder campaign =
-        new ProcessBuilder("etcdctl", "--endpoints=" + cluster.clientEndpointsCsv(), "elect",
-                "ctl-office", "p1")
+        new ProcessBuilder(
+                "etcdctl",
+                "--endpoints=" + cluster.clientEndpointsCsv(),
+                "elect",
+                "ctl-office",
+                "p1")
             .redirectOutput(campaignOut.toFile())
             .redirectErrorStream(true);
     campaign.environment().put("ETCDCTL_API", "3");
     ProcessBuilder listen =
-        new ProcessBuilder("etcdctl", "--endpoints=" + cluster.clientEndpointsCsv(), "elect",
-                "-l", "ctl-office")
+        new ProcessBuilder(
+                "etcdctl",
+                "--endpoints=" + cluster.clientEndpointsCsv(),
+                "elect",
+                "-l",
+                "ctl-office")
             .redirectOutput(listenOut.toFile())
             .redirectErrorStream(true);
     listen.environment().put("ETCDCTL_API", "3");
     Process candidate = campaign.start();
     Process listener = listen.start();
     try {
-      await().atMost(Duration.ofSeconds(20))
+      await()
+          .atMost(Duration.ofSeconds(20))
           .until(() -> Files.readString(campaignOut).matches("ctl-office/[0-9a-f]+\np1\n"));
-      await().atMost(Duration.ofSeconds(20))
+      await()
+          .atMost(Duration.ofSeconds(20))
           .until(() -> Files.readString(listenOut).matches("ctl-office/[0-9a-f]+\np1\n"));
       assertThat(leaderValue("ctl-office")).isEqualTo("p1");
       candidate.destroy(); // SIGTERM: etcdctl resigns
       assertThat(candidate.waitFor(20, TimeUnit.SECONDS)).isTrue();
-      await().atMost(Duration.ofSeconds(20))
+      await()
+          .atMost(Duration.ofSeconds(20))
           .untilAsserted(
               () ->
                   assertThatThrownBy(

@@ -133,18 +133,17 @@ class LockTest {
                 }
               }));
     }
-    CompletableFuture.allOf(workers.toArray(CompletableFuture[]::new))
-        .get(2, TimeUnit.MINUTES);
+    CompletableFuture.allOf(workers.toArray(CompletableFuture[]::new)).get(2, TimeUnit.MINUTES);
 
-    assertThat(
-            client.getKVClient().get(counter).get().getKvs().get(0).getValue().toString(UTF_8))
+    assertThat(client.getKVClient().get(counter).get().getKvs().get(0).getValue().toString(UTF_8))
         .isEqualTo(Integer.toString(clients * rounds));
     List<Holding> ordered = new ArrayList<>(holdings);
     ordered.sort(Comparator.comparingLong(Holding::startNanos));
     for (int i = 1; i < ordered.size(); i++) {
       Holding before = ordered.get(i - 1);
       Holding after = ordered.get(i);
-      assertThat(after.startNanos()).as("holding %d starts after %d ends", i, i - 1)
+      assertThat(after.startNanos())
+          .as("holding %d starts after %d ends", i, i - 1)
           .isGreaterThan(before.endNanos());
       assertThat(after.token()).as("fencing token of holding %d", i).isGreaterThan(before.token());
     }
@@ -159,12 +158,16 @@ class LockTest {
 
     long waiterLease = grant(client, 30);
     var waiting = client.getLockClient().lock(bytes("revoked"), waiterLease);
-    await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(() -> !waiting.isDone());
+    await()
+        .during(Duration.ofMillis(500))
+        .atMost(Duration.ofSeconds(2))
+        .until(() -> !waiting.isDone());
 
     client.getLeaseClient().revoke(holderLease).get();
     ByteSequence next = waiting.get(WAIT.toSeconds(), TimeUnit.SECONDS).getKey();
     assertThat(next.toString(UTF_8)).isEqualTo("revoked/" + Long.toHexString(waiterLease));
-    assertThat(queue("revoked")).extracting(kv -> kv.getKey().toString(UTF_8))
+    assertThat(queue("revoked"))
+        .extracting(kv -> kv.getKey().toString(UTF_8))
         .containsExactly(next.toString(UTF_8));
     client.getLockClient().unlock(next).get();
     assertThat(queue("revoked")).isEmpty();
@@ -236,7 +239,8 @@ class LockTest {
                     .get(WAIT.toSeconds(), TimeUnit.SECONDS))
         .isInstanceOf(ExecutionException.class)
         .hasMessageContaining("mutex: session is expired");
-    assertThat(queue("lost")).extracting(kv -> kv.getKey().toString(UTF_8))
+    assertThat(queue("lost"))
+        .extracting(kv -> kv.getKey().toString(UTF_8))
         .containsExactly(held.toString(UTF_8));
     client.getLockClient().unlock(held).get();
   }
@@ -260,14 +264,25 @@ class LockTest {
             + token
             + "; while [ ! -e "
             + go
-            + " ]; do sleep 0.05; done; printf 'c(\"%s\") = \"%s\"\\n\\nput fenced/resource stale-%s\\n\\n'"
+            + " ]; do sleep 0.05; done; printf 'c(\"%s\") = \"%s\"\\n\\nput fenced/resource stale-%s\\n\\n\\n'"
             + " \"$ETCD_LOCK_KEY\" \"$BALLOT_LOCK_REV\" \"$BALLOT_LOCK_REV\" | ETCDCTL_API=3 etcdctl"
             + " --endpoints="
             + endpoints
             + " txn > "
             + txnOut;
-    Process holder = Kvctls.start(dir, "--endpoints", endpoints, "lock", "fenced", "--ttl", "2",
-        "--", "sh", "-c", script);
+    Process holder =
+        Kvctls.start(
+            dir,
+            "--endpoints",
+            endpoints,
+            "lock",
+            "fenced",
+            "--ttl",
+            "2",
+            "--",
+            "sh",
+            "-c",
+            script);
     try {
       await().atMost(WAIT).until(() -> Files.exists(token));
       long staleToken = Long.parseLong(Files.readString(token).trim());
@@ -275,7 +290,10 @@ class LockTest {
       Kvctls.signalGroup(holder, "STOP"); // kvctl and its command: no keep-alive, no write
       long lease = grant(client, 30);
       ByteSequence key =
-          client.getLockClient().lock(bytes("fenced"), lease).get(WAIT.toSeconds(), TimeUnit.SECONDS)
+          client
+              .getLockClient()
+              .lock(bytes("fenced"), lease)
+              .get(WAIT.toSeconds(), TimeUnit.SECONDS)
               .getKey();
       long freshToken = createRevision(key);
       assertThat(freshToken).isGreaterThan(staleToken);
@@ -284,7 +302,8 @@ class LockTest {
               .getKVClient()
               .txn()
               .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(freshToken)))
-              .Then(Op.put(bytes("fenced/resource"), bytes("fresh-" + freshToken), PutOption.DEFAULT))
+              .Then(
+                  Op.put(bytes("fenced/resource"), bytes("fresh-" + freshToken), PutOption.DEFAULT))
               .commit()
               .get()
               .isSucceeded();
@@ -295,7 +314,13 @@ class LockTest {
       assertThat(holder.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
       assertThat(Files.readString(txnOut)).startsWith("FAILURE");
       assertThat(
-              client.getKVClient().get(bytes("fenced/resource")).get().getKvs().get(0).getValue()
+              client
+                  .getKVClient()
+                  .get(bytes("fenced/resource"))
+                  .get()
+                  .getKvs()
+                  .get(0)
+                  .getValue()
                   .toString(UTF_8))
           .isEqualTo("fresh-" + freshToken);
       client.getLockClient().unlock(key).get();
@@ -310,9 +335,16 @@ class LockTest {
     Path dir = Files.createDirectories(cluster.dir().resolve("kvctl-lock"));
     Path env = dir.resolve("env");
     Process run =
-        Kvctls.start(dir, "--endpoints", cluster.clientEndpointsCsv(), "lock", "kvctl-lock", "--",
-            "sh", "-c", "echo \"$ETCD_LOCK_KEY $ETCD_LOCK_REV $BALLOT_LOCK_REV\" > " + env
-                + "; exit 7");
+        Kvctls.start(
+            dir,
+            "--endpoints",
+            cluster.clientEndpointsCsv(),
+            "lock",
+            "kvctl-lock",
+            "--",
+            "sh",
+            "-c",
+            "echo \"$ETCD_LOCK_KEY $ETCD_LOCK_REV $BALLOT_LOCK_REV\" > " + env + "; exit 7");
     assertThat(run.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
     assertThat(run.exitValue()).isEqualTo(7);
     String[] fields = Files.readString(env).trim().split(" ");

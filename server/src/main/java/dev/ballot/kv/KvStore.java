@@ -32,8 +32,7 @@ import org.slf4j.LoggerFactory;
  * History}); and the applied index, revision and compacted revision in {@link KvSpace#META}
  * (kv_meta). Every apply writes its changes and the new applied index in one unsynced batch: the
  * Raft log is the durable source, and after a crash the node replays from {@code appliedIndex() +
- * 1}.
- * Leases (id, granted TTL, attached keys) are in {@link KvSpace#LEASES} ({@link LeaseTable}).
+ * 1}. Leases (id, granted TTL, attached keys) are in {@link KvSpace#LEASES} ({@link LeaseTable}).
  *
  * <p>Threads: one thread applies ({@link #apply}, {@link #applyEmpty}); any thread may read ({@link
  * #range}, {@link #readTxn}, {@link #hash}, {@link #revision}, {@link #appliedIndex}). A read sees

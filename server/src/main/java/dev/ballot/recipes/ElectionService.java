@@ -88,7 +88,8 @@ public final class ElectionService extends ElectionGrpc.ElectionImplBase {
                   error ->
                       resign(call, leader)
                           .handle((resigned, ignored) -> null)
-                          .thenCompose(ignored -> CompletableFuture.<TxnResponse>failedFuture(error)))
+                          .thenCompose(
+                              ignored -> CompletableFuture.<TxnResponse>failedFuture(error)))
               .thenApply(proclaimed -> null);
     }
     CampaignResponse won =
@@ -97,7 +98,12 @@ public final class ElectionService extends ElectionGrpc.ElectionImplBase {
         .thenCompose(
             ignored ->
                 turn.await(
-                    call, prefix, key, leader.getRev(), revision, RecipeErrors.ELECTION_SESSION_EXPIRED))
+                    call,
+                    prefix,
+                    key,
+                    leader.getRev(),
+                    revision,
+                    RecipeErrors.ELECTION_SESSION_EXPIRED))
         .handle(
             (header, error) -> {
               if (error == null) {

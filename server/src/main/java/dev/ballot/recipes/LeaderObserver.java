@@ -11,10 +11,10 @@ import io.grpc.stub.ServerCallStreamObserver;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * One Observe stream, as etcd's Election.observe: the current leader (or, with none, the first
- * one to be put), then each value it proclaims, until its key is deleted; then the next leader.
- * One step runs at a time, so responses leave in revision order. Like etcd's, the stream ends
- * normally when a read or a watch fails.
+ * One Observe stream, as etcd's Election.observe: the current leader (or, with none, the first one
+ * to be put), then each value it proclaims, until its key is deleted; then the next leader. One
+ * step runs at a time, so responses leave in revision order. Like etcd's, the stream ends normally
+ * when a read or a watch fails.
  */
 final class LeaderObserver {
   private final LoopbackClient client;

@@ -97,7 +97,8 @@ public final class LockService extends LockGrpc.LockImplBase {
   public void unlock(UnlockRequest request, StreamObserver<UnlockResponse> out) {
     Replies.send(
         kv.delete(Context.current(), request.getKey())
-            .thenApply(deleted -> UnlockResponse.newBuilder().setHeader(deleted.getHeader()).build()),
+            .thenApply(
+                deleted -> UnlockResponse.newBuilder().setHeader(deleted.getHeader()).build()),
         out);
   }
 }

@@ -42,7 +42,9 @@ final class RecipeKv {
     return txn(context, txn);
   }
 
-  /** Puts {@code value} to {@code key} only if the key is still the one created at that revision. */
+  /**
+   * Puts {@code value} to {@code key} only if the key is still the one created at that revision.
+   */
   CompletableFuture<TxnResponse> putIfCreatedAt(
       Context context, ByteString key, long createRevision, ByteString value, long lease) {
     return txn(

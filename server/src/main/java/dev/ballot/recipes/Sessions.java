@@ -5,8 +5,8 @@ import io.grpc.Context;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The lease a recipe's key is put with: the caller's, or (lease 0, as etcd's concurrency session)
- * a new one of 60 s that nobody keeps alive, so an abandoned key still goes away.
+ * The lease a recipe's key is put with: the caller's, or (lease 0, as etcd's concurrency session) a
+ * new one of 60 s that nobody keeps alive, so an abandoned key still goes away.
  */
 final class Sessions {
   /** etcd's concurrency.defaultSessionTTL. */

@@ -10,8 +10,8 @@ final class Unary {
   private Unary() {}
 
   /**
-   * Starts the call inside {@code context}, so it inherits the context's deadline and ends when
-   * the context is cancelled (the recipe's caller went away).
+   * Starts the call inside {@code context}, so it inherits the context's deadline and ends when the
+   * context is cancelled (the recipe's caller went away).
    */
   static <T> CompletableFuture<T> call(Context context, Consumer<StreamObserver<T>> start) {
     CompletableFuture<T> result = new CompletableFuture<>();
