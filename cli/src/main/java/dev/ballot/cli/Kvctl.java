@@ -42,7 +42,9 @@ import picocli.CommandLine.Spec;
       SnapshotCommand.class,
       MembersCommand.class,
       MemberCommand.class,
-      MoveLeaderCommand.class
+      MoveLeaderCommand.class,
+      LeaseCommand.class,
+      LockCommand.class
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {

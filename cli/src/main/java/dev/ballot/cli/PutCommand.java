@@ -12,7 +12,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-/** kvctl put KEY VALUE [--prev-kv] */
+/** kvctl put KEY VALUE [--prev-kv] [--lease ID] */
 @Command(
     name = "put",
     description = {
@@ -35,9 +35,17 @@ final class PutCommand implements Callable<Integer> {
   @Option(names = "--prev-kv", description = "Print the key-value the write replaced.")
   boolean prevKv;
 
+  @Option(
+      names = "--lease",
+      paramLabel = "ID",
+      converter = LeaseIdParameter.HexLeaseId.class,
+      description = "Attach the key to lease ID (hex, as 'kvctl lease grant' prints it).")
+  long leaseId;
+
   @Override
   public Integer call() {
-    PutOptions options = prevKv ? PutOptions.DEFAULT.withPrevKv() : PutOptions.DEFAULT;
+    PutOptions options =
+        (prevKv ? PutOptions.DEFAULT.withPrevKv() : PutOptions.DEFAULT).withLease(leaseId);
     PutResult result;
     try (BallotClient client = kvctl.openClient()) {
       result = client.put(key, value, options).join();

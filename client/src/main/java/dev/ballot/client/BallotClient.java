@@ -172,6 +172,24 @@ public final class BallotClient implements AutoCloseable {
   }
 
   /**
+   * The lease calls: grant, revoke, keep-alive, time to live, list.
+   *
+   * @return the leases of this client's cluster
+   */
+  public Leases leases() {
+    return new Leases(runner);
+  }
+
+  /**
+   * etcd's locks (the Lock service).
+   *
+   * @return the locks of this client's cluster
+   */
+  public Locks locks() {
+    return new Locks(runner);
+  }
+
+  /**
    * Reads one key, linearizably.
    *
    * @param key the key

@@ -4,26 +4,35 @@ import dev.ballot.cluster.AutoCompaction;
 import dev.ballot.cluster.AutoCompactor;
 import dev.ballot.cluster.KvWrites;
 import dev.ballot.cluster.LeaderRoutes;
+import dev.ballot.cluster.Lessor;
 import dev.ballot.cluster.LinearizableReads;
 import dev.ballot.kv.ApplyResult;
 import dev.ballot.kv.KvRequests;
 import dev.ballot.kv.KvStore;
+import dev.ballot.kv.LeaseGrants;
 import dev.ballot.membership.AppliedMembership;
 import dev.ballot.membership.Identity;
+import dev.ballot.membership.Membership;
 import dev.ballot.node.NodeStatus;
 import dev.ballot.node.RaftDriver;
+import dev.ballot.recipes.ElectionService;
+import dev.ballot.recipes.LockService;
+import dev.ballot.recipes.LoopbackClient;
 import dev.ballot.storage.RocksDbRaftStorage;
 import dev.ballot.watch.WatchHub;
 import dev.ballot.watch.WatchService;
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
-/** The client port: etcd's KV, Cluster and Maintenance services over gRPC. */
+/** The client port: etcd's KV, Lease, Cluster and Maintenance services over gRPC. */
 public final class ClientApi implements AutoCloseable {
   /** etcd's default --max-request-bytes; a bigger request is refused before anything is written. */
   public static final int MAX_REQUEST_BYTES = 1536 * 1024;
@@ -42,9 +51,11 @@ public final class ClientApi implements AutoCloseable {
   private final ReadThreads readPool;
   private final SnapshotSender snapshots;
   private final SpaceQuota quota;
+  private final Lessor lessor;
 
   private final WatchHub watches;
   private final AutoCompactor compactor;
+  private final LoopbackClient loopback;
 
   private ClientApi(
       Server server,
@@ -53,7 +64,11 @@ public final class ClientApi implements AutoCloseable {
       SnapshotSender snapshots,
       SpaceQuota quota,
       WatchHub watches,
-      AutoCompactor compactor) {
+      AutoCompactor compactor,
+      LoopbackClient loopback,
+      Lessor lessor) {
+    this.lessor = lessor;
+    this.loopback = loopback;
     this.quota = quota;
     this.watches = watches;
     this.compactor = compactor;
@@ -159,7 +174,28 @@ public final class ClientApi implements AutoCloseable {
             },
             command -> writes.write(command, requestTimeoutMs),
             identity.nodeId());
+    Lessor lessor =
+        new Lessor(
+            driver::status, kv, command -> writes.write(command, requestTimeoutMs), routes.timer());
+    LeaseService leases =
+        new LeaseService(
+            kv,
+            writes,
+            new LeaseGrants(
+                LeaseGrants.minTtlSeconds(electionTimeoutMs),
+                new Random(new SecureRandom().nextLong())),
+            lessor,
+            routes.router(),
+            new LinearizableReads(driver, routes.timer(), 2 * electionTimeoutMs),
+            new LeaseRelay(
+                routes.channels(),
+                id -> members.members().member(id).map(Membership.Member::clientAddr)),
+            headers,
+            requestTimeoutMs,
+            readPool);
     MalformedTrafficLog.quiet();
+    // Locks and elections are clients of this port; their channel connects once it listens.
+    LoopbackClient loopback = LoopbackClient.connect(address, MAX_GRPC_MESSAGE_BYTES);
     Server server =
         NettyServerBuilder.forAddress(address)
             // Handlers only enqueue and complete from callbacks: no pool hop per request.
@@ -170,11 +206,16 @@ public final class ClientApi implements AutoCloseable {
             .addService(kvService)
             .addService(new WatchService(watches))
             .addService(maintenance)
+            .addService(new LockService(loopback))
+            .addService(new ElectionService(loopback))
+            .addService(ServerInterceptors.intercept(leases, LeaseRelay.marker()))
             .addService(
                 new ClusterService(members, routes.membershipRequests(), headers, kv::revision))
             .build()
             .start();
-    return new ClientApi(server, writes, readPool, snapshots, quota, watches, compactor);
+    lessor.start();
+    return new ClientApi(
+        server, writes, readPool, snapshots, quota, watches, compactor, loopback, lessor);
   }
 
   /**
@@ -183,8 +224,11 @@ public final class ClientApi implements AutoCloseable {
    * @return true if every thread of the API that may touch the storage has ended
    */
   public boolean stop() throws InterruptedException {
+    lessor.close();
     compactor.close();
     server.shutdown();
+    // Waiting locks and campaigns end with their requests to this port.
+    loopback.close();
     // Watch streams last until the client ends them: end them, so the server can stop now.
     watches.close();
     if (!server.awaitTermination(5, TimeUnit.SECONDS)) {

@@ -17,6 +17,7 @@ public final class LeaderRoutes implements AutoCloseable {
   private final MembershipChanges membershipChanges;
   private final MembershipRequests membershipRequests;
   private final LearnerPromoter promoter;
+  private final PeerChannels channels;
 
   private LeaderRoutes(
       ExecutorTaskTimer timer,
@@ -24,8 +25,10 @@ public final class LeaderRoutes implements AutoCloseable {
       LeaderLink link,
       MembershipChanges membershipChanges,
       MembershipRequests membershipRequests,
-      LearnerPromoter promoter) {
+      LearnerPromoter promoter,
+      PeerChannels channels) {
     this.timer = timer;
+    this.channels = channels;
     this.router = router;
     this.link = link;
     this.membershipChanges = membershipChanges;
@@ -54,7 +57,13 @@ public final class LeaderRoutes implements AutoCloseable {
         changes,
         MembershipRequests.forElectionTimeout(
             router, changes, link, members.clusterId(), electionTimeoutMs),
-        promoter);
+        promoter,
+        channels);
+  }
+
+  /** The node's one pool of channels to other nodes (peer ports, and leaders' client ports). */
+  public PeerChannels channels() {
+    return channels;
   }
 
   public TaskTimer timer() {

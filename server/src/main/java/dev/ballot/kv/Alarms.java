@@ -80,7 +80,7 @@ public record Alarms(List<AlarmMember> members) {
    */
   public static boolean addsData(Command command) {
     return switch (command.getOpCase()) {
-      case PUT -> true;
+      case PUT, LEASE_GRANT -> true;
       case TXN -> addsData(command.getTxn());
       default -> false;
     };

@@ -18,6 +18,8 @@ public enum KvError {
   FUTURE_REVISION(
       Status.Code.OUT_OF_RANGE, "etcdserver: mvcc: required revision is a future revision"),
   LEASE_NOT_FOUND(Status.Code.NOT_FOUND, "etcdserver: requested lease not found"),
+  LEASE_EXISTS(Status.Code.FAILED_PRECONDITION, "etcdserver: lease already exists"),
+  LEASE_TTL_TOO_LARGE(Status.Code.OUT_OF_RANGE, "etcdserver: too large lease TTL"),
   /** The NOSPACE alarm is raised: writes that add data are refused until it is disarmed. */
   NO_SPACE(Status.Code.RESOURCE_EXHAUSTED, "etcdserver: mvcc: database space exceeded"),
   /**

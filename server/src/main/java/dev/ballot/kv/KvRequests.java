@@ -3,6 +3,7 @@ package dev.ballot.kv;
 import com.google.protobuf.ByteString;
 import dev.ballot.etcd.api.Compare;
 import dev.ballot.etcd.api.DeleteRangeRequest;
+import dev.ballot.etcd.api.LeaseGrantRequest;
 import dev.ballot.etcd.api.PutRequest;
 import dev.ballot.etcd.api.RangeRequest;
 import dev.ballot.etcd.api.RequestOp;
@@ -72,6 +73,7 @@ public final class KvRequests {
       case PUT -> checkPut(command.getPut());
       case DELETE_RANGE -> checkDeleteRange(command.getDeleteRange());
       case TXN -> checkTxn(command.getTxn());
+      case LEASE_GRANT -> checkLeaseGrant(command.getLeaseGrant());
       case OP_NOT_SET -> throw new KvException(KvError.MALFORMED_REQUEST);
     }
     if (command.getSerializedSize() > maxRequestBytes) {
@@ -121,6 +123,19 @@ public final class KvRequests {
     }
   }
 
+  /**
+   * A grant as it is proposed: its id chosen (never 0) and its TTL raised to the minimum (see
+   * {@link LeaseGrants}), at most etcd's maximum.
+   */
+  static void checkLeaseGrant(LeaseGrantRequest grant) throws KvException {
+    if (grant.getTTL() > LeaseGrants.MAX_TTL_SECONDS) {
+      throw new KvException(KvError.LEASE_TTL_TOO_LARGE);
+    }
+    if (grant.getID() == 0 || grant.getTTL() <= 0) {
+      throw new KvException(KvError.MALFORMED_REQUEST);
+    }
+  }
+
   public static void checkDeleteRange(DeleteRangeRequest delete) throws KvException {
     checkKeyRange(delete.getKey(), delete.getRangeEnd());
   }
@@ -146,6 +161,7 @@ public final class KvRequests {
               Integer.MAX_VALUE,
               1,
               new OpBudget(Integer.MAX_VALUE, Integer.MAX_VALUE));
+      case LEASE_GRANT -> checkLeaseGrant(command.getLeaseGrant());
       case OP_NOT_SET -> throw new KvException(KvError.MALFORMED_REQUEST);
     }
   }

@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.ballot.etcd.api.AlarmRequest;
 import dev.ballot.etcd.api.CompactionRequest;
+import dev.ballot.etcd.api.DeleteRangeResponse;
 import dev.ballot.etcd.api.RangeRequest;
 import dev.ballot.etcd.api.RangeResponse;
 import dev.ballot.etcd.api.ResponseHeader;
@@ -31,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * History}); and the applied index, revision and compacted revision in {@link KvSpace#META}
  * (kv_meta). Every apply writes its changes and the new applied index in one unsynced batch: the
  * Raft log is the durable source, and after a crash the node replays from {@code appliedIndex() +
- * 1}.
+ * 1}. Leases (id, granted TTL, attached keys) are in {@link KvSpace#LEASES} ({@link LeaseTable}).
  *
  * <p>Threads: one thread applies ({@link #apply}, {@link #applyEmpty}); any thread may read ({@link
  * #range}, {@link #readTxn}, {@link #hash}, {@link #revision}, {@link #appliedIndex}). A read sees
@@ -402,9 +403,49 @@ public final class KvStore implements AutoCloseable {
       case DELETE_RANGE ->
           response.setResponseDeleteRange(txn.deleteRange(command.getDeleteRange()));
       case TXN -> response.setResponseTxn(txn.txn(command.getTxn()));
+        // A lease command answers with the revision after it: a grant changes no key, so it reads
+        // as an empty range; a revoke deletes the lease's keys, so it reads as their delete.
+      case LEASE_GRANT -> {
+        txn.grantLease(command.getLeaseGrant());
+        response.setResponseRange(
+            RangeResponse.newBuilder().setHeader(txnHeader(txn.revisionAfter())));
+      }
+      case LEASE_REVOKE -> {
+        long deleted = txn.revokeLease(command.getLeaseRevoke());
+        response.setResponseDeleteRange(
+            DeleteRangeResponse.newBuilder()
+                .setHeader(txnHeader(txn.revisionAfter()))
+                .setDeleted(deleted));
+      }
       case OP_NOT_SET -> throw new KvException(KvError.MALFORMED_REQUEST);
     }
     return response.build();
+  }
+
+  private static ResponseHeader txnHeader(long revision) {
+    return ResponseHeader.newBuilder().setRevision(revision).build();
+  }
+
+  /** Every lease that exists, in the order of its stored id. */
+  public List<Lease> leases() {
+    try (SnapshotRead read = new SnapshotRead()) {
+      return new LeaseTable(read.view, null).all();
+    }
+  }
+
+  /** The lease {@code id} as applied here, or null if it does not exist. */
+  public Lease lease(long id) {
+    try (SnapshotRead read = new SnapshotRead()) {
+      long ttl = new LeaseTable(read.view, null).grantedTtlSeconds(id);
+      return ttl == 0 ? null : new Lease(id, ttl);
+    }
+  }
+
+  /** The keys attached to lease {@code id}, in key order (none if it does not exist). */
+  public List<byte[]> leaseKeys(long id) {
+    try (SnapshotRead read = new SnapshotRead()) {
+      return new LeaseTable(read.view, null).keys(id);
+    }
   }
 
   private void checkNextIndex(long index) {

@@ -4,6 +4,8 @@ import com.google.protobuf.ByteString;
 import dev.ballot.etcd.api.Compare;
 import dev.ballot.etcd.api.DeleteRangeRequest;
 import dev.ballot.etcd.api.DeleteRangeResponse;
+import dev.ballot.etcd.api.LeaseGrantRequest;
+import dev.ballot.etcd.api.LeaseRevokeRequest;
 import dev.ballot.etcd.api.PutRequest;
 import dev.ballot.etcd.api.PutResponse;
 import dev.ballot.etcd.api.RangeRequest;
@@ -34,6 +36,7 @@ final class KvTxn implements AutoCloseable {
   private final KeySpace before;
   private final KeySpace current;
   private final KvView committed;
+  private final LeaseTable leases;
   private final long beginRevision;
   private final long compactRevision;
   private final boolean readOnly;
@@ -59,7 +62,9 @@ final class KvTxn implements AutoCloseable {
     this.batch = engine.newBatch();
     this.committed = committed;
     this.before = new KeySpace(committed);
-    this.current = new KeySpace(batch.over(committed));
+    KvView currentView = batch.over(committed);
+    this.current = new KeySpace(currentView);
+    this.leases = new LeaseTable(currentView, batch);
     this.beginRevision = beginRevision;
     this.compactRevision = compactRevision;
     this.readOnly = readOnly;
@@ -107,6 +112,8 @@ final class KvTxn implements AutoCloseable {
             .setLease(request.getIgnoreLease() ? prev.getLease() : request.getLease())
             .build();
     write(request.getKey(), stored, prev);
+    moveLease(
+        request.getKey().toByteArray(), prev == null ? 0 : prev.getLease(), stored.getLease());
     PutResponse.Builder response = PutResponse.newBuilder().setHeader(header(revision));
     if (request.getPrevKv() && prev != null) {
       response.setPrevKv(prev);
@@ -143,6 +150,7 @@ final class KvTxn implements AutoCloseable {
     }
     for (KeyValue prev : prevKvs) {
       delete(prev);
+      moveLease(prev.getKey().toByteArray(), prev.getLease(), 0);
     }
     DeleteRangeResponse.Builder response =
         DeleteRangeResponse.newBuilder()
@@ -248,11 +256,57 @@ final class KvTxn implements AutoCloseable {
     };
   }
 
-  // No lease exists yet, so any lease a put names is unknown.
-  private static void checkLease(long lease) throws KvException {
-    if (lease != 0) {
+  private void checkLease(long lease) throws KvException {
+    if (lease != 0 && !leases.exists(lease)) {
       throw new KvException(KvError.LEASE_NOT_FOUND);
     }
+  }
+
+  /** Detaches {@code key} from lease {@code from} and attaches it to {@code to} (0: none). */
+  private void moveLease(byte[] key, long from, long to) {
+    if (from == to) {
+      return;
+    }
+    if (from != 0) {
+      leases.detach(from, key);
+    }
+    if (to != 0) {
+      leases.attach(to, key);
+    }
+  }
+
+  /**
+   * Grants the lease the command names (its id and TTL chosen before proposing). Changes no key, so
+   * the revision stays, as etcd's.
+   */
+  void grantLease(LeaseGrantRequest request) throws KvException {
+    if (leases.exists(request.getID())) {
+      throw new KvException(KvError.LEASE_EXISTS);
+    }
+    leases.grant(request.getID(), request.getTTL());
+  }
+
+  /**
+   * Revokes a lease: deletes every key attached to it, in one revision (none if it has no keys),
+   * and removes it.
+   *
+   * @return how many keys were deleted
+   */
+  long revokeLease(LeaseRevokeRequest request) throws KvException {
+    long id = request.getID();
+    if (!leases.exists(id)) {
+      throw new KvException(KvError.LEASE_NOT_FOUND);
+    }
+    List<byte[]> keys = leases.keys(id);
+    for (byte[] key : keys) {
+      KeyValue prev = current.get(ByteString.copyFrom(key));
+      if (prev != null) {
+        delete(prev);
+      }
+      leases.detach(id, key);
+    }
+    leases.remove(id);
+    return keys.size();
   }
 
   private void write(ByteString key, KeyValue stored, KeyValue prev) {
