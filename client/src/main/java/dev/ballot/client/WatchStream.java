@@ -82,6 +82,7 @@ final class WatchStream {
               return t;
             });
     this.thread.setRemoveOnCancelPolicy(true);
+    this.thread.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
   }
 
   /** Starts a watch; its listener hears from it on this stream's thread. */
