@@ -48,7 +48,8 @@ final class WatchCommand implements Callable<Integer> {
   @Option(
       names = "--rev",
       paramLabel = "N",
-      description = "Start with the changes at revision N, then follow (default: only new changes).")
+      description =
+          "Start with the changes at revision N, then follow (default: only new changes).")
   long revision;
 
   @Option(names = "--prev-kv", description = "Print each key's previous key and value too.")

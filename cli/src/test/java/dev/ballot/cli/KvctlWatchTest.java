@@ -31,14 +31,7 @@ class KvctlWatchTest {
             server.endpoint(), "watch", "app/", "--prefix", "--rev", "" + first, "--count", "3");
     KvctlRun withPrev =
         KvctlRun.at(
-            server.endpoint(),
-            "watch",
-            "app/a",
-            "--rev",
-            "" + first,
-            "--prev-kv",
-            "--count",
-            "3");
+            server.endpoint(), "watch", "app/a", "--rev", "" + first, "--prev-kv", "--count", "3");
 
     assertThat(run)
         .isEqualTo(new KvctlRun(0, "PUT\napp/a\n1\nPUT\napp/a\n2\nDELETE\napp/a\n\n", ""));

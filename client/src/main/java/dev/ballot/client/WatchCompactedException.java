@@ -11,7 +11,8 @@ public final class WatchCompactedException extends BallotException {
   private static final long serialVersionUID = 1L;
 
   /** etcd's message for a compacted revision. */
-  public static final String ETCD_MESSAGE = "etcdserver: mvcc: required revision has been compacted";
+  public static final String ETCD_MESSAGE =
+      "etcdserver: mvcc: required revision has been compacted";
 
   private final long compactRevision;
   private final long requestedRevision;

@@ -38,8 +38,8 @@ public interface WatchListener {
   }
 
   /**
-   * The watch ended with an error: the server refused it, or no endpoint could create it within
-   * the request timeout ({@link UnavailableException}).
+   * The watch ended with an error: the server refused it, or no endpoint could create it within the
+   * request timeout ({@link UnavailableException}).
    *
    * @param failure why
    */

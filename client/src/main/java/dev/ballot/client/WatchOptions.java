@@ -82,7 +82,8 @@ public final class WatchOptions {
   }
 
   /**
-   * The create request for a watch that resumes at {@code fromRevision} (0: this watch's own start).
+   * The create request for a watch that resumes at {@code fromRevision} (0: this watch's own
+   * start).
    */
   WatchCreateRequest toCreateRequest(long fromRevision) {
     WatchCreateRequest.Builder request =

@@ -10,9 +10,9 @@ import java.util.Optional;
  * One watch as the client keeps it across streams: what it asks for, the revision it resumes from,
  * and its id on the current stream. Confined to the thread of its {@link WatchStream}.
  *
- * <p>{@link #nextRevision} only rises: it is one past the last event delivered (or the revision
- * a progress notice vouched for), so that a watch created again from it neither repeats nor skips
- * an event; events below it that a server sends again are dropped.
+ * <p>{@link #nextRevision} only rises: it is one past the last event delivered (or the revision a
+ * progress notice vouched for), so that a watch created again from it neither repeats nor skips an
+ * event; events below it that a server sends again are dropped.
  */
 final class WatchState {
   static final long NO_SERVER_ID = -1;

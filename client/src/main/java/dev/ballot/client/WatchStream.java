@@ -236,7 +236,9 @@ final class WatchStream {
       if (state == null) {
         streamFailed(
             from,
-            Status.INTERNAL.withDescription("watch created without a create pending").asException());
+            Status.INTERNAL
+                .withDescription("watch created without a create pending")
+                .asException());
         return;
       }
       if (response.getCanceled()) {
@@ -337,8 +339,7 @@ final class WatchStream {
     recentFailures.put(failed.endpoint.address(), FailureClassifier.describe(failure));
     Status status = Status.fromThrowable(failure);
     if (!mayResume(status)) {
-      BallotException error =
-          FailureClassifier.definiteFailure(failure, failed.endpoint.address());
+      BallotException error = FailureClassifier.definiteFailure(failure, failed.endpoint.address());
       for (WatchState state : List.copyOf(active.values())) {
         end(state, error, true);
       }
@@ -447,13 +448,14 @@ final class WatchStream {
       call.accept(state.listener);
     } catch (RuntimeException | Error e) {
       if (state.ended) {
-        Thread.currentThread().getUncaughtExceptionHandler().uncaughtException(Thread.currentThread(), e);
+        Thread.currentThread()
+            .getUncaughtExceptionHandler()
+            .uncaughtException(Thread.currentThread(), e);
         return;
       }
       end(
           state,
-          new BallotException(
-              "the watch listener threw: " + e, Status.Code.UNKNOWN, null, null, e),
+          new BallotException("the watch listener threw: " + e, Status.Code.UNKNOWN, null, null, e),
           true);
     }
   }
@@ -510,7 +512,9 @@ final class WatchStream {
       run(
           () ->
               streamFailed(
-                  this, Status.UNAVAILABLE.withDescription("the server ended the watch stream")
+                  this,
+                  Status.UNAVAILABLE
+                      .withDescription("the server ended the watch stream")
                       .asException()));
     }
   }

@@ -69,14 +69,19 @@ class WatchResumeTest {
     BallotClient client = client(first, second);
     RecordingListener listener = new RecordingListener();
 
-    Watch watch = client.watch(WatchOptions.builder("k").prefix().startRevision(1).build(), listener);
+    Watch watch =
+        client.watch(WatchOptions.builder("k").prefix().startRevision(1).build(), listener);
     await().atMost(WAIT).until(() -> listener.events().size() >= 10);
     history.put("k11", "v11");
 
     await().atMost(WAIT).until(() -> listener.events().size() >= 11);
     assertThat(listener.revisions()).containsExactlyElementsOf(range(1, 11));
-    assertThat(first.creates()).extracting(WatchCreateRequest::getStartRevision).containsExactly(1L);
-    assertThat(second.creates()).extracting(WatchCreateRequest::getStartRevision).containsExactly(5L);
+    assertThat(first.creates())
+        .extracting(WatchCreateRequest::getStartRevision)
+        .containsExactly(1L);
+    assertThat(second.creates())
+        .extracting(WatchCreateRequest::getStartRevision)
+        .containsExactly(5L);
     assertThat(watch.nextRevision()).isEqualTo(12);
   }
 

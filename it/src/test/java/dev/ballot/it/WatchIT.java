@@ -51,7 +51,8 @@ class WatchIT {
       KvctlIT.Run simple =
           kvctl(cluster, "watch", "w/", "--prefix", "--rev", "" + first, "--count", "4");
       assertThat(simple)
-          .isEqualTo(new KvctlIT.Run(0, "PUT\nw/a\n1\nPUT\nw/b\n2\nDELETE\nw/a\n\nPUT\nw/a\n3\n", ""));
+          .isEqualTo(
+              new KvctlIT.Run(0, "PUT\nw/a\n1\nPUT\nw/b\n2\nDELETE\nw/a\n\nPUT\nw/a\n3\n", ""));
 
       KvctlIT.Run json =
           kvctl(
@@ -85,7 +86,8 @@ class WatchIT {
 
       Recorder recorder = new Recorder();
       try (Watch watch =
-          client.watch(WatchOptions.builder("w/").prefix().startRevision(first).build(), recorder)) {
+          client.watch(
+              WatchOptions.builder("w/").prefix().startRevision(first).build(), recorder)) {
         List<Long> expected = new ArrayList<>(List.of(first, second, deleted, third));
         for (int i = 0; i < 10; i++) {
           expected.add(value(client.put("w/new" + i, "v" + i)).revision());

@@ -11,9 +11,9 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * etcd's history of changes for fake watch servers: one event per revision, a compact revision,
- * and subscribers told of each new event. Everything happens under this object's lock, so a
- * subscriber that replays the past and then subscribes misses nothing and sees nothing twice.
+ * etcd's history of changes for fake watch servers: one event per revision, a compact revision, and
+ * subscribers told of each new event. Everything happens under this object's lock, so a subscriber
+ * that replays the past and then subscribes misses nothing and sees nothing twice.
  */
 public final class FakeHistory {
   private final List<Event> events = new ArrayList<>();

@@ -29,8 +29,8 @@ import java.util.function.Consumer;
  * One fake etcd member on 127.0.0.1 serving the Watch service from a {@link FakeHistory} shared
  * with other members, as etcd 3.4 does: creates answered in order, history replayed from the start
  * revision in responses of a few events (never splitting a revision), then live events; a start
- * revision below the compact revision gets a cancel naming it. It records what clients asked and can
- * break its streams after some events, refuse for want of a leader, or die.
+ * revision below the compact revision gets a cancel naming it. It records what clients asked and
+ * can break its streams after some events, refuse for want of a leader, or die.
  */
 public final class FakeWatchServer implements AutoCloseable {
   private static final Comparator<ByteString> KEYS = ByteString.unsignedLexicographicalComparator();
@@ -63,7 +63,8 @@ public final class FakeWatchServer implements AutoCloseable {
   }
 
   /** Starts a member serving {@code history}, sending at most that many events per response. */
-  public static FakeWatchServer start(FakeHistory history, long memberId, int maxEventsPerResponse) {
+  public static FakeWatchServer start(
+      FakeHistory history, long memberId, int maxEventsPerResponse) {
     try {
       return new FakeWatchServer(history, memberId, maxEventsPerResponse);
     } catch (IOException e) {
@@ -190,7 +191,8 @@ public final class FakeWatchServer implements AutoCloseable {
             0);
         return;
       }
-      long start = create.getStartRevision() == 0 ? history.revision() + 1 : create.getStartRevision();
+      long start =
+          create.getStartRevision() == 0 ? history.revision() + 1 : create.getStartRevision();
       send(response(id).setCreated(true).build(), 0);
       if (create.getStartRevision() != 0 && start < history.compactRevision()) {
         send(
