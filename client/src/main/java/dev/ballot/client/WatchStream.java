@@ -92,7 +92,7 @@ final class WatchStream {
     }
     WatchState[] state = new WatchState[1];
     Watch handle = new Watch(options, () -> run(() -> cancel(state[0])));
-    run(
+    Runnable start =
         () -> {
           state[0] = new WatchState(nextClientId++, handle, listener);
           if (closed) {
@@ -107,7 +107,12 @@ final class WatchStream {
           } else {
             sendNextCreate();
           }
-        });
+        };
+    try {
+      thread.execute(start);
+    } catch (RejectedExecutionException e) {
+      handle.createdFuture().completeExceptionally(closedException());
+    }
     return handle;
   }
 

@@ -351,6 +351,20 @@ class WatchResumeTest {
     assertThat(errors.get(0)).hasCause(bug);
   }
 
+  @Test
+  void watchOfAClosedClientFailsWithoutCallingTheListener() {
+    FakeWatchServer server = server(1, 3);
+    BallotClient client = client(server);
+    client.close();
+    RecordingListener listener = new RecordingListener();
+
+    Watch watch = client.watch(WatchOptions.builder("k").build(), listener);
+
+    assertThat(watch.created()).isCompletedExceptionally();
+    assertThat(listener.error()).isNull();
+    assertThat(server.streamsOpened()).isZero();
+  }
+
   private FakeWatchServer server(long memberId, int maxEventsPerResponse) {
     FakeWatchServer server = FakeWatchServer.start(history, memberId, maxEventsPerResponse);
     toClose.add(server);
