@@ -1,6 +1,7 @@
 package dev.ballot;
 
 import dev.ballot.api.ClientApi;
+import dev.ballot.cluster.AutoCompaction;
 import dev.ballot.cluster.LeaderRoutes;
 import dev.ballot.cluster.StopHandover;
 import dev.ballot.flags.HostPort;
@@ -194,7 +195,9 @@ final class NodeWiring {
               storage,
               options.dataDir,
               options.electionTimeoutMs,
-              options.quotaBackendBytes);
+              options.quotaBackendBytes,
+              AutoCompaction.parse(options.autoCompactionMode, options.autoCompactionRetention),
+              options.watchProgressNotifyInterval);
     } catch (IOException e) {
       throw new ListenFailure("--client-addr", options.clientAddr, e);
     }

@@ -124,6 +124,32 @@ final class ServerOptions {
   long quotaBackendBytes;
 
   @Option(
+      names = "--auto-compaction-mode",
+      defaultValue = "periodic",
+      description =
+          "periodic: keep the history of the last --auto-compaction-retention of time;"
+              + " revision: keep that many revisions. Default: ${DEFAULT-VALUE}.")
+  String autoCompactionMode;
+
+  @Option(
+      names = "--auto-compaction-retention",
+      defaultValue = "0",
+      description =
+          "History to keep: a duration (1h, 30m, 90s; a bare number is hours) in periodic mode,"
+              + " a number of revisions in revision mode. 0 keeps all history (etcd's default);"
+              + " compact it yourself then (kvctl compact, etcdctl compaction).")
+  String autoCompactionRetention;
+
+  @Option(
+      names = "--experimental-watch-progress-notify-interval",
+      converter = dev.ballot.flags.DurationConverter.class,
+      defaultValue = "10m",
+      description =
+          "How often a watch that asked for progress notifications hears the revision reached"
+              + " while no events come. Default: ${DEFAULT-VALUE}.")
+  java.time.Duration watchProgressNotifyInterval;
+
+  @Option(
       names = "--log-level",
       converter = LogLevelConverter.class,
       defaultValue = "INFO",

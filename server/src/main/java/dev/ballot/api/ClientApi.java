@@ -1,5 +1,7 @@
 package dev.ballot.api;
 
+import dev.ballot.cluster.AutoCompaction;
+import dev.ballot.cluster.AutoCompactor;
 import dev.ballot.cluster.KvWrites;
 import dev.ballot.cluster.LeaderRoutes;
 import dev.ballot.cluster.LinearizableReads;
@@ -8,13 +10,17 @@ import dev.ballot.kv.KvRequests;
 import dev.ballot.kv.KvStore;
 import dev.ballot.membership.AppliedMembership;
 import dev.ballot.membership.Identity;
+import dev.ballot.node.NodeStatus;
 import dev.ballot.node.RaftDriver;
 import dev.ballot.storage.RocksDbRaftStorage;
+import dev.ballot.watch.WatchHub;
+import dev.ballot.watch.WatchService;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /** The client port: etcd's KV, Cluster and Maintenance services over gRPC. */
@@ -37,13 +43,20 @@ public final class ClientApi implements AutoCloseable {
   private final SnapshotSender snapshots;
   private final SpaceQuota quota;
 
+  private final WatchHub watches;
+  private final AutoCompactor compactor;
+
   private ClientApi(
       Server server,
       KvWrites writes,
       ReadThreads readPool,
       SnapshotSender snapshots,
-      SpaceQuota quota) {
+      SpaceQuota quota,
+      WatchHub watches,
+      AutoCompactor compactor) {
     this.quota = quota;
+    this.watches = watches;
+    this.compactor = compactor;
     this.server = server;
     this.writes = writes;
     this.readPool = readPool;
@@ -76,7 +89,9 @@ public final class ClientApi implements AutoCloseable {
       RocksDbRaftStorage storage,
       Path dataDir,
       long electionTimeoutMs,
-      long quotaBackendBytes)
+      long quotaBackendBytes,
+      AutoCompaction autoCompaction,
+      Duration watchProgressInterval)
       throws IOException {
     Headers headers = new Headers(identity, driver);
     ReadThreads readPool = newReadPool(identity.nodeId());
@@ -132,6 +147,18 @@ public final class ClientApi implements AutoCloseable {
             kv,
             new AlarmRequests(kv, kvService, headers),
             storage::compactAll);
+    WatchHub watches = new WatchHub(kv, headers::header, watchProgressInterval, identity.nodeId());
+    AutoCompactor compactor =
+        new AutoCompactor(
+            autoCompaction,
+            kv::revision,
+            kv::compactRevision,
+            () -> {
+              NodeStatus s = driver.status();
+              return s.leaderId() == s.nodeId();
+            },
+            command -> writes.write(command, requestTimeoutMs),
+            identity.nodeId());
     MalformedTrafficLog.quiet();
     Server server =
         NettyServerBuilder.forAddress(address)
@@ -141,12 +168,13 @@ public final class ClientApi implements AutoCloseable {
             .permitKeepAliveTime(5, TimeUnit.SECONDS)
             .permitKeepAliveWithoutCalls(true)
             .addService(kvService)
+            .addService(new WatchService(watches))
             .addService(maintenance)
             .addService(
                 new ClusterService(members, routes.membershipRequests(), headers, kv::revision))
             .build()
             .start();
-    return new ClientApi(server, writes, readPool, snapshots, quota);
+    return new ClientApi(server, writes, readPool, snapshots, quota, watches, compactor);
   }
 
   /**
@@ -155,7 +183,10 @@ public final class ClientApi implements AutoCloseable {
    * @return true if every thread of the API that may touch the storage has ended
    */
   public boolean stop() throws InterruptedException {
+    compactor.close();
     server.shutdown();
+    // Watch streams last until the client ends them: end them, so the server can stop now.
+    watches.close();
     if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
       server.shutdownNow();
     }

@@ -22,7 +22,6 @@ import dev.ballot.kv.KvStore;
 import dev.ballot.kv.proto.Command;
 import io.grpc.Context;
 import io.grpc.Deadline;
-import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.Executor;
@@ -176,12 +175,16 @@ final class KvService extends KVGrpc.KVImplBase {
                 .build());
   }
 
+  /**
+   * Drops the history before {@code request.revision} on every node, through the log. Answers once
+   * applied here, so {@code physical} holds either way: the history goes as the entry applies.
+   */
   @Override
   public void compact(CompactionRequest request, StreamObserver<CompactionResponse> response) {
-    response.onError(
-        Status.UNIMPLEMENTED
-            .withDescription("compaction arrives with MVCC history; Ballot keeps no history yet")
-            .asRuntimeException());
+    write(
+        Command.newBuilder().setCompaction(request).build(),
+        response,
+        r -> CompactionResponse.newBuilder().setHeader(headers.header(kv.revision())).build());
   }
 
   /** Proposes {@code command} (here or through the leader) and answers with its result. */

@@ -171,11 +171,9 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
   }
 
   /**
-   * etcd's HashKV: the hash of every key's record at one revision, for comparing members. Without
-   * history only the current revision can be hashed: 0 asks for it, an older revision is answered
-   * as compacted, a newer one as a future revision. {@code compact_revision} is therefore the
-   * current revision (nothing older can be read), and the header's revision is that of the hashed
-   * state.
+   * etcd's HashKV: the hash of every key's record at one revision (0: the current one), for
+   * comparing members; a revision before the last compaction is answered as compacted, a newer one
+   * than the store's as a future revision. The header carries the store's revision.
    */
   @Override
   public void hashKV(HashKVRequest request, StreamObserver<HashKVResponse> response) {
@@ -184,9 +182,9 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
         () -> {
           KvHash hash = kv.hash(request.getRevision());
           return HashKVResponse.newBuilder()
-              .setHeader(headers.header(hash.revision()))
+              .setHeader(headers.header(Math.max(hash.revision(), revision.getAsLong())))
               .setHash(hash.hash())
-              .setCompactRevision(hash.revision())
+              .setCompactRevision(hash.compactRevision())
               .setHashRevision(hash.revision())
               .build();
         });

@@ -113,6 +113,12 @@ public final class ServerFlags {
           "option '--restore-from' seeds a new cluster: give --initial-cluster too"
               + (join.isEmpty() ? "" : " (and not --join)"));
     }
+    try {
+      dev.ballot.cluster.AutoCompaction.parse(
+          value(spec, "--auto-compaction-mode"), value(spec, "--auto-compaction-retention"));
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
     requireDistinct(spec, "--initial-cluster", initialCluster);
     requireDistinct(spec, "--join", join);
     String clientAddr = value(spec, "--client-addr");

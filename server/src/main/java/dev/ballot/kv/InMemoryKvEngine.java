@@ -100,6 +100,23 @@ public final class InMemoryKvEngine implements KvEngine {
     unsynced.add(ops);
   }
 
+  @Override
+  public synchronized void deleteRange(KvSpace space, byte[] from, byte[] to, long index) {
+    // One batch of deletes, so that a crash keeps all of them or none, as RocksDB's range delete.
+    List<Op> ops = new ArrayList<>();
+    latest
+        .space(space)
+        .subMap(space.stored(from), true, space.storedEnd(to), false)
+        .keySet()
+        .forEach(stored -> ops.add(new Op(space, stored, TOMBSTONE)));
+    if (latestShared) {
+      latest = latest.copy();
+      latestShared = false;
+    }
+    latest.apply(ops);
+    unsynced.add(ops);
+  }
+
   /** Makes every batch written so far durable. */
   public synchronized void sync() {
     durable = shareLatest();

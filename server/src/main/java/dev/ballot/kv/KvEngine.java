@@ -32,6 +32,15 @@ public interface KvEngine extends AutoCloseable {
    */
   void write(KvBatch batch, long index);
 
+  /**
+   * Removes the keys of {@code [from, to)} from {@code space} at once, without a sync and outside
+   * any batch (for a range too large for one: a compaction's history).
+   *
+   * @param index the log index being applied, named in the error if the write fails
+   * @throws DiskFailureException if the disk failed the write: the node must stop
+   */
+  void deleteRange(KvSpace space, byte[] from, byte[] to, long index);
+
   /** Releases what the engine holds; the data stays where it lives (the disk, or the memory). */
   @Override
   void close();

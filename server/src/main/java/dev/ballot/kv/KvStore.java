@@ -3,17 +3,20 @@ package dev.ballot.kv;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.ballot.etcd.api.AlarmRequest;
+import dev.ballot.etcd.api.CompactionRequest;
 import dev.ballot.etcd.api.RangeRequest;
 import dev.ballot.etcd.api.RangeResponse;
 import dev.ballot.etcd.api.ResponseHeader;
 import dev.ballot.etcd.api.ResponseOp;
 import dev.ballot.etcd.api.TxnRequest;
 import dev.ballot.etcd.api.TxnResponse;
+import dev.ballot.etcd.mvcc.Event;
 import dev.ballot.kv.proto.Command;
 import dev.ballot.storage.DiskFailureException;
 import dev.ballot.storage.StorageCorruptionException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
 import org.rocksdb.ColumnFamilyHandle;
@@ -22,9 +25,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The replicated state machine: etcd's key space (current values only, no history or leases yet) in
- * the {@link KvSpace#DATA} space of a {@link KvEngine} (on a node, RocksDB's kv_data column
- * family), keyed by the raw user key, and the applied index and revision in {@link KvSpace#META}
+ * The replicated state machine: etcd's key space, each key's current record in the {@link
+ * KvSpace#DATA} space of a {@link KvEngine} (on a node, RocksDB's kv_data column family), keyed by
+ * the raw user key; its history since the last compaction in {@link KvSpace#EVENTS} ({@link
+ * History}); and the applied index, revision and compacted revision in {@link KvSpace#META}
  * (kv_meta). Every apply writes its changes and the new applied index in one unsynced batch: the
  * Raft log is the durable source, and after a crash the node replays from {@code appliedIndex() +
  * 1}.
@@ -41,6 +45,9 @@ public final class KvStore implements AutoCloseable {
 
   private static final byte[] APPLIED_INDEX_KEY = "applied_index".getBytes(UTF_8);
   private static final byte[] REVISION_KEY = "revision".getBytes(UTF_8);
+
+  /** The revision of the last compaction; absent (0) if none was. */
+  private static final byte[] COMPACT_REVISION_KEY = "compact_revision".getBytes(UTF_8);
 
   /** The newest applied configuration entry: its index (8 bytes), then its payload. */
   private static final byte[] CONFIG_KEY = "config".getBytes(UTF_8);
@@ -59,7 +66,23 @@ public final class KvStore implements AutoCloseable {
   // Written by the apply thread only, after the batch that holds them.
   private volatile long appliedIndex;
   private volatile long revision;
+  private volatile long compactRevision;
   private volatile Alarms alarms;
+
+  /** Told of every revision's changes once written; the apply thread calls it. */
+  private volatile ChangeListener listener = (rev, events) -> {};
+
+  /** Learns the changes of each new revision, on the apply thread, right after they are written. */
+  @FunctionalInterface
+  public interface ChangeListener {
+    void changed(long revision, List<Event> events);
+
+    /**
+     * A snapshot replaced the whole state: the revisions up to {@code revision} were not announced
+     * one by one (their changes are in the history, unless compacted).
+     */
+    default void replaced(long revision) {}
+  }
 
   /** A store in the node's RocksDB instance, which it does not own. */
   public KvStore(RocksDB db, ColumnFamilyHandle data, ColumnFamilyHandle meta) {
@@ -71,6 +94,7 @@ public final class KvStore implements AutoCloseable {
     this.engine = engine;
     this.appliedIndex = readLong(engine.live(), APPLIED_INDEX_KEY, 0);
     this.revision = readLong(engine.live(), REVISION_KEY, INITIAL_REVISION);
+    this.compactRevision = readLong(engine.live(), COMPACT_REVISION_KEY, 0);
     this.alarms = readAlarms();
     if (appliedIndex < 0 || revision < INITIAL_REVISION) {
       throw new StorageCorruptionException(
@@ -84,13 +108,15 @@ public final class KvStore implements AutoCloseable {
    */
   public <T> T replaceState(Supplier<T> install) {
     installLock.writeLock().lock();
+    T result;
     try {
-      T result = install.get();
+      result = install.get();
       reload();
-      return result;
     } finally {
       installLock.writeLock().unlock();
     }
+    listener.replaced(revision);
+    return result;
   }
 
   /** A read of the live instance that must not overlap a snapshot install (a backup, a hash). */
@@ -117,8 +143,19 @@ public final class KvStore implements AutoCloseable {
           "kv_meta is corrupt: appliedIndex=" + index + " revision=" + rev);
     }
     alarms = readAlarms();
+    compactRevision = readLong(engine.live(), COMPACT_REVISION_KEY, 0);
     revision = rev;
     appliedIndex = index;
+  }
+
+  /** Sets who learns each revision's changes (one listener; the watch hub). */
+  public void onChanges(ChangeListener listener) {
+    this.listener = listener;
+  }
+
+  /** The revision of the last compaction: reads and watches from revisions before it fail. */
+  public long compactRevision() {
+    return compactRevision;
   }
 
   /** The alarms raised, as of the last applied entry. */
@@ -152,11 +189,14 @@ public final class KvStore implements AutoCloseable {
     if (command.hasAlarm()) {
       return applyAlarm(index, command.getAlarm());
     }
+    if (command.hasCompaction()) {
+      return applyCompaction(index, command.getCompaction());
+    }
     if (alarms.noSpace() && Alarms.addsData(command)) {
       // Every node has the same alarms at this index, so every node refuses alike.
       return reject(index, new KvException(KvError.NO_SPACE));
     }
-    try (KvTxn txn = new KvTxn(engine, engine.live(), before, false)) {
+    try (KvTxn txn = new KvTxn(engine, engine.live(), before, compactRevision, false)) {
       ResponseOp response;
       try {
         KvRequests.checkShape(command);
@@ -174,6 +214,9 @@ public final class KvStore implements AutoCloseable {
       }
       long after = txn.revisionAfter();
       commit(txn.batch(), index, after);
+      if (after != before) {
+        listener.changed(after, txn.events());
+      }
       return ApplyResult.ok(index, after, response);
     }
   }
@@ -187,6 +230,30 @@ public final class KvStore implements AutoCloseable {
     }
     alarms = next;
     // The caller answers from the alarms; no key-value response goes with an alarm.
+    return ApplyResult.ok(index, revision, ResponseOp.getDefaultInstance());
+  }
+
+  /**
+   * Drops the history before {@code request.revision}: reads and watches may name it and later
+   * revisions only. The current records stay whatever their revision. The revision does not change.
+   */
+  private ApplyResult applyCompaction(long index, CompactionRequest request) {
+    long target = request.getRevision();
+    if (target > revision) {
+      return reject(index, new KvException(KvError.FUTURE_REVISION));
+    }
+    if (target <= compactRevision) {
+      return reject(index, new KvException(KvError.COMPACTED));
+    }
+    // Removed before the batch that records the compaction: a crash between the two replays this
+    // entry, and removing again is harmless.
+    engine.deleteRange(KvSpace.EVENTS, History.firstKey(0), History.firstKey(target), index);
+    try (KvBatch batch = engine.newBatch()) {
+      batch.put(KvSpace.META, COMPACT_REVISION_KEY, encodeLong(target));
+      commit(batch, index, revision);
+    }
+    compactRevision = target;
+    // The caller answers from the revision; no key-value response goes with a compaction.
     return ApplyResult.ok(index, revision, ResponseOp.getDefaultInstance());
   }
 
@@ -262,14 +329,31 @@ public final class KvStore implements AutoCloseable {
   /** A configuration entry's index and payload ({@code dev.ballot.raft.ConfigEntry} bytes). */
   public record AppliedConfig(long index, byte[] entry) {}
 
-  /** Reads the current state; see {@link KvRequests#checkRange} for what is rejected. */
+  /**
+   * Reads the current state, or the state at {@code request.revision} if it is an older one not
+   * compacted; see {@link KvRequests#checkRange} for what is rejected.
+   */
   public RangeResponse range(RangeRequest request) throws KvException {
     KvRequests.checkRange(request);
     try (SnapshotRead read = new SnapshotRead()) {
-      RangeQuery.checkRevision(request.getRevision(), read.revision);
-      return RangeQuery.run(new KeySpace(read.view), request)
+      return RangeQuery.run(new KeySpace(read.at(request.getRevision())), request)
           .setHeader(ResponseHeader.newBuilder().setRevision(read.revision))
           .build();
+    }
+  }
+
+  /**
+   * Visits the changes of revisions {@code from} and later, in order, from one snapshot, until the
+   * visitor says stop; returns the store revision of that snapshot (every later change has a higher
+   * one). Fails with {@link KvError#COMPACTED} if {@code from} is before the compacted revision.
+   */
+  public long history(long from, History.EventVisitor visitor) throws KvException {
+    try (SnapshotRead read = new SnapshotRead()) {
+      if (from < read.compactRevision) {
+        throw new KvException(KvError.COMPACTED);
+      }
+      History.scan(read.view, from, visitor);
+      return read.revision;
     }
   }
 
@@ -283,22 +367,22 @@ public final class KvStore implements AutoCloseable {
     }
     KvRequests.checkShape(Command.newBuilder().setTxn(request).build());
     try (SnapshotRead read = new SnapshotRead();
-        KvTxn txn = new KvTxn(engine, read.view, read.revision, true)) {
+        KvTxn txn = new KvTxn(engine, read.view, read.revision, read.compactRevision, true)) {
       return txn.txn(request);
     }
   }
 
   /**
-   * Hashes every key's current record (see {@link KvHasher}) from one snapshot, and returns the
-   * hash with that snapshot's revision. {@code requestedRevision} is checked as a range's revision:
-   * 0 (or negative) is the current one; with no history kept, an older one is compacted and a newer
-   * one is in the future. Scans the whole key space: call it off the network threads.
+   * Hashes every key's record at {@code requestedRevision} (see {@link KvHasher}; 0 or negative:
+   * the current revision) from one snapshot, and returns the hash with the revision hashed and the
+   * compacted revision. The revision is checked as a range's. Scans the whole key space: call it
+   * off the network threads.
    */
   public KvHash hash(long requestedRevision) throws KvException {
     try (SnapshotRead read = new SnapshotRead()) {
-      RangeQuery.checkRevision(requestedRevision, read.revision);
+      KvView view = read.at(requestedRevision);
       KvHasher hasher = new KvHasher();
-      new KeySpace(read.view)
+      new KeySpace(view)
           .scan(
               new byte[0],
               null,
@@ -306,7 +390,8 @@ public final class KvStore implements AutoCloseable {
                 hasher.add(KeySpace.decode(key, position.value()));
                 return true;
               });
-      return new KvHash(hasher.value(), read.revision);
+      long hashed = requestedRevision > 0 ? requestedRevision : read.revision;
+      return new KvHash(hasher.value(), hashed, read.compactRevision);
     }
   }
 
@@ -357,10 +442,11 @@ public final class KvStore implements AutoCloseable {
     return ByteBuffer.allocate(Long.BYTES).putLong(value).array();
   }
 
-  /** A snapshot of the engine and the revision stored in it. */
+  /** A snapshot of the engine and the revisions stored in it. */
   private final class SnapshotRead implements AutoCloseable {
     final KvView view;
     final long revision;
+    final long compactRevision;
 
     /** Holds off snapshot installs until closed, and sees one snapshot meanwhile. */
     SnapshotRead() {
@@ -373,10 +459,17 @@ public final class KvStore implements AutoCloseable {
       }
       try {
         revision = readLong(view, REVISION_KEY, INITIAL_REVISION);
+        compactRevision = readLong(view, COMPACT_REVISION_KEY, 0);
       } catch (RuntimeException e) {
         close();
         throw e;
       }
+    }
+
+    /** The key space at {@code requested} (0 or less: now), checked as a range's revision. */
+    KvView at(long requested) throws KvException {
+      RangeQuery.checkRevision(requested, revision, compactRevision);
+      return requested <= 0 || requested == revision ? view : new RevisionView(view, requested);
     }
 
     @Override

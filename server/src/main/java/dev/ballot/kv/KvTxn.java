@@ -13,6 +13,7 @@ import dev.ballot.etcd.api.ResponseHeader;
 import dev.ballot.etcd.api.ResponseOp;
 import dev.ballot.etcd.api.TxnRequest;
 import dev.ballot.etcd.api.TxnResponse;
+import dev.ballot.etcd.mvcc.Event;
 import dev.ballot.etcd.mvcc.KeyValue;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,11 +33,13 @@ final class KvTxn implements AutoCloseable {
   private final KvBatch batch;
   private final KeySpace before;
   private final KeySpace current;
+  private final KvView committed;
   private final long beginRevision;
+  private final long compactRevision;
   private final boolean readOnly;
 
-  /** Keys put or deleted so far; any makes the command one new revision. */
-  private long changes;
+  /** The keys put or deleted so far, in order; any makes the command one new revision. */
+  private final List<Event> events = new ArrayList<>();
 
   /** What the command's ops read and delete, together. */
   private final ResponseBytes responseBytes = new ResponseBytes();
@@ -45,12 +48,20 @@ final class KvTxn implements AutoCloseable {
    * @param committed the committed state (a snapshot for a read-only txn); owned by the caller and
    *     open while this is
    * @param beginRevision the store revision before the command
+   * @param compactRevision the oldest revision a range may still read
    */
-  KvTxn(KvEngine engine, KvView committed, long beginRevision, boolean readOnly) {
+  KvTxn(
+      KvEngine engine,
+      KvView committed,
+      long beginRevision,
+      long compactRevision,
+      boolean readOnly) {
     this.batch = engine.newBatch();
+    this.committed = committed;
     this.before = new KeySpace(committed);
     this.current = new KeySpace(batch.over(committed));
     this.beginRevision = beginRevision;
+    this.compactRevision = compactRevision;
     this.readOnly = readOnly;
   }
 
@@ -60,7 +71,15 @@ final class KvTxn implements AutoCloseable {
 
   /** The store revision once the batch is written: one more if anything changed. */
   long revisionAfter() {
-    return changes > 0 ? beginRevision + 1 : beginRevision;
+    return events.isEmpty() ? beginRevision : beginRevision + 1;
+  }
+
+  /**
+   * The changes so far, in the order the command made them (all of revision {@link
+   * #revisionAfter}).
+   */
+  List<Event> events() {
+    return events;
   }
 
   /**
@@ -87,7 +106,7 @@ final class KvTxn implements AutoCloseable {
             .setValue(request.getIgnoreValue() ? prev.getValue() : request.getValue())
             .setLease(request.getIgnoreLease() ? prev.getLease() : request.getLease())
             .build();
-    write(request.getKey(), stored);
+    write(request.getKey(), stored, prev);
     PutResponse.Builder response = PutResponse.newBuilder().setHeader(header(revision));
     if (request.getPrevKv() && prev != null) {
       response.setPrevKv(prev);
@@ -96,12 +115,11 @@ final class KvTxn implements AutoCloseable {
   }
 
   DeleteRangeResponse deleteRange(DeleteRangeRequest request) throws KvException {
-    List<byte[]> keys = new ArrayList<>();
+    // Every deleted record goes to the history as the event's prev_kv.
     List<KeyValue> prevKvs = new ArrayList<>();
     if (KeyRanges.isSingleKey(request.getRangeEnd())) {
       KeyValue kv = current.get(request.getKey());
       if (kv != null) {
-        keys.add(request.getKey().toByteArray());
         prevKvs.add(kv);
       }
     } else {
@@ -110,26 +128,26 @@ final class KvTxn implements AutoCloseable {
           request.getKey().toByteArray(),
           KeyRanges.upperBound(request.getRangeEnd()),
           (key, position) -> {
-            KeyValue prev = request.getPrevKv() ? KeySpace.decode(key, position.value()) : null;
-            if (!responseBytes.tryAdd(key.length + (prev == null ? 0 : prev.getSerializedSize()))) {
+            KeyValue prev = KeySpace.decode(key, position.value());
+            long bytes = key.length + (request.getPrevKv() ? prev.getSerializedSize() : 0);
+            if (!responseBytes.tryAdd(bytes)) {
               overBudget[0] = true;
               return false;
             }
-            keys.add(key);
-            if (prev != null) {
-              prevKvs.add(prev);
-            }
+            prevKvs.add(prev);
             return true;
           });
       if (overBudget[0]) {
         throw ResponseBytes.tooLarge();
       }
     }
-    for (byte[] key : keys) {
-      delete(key);
+    for (KeyValue prev : prevKvs) {
+      delete(prev);
     }
     DeleteRangeResponse.Builder response =
-        DeleteRangeResponse.newBuilder().setHeader(header(revisionAfter())).setDeleted(keys.size());
+        DeleteRangeResponse.newBuilder()
+            .setHeader(header(revisionAfter()))
+            .setDeleted(prevKvs.size());
     if (request.getPrevKv()) {
       response.addAllPrevKvs(prevKvs);
     }
@@ -138,10 +156,15 @@ final class KvTxn implements AutoCloseable {
 
   RangeResponse range(RangeRequest request) throws KvException {
     long revision = request.getRevision();
-    RangeQuery.checkRevision(revision, beginRevision);
-    // A range pinned to a revision (necessarily beginRevision) reads the state before any write
-    // of this command, as etcd's MVCC read at that revision does.
-    KeySpace view = revision > 0 ? before : current;
+    RangeQuery.checkRevision(revision, beginRevision, compactRevision);
+    // A range pinned to a revision reads the state at that revision, before any write of this
+    // command, as etcd's MVCC read does.
+    KeySpace view = current;
+    if (revision == beginRevision) {
+      view = before;
+    } else if (revision > 0) {
+      view = new KeySpace(new RevisionView(committed, revision));
+    }
     return RangeQuery.run(view, request, responseBytes).setHeader(header(revisionAfter())).build();
   }
 
@@ -232,16 +255,31 @@ final class KvTxn implements AutoCloseable {
     }
   }
 
-  private void write(ByteString key, KeyValue stored) {
+  private void write(ByteString key, KeyValue stored, KeyValue prev) {
     checkWritable();
     batch.put(KvSpace.DATA, key.toByteArray(), KeySpace.encode(stored));
-    changes++;
+    Event.Builder event = Event.newBuilder().setKv(stored.toBuilder().setKey(key));
+    if (prev != null) {
+      event.setPrevKv(prev);
+    }
+    record(event.build());
   }
 
-  private void delete(byte[] key) {
+  /** Deletes {@code prev}'s key; {@code prev} is its record, with the key. */
+  private void delete(KeyValue prev) {
     checkWritable();
-    batch.delete(KvSpace.DATA, key);
-    changes++;
+    batch.delete(KvSpace.DATA, prev.getKey().toByteArray());
+    record(
+        Event.newBuilder()
+            .setType(Event.EventType.DELETE)
+            .setKv(KeyValue.newBuilder().setKey(prev.getKey()).setModRevision(beginRevision + 1))
+            .setPrevKv(prev)
+            .build());
+  }
+
+  private void record(Event event) {
+    batch.put(KvSpace.EVENTS, History.key(beginRevision + 1, events.size()), event.toByteArray());
+    events.add(event);
   }
 
   private void checkWritable() {

@@ -91,15 +91,14 @@ final class RangeQuery {
   }
 
   /**
-   * etcd's check of a requested revision, with no history kept yet: only the current revision can
-   * be read. 0 means the current one; so does a negative one here (etcd's answer to it depends on
-   * whether it ever compacted).
+   * A read at {@code requested} (0 or less: the current revision) must name a revision that is
+   * neither in the future nor before {@code compacted}, the oldest revision whose state is kept.
    */
-  static void checkRevision(long requested, long current) throws KvException {
+  static void checkRevision(long requested, long current, long compacted) throws KvException {
     if (requested > current) {
       throw new KvException(KvError.FUTURE_REVISION);
     }
-    if (requested > 0 && requested < current) {
+    if (requested > 0 && requested < compacted) {
       throw new KvException(KvError.COMPACTED);
     }
   }

@@ -68,6 +68,16 @@ public final class RocksKvEngine implements KvEngine {
   }
 
   @Override
+  public void deleteRange(KvSpace space, byte[] from, byte[] to, long index) {
+    try (org.rocksdb.WriteBatch batch = new org.rocksdb.WriteBatch()) {
+      batch.deleteRange(family(space), space.stored(from), space.storedEnd(to));
+      db.write(unsyncedWrite, batch);
+    } catch (RocksDBException e) {
+      throw new DiskFailureException("kv range delete of index " + index, Path.of(db.getName()), e);
+    }
+  }
+
+  @Override
   public void close() {
     unsyncedWrite.close();
     latestRead.close();

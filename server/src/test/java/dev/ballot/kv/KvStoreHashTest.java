@@ -82,21 +82,29 @@ class KvStoreHashTest extends KvStoreFixture {
 
     applyOk(command(deleteRequest("a")));
 
-    assertThat(store.hash(0)).isEqualTo(new KvHash(empty, 3));
+    assertThat(store.hash(0)).isEqualTo(new KvHash(empty, 3, 0));
   }
 
   @Test
-  void hashIsOfTheCurrentRevisionOnly() throws KvException {
+  void hashOfAnOlderRevisionIsThatOfItsStateUntilCompacted() throws KvException {
     put("a", "1");
+    KvHash atTwo = store.hash(0);
     put("a", "2");
 
     assertThat(store.hash(3)).isEqualTo(store.hash(0));
-    assertThatThrownBy(() -> store.hash(2))
-        .isInstanceOfSatisfying(
-            KvException.class, e -> assertThat(e.error()).isEqualTo(KvError.COMPACTED));
+    assertThat(store.hash(2)).isEqualTo(atTwo);
     assertThatThrownBy(() -> store.hash(4))
         .isInstanceOfSatisfying(
             KvException.class, e -> assertThat(e.error()).isEqualTo(KvError.FUTURE_REVISION));
+
+    applyOk(
+        dev.ballot.kv.proto.Command.newBuilder()
+            .setCompaction(dev.ballot.etcd.api.CompactionRequest.newBuilder().setRevision(3))
+            .build());
+    assertThatThrownBy(() -> store.hash(2))
+        .isInstanceOfSatisfying(
+            KvException.class, e -> assertThat(e.error()).isEqualTo(KvError.COMPACTED));
+    assertThat(store.hash(3).compactRevision()).isEqualTo(3);
   }
 
   @Test

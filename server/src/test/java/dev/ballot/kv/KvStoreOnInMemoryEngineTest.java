@@ -85,6 +85,14 @@ class KvStoreOnInMemoryEngineTest {
   }
 
   @Nested
+  class History extends KvStoreHistoryTest {
+    @Override
+    KvStoreDisk newDisk(Path dir) {
+      return KvStoreDisk.inMemory();
+    }
+  }
+
+  @Nested
   class ResponseBudget extends ResponseBytesTest {
     @Override
     KvStoreDisk newDisk(Path dir) {

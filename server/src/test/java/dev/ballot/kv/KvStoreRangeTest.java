@@ -197,7 +197,11 @@ class KvStoreRangeTest extends KvStoreFixture {
   }
 
   @Test
-  void olderRevisionIsCompactedSinceNoHistoryIsKept() {
+  void revisionBeforeTheCompactionIsRefusedAsEtcdDoes() {
+    applyOk(
+        dev.ballot.kv.proto.Command.newBuilder()
+            .setCompaction(dev.ballot.etcd.api.CompactionRequest.newBuilder().setRevision(7))
+            .build());
     assertThatThrownBy(() -> range(rangeRequest("a").setRevision(6)))
         .isInstanceOfSatisfying(
             KvException.class,

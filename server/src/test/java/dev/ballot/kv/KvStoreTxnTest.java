@@ -255,15 +255,22 @@ class KvStoreTxnTest extends KvStoreFixture {
   }
 
   @Test
-  void rangeOfAnotherRevisionRejectsTheTxn() throws KvException {
+  void rangeOfAFutureOrCompactedRevisionRejectsTheTxn() throws KvException {
     TxnRequest.Builder future =
         TxnRequest.newBuilder()
             .addSuccess(op(putRequest("a", "1")))
             .addSuccess(op(rangeRequest("a").setRevision(5)));
     TxnRequest.Builder old =
-        TxnRequest.newBuilder().addSuccess(op(rangeRequest("k").setRevision(3)));
+        TxnRequest.newBuilder()
+            .addSuccess(op(putRequest("a", "1")))
+            .addSuccess(op(rangeRequest("k").setRevision(3)));
 
     assertThat(applyRejected(command(future))).isEqualTo(KvError.FUTURE_REVISION);
+    long revision = store.revision();
+    applyOk(
+        dev.ballot.kv.proto.Command.newBuilder()
+            .setCompaction(dev.ballot.etcd.api.CompactionRequest.newBuilder().setRevision(revision))
+            .build());
     assertThat(applyRejected(command(old))).isEqualTo(KvError.COMPACTED);
     assertThat(get("a")).isNull();
   }

@@ -7,6 +7,7 @@ import dev.ballot.kv.KvEngine;
 import dev.ballot.kv.KvException;
 import dev.ballot.kv.KvHash;
 import dev.ballot.kv.KvImage;
+import dev.ballot.kv.KvSpace;
 import dev.ballot.kv.KvStateMachine;
 import dev.ballot.kv.KvStore;
 import dev.ballot.kv.KvView;
@@ -104,6 +105,12 @@ final class KvSimStore {
     @Override
     public void write(KvBatch batch, long index) {
       engine.write(batch, index);
+      wal.wrote(SimWal.Owner.STATE_MACHINE);
+    }
+
+    @Override
+    public void deleteRange(KvSpace space, byte[] from, byte[] to, long index) {
+      engine.deleteRange(space, from, to, index);
       wal.wrote(SimWal.Owner.STATE_MACHINE);
     }
 
