@@ -38,6 +38,7 @@ import picocli.CommandLine.Spec;
       GetCommand.class,
       DelCommand.class,
       CasCommand.class,
+      WatchCommand.class,
       StatusCommand.class,
       SnapshotCommand.class,
       MembersCommand.class,

@@ -29,6 +29,7 @@ class KvctlFailureTest {
           "get",
           "del",
           "cas",
+          "watch",
           "status",
           "members",
           "member list",

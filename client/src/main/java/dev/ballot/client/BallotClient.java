@@ -86,6 +86,7 @@ public final class BallotClient implements AutoCloseable {
   private final EndpointPool pool;
   private final ScheduledThreadPoolExecutor retryScheduler;
   private final RequestRunner runner;
+  private final WatchStream watches;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private BallotClient(Builder builder) {
@@ -101,6 +102,7 @@ public final class BallotClient implements AutoCloseable {
             });
     this.runner =
         new RequestRunner(pool, retryScheduler, builder.requestTimeout, builder.connectTimeout);
+    this.watches = new WatchStream(pool, builder.requestTimeout);
     pool.connectAll();
   }
 
@@ -490,15 +492,40 @@ public final class BallotClient implements AutoCloseable {
   }
 
   /**
+   * Watches a key or a range of keys, from a past revision or from now, until {@link Watch#close()}
+   * (etcd's Watch service). All watches of this client share one stream to one endpoint; when it
+   * breaks they resume on another endpoint without losing or repeating an event (see {@link Watch}
+   * for the exact guarantee). The listener is called on one thread of this client, one call at a
+   * time (see {@link WatchListener}).
+   *
+   * <pre>{@code
+   * Watch watch = client.watch(
+   *     WatchOptions.builder("/jobs/").prefix().startRevision(42).build(),
+   *     new WatchListener() {
+   *       public void onEvents(WatchBatch batch) { batch.events().forEach(System.out::println); }
+   *       public void onError(BallotException failure) { failure.printStackTrace(); }
+   *     });
+   * }</pre>
+   *
+   * @param options the key or range, the start revision, filters, prev-kv, progress notices
+   * @param listener receives the events and how the watch ends
+   * @return the running watch; close it to cancel
+   */
+  public Watch watch(WatchOptions options, WatchListener listener) {
+    return watches.watch(options, listener);
+  }
+
+  /**
    * Closes the channels. Requests still in flight after a one-second grace period are cancelled (an
    * unanswered write then fails with {@link OutcomeUnknownException}); requests waiting to be
-   * retried fail. Idempotent.
+   * retried fail. Watches are cancelled without a further call to their listeners. Idempotent.
    */
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    watches.close();
     runner.close();
     pool.close();
     retryScheduler.shutdown();
