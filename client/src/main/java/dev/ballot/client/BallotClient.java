@@ -335,6 +335,34 @@ public final class BallotClient implements AutoCloseable {
     return compareAndSwapByRevision(Bytes.utf8(key), expectedModRevision, Bytes.utf8(newValue));
   }
 
+  /**
+   * Adds {@code delta} to the counter under {@code key}, atomically: the value is a decimal integer
+   * (a missing key counts as 0), read and then written back by a compare-and-swap on the key's mod
+   * revision, again as long as other writers get in between (at most 1000 tries). Concurrent
+   * increments are never lost. A timed-out transaction fails with {@link OutcomeUnknownException}
+   * and is not repeated: the increment may or may not have happened.
+   *
+   * @param key the counter's key
+   * @param delta what to add, may be negative
+   * @return the new value and the revision that wrote it; fails with {@link NotACounterException}
+   *     when the value is not a decimal integer or the sum overflows (nothing written)
+   */
+  public CompletableFuture<IncrementResult> increment(byte[] key, long delta) {
+    return CounterIncrement.start(this, key, delta);
+  }
+
+  /**
+   * Adds {@code delta} to the counter under {@code key} (UTF-8); see {@link #increment(byte[],
+   * long)}.
+   *
+   * @param key the counter's key
+   * @param delta what to add, may be negative
+   * @return the new value and the revision that wrote it
+   */
+  public CompletableFuture<IncrementResult> increment(String key, long delta) {
+    return increment(Bytes.utf8(key), delta);
+  }
+
   private CompletableFuture<CasResult> swap(byte[] key, Txn guarded, byte[] newValue) {
     return guarded
         .then(Op.put(key, newValue))
