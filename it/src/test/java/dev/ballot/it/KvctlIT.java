@@ -17,6 +17,11 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.LongStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -148,6 +153,57 @@ class KvctlIT {
     JsonNode kv = JSON.readTree(json.out()).get("kvs").get(0);
     assertThat(Base64.getDecoder().decode(kv.get("key").asText())).containsExactly(key);
     assertThat(Base64.getDecoder().decode(kv.get("value").asText())).containsExactly(1, 2);
+  }
+
+  @Test
+  void concurrentIncrementersThroughDifferentNodesLoseNoIncrement() throws Exception {
+    int incrementers = 4;
+    int incrementsEach = 15;
+    ExecutorService pool = Executors.newFixedThreadPool(incrementers);
+    List<Future<List<Long>>> seen = new ArrayList<>();
+    try {
+      for (int i = 0; i < incrementers; i++) {
+        String endpoint = addresses().get(i % cluster.size());
+        seen.add(
+            pool.submit(
+                () -> {
+                  List<Long> values = new ArrayList<>();
+                  for (int n = 0; n < incrementsEach; n++) {
+                    Run incr = run("--endpoints", endpoint, "incr", "counter/hits");
+                    assertThat(incr.code()).as(incr.toString()).isZero();
+                    values.add(Long.parseLong(incr.out().strip()));
+                  }
+                  return values;
+                }));
+      }
+      List<Long> all = new ArrayList<>();
+      for (Future<List<Long>> values : seen) {
+        all.addAll(values.get(2, TimeUnit.MINUTES));
+      }
+
+      int total = incrementers * incrementsEach;
+      assertThat(all).as("every increment got its own new value").doesNotHaveDuplicates();
+      assertThat(all).containsExactlyInAnyOrderElementsOf(
+          LongStream.rangeClosed(1, total).boxed().toList());
+      assertThat(kvctl("get", "counter/hits").out()).isEqualTo("counter/hits\n" + total + "\n");
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void incrOfAValueThatIsNotAnIntegerIsAnErrorAndChangesNothing() {
+    kvctl("put", "counter/word", "twelve");
+
+    Run incr = kvctl("incr", "counter/word", "2");
+
+    assertThat(incr)
+        .isEqualTo(
+            new Run(
+                ExitCodes.ERROR,
+                "",
+                "kvctl: the value of \"counter/word\" is not a decimal integer: \"twelve\"\n"));
+    assertThat(kvctl("get", "counter/word").out()).isEqualTo("counter/word\ntwelve\n");
   }
 
   @Test
