@@ -9,7 +9,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * kvctl's standard streams: text goes through {@link #text()}, keys and values through {@link
- * #bytesLine} as raw bytes (as etcdctl prints them), and a value may come from {@link #readInput()}.
+ * #bytesLine} as raw bytes (as etcdctl prints them), and a value may come from {@link
+ * #readInput()}.
  */
 final class Terminal {
   /** The largest value read from standard input: etcd's default request limit, 1.5 MiB. */

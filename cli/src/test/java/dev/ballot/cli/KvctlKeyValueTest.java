@@ -161,7 +161,9 @@ class KvctlKeyValueTest {
     assertThat(word)
         .isEqualTo(
             new KvctlRun(
-                ExitCodes.ERROR, "", "kvctl: the value of \"word\" is not a decimal integer: \"abc\"\n"));
+                ExitCodes.ERROR,
+                "",
+                "kvctl: the value of \"word\" is not a decimal integer: \"abc\"\n"));
     assertThat(overflow.code()).isEqualTo(ExitCodes.ERROR);
     assertThat(overflow.err()).contains("overflows");
     assertThat(badDelta.code()).isEqualTo(ExitCodes.USAGE);
@@ -198,8 +200,7 @@ class KvctlKeyValueTest {
     assertThat(kvctl("del", "nothing").out()).isEqualTo("0\n");
     assertThat(kvctl("del", "p/", "--prefix", "--prev-kv").out()).isEqualTo("2\np/1\nx\np/2\ny\n");
     assertThat(kvctl("-w", "json", "del", "p/1").out())
-        .isEqualTo(
-            "{\"header\":{\"revision\":" + server.store().revision() + "}}\n");
+        .isEqualTo("{\"header\":{\"revision\":" + server.store().revision() + "}}\n");
   }
 
   @Test

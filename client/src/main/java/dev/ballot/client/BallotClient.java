@@ -6,6 +6,7 @@ import dev.ballot.etcd.api.MaintenanceGrpc;
 import dev.ballot.etcd.api.MemberListRequest;
 import dev.ballot.etcd.api.MemberPromoteRequest;
 import dev.ballot.etcd.api.MemberRemoveRequest;
+import dev.ballot.etcd.api.MemberUpdateRequest;
 import dev.ballot.etcd.api.MoveLeaderRequest;
 import dev.ballot.etcd.api.StatusRequest;
 import dev.ballot.etcd.api.TxnRequest;
@@ -49,15 +50,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *   <li>Reads ({@link #get}, {@link #range}, {@link #members}, read-only transactions) are retried
  *       on any endpoint after every {@code UNAVAILABLE} answer.
  *   <li>Writes ({@link #put}, {@link #delete}, transactions with a write, compare-and-swap, and the
- *       membership changes {@link #removeMember} and {@link #promoteMember}) are retried only when
- *       the failure proves the write was not applied and never will be ("not applied"): the request
- *       never reached a server (connection refused, reset or not made; the call failed before its
- *       message was handed to a connection; a server shutting down refused the stream unprocessed
- *       with {@code GOAWAY}), or the server refused it before proposing it with {@code "etcdserver:
- *       no leader"}, {@code "etcdserver: not leader"}, {@code "etcdserver: rpc not supported for
- *       learner"}, {@code "etcdserver: not capable"} or {@code "etcdserver: unhealthy cluster"}, or
- *       answered {@code "etcdserver: leader changed"} (Ballot sends it for a write only once a
- *       newer leader's entry replaced the write's; etcd sends it only for reads).
+ *       membership changes {@link #removeMember}, {@link #promoteMember} and {@link #updateMember})
+ *       are retried only when the failure proves the write was not applied and never will be ("not
+ *       applied"): the request never reached a server (connection refused, reset or not made; the
+ *       call failed before its message was handed to a connection; a server shutting down refused
+ *       the stream unprocessed with {@code GOAWAY}), or the server refused it before proposing it
+ *       with {@code "etcdserver: no leader"}, {@code "etcdserver: not leader"}, {@code "etcdserver:
+ *       rpc not supported for learner"}, {@code "etcdserver: not capable"} or {@code "etcdserver:
+ *       unhealthy cluster"}, or answered {@code "etcdserver: leader changed"} (Ballot sends it for
+ *       a write only once a newer leader's entry replaced the write's; etcd sends it only for
+ *       reads).
  *   <li>A write that was sent and got no definite answer (deadline passed, {@code "etcdserver:
  *       request timed out"}, {@code "etcdserver: server stopped"}, connection lost after sending)
  *       fails with {@link OutcomeUnknownException}: it may or may not have been applied. It is
@@ -467,6 +469,29 @@ public final class BallotClient implements AutoCloseable {
         .call(
             ClusterGrpc.getMemberPromoteMethod(),
             MemberPromoteRequest.newBuilder().setID(memberId).build(),
+            CallKind.WRITE)
+        .thenApply(response -> Protos.memberInfos(response.getMembersList()));
+  }
+
+  /**
+   * Moves a member's peer port (etcd's Cluster.MemberUpdate with one peer URL); sent again like a
+   * write. Every member's links to it switch to the new address once the change commits; the member
+   * itself must be (re)started listening there. An unknown id fails with {@code NOT_FOUND}, {@code
+   * "etcdserver: member not found"}; an address another member has with {@code "etcdserver: Peer
+   * URLs already exists"}.
+   *
+   * @param memberId the member's id
+   * @param peerAddr the new peer address, host:port
+   * @return the members after the update
+   */
+  public CompletableFuture<List<MemberInfo>> updateMember(long memberId, String peerAddr) {
+    return runner
+        .call(
+            ClusterGrpc.getMemberUpdateMethod(),
+            MemberUpdateRequest.newBuilder()
+                .setID(memberId)
+                .addPeerURLs(peerAddr.startsWith("http://") ? peerAddr : "http://" + peerAddr)
+                .build(),
             CallKind.WRITE)
         .thenApply(response -> Protos.memberInfos(response.getMembersList()));
   }

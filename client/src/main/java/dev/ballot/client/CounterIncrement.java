@@ -91,8 +91,7 @@ final class CounterIncrement {
   }
 
   private static Optional<KeyValue> found(TxnResult txn) {
-    if (txn.responses().size() != 1
-        || !(txn.responses().get(0) instanceof OpResult.Range range)) {
+    if (txn.responses().size() != 1 || !(txn.responses().get(0) instanceof OpResult.Range range)) {
       throw new IllegalStateException(
           "a failed increment transaction must answer with one range, got " + txn.responses());
     }

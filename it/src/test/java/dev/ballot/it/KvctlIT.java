@@ -11,8 +11,8 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.util.ArrayList;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
@@ -135,7 +135,8 @@ class KvctlIT {
 
     assertThat(put.code()).as(put.err()).isZero();
     byte[] decoded =
-        Base64.getDecoder().decode(JSON.readTree(json.out()).get("kvs").get(0).get("value").asText());
+        Base64.getDecoder()
+            .decode(JSON.readTree(json.out()).get("kvs").get(0).get("value").asText());
     assertThat(decoded).containsExactly(value);
     assertThat(simple.out())
         .containsExactly('b', 'i', 'n', '/', 'k', '\n', (byte) 0xff, 0x00, (byte) 0xc3, '\n');
@@ -183,8 +184,8 @@ class KvctlIT {
 
       int total = incrementers * incrementsEach;
       assertThat(all).as("every increment got its own new value").doesNotHaveDuplicates();
-      assertThat(all).containsExactlyInAnyOrderElementsOf(
-          LongStream.rangeClosed(1, total).boxed().toList());
+      assertThat(all)
+          .containsExactlyInAnyOrderElementsOf(LongStream.rangeClosed(1, total).boxed().toList());
       assertThat(kvctl("get", "counter/hits").out()).isEqualTo("counter/hits\n" + total + "\n");
     } finally {
       pool.shutdownNow();
@@ -303,7 +304,8 @@ class KvctlIT {
   private static RawRun runRaw(byte[] stdin, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     StringWriter err = new StringWriter();
-    int code = Kvctl.run(Map.of(), new ByteArrayInputStream(stdin), out, new PrintWriter(err), args);
+    int code =
+        Kvctl.run(Map.of(), new ByteArrayInputStream(stdin), out, new PrintWriter(err), args);
     return new RawRun(code, out.toByteArray(), err.toString());
   }
 
