@@ -114,6 +114,17 @@ class MemberUpdateTest {
             "127.0.0.1:1");
     assertThat(unknown.code()).isEqualTo(1);
     assertThat(unknown.err()).isEqualTo("kvctl: etcdserver: member not found\n");
+    // etcdctl's member update reaches the same service; the address it keeps changes nothing.
+    Etcdctl.requireInstalled();
+    Etcdctl etcdctl = new Etcdctl(cluster.clientEndpointsCsv(), cluster.dir().resolve("etcdctl"));
+    String current = peerUrls(cluster, leader, otherId).get(0);
+    assertThat(
+            etcdctl
+                .run("member", "update", Long.toHexString(otherId), "--peer-urls=" + current)
+                .requireSuccess()
+                .stdout())
+        .contains("updated in cluster");
+    assertThat(cluster.memberList(leader)).isEqualTo(before);
   }
 
   private static void assertRefused(
