@@ -1,5 +1,6 @@
 package dev.ballot.client;
 
+import io.grpc.Status;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -58,7 +59,7 @@ final class CounterIncrement {
                             + " gave up after "
                             + attempt
                             + " attempts: other writers changed the key every time",
-                        io.grpc.Status.Code.ABORTED,
+                        Status.Code.ABORTED,
                         null,
                         null,
                         null));

@@ -152,11 +152,6 @@ public final class MembershipChanges implements PeerService.MembershipHandler {
   }
 
   /**
-   * Whether learner {@code id} may become a voter: the leader has heard it acknowledge entries
-   * (never a learner it has not reached yet, however short the log) and it is at most {@link
-   * #PROMOTE_LAG_ENTRIES} behind the leader's log. Runs on the driver's thread.
-   */
-  /**
    * Moves member {@code id}'s peer port to {@code peerAddr} (etcd's MemberUpdate): a configuration
    * entry with the same voters and learners and the new address, which every member applies to its
    * peer directory. The address must be valid and no other member's.
@@ -186,6 +181,11 @@ public final class MembershipChanges implements PeerService.MembershipHandler {
         });
   }
 
+  /**
+   * Whether learner {@code id} may become a voter: the leader has heard it acknowledge entries
+   * (never a learner it has not reached yet, however short the log) and it is at most {@link
+   * #PROMOTE_LAG_ENTRIES} behind the leader's log. Runs on the driver's thread.
+   */
   static boolean inSync(RaftNode node, long id) {
     long match = node.matchIndex(id);
     return match > 0 && match >= node.lastIndex() - PROMOTE_LAG_ENTRIES;
