@@ -86,10 +86,9 @@ final class CasCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     if (kvctl.format() == Kvctl.Format.JSON) {
       out.println(
-          Json.object()
+          Formats.response(result.revision())
               .put("succeeded", result.succeeded())
-              .put("revision", result.revision())
-              .put("current", result.current().map(Formats::json).orElse(null)));
+              .putNonEmpty("current", result.current().map(Formats::json).orElse(null)));
     } else if (result.succeeded()) {
       out.println("OK mod_revision=" + result.revision());
     } else if (result.current().isEmpty()) {
@@ -97,7 +96,7 @@ final class CasCommand implements Callable<Integer> {
     } else {
       KeyValue current = result.current().get();
       out.println("FAILED mod_revision=" + current.modRevision() + " version=" + current.version());
-      out.println(current.valueString());
+      kvctl.terminal().bytesLine(current.value());
     }
   }
 }

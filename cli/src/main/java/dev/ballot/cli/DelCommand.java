@@ -49,14 +49,13 @@ final class DelCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     if (kvctl.format() == Kvctl.Format.JSON) {
       out.println(
-          Json.object()
-              .put("revision", result.revision())
-              .put("deleted", result.deleted())
-              .put("prev_kvs", Formats.json(result.prevKvs())));
+          Formats.response(result.revision())
+              .putNonZero("deleted", result.deleted())
+              .putNonEmpty("prev_kvs", Formats.json(result.prevKvs())));
     } else {
       out.println(result.deleted());
       for (KeyValue kv : result.prevKvs()) {
-        Formats.printSimple(out, kv);
+        Formats.printSimple(kvctl.terminal(), kv);
       }
     }
     return ExitCodes.OK;

@@ -2,7 +2,7 @@ package dev.ballot.cli;
 
 import dev.ballot.client.KeyValue;
 import dev.ballot.client.MemberInfo;
-import java.io.PrintWriter;
+import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 
@@ -12,20 +12,37 @@ final class Formats {
 
   private Formats() {}
 
-  /** etcdctl's simple form: the key on one line, the value on the next. */
-  static void printSimple(PrintWriter out, KeyValue kv) {
-    out.println(kv.keyString());
-    out.println(kv.valueString());
+  /** etcdctl's simple form: the key on one line, the value on the next, both raw bytes. */
+  static void printSimple(Terminal terminal, KeyValue kv) {
+    terminal.bytesLine(kv.key());
+    terminal.bytesLine(kv.value());
   }
 
+  /**
+   * A key-value as etcdctl -w json prints it (Go's JSON of mvccpb.KeyValue): bytes in base64, and
+   * fields that are zero or empty left out.
+   */
   static Json json(KeyValue kv) {
     return Json.object()
-        .put("key", kv.keyString())
-        .put("value", kv.valueString())
-        .put("create_revision", kv.createRevision())
-        .put("mod_revision", kv.modRevision())
-        .put("version", kv.version())
-        .put("lease", kv.lease());
+        .putNonEmpty("key", base64(kv.key()))
+        .putNonZero("create_revision", kv.createRevision())
+        .putNonZero("mod_revision", kv.modRevision())
+        .putNonZero("version", kv.version())
+        .putNonEmpty("value", base64(kv.value()))
+        .putNonZero("lease", kv.lease());
+  }
+
+  /**
+   * A response object that starts with etcdctl's header; of the header kvctl's results carry only
+   * the revision.
+   */
+  static Json response(long revision) {
+    return Json.object().put("header", Json.object().putNonZero("revision", revision));
+  }
+
+  /** Standard base64 with padding, as Go encodes a bytes field in JSON. */
+  static String base64(byte[] bytes) {
+    return Base64.getEncoder().encodeToString(bytes);
   }
 
   static List<Json> json(List<KeyValue> kvs) {

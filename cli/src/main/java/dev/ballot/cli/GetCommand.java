@@ -63,19 +63,18 @@ final class GetCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     if (kvctl.format() == Kvctl.Format.JSON) {
       out.println(
-          Json.object()
-              .put("revision", result.revision())
-              .put("count", result.count())
-              .put("more", result.more())
-              .put("kvs", Formats.json(result.kvs())));
+          Formats.response(result.revision())
+              .putNonEmpty("kvs", Formats.json(result.kvs()))
+              .putNonEmpty("more", result.more())
+              .putNonZero("count", result.count()));
     } else if (countOnly) {
       out.println(result.count());
     } else {
       for (KeyValue kv : result.kvs()) {
         if (keysOnly) {
-          out.println(kv.keyString());
+          kvctl.terminal().bytesLine(kv.key());
         } else {
-          Formats.printSimple(out, kv);
+          Formats.printSimple(kvctl.terminal(), kv);
         }
       }
     }

@@ -21,6 +21,21 @@ final class Json {
     return this;
   }
 
+  /** Adds the field unless it is 0, like Go's omitempty. */
+  Json putNonZero(String name, long value) {
+    return value == 0 ? this : put(name, value);
+  }
+
+  /** Adds the field unless it is empty (a string or a list), like Go's omitempty. */
+  Json putNonEmpty(String name, Object value) {
+    boolean empty =
+        value == null
+            || (value instanceof String text && text.isEmpty())
+            || (value instanceof List<?> list && list.isEmpty())
+            || (value instanceof Boolean flag && !flag);
+    return empty ? this : put(name, value);
+  }
+
   /** A uint64 (member ids) as an unsigned JSON number. */
   static BigInteger unsigned(long value) {
     return new BigInteger(Long.toUnsignedString(value));

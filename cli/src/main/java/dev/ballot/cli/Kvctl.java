@@ -1,6 +1,8 @@
 package dev.ballot.cli;
 
 import dev.ballot.client.BallotClient;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -39,6 +41,7 @@ import picocli.CommandLine.Spec;
       DelCommand.class,
       CasCommand.class,
       WatchCommand.class,
+      IncrCommand.class,
       StatusCommand.class,
       SnapshotCommand.class,
       MembersCommand.class,
@@ -113,9 +116,11 @@ public final class Kvctl implements Runnable {
   Duration timeout;
 
   private final Map<String, String> env;
+  private final Terminal terminal;
 
-  private Kvctl(Map<String, String> env) {
+  private Kvctl(Map<String, String> env, Terminal terminal) {
     this.env = env;
+    this.terminal = terminal;
   }
 
   /** Without a subcommand, kvctl prints its help. */
@@ -131,18 +136,36 @@ public final class Kvctl implements Runnable {
    */
   public static void main(String[] args) {
     GRPC_LOGGER.setLevel(Level.OFF); // gRPC's own log lines would break the one-line errors
-    PrintWriter out =
-        new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
     PrintWriter err =
         new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
-    int code = run(System.getenv(), out, err, args);
-    out.flush();
+    int code = run(System.getenv(), System.in, System.out, err, args);
     err.flush();
     System.exit(code);
   }
 
   /**
-   * Runs one kvctl command.
+   * Runs one kvctl command with byte streams: keys and values are printed as raw bytes, and {@code
+   * put KEY} without a value reads it from {@code in}.
+   *
+   * @param env the environment ({@value #ENDPOINTS_ENV} is read from it)
+   * @param in standard input
+   * @param out where results go
+   * @param err where the one-line error goes
+   * @param args the command line
+   * @return the exit code, see {@link ExitCodes}
+   */
+  public static int run(
+      Map<String, String> env, InputStream in, OutputStream out, PrintWriter err, String... args) {
+    PrintWriter text = new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), true);
+    boolean interactive = in == System.in && System.console() != null;
+    int code = run(env, new Terminal(in, text, out, interactive), err, args);
+    text.flush();
+    return code;
+  }
+
+  /**
+   * Runs one kvctl command with text streams: keys and values that are not UTF-8 are printed with
+   * replacement characters (use the byte-stream variant to keep them), and standard input is empty.
    *
    * @param env the environment ({@value #ENDPOINTS_ENV} is read from it)
    * @param out where results go
@@ -151,7 +174,13 @@ public final class Kvctl implements Runnable {
    * @return the exit code, see {@link ExitCodes}
    */
   public static int run(Map<String, String> env, PrintWriter out, PrintWriter err, String... args) {
-    CommandLine commandLine = new CommandLine(new Kvctl(env));
+    return run(env, new Terminal(InputStream.nullInputStream(), out, null, false), err, args);
+  }
+
+  private static int run(
+      Map<String, String> env, Terminal terminal, PrintWriter err, String... args) {
+    PrintWriter out = terminal.text();
+    CommandLine commandLine = new CommandLine(new Kvctl(env, terminal));
     commandLine.setOut(out);
     commandLine.setErr(err);
     commandLine.setCaseInsensitiveEnumValuesAllowed(true);
@@ -205,6 +234,10 @@ public final class Kvctl implements Runnable {
       throw new ParameterException(spec.commandLine(), "no endpoint given in '" + list + "'");
     }
     return addresses;
+  }
+
+  Terminal terminal() {
+    return terminal;
   }
 
   Format format() {

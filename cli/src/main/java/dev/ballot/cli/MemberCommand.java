@@ -7,14 +7,16 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BiFunction;
+import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-/** kvctl member list | remove ID | promote ID */
+/** kvctl member list | remove ID | promote ID | update ID --peer-addr HOST:PORT */
 @Command(
     name = "member",
     description =
@@ -22,7 +24,8 @@ import picocli.CommandLine.Spec;
     subcommands = {
       MemberCommand.ListMembers.class,
       MemberCommand.Remove.class,
-      MemberCommand.Promote.class
+      MemberCommand.Promote.class,
+      MemberCommand.Update.class
     })
 final class MemberCommand implements Runnable {
   @ParentCommand Kvctl kvctl;
@@ -30,7 +33,8 @@ final class MemberCommand implements Runnable {
 
   @Override
   public void run() {
-    throw new ParameterException(spec.commandLine(), "missing subcommand: list, remove or promote");
+    throw new ParameterException(
+        spec.commandLine(), "missing subcommand: list, remove, promote or update");
   }
 
   /** kvctl member list: the same as kvctl members. */
@@ -86,6 +90,49 @@ final class MemberCommand implements Runnable {
     @Override
     public Integer call() {
       return change(parent.kvctl, spec, member.id, BallotClient::promoteMember, "promoted");
+    }
+  }
+
+  /** kvctl member update ID --peer-addr HOST:PORT */
+  @Command(
+      name = "update",
+      description = {
+        "Moves member ID's peer port to HOST:PORT (etcd's Cluster.MemberUpdate, etcdctl member"
+            + " update ID --peer-urls=http://HOST:PORT) and prints 'Member ID updated'. Every"
+            + " member's links to ID switch to the new address once the change commits; then"
+            + " restart ID with --peer-addr HOST:PORT (its data stays).",
+        "Exit code 1 with 'etcdserver: member not found' for an unknown id, 'etcdserver: Peer URLs"
+            + " already exists' when another member has that address."
+      })
+  static final class Update implements Callable<Integer> {
+    /** host:port: a host name, an IPv4 address or a bracketed IPv6 address, and a port. */
+    private static final Pattern PEER_ADDR =
+        Pattern.compile("([A-Za-z0-9][A-Za-z0-9._-]*|\\[[0-9A-Fa-f:.]+]):[0-9]{1,5}");
+
+    @ParentCommand MemberCommand parent;
+    @Spec CommandSpec spec;
+
+    @Mixin MemberIdParameter member;
+
+    @Option(
+        names = "--peer-addr",
+        required = true,
+        paramLabel = "HOST:PORT",
+        description = "The member's new peer address.")
+    String peerAddr;
+
+    @Override
+    public Integer call() {
+      if (!PEER_ADDR.matcher(peerAddr).matches()) {
+        throw new ParameterException(
+            spec.commandLine(), "--peer-addr must be HOST:PORT, got '" + peerAddr + "'");
+      }
+      return change(
+          parent.kvctl,
+          spec,
+          member.id,
+          (client, id) -> client.updateMember(id, peerAddr),
+          "updated");
     }
   }
 

@@ -4,19 +4,22 @@ import dev.ballot.client.BallotClient;
 import dev.ballot.client.PutOptions;
 import dev.ballot.client.PutResult;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-/** kvctl put KEY VALUE [--prev-kv] [--lease ID] */
+/** kvctl put KEY [VALUE] [--prev-kv] [--lease ID] */
 @Command(
     name = "put",
     description = {
-      "Writes VALUE under KEY.",
+      "Writes VALUE under KEY; without VALUE, writes the bytes of standard input as they are"
+          + " (binary values: kvctl put KEY < FILE).",
       "Prints OK; with --prev-kv also the previous key and value, one per line."
     })
 final class PutCommand implements Callable<Integer> {
@@ -28,8 +31,10 @@ final class PutCommand implements Callable<Integer> {
 
   @Parameters(
       index = "1",
+      arity = "0..1",
       paramLabel = "VALUE",
-      description = "The value (use -- before a value that starts with -).")
+      description =
+          "The value (use -- before a value that starts with -); omitted: standard input.")
   String value;
 
   @Option(names = "--prev-kv", description = "Print the key-value the write replaced.")
@@ -47,18 +52,26 @@ final class PutCommand implements Callable<Integer> {
     PutOptions options =
         (prevKv ? PutOptions.DEFAULT.withPrevKv() : PutOptions.DEFAULT).withLease(leaseId);
     PutResult result;
+    byte[] bytes;
+    if (value != null) {
+      bytes = value.getBytes(StandardCharsets.UTF_8);
+    } else if (kvctl.terminal().inputIsInteractive()) {
+      throw new ParameterException(
+          spec.commandLine(), "VALUE is missing (or pipe the value into standard input)");
+    } else {
+      bytes = kvctl.terminal().readInput();
+    }
     try (BallotClient client = kvctl.openClient()) {
-      result = client.put(key, value, options).join();
+      result = client.put(key.getBytes(StandardCharsets.UTF_8), bytes, options).join();
     }
     PrintWriter out = spec.commandLine().getOut();
     if (kvctl.format() == Kvctl.Format.JSON) {
       out.println(
-          Json.object()
-              .put("revision", result.revision())
-              .put("prev_kv", result.prevKv().map(Formats::json).orElse(null)));
+          Formats.response(result.revision())
+              .putNonEmpty("prev_kv", result.prevKv().map(Formats::json).orElse(null)));
     } else {
       out.println("OK");
-      result.prevKv().ifPresent(kv -> Formats.printSimple(out, kv));
+      result.prevKv().ifPresent(kv -> Formats.printSimple(kvctl.terminal(), kv));
     }
     return ExitCodes.OK;
   }

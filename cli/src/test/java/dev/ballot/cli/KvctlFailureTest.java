@@ -54,7 +54,7 @@ class KvctlFailureTest {
   @Test
   void usageErrorsAreOneLineAndExitTwo() {
     KvctlRun unknownOption = KvctlRun.run("get", "k", "--bogus");
-    KvctlRun missingValue = KvctlRun.run("put", "k");
+    KvctlRun missingValue = KvctlRun.run("put");
     KvctlRun noCommand = KvctlRun.run();
     KvctlRun badTimeout = KvctlRun.run("--timeout", "soon", "get", "k");
     KvctlRun badFormat = KvctlRun.run("-w", "yaml", "get", "k");

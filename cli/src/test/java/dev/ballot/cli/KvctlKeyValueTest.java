@@ -2,7 +2,10 @@ package dev.ballot.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ballot.client.BallotClient;
 import dev.ballot.client.fake.FakeEtcdServer;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -82,14 +85,93 @@ class KvctlKeyValueTest {
     long rev = server.store().revision();
     assertThat(get.out())
         .isEqualTo(
-            "{\"revision\":"
+            "{\"header\":{\"revision\":"
                 + rev
-                + ",\"count\":1,\"more\":false,\"kvs\":[{\"key\":\"k\",\"value\":\"v \\\"quoted\\\"\","
-                + "\"create_revision\":"
+                + "},\"kvs\":[{\"key\":\""
+                + base64("k")
+                + "\",\"create_revision\":"
                 + rev
                 + ",\"mod_revision\":"
                 + rev
-                + ",\"version\":1,\"lease\":0}]}\n");
+                + ",\"version\":1,\"value\":\""
+                + base64("v \"quoted\"")
+                + "\"}],\"count\":1}\n");
+  }
+
+  @Test
+  void jsonLeavesOutEmptyFieldsLikeEtcdctl() {
+    long rev = server.store().revision();
+
+    assertThat(kvctl("-w", "json", "get", "missing").out())
+        .isEqualTo("{\"header\":{\"revision\":" + rev + "}}\n");
+  }
+
+  @Test
+  void binaryValueFromStandardInputComesBackByteForByte() {
+    byte[] value = {(byte) 0xff, 0x00, (byte) 0xc3};
+
+    KvctlRun.Bytes put = KvctlRun.bytesAt(server.endpoint(), value, "put", "bin");
+    KvctlRun json = kvctl("-w", "json", "get", "bin");
+    KvctlRun.Bytes simple = KvctlRun.bytesAt(server.endpoint(), new byte[0], "get", "bin");
+
+    assertThat(put.code()).as(put.err()).isZero();
+    String encoded = json.out().replaceAll(".*\"value\":\"([^\"]*)\".*\n", "$1");
+    assertThat(Base64.getDecoder().decode(encoded)).containsExactly(value);
+    assertThat(simple.out())
+        .containsExactly('b', 'i', 'n', '\n', (byte) 0xff, 0x00, (byte) 0xc3, '\n');
+  }
+
+  @Test
+  void binaryKeyIsPrintedRawAndInBase64() {
+    byte[] key = {'k', (byte) 0xc3};
+    try (BallotClient client = BallotClient.builder().endpoints(server.endpoint()).build()) {
+      client.put(key, "v".getBytes(StandardCharsets.UTF_8)).join();
+    }
+
+    KvctlRun json = kvctl("-w", "json", "get", "k", "--prefix");
+    KvctlRun.Bytes keys =
+        KvctlRun.bytesAt(server.endpoint(), new byte[0], "get", "k", "--prefix", "--keys-only");
+
+    assertThat(json.out()).contains("\"key\":\"" + Base64.getEncoder().encodeToString(key) + "\"");
+    assertThat(keys.out()).containsExactly('k', (byte) 0xc3, '\n');
+  }
+
+  @Test
+  void incrCountsFromZeroByOneOrDelta() {
+    assertThat(kvctl("incr", "n").out()).isEqualTo("1\n");
+    assertThat(kvctl("incr", "n", "41").out()).isEqualTo("42\n");
+    assertThat(kvctl("incr", "n", "--", "-50").out()).isEqualTo("-8\n");
+    KvctlRun json = kvctl("-w", "json", "incr", "n");
+
+    assertThat(json.out())
+        .isEqualTo("{\"header\":{\"revision\":" + server.store().revision() + "},\"value\":-7}\n");
+    assertThat(kvctl("get", "n").out()).isEqualTo("n\n-7\n");
+  }
+
+  @Test
+  void incrOfAValueThatIsNotAnIntegerFailsAndWritesNothing() {
+    kvctl("put", "word", "abc");
+    kvctl("put", "max", Long.toString(Long.MAX_VALUE));
+    long revision = server.store().revision();
+
+    KvctlRun word = kvctl("incr", "word");
+    KvctlRun overflow = kvctl("incr", "max");
+    KvctlRun badDelta = kvctl("incr", "word", "x");
+
+    assertThat(word)
+        .isEqualTo(
+            new KvctlRun(
+                ExitCodes.ERROR,
+                "",
+                "kvctl: the value of \"word\" is not a decimal integer: \"abc\"\n"));
+    assertThat(overflow.code()).isEqualTo(ExitCodes.ERROR);
+    assertThat(overflow.err()).contains("overflows");
+    assertThat(badDelta.code()).isEqualTo(ExitCodes.USAGE);
+    assertThat(server.store().revision()).isEqualTo(revision);
+  }
+
+  private static String base64(String text) {
+    return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
   }
 
   @Test
@@ -99,7 +181,7 @@ class KvctlKeyValueTest {
     KvctlRun get = KvctlRun.run("get", "k", "--write-out=json", "--endpoints", server.endpoint());
 
     assertThat(get.code()).isZero();
-    assertThat(get.out()).startsWith("{\"revision\":");
+    assertThat(get.out()).startsWith("{\"header\":{\"revision\":");
   }
 
   @Test
@@ -118,8 +200,7 @@ class KvctlKeyValueTest {
     assertThat(kvctl("del", "nothing").out()).isEqualTo("0\n");
     assertThat(kvctl("del", "p/", "--prefix", "--prev-kv").out()).isEqualTo("2\np/1\nx\np/2\ny\n");
     assertThat(kvctl("-w", "json", "del", "p/1").out())
-        .isEqualTo(
-            "{\"revision\":" + server.store().revision() + ",\"deleted\":0,\"prev_kvs\":[]}\n");
+        .isEqualTo("{\"header\":{\"revision\":" + server.store().revision() + "}}\n");
   }
 
   @Test
@@ -159,7 +240,7 @@ class KvctlKeyValueTest {
     assertThat(again.out()).isEqualTo("FAILED mod_revision=" + rev + " version=1\nme\n");
     assertThat(json.code()).isZero();
     assertThat(json.out())
-        .isEqualTo("{\"succeeded\":true,\"revision\":" + (rev + 1) + ",\"current\":null}\n");
+        .isEqualTo("{\"header\":{\"revision\":" + (rev + 1) + "},\"succeeded\":true}\n");
   }
 
   @Test

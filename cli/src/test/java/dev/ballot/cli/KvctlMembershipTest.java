@@ -52,6 +52,23 @@ class KvctlMembershipTest {
   }
 
   @Test
+  void memberUpdateSendsTheNewPeerUrlAndAnUnknownIdIsNotFound() {
+    KvctlRun update = kvctl("member", "update", "2", "--peer-addr", "127.0.0.9:52380");
+    KvctlRun unknown = kvctl("member", "update", "7", "--peer-addr", "127.0.0.9:52381");
+    KvctlRun badAddress = kvctl("member", "update", "2", "--peer-addr", "http://x:1");
+
+    assertThat(update).isEqualTo(new KvctlRun(0, "Member 2 updated\n", ""));
+    assertThat(cluster.store().members())
+        .filteredOn(m -> m.getID() == 2)
+        .singleElement()
+        .satisfies(m -> assertThat(m.getPeerURLsList()).containsExactly("http://127.0.0.9:52380"));
+    assertThat(unknown)
+        .isEqualTo(new KvctlRun(ExitCodes.ERROR, "", "kvctl: etcdserver: member not found\n"));
+    assertThat(badAddress.code()).isEqualTo(ExitCodes.USAGE);
+    assertThat(kvctl("member", "update", "2").code()).isEqualTo(ExitCodes.USAGE);
+  }
+
+  @Test
   void memberIdsAreHexAsTheTablesPrintThem() {
     KvctlRun promote = kvctl("member", "promote", "a");
 
@@ -93,7 +110,7 @@ class KvctlMembershipTest {
     assertThat(kvctl("member", "remove").code()).isEqualTo(ExitCodes.USAGE);
     assertThat(kvctl("member").err())
         .isEqualTo(
-            "kvctl: missing subcommand: list, remove or promote (see 'kvctl member --help')\n");
+            "kvctl: missing subcommand: list, remove, promote or update (see 'kvctl member --help')\n");
     assertThat(cluster.server(0).calls("MemberRemove")).isZero();
   }
 

@@ -6,6 +6,7 @@ import dev.ballot.etcd.api.MaintenanceGrpc;
 import dev.ballot.etcd.api.MemberListRequest;
 import dev.ballot.etcd.api.MemberPromoteRequest;
 import dev.ballot.etcd.api.MemberRemoveRequest;
+import dev.ballot.etcd.api.MemberUpdateRequest;
 import dev.ballot.etcd.api.MoveLeaderRequest;
 import dev.ballot.etcd.api.StatusRequest;
 import dev.ballot.etcd.api.TxnRequest;
@@ -49,15 +50,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *   <li>Reads ({@link #get}, {@link #range}, {@link #members}, read-only transactions) are retried
  *       on any endpoint after every {@code UNAVAILABLE} answer.
  *   <li>Writes ({@link #put}, {@link #delete}, transactions with a write, compare-and-swap, and the
- *       membership changes {@link #removeMember} and {@link #promoteMember}) are retried only when
- *       the failure proves the write was not applied and never will be ("not applied"): the request
- *       never reached a server (connection refused, reset or not made; the call failed before its
- *       message was handed to a connection; a server shutting down refused the stream unprocessed
- *       with {@code GOAWAY}), or the server refused it before proposing it with {@code "etcdserver:
- *       no leader"}, {@code "etcdserver: not leader"}, {@code "etcdserver: rpc not supported for
- *       learner"}, {@code "etcdserver: not capable"} or {@code "etcdserver: unhealthy cluster"}, or
- *       answered {@code "etcdserver: leader changed"} (Ballot sends it for a write only once a
- *       newer leader's entry replaced the write's; etcd sends it only for reads).
+ *       membership changes {@link #removeMember}, {@link #promoteMember} and {@link #updateMember})
+ *       are retried only when the failure proves the write was not applied and never will be ("not
+ *       applied"): the request never reached a server (connection refused, reset or not made; the
+ *       call failed before its message was handed to a connection; a server shutting down refused
+ *       the stream unprocessed with {@code GOAWAY}), or the server refused it before proposing it
+ *       with {@code "etcdserver: no leader"}, {@code "etcdserver: not leader"}, {@code "etcdserver:
+ *       rpc not supported for learner"}, {@code "etcdserver: not capable"} or {@code "etcdserver:
+ *       unhealthy cluster"}, or answered {@code "etcdserver: leader changed"} (Ballot sends it for
+ *       a write only once a newer leader's entry replaced the write's; etcd sends it only for
+ *       reads).
  *   <li>A write that was sent and got no definite answer (deadline passed, {@code "etcdserver:
  *       request timed out"}, {@code "etcdserver: server stopped"}, connection lost after sending)
  *       fails with {@link OutcomeUnknownException}: it may or may not have been applied. It is
@@ -355,6 +357,34 @@ public final class BallotClient implements AutoCloseable {
     return compareAndSwapByRevision(Bytes.utf8(key), expectedModRevision, Bytes.utf8(newValue));
   }
 
+  /**
+   * Adds {@code delta} to the counter under {@code key}, atomically: the value is a decimal integer
+   * (a missing key counts as 0), read and then written back by a compare-and-swap on the key's mod
+   * revision, again as long as other writers get in between (at most 1000 tries). Concurrent
+   * increments are never lost. A timed-out transaction fails with {@link OutcomeUnknownException}
+   * and is not repeated: the increment may or may not have happened.
+   *
+   * @param key the counter's key
+   * @param delta what to add, may be negative
+   * @return the new value and the revision that wrote it; fails with {@link NotACounterException}
+   *     when the value is not a decimal integer or the sum overflows (nothing written)
+   */
+  public CompletableFuture<IncrementResult> increment(byte[] key, long delta) {
+    return CounterIncrement.start(this, key, delta);
+  }
+
+  /**
+   * Adds {@code delta} to the counter under {@code key} (UTF-8); see {@link #increment(byte[],
+   * long)}.
+   *
+   * @param key the counter's key
+   * @param delta what to add, may be negative
+   * @return the new value and the revision that wrote it
+   */
+  public CompletableFuture<IncrementResult> increment(String key, long delta) {
+    return increment(Bytes.utf8(key), delta);
+  }
+
   private CompletableFuture<CasResult> swap(byte[] key, Txn guarded, byte[] newValue) {
     return guarded
         .then(Op.put(key, newValue))
@@ -459,6 +489,29 @@ public final class BallotClient implements AutoCloseable {
         .call(
             ClusterGrpc.getMemberPromoteMethod(),
             MemberPromoteRequest.newBuilder().setID(memberId).build(),
+            CallKind.WRITE)
+        .thenApply(response -> Protos.memberInfos(response.getMembersList()));
+  }
+
+  /**
+   * Moves a member's peer port (etcd's Cluster.MemberUpdate with one peer URL); sent again like a
+   * write. Every member's links to it switch to the new address once the change commits; the member
+   * itself must be (re)started listening there. An unknown id fails with {@code NOT_FOUND}, {@code
+   * "etcdserver: member not found"}; an address another member has with {@code "etcdserver: Peer
+   * URLs already exists"}.
+   *
+   * @param memberId the member's id
+   * @param peerAddr the new peer address, host:port
+   * @return the members after the update
+   */
+  public CompletableFuture<List<MemberInfo>> updateMember(long memberId, String peerAddr) {
+    return runner
+        .call(
+            ClusterGrpc.getMemberUpdateMethod(),
+            MemberUpdateRequest.newBuilder()
+                .setID(memberId)
+                .addPeerURLs(peerAddr.startsWith("http://") ? peerAddr : "http://" + peerAddr)
+                .build(),
             CallKind.WRITE)
         .thenApply(response -> Protos.memberInfos(response.getMembersList()));
   }

@@ -12,6 +12,8 @@ import java.util.List;
  * @param raftIndex the node's Raft commit index
  * @param raftAppliedIndex the last index the node applied to its state machine
  * @param dbSizeBytes the size of the node's data on disk
+ * @param dbSizeInUseBytes the part of it that holds live data (the rest is held by deleted,
+ *     overwritten or compacted data until the store compacts); an estimate
  * @param version the server's version string
  * @param errors alarms and problems the node reports
  * @param isLearner whether the node is a non-voting learner
@@ -26,6 +28,7 @@ public record EndpointStatus(
     long raftIndex,
     long raftAppliedIndex,
     long dbSizeBytes,
+    long dbSizeInUseBytes,
     String version,
     List<String> errors,
     boolean isLearner,
@@ -41,6 +44,7 @@ public record EndpointStatus(
    * @param raftIndex see the record description
    * @param raftAppliedIndex see the record description
    * @param dbSizeBytes see the record description
+   * @param dbSizeInUseBytes see the record description
    * @param version see the record description
    * @param errors see the record description
    * @param isLearner see the record description

@@ -115,6 +115,7 @@ final class Protos {
         response.getRaftIndex(),
         response.getRaftAppliedIndex(),
         response.getDbSize(),
+        response.getDbSizeInUse(),
         response.getVersion(),
         response.getErrorsList(),
         response.getIsLearner(),

@@ -7,6 +7,7 @@ import dev.ballot.etcd.api.AlarmRequest;
 import dev.ballot.etcd.api.DeleteRangeRequest;
 import dev.ballot.etcd.api.MemberAddRequest;
 import dev.ballot.etcd.api.MemberRemoveRequest;
+import dev.ballot.etcd.api.MemberUpdateRequest;
 import dev.ballot.etcd.api.PutRequest;
 import dev.ballot.etcd.api.RequestOp;
 import dev.ballot.etcd.api.TxnRequest;
@@ -14,9 +15,9 @@ import java.util.Set;
 
 /**
  * Keeps fuzzed requests from doing what would make the checks meaningless rather than find a bug:
- * writing under {@link AckedPuts#PREFIX}, removing a member, raising an alarm, or (on etcd) adding
- * a member. It reads a body as the server will (the same generated parser); a body that does not
- * parse is sent, since the server cannot act on it either.
+ * writing under {@link AckedPuts#PREFIX}, removing or moving a member, raising an alarm, or (on
+ * etcd) adding a member. It reads a body as the server will (the same generated parser); a body
+ * that does not parse is sent, since the server cannot act on it either.
  */
 final class FuzzGuard {
   private final Set<Long> memberIds;
@@ -50,6 +51,9 @@ final class FuzzGuard {
     }
     if (request instanceof MemberRemoveRequest remove && memberIds.contains(remove.getID())) {
       return "removes member " + remove.getID();
+    }
+    if (request instanceof MemberUpdateRequest update && memberIds.contains(update.getID())) {
+      return "moves member " + update.getID() + "'s peer address";
     }
     if (request instanceof MemberAddRequest && !serverRefusesMemberAdd) {
       return "adds a member";

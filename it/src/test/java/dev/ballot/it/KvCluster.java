@@ -392,6 +392,29 @@ public final class KvCluster implements AutoCloseable {
   }
 
   /**
+   * Starts node i again with the same data directory and flags but its peer port moved to {@code
+   * peerPort} ({@code --peer-addr 127.0.0.1:peerPort}); stops it first if it runs. kvserver only.
+   * The members reach it there once its address was updated (Cluster.MemberUpdate).
+   */
+  public void restartOnPeerPort(int i, int peerPort) {
+    if (flavor() != ServerFlavor.KVSERVER) {
+      throw new UnsupportedOperationException(flavor() + " nodes are not moved by this harness");
+    }
+    KvNode old = node(i);
+    if (old.isRunning()) {
+      old.stop(STOP_GRACE);
+    }
+    old.closeChannel();
+    List<String> command = new ArrayList<>(old.command());
+    int flag = command.indexOf("--peer-addr");
+    command.set(flag + 1, "127.0.0.1:" + peerPort);
+    KvNode moved =
+        new KvNode(i, old.clientPort(), peerPort, old.dataDir(), old.logFile(), command, List.of());
+    nodes.set(i, moved);
+    moved.start();
+  }
+
+  /**
    * Starts node i again, stopping it first if it runs, with {@code jvmArgs} on its java command
    * line for this start only (e.g. {@code -Dballot.crashpoint=NAME}); a later {@link #restart(int)}
    * goes without them. kvserver only.

@@ -6,12 +6,22 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ballot.cli.ExitCodes;
 import dev.ballot.cli.Kvctl;
+import dev.ballot.client.BallotClient;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.LongStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -105,14 +115,96 @@ class KvctlIT {
     JsonNode answer = JSON.readTree(get.out());
     JsonNode kv = answer.get("kvs").get(0);
     long modified = kv.get("mod_revision").asLong();
-    assertThat(answer.get("revision").asLong()).isGreaterThanOrEqualTo(modified);
+    assertThat(answer.get("header").get("revision").asLong()).isGreaterThanOrEqualTo(modified);
     assertThat(answer.get("count").asLong()).isEqualTo(1);
-    assertThat(answer.get("more").asBoolean()).isFalse();
-    assertThat(kv.get("key").asText()).isEqualTo("json/k");
-    assertThat(kv.get("value").asText()).isEqualTo("v \"2\"");
+    assertThat(answer.has("more")).as("etcdctl leaves out false and 0").isFalse();
+    assertThat(kv.get("key").binaryValue()).isEqualTo(utf8("json/k"));
+    assertThat(kv.get("value").binaryValue()).isEqualTo(utf8("v \"2\""));
     assertThat(kv.get("create_revision").asLong()).isEqualTo(modified - 1);
     assertThat(kv.get("version").asLong()).isEqualTo(2);
-    assertThat(kv.get("lease").asLong()).isZero();
+    assertThat(kv.has("lease")).isFalse();
+  }
+
+  @Test
+  void binaryValuePutFromStandardInputReadsBackByteForByteInJsonAndRaw() throws Exception {
+    byte[] value = {(byte) 0xff, 0x00, (byte) 0xc3};
+
+    RawRun put = runRaw(value, "--endpoints", String.join(",", addresses()), "put", "bin/k");
+    Run json = kvctl("-w", "json", "get", "bin/k");
+    RawRun simple = runRaw(new byte[0], "--endpoints", addresses().get(1), "get", "bin/k");
+
+    assertThat(put.code()).as(put.err()).isZero();
+    byte[] decoded =
+        Base64.getDecoder()
+            .decode(JSON.readTree(json.out()).get("kvs").get(0).get("value").asText());
+    assertThat(decoded).containsExactly(value);
+    assertThat(simple.out())
+        .containsExactly('b', 'i', 'n', '/', 'k', '\n', (byte) 0xff, 0x00, (byte) 0xc3, '\n');
+  }
+
+  @Test
+  void binaryKeyWrittenByTheClientIsBase64InJson() throws Exception {
+    byte[] key = {'b', 'k', '/', (byte) 0xc3, 0x28};
+    try (BallotClient client = BallotClient.builder().endpoints(addresses()).build()) {
+      client.put(key, new byte[] {1, 2}).join();
+    }
+
+    Run json = kvctl("-w", "json", "get", "bk/", "--prefix");
+
+    JsonNode kv = JSON.readTree(json.out()).get("kvs").get(0);
+    assertThat(Base64.getDecoder().decode(kv.get("key").asText())).containsExactly(key);
+    assertThat(Base64.getDecoder().decode(kv.get("value").asText())).containsExactly(1, 2);
+  }
+
+  @Test
+  void concurrentIncrementersThroughDifferentNodesLoseNoIncrement() throws Exception {
+    int incrementers = 4;
+    int incrementsEach = 15;
+    ExecutorService pool = Executors.newFixedThreadPool(incrementers);
+    List<Future<List<Long>>> seen = new ArrayList<>();
+    try {
+      for (int i = 0; i < incrementers; i++) {
+        String endpoint = addresses().get(i % cluster.size());
+        seen.add(
+            pool.submit(
+                () -> {
+                  List<Long> values = new ArrayList<>();
+                  for (int n = 0; n < incrementsEach; n++) {
+                    Run incr = run("--endpoints", endpoint, "incr", "counter/hits");
+                    assertThat(incr.code()).as(incr.toString()).isZero();
+                    values.add(Long.parseLong(incr.out().strip()));
+                  }
+                  return values;
+                }));
+      }
+      List<Long> all = new ArrayList<>();
+      for (Future<List<Long>> values : seen) {
+        all.addAll(values.get(2, TimeUnit.MINUTES));
+      }
+
+      int total = incrementers * incrementsEach;
+      assertThat(all).as("every increment got its own new value").doesNotHaveDuplicates();
+      assertThat(all)
+          .containsExactlyInAnyOrderElementsOf(LongStream.rangeClosed(1, total).boxed().toList());
+      assertThat(kvctl("get", "counter/hits").out()).isEqualTo("counter/hits\n" + total + "\n");
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void incrOfAValueThatIsNotAnIntegerIsAnErrorAndChangesNothing() {
+    kvctl("put", "counter/word", "twelve");
+
+    Run incr = kvctl("incr", "counter/word", "2");
+
+    assertThat(incr)
+        .isEqualTo(
+            new Run(
+                ExitCodes.ERROR,
+                "",
+                "kvctl: the value of \"counter/word\" is not a decimal integer: \"twelve\"\n"));
+    assertThat(kvctl("get", "counter/word").out()).isEqualTo("counter/word\ntwelve\n");
   }
 
   @Test
@@ -204,6 +296,21 @@ class KvctlIT {
     StringWriter err = new StringWriter();
     int code = Kvctl.run(Map.of(), new PrintWriter(out), new PrintWriter(err), args);
     return new Run(code, out.toString(), err.toString());
+  }
+
+  /** kvctl with byte streams: {@code stdin} on standard input, standard output as bytes. */
+  record RawRun(int code, byte[] out, String err) {}
+
+  private static RawRun runRaw(byte[] stdin, String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    StringWriter err = new StringWriter();
+    int code =
+        Kvctl.run(Map.of(), new ByteArrayInputStream(stdin), out, new PrintWriter(err), args);
+    return new RawRun(code, out.toByteArray(), err.toString());
+  }
+
+  private static byte[] utf8(String text) {
+    return text.getBytes(StandardCharsets.UTF_8);
   }
 
   private static List<String> addresses() {

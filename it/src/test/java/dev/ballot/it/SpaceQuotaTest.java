@@ -78,6 +78,18 @@ class SpaceQuotaTest {
               e -> assertThat(e.getStatus().getDescription()).isEqualTo(NO_SPACE));
     }
     assertThat(etcdctl.run("alarm", "list").requireSuccess().stdout()).contains("alarm:NOSPACE");
+    // Status lists the alarms in its errors as etcd words them.
+    List<String> raised =
+        alarms(cluster, leader).stream()
+            .map(a -> "memberID:" + Long.toUnsignedString(a.getMemberID()) + " alarm:NOSPACE ")
+            .toList();
+    for (int i = 0; i < cluster.size(); i++) {
+      assertThat(fullStatus(cluster, i).getErrorsList()).containsExactlyElementsOf(raised);
+    }
+    assertThat(etcdctl.run("endpoint", "status").requireSuccess().stdout())
+        .contains(raised.get(0).strip());
+    dev.ballot.etcd.api.StatusResponse full = fullStatus(cluster, leader);
+    assertThat(full.getDbSizeInUse()).isPositive().isLessThanOrEqualTo(full.getDbSize());
 
     // The alarm is replicated state: a restarted node still has it.
     int follower = (leader + 1) % cluster.size();
@@ -112,12 +124,18 @@ class SpaceQuotaTest {
               return true;
             });
 
+    dev.ballot.etcd.api.StatusResponse defragmented = fullStatus(cluster, leader);
+    assertThat(defragmented.getDbSizeInUse())
+        .isPositive()
+        .isLessThanOrEqualTo(defragmented.getDbSize());
+
     assertThat(etcdctl.run("alarm", "disarm").requireSuccess().stdout()).contains("alarm:NOSPACE");
     for (int i = 0; i < cluster.size(); i++) {
       int node = i;
       await("node " + node + " to clear the alarm")
           .atMost(Duration.ofSeconds(30))
           .until(() -> alarms(cluster, node).isEmpty());
+      assertThat(fullStatus(cluster, node).getErrorsList()).isEmpty();
     }
     put(cluster, cluster.awaitLeader(), "after-disarm");
     assertThat(Etcd.value(cluster.kv(leader), "after-disarm", false)).isEqualTo(VALUE);
@@ -172,6 +190,13 @@ class SpaceQuotaTest {
         .kv(node)
         .withDeadlineAfter(10, TimeUnit.SECONDS)
         .put(PutRequest.newBuilder().setKey(Etcd.bytes(key)).setValue(Etcd.bytes(VALUE)).build());
+  }
+
+  /** Status with the fields jetcd's older proto lacks (errors, dbSizeInUse). */
+  private static dev.ballot.etcd.api.StatusResponse fullStatus(KvCluster cluster, int node) {
+    return dev.ballot.etcd.api.MaintenanceGrpc.newBlockingStub(cluster.channel(node))
+        .withDeadlineAfter(5, TimeUnit.SECONDS)
+        .status(dev.ballot.etcd.api.StatusRequest.getDefaultInstance());
   }
 
   private static List<AlarmMember> alarms(KvCluster cluster, int node) {

@@ -155,6 +155,7 @@ public final class ClientApi implements AutoCloseable {
             kv::revision,
             storage::snapshotIndex,
             dataDir.resolve("db"),
+            storage::reclaimableBytes,
             readPool,
             snapshots,
             members,

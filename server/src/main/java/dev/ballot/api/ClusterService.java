@@ -12,6 +12,9 @@ import dev.ballot.etcd.api.MemberPromoteRequest;
 import dev.ballot.etcd.api.MemberPromoteResponse;
 import dev.ballot.etcd.api.MemberRemoveRequest;
 import dev.ballot.etcd.api.MemberRemoveResponse;
+import dev.ballot.etcd.api.MemberUpdateRequest;
+import dev.ballot.etcd.api.MemberUpdateResponse;
+import dev.ballot.flags.HostPort;
 import dev.ballot.membership.AppliedMembership;
 import dev.ballot.membership.Membership;
 import dev.ballot.proto.raft.v1.ChangeMembershipRequest;
@@ -28,13 +31,19 @@ import java.util.function.LongSupplier;
 
 /**
  * etcd's Cluster service. Members join by registering ({@code kvserver --join}), so MemberAdd is
- * refused with a pointer to that; removal and promotion are carried out by the leader.
+ * refused with a pointer to that; removal, promotion and peer address updates are carried out by
+ * the leader.
  */
 final class ClusterService extends ClusterGrpc.ClusterImplBase {
   static final String ADD_BY_JOIN =
       "etcdserver: Ballot adds members by registration: start the new node with"
           + " kvserver --data-dir DIR --client-addr HOST:PORT --peer-addr HOST:PORT"
           + " --join PEER_ADDR_OF_A_MEMBER (it gets the next id and joins as a learner)";
+
+  /** etcd's answer to peer URLs it cannot use (rpctypes.ErrGRPCMemberBadURLs). */
+  static final String BAD_URLS = "etcdserver: given member URLs are invalid";
+
+  private static final String HTTP = "http://";
 
   private final AppliedMembership members;
   private final MembershipRequests requests;
@@ -110,11 +119,61 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
                 .build());
   }
 
+  /**
+   * Moves a member's peer port (etcdctl member update ID --peer-urls=URL): one URL, {@code
+   * http://host:port} or {@code host:port}, since a Ballot member has one peer address. The
+   * committed change reaches every member, whose links to that member switch to the new address;
+   * the member itself listens there once restarted with the new --peer-addr.
+   */
+  @Override
+  public void memberUpdate(
+      MemberUpdateRequest request, StreamObserver<MemberUpdateResponse> response) {
+    String peerAddr;
+    try {
+      peerAddr = peerAddr(request.getPeerURLsList());
+    } catch (IllegalArgumentException e) {
+      response.onError(Status.INVALID_ARGUMENT.withDescription(BAD_URLS).asRuntimeException());
+      return;
+    }
+    run(
+        requests,
+        ChangeMembershipRequest.Kind.UPDATE_PEER_ADDR,
+        request.getID(),
+        peerAddr,
+        response,
+        m ->
+            MemberUpdateResponse.newBuilder()
+                .setHeader(headers.header(revision.getAsLong()))
+                .addAllMembers(toEtcd(m))
+                .build());
+  }
+
+  /** The one peer address in {@code urls}; IllegalArgumentException when there is not one. */
+  static String peerAddr(List<String> urls) {
+    if (urls.size() != 1) {
+      throw new IllegalArgumentException("expected one peer URL, got " + urls.size());
+    }
+    String url = urls.get(0);
+    String address = url.startsWith(HTTP) ? url.substring(HTTP.length()) : url;
+    return HostPort.parse(address).toString();
+  }
+
   /** Runs a membership operation on the leader and answers with its outcome. */
   static <T> void run(
       MembershipRequests requests,
       ChangeMembershipRequest.Kind kind,
       long id,
+      StreamObserver<T> response,
+      Function<Membership, T> answer) {
+    run(requests, kind, id, "", response, answer);
+  }
+
+  /** The same, for a change that names a peer address. */
+  static <T> void run(
+      MembershipRequests requests,
+      ChangeMembershipRequest.Kind kind,
+      long id,
+      String peerAddr,
       StreamObserver<T> response,
       Function<Membership, T> answer) {
     Deadline deadline = Context.current().getDeadline();
@@ -123,7 +182,7 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
             ? Long.MAX_VALUE // the requests' own bound applies
             : Math.max(1, deadline.timeRemaining(TimeUnit.MILLISECONDS));
     requests
-        .execute(kind, id, timeoutMs)
+        .execute(kind, id, peerAddr, timeoutMs)
         .whenComplete(
             (m, error) -> {
               try {

@@ -48,6 +48,7 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
   private final LongSupplier revision;
   private final LongSupplier snapshotIndex;
   private final Path dbDir;
+  private final LongSupplier reclaimableBytes;
   private final Executor pool;
   private final SnapshotSender snapshots;
   private final AppliedMembership members;
@@ -62,6 +63,7 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
       LongSupplier revision,
       LongSupplier snapshotIndex,
       Path dbDir,
+      LongSupplier reclaimableBytes,
       Executor pool,
       SnapshotSender snapshots,
       AppliedMembership members,
@@ -79,6 +81,7 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
     this.revision = revision;
     this.snapshotIndex = snapshotIndex;
     this.dbDir = dbDir;
+    this.reclaimableBytes = reclaimableBytes;
     this.pool = pool;
     this.snapshots = snapshots;
   }
@@ -106,7 +109,8 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
             .setHeader(headers.header(revision.getAsLong()))
             .setVersion(ETCD_API_VERSION)
             .setDbSize(diskBytes)
-            .setDbSizeInUse(diskBytes)
+            .setDbSizeInUse(inUseBytes(diskBytes))
+            .addAllErrors(StatusErrors.of(s.leaderId(), kv.alarms()))
             .setLeader(s.leaderId())
             .setRaftIndex(s.commitIndex())
             .setRaftTerm(s.term())
@@ -210,6 +214,15 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
   /** Work that reads the whole store: on the read pool, never on a network thread. */
   private <T> void onPool(StreamObserver<T> response, PooledRead.StoreRead<T> scan) {
     PooledRead.answer(pool, response, "hash of the key-value state", scan);
+  }
+
+  /**
+   * etcd's dbSizeInUse: the disk usage without the space that dead data holds in SST files (what a
+   * defragment gives back). The two are read moments apart, so a compaction in between could make
+   * the difference negative: that reads as 0.
+   */
+  private long inUseBytes(long diskBytes) {
+    return Math.max(0, diskBytes - reclaimableBytes.getAsLong());
   }
 
   /** What Status reports as the db size; the space quota is checked against the same. */

@@ -79,7 +79,8 @@ public final class MembershipChanges implements PeerService.MembershipHandler {
   @Override
   public CompletableFuture<ChangeMembershipResponse> change(
       ChangeMembershipRequest request, long timeoutMs) {
-    return Deadlines.within(timer, change(request.getKind(), request.getNodeId()), timeoutMs)
+    return Deadlines.within(
+            timer, change(request.getKind(), request.getNodeId(), request.getPeerAddr()), timeoutMs)
         .handle(
             (m, error) ->
                 error == null
@@ -95,9 +96,16 @@ public final class MembershipChanges implements PeerService.MembershipHandler {
    * ask the leader, as when this leader hands over before its own removal) or etcd's refusal.
    */
   public CompletableFuture<Membership> change(ChangeMembershipRequest.Kind kind, long id) {
+    return change(kind, id, "");
+  }
+
+  /** A change; {@code peerAddr} is the new address for {@code UPDATE_PEER_ADDR}, else unused. */
+  public CompletableFuture<Membership> change(
+      ChangeMembershipRequest.Kind kind, long id, String peerAddr) {
     return switch (kind) {
       case REMOVE -> remove(id);
       case PROMOTE -> promote(id);
+      case UPDATE_PEER_ADDR -> updatePeerAddr(id, peerAddr);
       case TRANSFER_LEADERSHIP -> transfer.transfer(id).thenApply(v -> members.members());
       default ->
           CompletableFuture.failedFuture(
@@ -140,6 +148,36 @@ public final class MembershipChanges implements PeerService.MembershipHandler {
                 .asRuntimeException();
           }
           return m.without(id);
+        });
+  }
+
+  /**
+   * Moves member {@code id}'s peer port to {@code peerAddr} (etcd's MemberUpdate): a configuration
+   * entry with the same voters and learners and the new address, which every member applies to its
+   * peer directory. The address must be valid and no other member's.
+   */
+  private CompletableFuture<Membership> updatePeerAddr(long id, String peerAddr) {
+    if (peerAddr.isEmpty()) {
+      return CompletableFuture.failedFuture(
+          Status.INVALID_ARGUMENT
+              .withDescription("etcdserver: given member URLs are invalid")
+              .asRuntimeException());
+    }
+    return propose(
+        m -> {
+          if (!m.contains(id)) {
+            throw Status.NOT_FOUND
+                .withDescription("etcdserver: member not found")
+                .asRuntimeException();
+          }
+          for (Membership.Member member : m.members()) {
+            if (member.id() != id && member.peerAddr().equals(peerAddr)) {
+              throw Status.FAILED_PRECONDITION
+                  .withDescription("etcdserver: Peer URLs already exists")
+                  .asRuntimeException();
+            }
+          }
+          return m.withPeerAddr(id, peerAddr);
         });
   }
 

@@ -6,8 +6,9 @@ import dev.ballot.proto.raft.v1.ChangeMembershipResponse;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * A client's membership operation (remove, promote, move leader), asked of any member: carried out
- * by {@link MembershipChanges} on the leader through the {@link LeaderRouter}, like a write.
+ * A client's membership operation (remove, promote, update, move leader), asked of any member:
+ * carried out by {@link MembershipChanges} on the leader through the {@link LeaderRouter}, like a
+ * write.
  */
 public final class MembershipRequests {
   private final LeaderRouter router;
@@ -48,11 +49,17 @@ public final class MembershipRequests {
    */
   public CompletableFuture<Membership> execute(
       ChangeMembershipRequest.Kind kind, long nodeId, long timeoutMs) {
+    return execute(kind, nodeId, "", timeoutMs);
+  }
+
+  /** The same, for a change that names a peer address ({@code UPDATE_PEER_ADDR}). */
+  public CompletableFuture<Membership> execute(
+      ChangeMembershipRequest.Kind kind, long nodeId, String peerAddr, long timeoutMs) {
     return router.route(
         new LeaderWork<>() {
           @Override
           public CompletableFuture<Membership> runHere(long remainingMs) {
-            return changes.change(kind, nodeId);
+            return changes.change(kind, nodeId, peerAddr);
           }
 
           @Override
@@ -62,6 +69,7 @@ public final class MembershipRequests {
                     .setClusterId(clusterId)
                     .setKind(kind)
                     .setNodeId(nodeId)
+                    .setPeerAddr(peerAddr)
                     .build();
             CompletableFuture<ChangeMembershipResponse> call =
                 link.changeMembership(leaderId, request, remainingMs);

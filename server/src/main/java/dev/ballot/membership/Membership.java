@@ -89,6 +89,16 @@ public record Membership(List<Member> members, long maxNodeId) {
     return new Membership(next, maxNodeId);
   }
 
+  /** These members with member {@code id}'s peer port at {@code peerAddr}. */
+  public Membership withPeerAddr(long id, String peerAddr) {
+    List<Member> next = new ArrayList<>();
+    for (Member m : members) {
+      next.add(
+          m.id() == id ? new Member(m.id(), peerAddr, m.clientAddr(), m.learner(), m.tempId()) : m);
+    }
+    return new Membership(next, maxNodeId);
+  }
+
   /** These members without {@code id}. */
   public Membership without(long id) {
     return new Membership(members.stream().filter(m -> m.id() != id).toList(), maxNodeId);

@@ -144,11 +144,14 @@ final class Leader extends RoleState {
           node.id,
           "configuration change at index " + node.log.latestConfigIndex() + " is not committed");
     }
-    try {
-      current.changeTo(next);
-    } catch (IllegalArgumentException e) {
-      throw new ProposalRejectedException(
-          ProposalRejectedException.Reason.INVALID_CONFIG_CHANGE, node.id, e.getMessage());
+    // The same members with a new context (a member's peer address) change no quorum: allowed.
+    if (!next.equals(current)) {
+      try {
+        current.changeTo(next);
+      } catch (IllegalArgumentException e) {
+        throw new ProposalRejectedException(
+            ProposalRejectedException.Reason.INVALID_CONFIG_CHANGE, node.id, e.getMessage());
+      }
     }
     byte[] data = new ConfigEntry(next, context).encode();
     long index = node.log.lastIndex() + 1;

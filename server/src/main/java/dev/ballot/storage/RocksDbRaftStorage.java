@@ -412,6 +412,28 @@ public final class RocksDbRaftStorage implements RaftStorage {
     log.info("storage compacted dir={}", dir);
   }
 
+  /**
+   * The bytes of SST files that hold no live data, by RocksDB's estimate over every column family:
+   * {@code rocksdb.total-sst-files-size} minus {@code rocksdb.estimate-live-data-size}, the space
+   * of deleted, overwritten and compacted-away data that a full compaction (a defragment) would
+   * give back. Safe beside the owner.
+   */
+  public long reclaimableBytes() {
+    checkOpen();
+    long bytes = 0;
+    try {
+      for (ColumnFamilyHandle family : handles) {
+        long total = db.getLongProperty(family, "rocksdb.total-sst-files-size");
+        long live = db.getLongProperty(family, "rocksdb.estimate-live-data-size");
+        // An estimate: it can exceed the files it is taken from, which then reclaim nothing.
+        bytes += Math.max(0, total - live);
+      }
+    } catch (RocksDBException e) {
+      throw failure("size estimate", e);
+    }
+    return bytes;
+  }
+
   /** How many entries the stored log holds (compacted ones excluded); scans the log. */
   public long countLogEntries() {
     checkOpen();

@@ -88,6 +88,22 @@ public final class PeerChannels implements AutoCloseable {
     }
   }
 
+  /**
+   * A member moved away from {@code address}: new calls open a channel to its new address, and the
+   * old channel closes once the calls on it (such as a forwarded request that carried the move)
+   * have ended.
+   */
+  public void retire(String address) {
+    ManagedChannel channel;
+    synchronized (shared) {
+      channel = shared.remove(address);
+    }
+    if (channel != null) {
+      log.debug("peer channel retired address={}", address);
+      channel.shutdown();
+    }
+  }
+
   public int openChannels() {
     return shared.size();
   }

@@ -72,15 +72,25 @@ public final class PeerTransport implements Transport {
     }
   }
 
-  /** The sender for {@code peer}; made on first use, closed once the peer is forgotten. */
+  /**
+   * The sender for {@code peer}; made on first use, closed once the peer is forgotten or its
+   * address changes.
+   */
   private PeerSender sender(long peer) {
     String address = peers.address(peer);
     PeerSender sender = senders.get(peer);
-    if (address == null) {
-      if (sender != null) {
-        senders.remove(peer).close();
-        channels.release(sender.address());
+    if (sender != null && !sender.address().equals(address)) {
+      senders.remove(peer).close();
+      if (address == null) {
+        channels.release(sender.address()); // forgotten: removed
+      } else {
+        // Its peer port moved (a member update): calls under way on the old channel may finish.
+        channels.retire(sender.address());
+        log.info("peer address changed peer={} from={} to={}", peer, sender.address(), address);
       }
+      sender = null;
+    }
+    if (address == null) {
       return null;
     }
     if (sender == null) {

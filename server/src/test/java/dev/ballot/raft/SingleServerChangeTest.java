@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * One server changes at a time (thesis 4.1): only a change that adds one learner, promotes one or
- * removes one is accepted, and only when no other change is pending and the leader has committed an
- * entry of its own term.
+ * removes one is accepted (or one that changes no member, for the metadata in its context), and
+ * only when no other change is pending and the leader has committed an entry of its own term.
  */
 class SingleServerChangeTest {
   private static final ClusterConfig THREE = ClusterConfig.ofVoters(List.of(1L, 2L, 3L));
@@ -56,8 +56,21 @@ class SingleServerChangeTest {
     assertRefused(net, config(List.of(1L, 2L), List.of(3L)), Reason.INVALID_CONFIG_CHANGE);
     assertRefused(net, config(List.of(1L), List.of()), Reason.INVALID_CONFIG_CHANGE);
     assertRefused(net, config(List.of(1L, 2L, 4L), List.of()), Reason.INVALID_CONFIG_CHANGE);
-    assertRefused(net, THREE, Reason.INVALID_CONFIG_CHANGE);
     assertThat(net.node(1).cluster()).isEqualTo(THREE);
+  }
+
+  @Test
+  void aConfigurationWithTheSameMembersIsAcceptedForItsNewContext() throws Exception {
+    RaftNetwork net = RaftNetwork.of(3, 1);
+    net.elect(1);
+
+    long index = net.proposeConfig(1, THREE);
+    net.deliverAll();
+
+    assertThat(net.node(1).commitIndex()).isEqualTo(index);
+    assertThat(net.node(1).configIndex()).isEqualTo(index);
+    assertThat(net.node(1).cluster()).isEqualTo(THREE);
+    assertThat(net.node(2).cluster()).isEqualTo(THREE);
   }
 
   @Test

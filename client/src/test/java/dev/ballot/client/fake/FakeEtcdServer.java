@@ -11,6 +11,8 @@ import dev.ballot.etcd.api.MemberPromoteRequest;
 import dev.ballot.etcd.api.MemberPromoteResponse;
 import dev.ballot.etcd.api.MemberRemoveRequest;
 import dev.ballot.etcd.api.MemberRemoveResponse;
+import dev.ballot.etcd.api.MemberUpdateRequest;
+import dev.ballot.etcd.api.MemberUpdateResponse;
 import dev.ballot.etcd.api.MoveLeaderRequest;
 import dev.ballot.etcd.api.MoveLeaderResponse;
 import dev.ballot.etcd.api.PutRequest;
@@ -257,6 +259,19 @@ public final class FakeEtcdServer implements AutoCloseable {
               MemberRemoveResponse.newBuilder()
                   .setHeader(ResponseHeader.newBuilder().setMemberId(memberId))
                   .addAllMembers(store.removeMember(request.getID()))
+                  .build());
+    }
+
+    @Override
+    public void memberUpdate(
+        MemberUpdateRequest request, StreamObserver<MemberUpdateResponse> observer) {
+      serve(
+          "MemberUpdate",
+          observer,
+          () ->
+              MemberUpdateResponse.newBuilder()
+                  .setHeader(ResponseHeader.newBuilder().setMemberId(memberId))
+                  .addAllMembers(store.updateMember(request.getID(), request.getPeerURLsList()))
                   .build());
     }
 

@@ -74,6 +74,18 @@ public final class FakeStore {
     return List.copyOf(members);
   }
 
+  /** Replaces a member's peer URLs as etcd does, or refuses with NOT_FOUND; returns the members. */
+  public synchronized List<Member> updateMember(long id, List<String> peerUrls) {
+    for (int i = 0; i < members.size(); i++) {
+      Member member = members.get(i);
+      if (member.getID() == id) {
+        members.set(i, member.toBuilder().clearPeerURLs().addAllPeerURLs(peerUrls).build());
+        return List.copyOf(members);
+      }
+    }
+    throw Status.NOT_FOUND.withDescription("etcdserver: member not found").asRuntimeException();
+  }
+
   /** Turns a learner into a voter, or refuses as etcd does; returns the members after it. */
   public synchronized List<Member> promoteMember(long id) {
     for (int i = 0; i < members.size(); i++) {
