@@ -81,7 +81,7 @@ final class Members {
   }
 
   /**
-   * Etcd's MemberPromote (which jetcd 0.7's stubs lack) of {@code memberId}, asked of {@code via}.
+   * Etcd's MemberPromote of {@code memberId}, asked of {@code via}.
    */
   static MemberPromoteResponse promote(KvCluster cluster, int via, long memberId) {
     return ClusterGrpc.newBlockingStub(cluster.channel(via))
