@@ -10,11 +10,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.Maintenance;
-import io.etcd.jetcd.common.exception.ErrorCode;
-import io.etcd.jetcd.common.exception.EtcdException;
 import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.options.CompactOption;
 import io.etcd.jetcd.options.GetOption;
+import io.grpc.Status;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -89,10 +88,10 @@ class HistoryCompatibilityTest {
         .extracting(k -> text(k.getKey()))
         .containsExactly("hist/b");
 
-    EtcdException future =
+    Status future =
         Jetcd.failure(kv.get(bytes("hist/a"), GetOption.builder().withRevision(r4 + 100).build()));
-    assertThat(future.getErrorCode()).isEqualTo(ErrorCode.OUT_OF_RANGE);
-    assertThat(future.getMessage()).contains(FUTURE);
+    assertThat(future.getCode()).isEqualTo(Status.Code.OUT_OF_RANGE);
+    assertThat(future.getDescription()).isEqualTo(FUTURE);
   }
 
   @Test
@@ -107,21 +106,21 @@ class HistoryCompatibilityTest {
             .getRevision();
     assertThat(compactedAt).as("a compaction is no write").isEqualTo(r3);
 
-    EtcdException below =
+    Status below =
         Jetcd.failure(kv.get(bytes("comp/k"), GetOption.builder().withRevision(r1).build()));
-    assertThat(below.getErrorCode()).isEqualTo(ErrorCode.OUT_OF_RANGE);
-    assertThat(below.getMessage()).contains(COMPACTED);
+    assertThat(below.getCode()).isEqualTo(Status.Code.OUT_OF_RANGE);
+    assertThat(below.getDescription()).isEqualTo(COMPACTED);
     GetResponse at = await(kv.get(bytes("comp/k"), GetOption.builder().withRevision(r2).build()));
     assertThat(text(at.getKvs().get(0).getValue()))
         .as("the compacted revision itself stays")
         .isEqualTo("2");
 
-    EtcdException again = Jetcd.failure(kv.compact(r1));
-    assertThat(again.getErrorCode()).isEqualTo(ErrorCode.OUT_OF_RANGE);
-    assertThat(again.getMessage()).contains(COMPACTED);
-    EtcdException ahead = Jetcd.failure(kv.compact(r3 + 100));
-    assertThat(ahead.getErrorCode()).isEqualTo(ErrorCode.OUT_OF_RANGE);
-    assertThat(ahead.getMessage()).contains(FUTURE);
+    Status again = Jetcd.failure(kv.compact(r1));
+    assertThat(again.getCode()).isEqualTo(Status.Code.OUT_OF_RANGE);
+    assertThat(again.getDescription()).isEqualTo(COMPACTED);
+    Status ahead = Jetcd.failure(kv.compact(r3 + 100));
+    assertThat(ahead.getCode()).isEqualTo(Status.Code.OUT_OF_RANGE);
+    assertThat(ahead.getDescription()).isEqualTo(FUTURE);
   }
 
   @Test
@@ -175,7 +174,7 @@ class HistoryCompatibilityTest {
 
     List<String> finished = new ArrayList<>();
     for (String endpoint : cluster.clientEndpoints()) {
-      finished.add("Finished defragmenting etcd member[" + endpoint.replace("http://", "") + "]");
+      finished.add("Finished defragmenting etcd member[" + endpoint + "]");
     }
     String defrag = etcdctl.run("defrag").requireSuccess().stdout();
     assertThat(defrag.lines().toList()).containsExactlyInAnyOrderElementsOf(finished);

@@ -2,7 +2,7 @@ package dev.ballot.it;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
-import io.etcd.jetcd.common.exception.EtcdException;
+import io.grpc.Status;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -47,16 +47,20 @@ final class Jetcd {
     }
   }
 
-  /** The error of a call that must fail within {@link #CALL_TIMEOUT} with etcd's error. */
-  static EtcdException failure(CompletableFuture<?> future) {
+  /**
+   * The gRPC status of a call that must fail within {@link #CALL_TIMEOUT}: jetcd 0.8 passes the
+   * server's status on as it came (code and etcd's message).
+   */
+  static Status failure(CompletableFuture<?> future) {
     try {
       Object result = future.get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
       throw new AssertionError("expected the call to fail, it answered " + result);
     } catch (ExecutionException e) {
-      if (e.getCause() instanceof EtcdException etcd) {
-        return etcd;
+      Status status = Status.fromThrowable(e.getCause());
+      if (status.getCode() == Status.Code.UNKNOWN && status.getDescription() == null) {
+        throw new AssertionError("expected a gRPC status, got " + e.getCause(), e.getCause());
       }
-      throw new AssertionError("expected etcd's error, got " + e.getCause(), e.getCause());
+      return status;
     } catch (TimeoutException e) {
       throw new AssertionError("jetcd call did not answer within " + CALL_TIMEOUT, e);
     } catch (InterruptedException e) {

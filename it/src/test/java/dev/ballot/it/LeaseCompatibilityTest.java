@@ -11,14 +11,13 @@ import dev.ballot.etcd.api.LeaseStatus;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.Lease;
-import io.etcd.jetcd.common.exception.ErrorCode;
-import io.etcd.jetcd.common.exception.EtcdException;
 import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
 import io.etcd.jetcd.lease.LeaseTimeToLiveResponse;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.LeaseOption;
 import io.etcd.jetcd.options.PutOption;
 import io.etcd.jetcd.support.CloseableClient;
+import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.List;
@@ -141,9 +140,9 @@ class LeaseCompatibilityTest {
 
     LeaseTimeToLiveResponse gone = await(lease.timeToLive(id, LeaseOption.DEFAULT));
     assertThat(gone.getTTL()).isEqualTo(-1);
-    EtcdException again = Jetcd.failure(lease.revoke(id));
-    assertThat(again.getErrorCode()).isEqualTo(ErrorCode.NOT_FOUND);
-    assertThat(again.getMessage()).contains("etcdserver: requested lease not found");
+    Status again = Jetcd.failure(lease.revoke(id));
+    assertThat(again.getCode()).isEqualTo(Status.Code.NOT_FOUND);
+    assertThat(again.getDescription()).isEqualTo("etcdserver: requested lease not found");
   }
 
   @Test
@@ -162,12 +161,12 @@ class LeaseCompatibilityTest {
   @Test
   void aPutWithAnUnknownLeaseIsRefusedAndWritesNothing() {
     long before = await(kv.get(bytes("lu/k"))).getHeader().getRevision();
-    EtcdException refused =
+    Status refused =
         Jetcd.failure(
             kv.put(
                 bytes("lu/k"), bytes("v"), PutOption.builder().withLeaseId(0x7fff1234L).build()));
-    assertThat(refused.getErrorCode()).isEqualTo(ErrorCode.NOT_FOUND);
-    assertThat(refused.getMessage()).contains("etcdserver: requested lease not found");
+    assertThat(refused.getCode()).isEqualTo(Status.Code.NOT_FOUND);
+    assertThat(refused.getDescription()).isEqualTo("etcdserver: requested lease not found");
     var after = await(kv.get(bytes("lu/k")));
     assertThat(after.getCount()).isZero();
     assertThat(after.getHeader().getRevision()).isEqualTo(before);
