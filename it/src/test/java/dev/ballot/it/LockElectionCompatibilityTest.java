@@ -168,7 +168,10 @@ class LockElectionCompatibilityTest {
   @Test
   void etcdctlLockWaitsForTheHolderToStop() {
     try (Etcdctl.Background holder = etcdctl.start("lock", "ctlk/wait")) {
-      await().atMost(WAIT_TIMEOUT).until(() -> holder.stdout().startsWith("ctlk/wait/"));
+      await()
+          .atMost(WAIT_TIMEOUT)
+          .failFast("etcdctl lock ended", () -> !holder.isRunning())
+          .until(() -> holder.stdout().startsWith("ctlk/wait/"));
       String heldKey = holder.stdout().split("\n")[0];
       assertThat(keysUnder("ctlk/wait/")).containsExactly(heldKey);
 
@@ -191,6 +194,7 @@ class LockElectionCompatibilityTest {
         Etcdctl.Background observer = etcdctl.start("elect", "-l", "ctle/e")) {
       await()
           .atMost(WAIT_TIMEOUT)
+          .failFast("etcdctl elect ended", () -> !candidate.isRunning())
           .until(() -> candidate.stdout().matches("ctle/e/[0-9a-f]+\nfirst\n"));
       String leaderKey = candidate.stdout().split("\n")[0];
       await()

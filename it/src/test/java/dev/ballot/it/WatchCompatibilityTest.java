@@ -202,6 +202,7 @@ class WatchCompatibilityTest {
       // A watch prints nothing when it is created: put until one put arrives after it.
       await()
           .atMost(EVENT_TIMEOUT)
+          .failFast("etcdctl watch ended", () -> !watcher.isRunning())
           .pollInterval(Duration.ofMillis(200))
           .untilAsserted(
               () -> {
@@ -234,12 +235,18 @@ class WatchCompatibilityTest {
     etcdctl.run("del", "ctlr/k").requireSuccess();
     String expected = "PUT\nctlr/k\n1\nPUT\nctlr/k\n2\nDELETE\nctlr/k\n\n";
     try (Etcdctl.Background watcher = etcdctl.start("watch", "--rev=" + first, "ctlr/k")) {
-      await().atMost(EVENT_TIMEOUT).until(() -> watcher.stdout().equals(expected));
+      await()
+          .atMost(EVENT_TIMEOUT)
+          .failFast("etcdctl watch ended", () -> !watcher.isRunning())
+          .until(() -> watcher.stdout().equals(expected));
     }
     String withPrevKv = "PUT\nctlr/k\n1\nPUT\nctlr/k\n1\nctlr/k\n2\nDELETE\nctlr/k\n2\nctlr/k\n\n";
     try (Etcdctl.Background watcher =
         etcdctl.start("watch", "--prefix", "--prev-kv", "--rev=" + first, "ctlr/")) {
-      await().atMost(EVENT_TIMEOUT).until(() -> watcher.stdout().equals(withPrevKv));
+      await()
+          .atMost(EVENT_TIMEOUT)
+          .failFast("etcdctl watch ended", () -> !watcher.isRunning())
+          .until(() -> watcher.stdout().equals(withPrevKv));
     }
   }
 
@@ -300,13 +307,8 @@ class WatchCompatibilityTest {
 
     /** The first {@code count} events, once they arrived; no more may have arrived with them. */
     List<WatchEvent> awaitEvents(int count) {
-      await()
-          .atMost(EVENT_TIMEOUT)
-          .untilAsserted(
-              () ->
-                  assertThat(events.size())
-                      .as("events so far: %s, error: %s", events, error.get())
-                      .isGreaterThanOrEqualTo(count));
+      await().atMost(EVENT_TIMEOUT).until(() -> events.size() >= count || error.get() != null);
+      assertThat(error.get()).as("the watch failed").isNull();
       assertThat(events).hasSize(count);
       return events();
     }
