@@ -170,7 +170,9 @@ class LockElectionCompatibilityTest {
     try (Etcdctl.Background holder = etcdctl.start("lock", "ctlk/wait")) {
       await()
           .atMost(WAIT_TIMEOUT)
-          .failFast("etcdctl lock ended", () -> !holder.isRunning())
+          .failFast(
+              "etcdctl lock ended",
+              () -> assertThat(holder.isRunning()).as(holder::toString).isTrue())
           .until(() -> holder.stdout().startsWith("ctlk/wait/"));
       String heldKey = holder.stdout().split("\n")[0];
       assertThat(keysUnder("ctlk/wait/")).containsExactly(heldKey);
@@ -194,7 +196,9 @@ class LockElectionCompatibilityTest {
         Etcdctl.Background observer = etcdctl.start("elect", "-l", "ctle/e")) {
       await()
           .atMost(WAIT_TIMEOUT)
-          .failFast("etcdctl elect ended", () -> !candidate.isRunning())
+          .failFast(
+              "etcdctl elect ended",
+              () -> assertThat(candidate.isRunning()).as(candidate::toString).isTrue())
           .until(() -> candidate.stdout().matches("ctle/e/[0-9a-f]+\nfirst\n"));
       String leaderKey = candidate.stdout().split("\n")[0];
       await()

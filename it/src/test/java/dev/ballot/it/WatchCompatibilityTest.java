@@ -186,6 +186,7 @@ class WatchCompatibilityTest {
       long current = putRevision("wr/elsewhere", "x");
       await()
           .atMost(EVENT_TIMEOUT)
+          .failFast("the watch failed", () -> assertThat(recorder.error()).isNull())
           .untilAsserted(
               () -> {
                 watcher.requestProgress();
@@ -202,7 +203,9 @@ class WatchCompatibilityTest {
       // A watch prints nothing when it is created: put until one put arrives after it.
       await()
           .atMost(EVENT_TIMEOUT)
-          .failFast("etcdctl watch ended", () -> !watcher.isRunning())
+          .failFast(
+              "etcdctl watch ended",
+              () -> assertThat(watcher.isRunning()).as(watcher::toString).isTrue())
           .pollInterval(Duration.ofMillis(200))
           .untilAsserted(
               () -> {
@@ -237,7 +240,9 @@ class WatchCompatibilityTest {
     try (Etcdctl.Background watcher = etcdctl.start("watch", "--rev=" + first, "ctlr/k")) {
       await()
           .atMost(EVENT_TIMEOUT)
-          .failFast("etcdctl watch ended", () -> !watcher.isRunning())
+          .failFast(
+              "etcdctl watch ended",
+              () -> assertThat(watcher.isRunning()).as(watcher::toString).isTrue())
           .until(() -> watcher.stdout().equals(expected));
     }
     String withPrevKv = "PUT\nctlr/k\n1\nPUT\nctlr/k\n1\nctlr/k\n2\nDELETE\nctlr/k\n2\nctlr/k\n\n";
@@ -245,7 +250,9 @@ class WatchCompatibilityTest {
         etcdctl.start("watch", "--prefix", "--prev-kv", "--rev=" + first, "ctlr/")) {
       await()
           .atMost(EVENT_TIMEOUT)
-          .failFast("etcdctl watch ended", () -> !watcher.isRunning())
+          .failFast(
+              "etcdctl watch ended",
+              () -> assertThat(watcher.isRunning()).as(watcher::toString).isTrue())
           .until(() -> watcher.stdout().equals(withPrevKv));
     }
   }
