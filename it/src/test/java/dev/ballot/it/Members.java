@@ -80,9 +80,7 @@ final class Members {
         .memberRemove(MemberRemoveRequest.newBuilder().setID(memberId).build());
   }
 
-  /**
-   * Etcd's MemberPromote (which jetcd 0.7's stubs lack) of {@code memberId}, asked of {@code via}.
-   */
+  /** Etcd's MemberPromote of {@code memberId}, asked of {@code via}. */
   static MemberPromoteResponse promote(KvCluster cluster, int via, long memberId) {
     return ClusterGrpc.newBlockingStub(cluster.channel(via))
         .withDeadlineAfter(CHANGE_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
