@@ -76,7 +76,7 @@ final class WatchCommand implements Callable<Integer> {
     if (prevKv) {
       options.prevKv();
     }
-    Printer printer = new Printer(spec.commandLine().getOut(), kvctl.format() == Kvctl.Format.JSON);
+    Printer printer = new Printer(kvctl.terminal(), kvctl.format() == Kvctl.Format.JSON);
     try (BallotClient client = kvctl.openClient();
         Watch watch = client.watch(options.build(), printer)) {
       return printer.done.join();
@@ -86,12 +86,14 @@ final class WatchCommand implements Callable<Integer> {
   /** Prints each batch as it comes; ends the command after --count events or a failure. */
   private final class Printer implements WatchListener {
     final CompletableFuture<Integer> done = new CompletableFuture<>();
+    private final Terminal terminal;
     private final PrintWriter out;
     private final boolean json;
     private long printed;
 
-    Printer(PrintWriter out, boolean json) {
-      this.out = out;
+    Printer(Terminal terminal, boolean json) {
+      this.terminal = terminal;
+      this.out = terminal.text();
       this.json = json;
     }
 
@@ -106,8 +108,8 @@ final class WatchCommand implements Callable<Integer> {
       } else {
         for (WatchEvent event : events) {
           out.println(event.type());
-          event.prevKv().ifPresent(prev -> Formats.printSimple(out, prev));
-          Formats.printSimple(out, event.kv());
+          event.prevKv().ifPresent(prev -> Formats.printSimple(terminal, prev));
+          Formats.printSimple(terminal, event.kv());
         }
       }
       out.flush();
