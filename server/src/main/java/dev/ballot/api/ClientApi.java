@@ -163,7 +163,14 @@ public final class ClientApi implements AutoCloseable {
             kv,
             new AlarmRequests(kv, kvService, headers),
             storage::compactAll);
-    WatchHub watches = new WatchHub(kv, headers::header, watchProgressInterval, identity.nodeId());
+    WatchHub watches =
+        new WatchHub(
+            kv,
+            headers::header,
+            watchProgressInterval,
+            identity.nodeId(),
+            () -> driver.status().leaderId() != 0,
+            Duration.ofMillis(electionTimeoutMs));
     AutoCompactor compactor =
         new AutoCompactor(
             autoCompaction,
@@ -205,7 +212,7 @@ public final class ClientApi implements AutoCloseable {
             .permitKeepAliveTime(5, TimeUnit.SECONDS)
             .permitKeepAliveWithoutCalls(true)
             .addService(kvService)
-            .addService(new WatchService(watches))
+            .addService(new WatchService(watches).withMetadata())
             .addService(maintenance)
             .addService(new LockService(loopback))
             .addService(new ElectionService(loopback))

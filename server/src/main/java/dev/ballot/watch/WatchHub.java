@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +47,10 @@ public final class WatchHub implements KvStore.ChangeListener, AutoCloseable {
   private final KvStore kv;
   private final LongFunction<ResponseHeader> headers;
   private final ScheduledExecutorService thread;
+  private final BooleanSupplier hasLeader;
+
+  /** Leader checks in a row that found none; only the hub's thread touches it. */
+  private int leaderless;
 
   private final Object lock = new Object();
 
@@ -65,8 +70,25 @@ public final class WatchHub implements KvStore.ChangeListener, AutoCloseable {
    */
   public WatchHub(
       KvStore kv, LongFunction<ResponseHeader> headers, Duration progressInterval, long nodeId) {
+    this(kv, headers, progressInterval, nodeId, () -> true, Duration.ofSeconds(1));
+  }
+
+  /**
+   * @param hasLeader whether this node knows a leader now
+   * @param leaderCheck how often streams that require a leader check for one; one with none for
+   *     three checks in a row ends with etcd's "etcdserver: no leader" (UNAVAILABLE), as etcd's
+   *     {@code monitorLeader} does
+   */
+  public WatchHub(
+      KvStore kv,
+      LongFunction<ResponseHeader> headers,
+      Duration progressInterval,
+      long nodeId,
+      BooleanSupplier hasLeader,
+      Duration leaderCheck) {
     this.kv = kv;
     this.headers = headers;
+    this.hasLeader = hasLeader;
     ScheduledThreadPoolExecutor executor =
         new ScheduledThreadPoolExecutor(
             1,
@@ -86,12 +108,15 @@ public final class WatchHub implements KvStore.ChangeListener, AutoCloseable {
         periodMs,
         periodMs,
         TimeUnit.MILLISECONDS);
+    thread.scheduleWithFixedDelay(
+        this::checkLeader, leaderCheck.toMillis(), leaderCheck.toMillis(), TimeUnit.MILLISECONDS);
     kv.onChanges(this);
   }
 
-  /** A new Watch call. */
-  WatchStream open(io.grpc.stub.ServerCallStreamObserver<WatchResponse> out) {
-    WatchStream stream = new WatchStream(out);
+  /** A new Watch call; {@code requiresLeader}: etcd's {@code hasleader} metadata. */
+  WatchStream open(
+      io.grpc.stub.ServerCallStreamObserver<WatchResponse> out, boolean requiresLeader) {
+    WatchStream stream = new WatchStream(out, requiresLeader);
     out.setOnReadyHandler(() -> onReady(stream));
     synchronized (lock) {
       streams.add(stream);
@@ -468,6 +493,32 @@ public final class WatchHub implements KvStore.ChangeListener, AutoCloseable {
       }
     } catch (RuntimeException e) {
       log.warn("watch progress notification failed", e);
+    }
+  }
+
+  private void checkLeader() {
+    try {
+      leaderless = hasLeader.getAsBoolean() ? 0 : leaderless + 1;
+      if (leaderless < 3) {
+        return;
+      }
+      List<WatchStream> ending = new ArrayList<>();
+      synchronized (lock) {
+        for (WatchStream stream : streams) {
+          if (stream.requiresLeader) {
+            ending.add(stream);
+          }
+        }
+      }
+      for (WatchStream stream : ending) {
+        close(stream);
+        stream.fail(
+            io.grpc.Status.UNAVAILABLE
+                .withDescription("etcdserver: no leader")
+                .asRuntimeException());
+      }
+    } catch (RuntimeException e) {
+      log.warn("watch leader check failed", e);
     }
   }
 

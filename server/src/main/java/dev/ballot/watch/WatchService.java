@@ -3,6 +3,14 @@ package dev.ballot.watch;
 import dev.ballot.etcd.api.WatchGrpc;
 import dev.ballot.etcd.api.WatchRequest;
 import dev.ballot.etcd.api.WatchResponse;
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
@@ -18,11 +26,35 @@ public final class WatchService extends WatchGrpc.WatchImplBase {
     this.hub = hub;
   }
 
+  /**
+   * Whether the call carries etcd's {@code hasleader} metadata (clientv3's WithRequireLeader): its
+   * watches end with "etcdserver: no leader" when this node has none, instead of going quiet.
+   */
+  private static final Metadata.Key<String> HAS_LEADER =
+      Metadata.Key.of("hasleader", Metadata.ASCII_STRING_MARSHALLER);
+
+  private static final Context.Key<Boolean> REQUIRES_LEADER = Context.key("requiresLeader");
+
+  /** The service with the interceptor that reads {@code hasleader}. */
+  public ServerServiceDefinition withMetadata() {
+    return ServerInterceptors.intercept(
+        this,
+        new ServerInterceptor() {
+          @Override
+          public <Q, A> ServerCall.Listener<Q> interceptCall(
+              ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
+            boolean requires = "true".equals(headers.get(HAS_LEADER));
+            return Contexts.interceptCall(
+                Context.current().withValue(REQUIRES_LEADER, requires), call, headers, next);
+          }
+        });
+  }
+
   @Override
   public StreamObserver<WatchRequest> watch(StreamObserver<WatchResponse> responses) {
     ServerCallStreamObserver<WatchResponse> out =
         (ServerCallStreamObserver<WatchResponse>) responses;
-    WatchStream stream = hub.open(out);
+    WatchStream stream = hub.open(out, Boolean.TRUE.equals(REQUIRES_LEADER.get()));
     out.setOnCancelHandler(() -> hub.close(stream));
     return new StreamObserver<>() {
       @Override

@@ -23,10 +23,16 @@ final class WatchStream {
   /** A progress request waits for every watcher of the stream to catch up; guarded by the hub. */
   boolean progressPending;
 
+  /**
+   * The client asked (etcd's {@code hasleader}) that the stream end when this node has no leader.
+   */
+  final boolean requiresLeader;
+
   private boolean closed;
 
-  WatchStream(ServerCallStreamObserver<WatchResponse> out) {
+  WatchStream(ServerCallStreamObserver<WatchResponse> out, boolean requiresLeader) {
     this.out = out;
+    this.requiresLeader = requiresLeader;
   }
 
   /** Sends {@code response} if the client is reading; false if it is not (or the call ended). */
