@@ -15,7 +15,8 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
- * kvctl get KEY [--prefix] [--from-key] [--limit N] [--serializable] [--keys-only] [--count-only]
+ * kvctl get KEY [--prefix] [--from-key] [--limit N] [--rev N] [--serializable] [--keys-only]
+ * [--count-only]
  */
 @Command(
     name = "get",
@@ -46,6 +47,12 @@ final class GetCommand implements Callable<Integer> {
       description =
           "Read the answering node's local copy, without asking the leader (may be stale).")
   boolean serializable;
+
+  @Option(
+      names = "--rev",
+      paramLabel = "N",
+      description = "Read the keys as they were at revision N (0: now), until it is compacted.")
+  long revision;
 
   @Option(names = "--keys-only", description = "Return keys without values.")
   boolean keysOnly;
@@ -89,7 +96,10 @@ final class GetCommand implements Callable<Integer> {
     if (limit < 0) {
       throw new ParameterException(spec.commandLine(), "--limit must be >= 0, got " + limit);
     }
-    RangeOptions.Builder builder = RangeOptions.builder(key).limit(limit);
+    if (revision < 0) {
+      throw new ParameterException(spec.commandLine(), "--rev must be >= 0, got " + revision);
+    }
+    RangeOptions.Builder builder = RangeOptions.builder(key).limit(limit).revision(revision);
     if (prefix) {
       builder.prefix();
     }

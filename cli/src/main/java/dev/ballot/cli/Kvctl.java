@@ -41,6 +41,7 @@ import picocli.CommandLine.Spec;
       DelCommand.class,
       CasCommand.class,
       WatchCommand.class,
+      CompactCommand.class,
       IncrCommand.class,
       StatusCommand.class,
       SnapshotCommand.class,

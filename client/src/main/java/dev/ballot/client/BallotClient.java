@@ -260,6 +260,24 @@ public final class BallotClient implements AutoCloseable {
   }
 
   /**
+   * Drops the cluster's history before {@code revision}: reads and watches at older revisions fail
+   * afterwards with etcd's "required revision has been compacted"; the current keys stay.
+   * Compacting again to the same or an older revision fails the same way ({@link
+   * InvalidRequestException}, {@code OUT_OF_RANGE}), and so does a revision not reached yet.
+   *
+   * @param revision the oldest revision to keep
+   * @return the store revision when the compaction applied
+   */
+  public CompletableFuture<Long> compact(long revision) {
+    return runner
+        .call(
+            KVGrpc.getCompactMethod(),
+            dev.ballot.etcd.api.CompactionRequest.newBuilder().setRevision(revision).build(),
+            CallKind.WRITE)
+        .thenApply(response -> response.getHeader().getRevision());
+  }
+
+  /**
    * Deletes a key or a prefix (UTF-8), optionally returning what was deleted.
    *
    * @param key the key or prefix

@@ -18,8 +18,10 @@ public final class RangeOptions {
   private final boolean serializable;
   private final boolean keysOnly;
   private final boolean countOnly;
+  private final long revision;
 
   private RangeOptions(Builder builder) {
+    this.revision = builder.revision;
     this.key = builder.key;
     this.prefix = builder.prefix;
     this.fromKey = builder.fromKey;
@@ -113,9 +115,19 @@ public final class RangeOptions {
     return countOnly;
   }
 
+  /**
+   * The revision read at, 0 for the current one.
+   *
+   * @return the revision
+   */
+  public long revision() {
+    return revision;
+  }
+
   RangeRequest toRequest() {
     RangeRequest.Builder request =
         RangeRequest.newBuilder()
+            .setRevision(revision)
             .setLimit(limit)
             .setSerializable(serializable)
             .setKeysOnly(keysOnly)
@@ -143,6 +155,7 @@ public final class RangeOptions {
         + (serializable ? ", serializable" : "")
         + (keysOnly ? ", keysOnly" : "")
         + (countOnly ? ", countOnly" : "")
+        + (revision > 0 ? ", revision=" + revision : "")
         + "]";
   }
 
@@ -155,6 +168,7 @@ public final class RangeOptions {
     private boolean serializable;
     private boolean keysOnly;
     private boolean countOnly;
+    private long revision;
 
     private Builder(byte[] key) {
       this.key = key;
@@ -212,6 +226,22 @@ public final class RangeOptions {
      */
     public Builder keysOnly() {
       this.keysOnly = true;
+      return this;
+    }
+
+    /**
+     * Reads the keys as they were at {@code revision} (0: now). A revision before the cluster's
+     * last compaction fails with {@link InvalidRequestException} ({@code OUT_OF_RANGE}, etcd's
+     * "required revision has been compacted").
+     *
+     * @param revision the store revision to read at, 0 for the current one
+     * @return this builder
+     */
+    public Builder revision(long revision) {
+      if (revision < 0) {
+        throw new IllegalArgumentException("revision must be >= 0, got " + revision);
+      }
+      this.revision = revision;
       return this;
     }
 

@@ -202,7 +202,12 @@ class HistoryCompatibilityTest {
     assertThat(out).matches("Member +" + id + " updated in cluster +[0-9a-f]+\n");
     JsonNode after = JSON.readTree(etcdctl.run("member", "list", "-w", "json").stdout());
     assertThat(after.get("members").findValuesAsText("name")).hasSize(cluster.size());
-    assertThat(after.toString()).contains(peerUrls);
+    if (cluster.flavor() == ServerFlavor.ETCD) {
+      // Ballot's test nodes list each member at the address of their own proxy to it, so which
+      // address a list shows depends on the answering node; MemberUpdateTest moves a member for
+      // real and checks that it rejoins.
+      assertThat(after.toString()).contains(peerUrls);
+    }
   }
 
   private static long put(String key, String value) {

@@ -193,6 +193,32 @@ class KvctlIT {
   }
 
   @Test
+  void getAtARevisionReadsTheOldValueUntilCompacted() throws Exception {
+    kvctl("put", "hist/k", "first");
+    long first =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(kvctl("-w", "json", "get", "hist/k").out())
+            .path("kvs")
+            .get(0)
+            .path("mod_revision")
+            .asLong();
+    kvctl("put", "hist/k", "second");
+
+    assertThat(kvctl("get", "hist/k", "--rev", Long.toString(first)).out())
+        .isEqualTo("hist/k\nfirst\n");
+    assertThat(kvctl("get", "hist/k").out()).isEqualTo("hist/k\nsecond\n");
+
+    assertThat(kvctl("compact", Long.toString(first + 1)))
+        .isEqualTo(new Run(0, "compacted revision " + (first + 1) + "\n", ""));
+    Run compacted = kvctl("get", "hist/k", "--rev", Long.toString(first));
+    assertThat(compacted.code()).isNotZero();
+    assertThat(compacted.err()).contains("required revision has been compacted");
+    assertThat(kvctl("compact", Long.toString(first)).err())
+        .contains("required revision has been compacted");
+    assertThat(kvctl("get", "hist/k").out()).isEqualTo("hist/k\nsecond\n");
+  }
+
+  @Test
   void incrOfAValueThatIsNotAnIntegerIsAnErrorAndChangesNothing() {
     kvctl("put", "counter/word", "twelve");
 

@@ -145,6 +145,50 @@ class WatchIT {
     }
   }
 
+  @Test
+  void killingTheLeaderWhileAFollowerServesTheWatchLosesAndRepeatsNoEvent() {
+    KvCluster cluster = clusters.start(3);
+    int leader = cluster.awaitLeader();
+    int follower = (leader + 1) % 3;
+    int other = (leader + 2) % 3;
+    Recorder recorder = new Recorder();
+    try (BallotClient watcher = client(cluster, follower);
+        BallotClient writes = client(cluster, follower, other)) {
+      Watch watch = watcher.watch(WatchOptions.builder("lk-").prefix().build(), recorder);
+      value(watch.created());
+      ClientWriter writer = ClientWriter.start(writes, ClientCalls.REQUEST_TIMEOUT, "lk");
+      await().atMost(EVENTS_WAIT).until(() -> recorder.events().size() >= 20);
+
+      cluster.kill9(leader);
+      writer.awaitAckedStartedAfter(System.nanoTime(), 30, EVENTS_WAIT);
+      cluster.restart(leader);
+      writer.awaitAckedStartedAfter(System.nanoTime(), 30, EVENTS_WAIT);
+      List<ClientWriter.Write> written = writer.stop();
+
+      Map<String, Long> stored;
+      try (BallotClient reader = client(cluster, follower, other)) {
+        stored =
+            value(reader.range(RangeOptions.builder("lk-").prefix().build())).kvs().stream()
+                .collect(Collectors.toMap(KeyValue::keyString, KeyValue::modRevision));
+      }
+      await()
+          .atMost(EVENTS_WAIT)
+          .until(() -> recorder.events().size() >= stored.size() || recorder.failure() != null);
+
+      assertThat(recorder.failure()).isNull();
+      List<WatchEvent> events = recorder.events();
+      assertThat(events).extracting(WatchEvent::revision).isSorted().doesNotHaveDuplicates();
+      assertThat(events)
+          .extracting(e -> e.kv().keyString() + "@" + e.revision())
+          .containsExactlyInAnyOrderElementsOf(
+              stored.entrySet().stream().map(e -> e.getKey() + "@" + e.getValue()).toList());
+      assertThat(written)
+          .filteredOn(w -> w.outcome() == ClientWriter.Outcome.ACKED)
+          .allSatisfy(w -> assertThat(stored).containsEntry(w.key(), w.revision()));
+      watch.close();
+    }
+  }
+
   private static KvctlIT.Run kvctl(KvCluster cluster, String... args) {
     String[] full = new String[args.length + 2];
     full[0] = "--endpoints";

@@ -75,6 +75,12 @@ final class SimKvClient {
       compact(server);
       return null;
     }
+    if (roll < 6) {
+      // Leases and their keys (outside the checked keys): grants, revokes and attached puts must
+      // apply alike everywhere, across crashes and snapshots.
+      lease(server);
+      return null;
+    }
     if (roll < 35) {
       // Mostly the key written last: where a stale read would show.
       get(client, random.nextInt(3) != 0 ? lastKeyWritten : key, server);
@@ -107,6 +113,26 @@ final class SimKvClient {
                     dev.ballot.etcd.api.CompactionRequest.newBuilder().setRevision(target))
                 .build(),
             REQUEST_TIMEOUT_MS);
+  }
+
+  /** A grant, a revoke or a put with one of a few lease ids, answered or not. */
+  private void lease(SimServer server) {
+    long id = 1 + random.nextInt(4);
+    Command.Builder command = Command.newBuilder();
+    switch (random.nextInt(3)) {
+      case 0 ->
+          command.setLeaseGrant(
+              dev.ballot.etcd.api.LeaseGrantRequest.newBuilder().setID(id).setTTL(60));
+      case 1 ->
+          command.setLeaseRevoke(dev.ballot.etcd.api.LeaseRevokeRequest.newBuilder().setID(id));
+      default ->
+          command.setPut(
+              PutRequest.newBuilder()
+                  .setKey(bytes("lease/" + random.nextInt(6)))
+                  .setValue(bytes("v" + nextValue++))
+                  .setLease(id));
+    }
+    server.writes().write(command.build(), REQUEST_TIMEOUT_MS);
   }
 
   /** Writes {@code value} to a key of its own, for the run's recovery check. */
