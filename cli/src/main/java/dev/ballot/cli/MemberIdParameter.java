@@ -21,20 +21,28 @@ final class MemberIdParameter {
 
   /** Parses a hex member id. */
   static final class HexId implements ITypeConverter<Long> {
-    private static final Pattern HEX_ID = Pattern.compile("(0[xX])?([0-9a-fA-F]{1,16})");
-
     @Override
     public Long convert(String value) {
-      Matcher matcher = HEX_ID.matcher(value.trim());
-      if (!matcher.matches()) {
-        throw new TypeConversionException(
-            "'" + value + "' is not a member id: give it in hex as 'kvctl members' prints it");
-      }
-      long id = Long.parseUnsignedLong(matcher.group(2), 16);
+      long id = parseHex(value, "member id", "'kvctl members'");
       if (id == 0) {
         throw new TypeConversionException("member id 0 is not valid");
       }
       return id;
     }
+  }
+
+  private static final Pattern HEX_ID = Pattern.compile("(0[xX])?([0-9a-fA-F]{1,16})");
+
+  /**
+   * An unsigned 64-bit id in hex with an optional {@code 0x}; {@code what} and {@code printedBy}
+   * name it in the error.
+   */
+  static long parseHex(String value, String what, String printedBy) {
+    Matcher matcher = HEX_ID.matcher(value.trim());
+    if (!matcher.matches()) {
+      throw new TypeConversionException(
+          "'" + value + "' is not a " + what + ": give it in hex as " + printedBy + " prints it");
+    }
+    return Long.parseUnsignedLong(matcher.group(2), 16);
   }
 }

@@ -105,25 +105,53 @@ class WatchIT {
   @Test
   void killingTheWatchedNodeWhileWritesGoOnElsewhereLosesAndRepeatsNoEvent() {
     KvCluster cluster = clusters.start(3);
-    Recorder recorder = new Recorder();
-    try (BallotClient watcher = client(cluster, 0, 1, 2);
-        BallotClient writes = client(cluster, 1, 2)) {
-      Watch watch = watcher.watch(WatchOptions.builder("kw-").prefix().build(), recorder);
-      value(watch.created());
-      ClientWriter writer = ClientWriter.start(writes, ClientCalls.REQUEST_TIMEOUT, "kw");
-      await().atMost(EVENTS_WAIT).until(() -> recorder.events().size() >= 20);
+    watchThroughFaults(
+        cluster,
+        "kw",
+        new int[] {0, 1, 2},
+        new int[] {1, 2},
+        List.of(() -> cluster.kill9(0), () -> cluster.restart(0), () -> cluster.kill9(1)));
+  }
 
-      cluster.kill9(0);
-      writer.awaitAckedStartedAfter(System.nanoTime(), 30, EVENTS_WAIT);
-      cluster.restart(0);
-      cluster.kill9(1);
-      writer.awaitAckedStartedAfter(System.nanoTime(), 30, EVENTS_WAIT);
+  @Test
+  void killingTheLeaderWhileAFollowerServesTheWatchLosesAndRepeatsNoEvent() {
+    KvCluster cluster = clusters.start(3);
+    int leader = cluster.awaitLeader();
+    int follower = (leader + 1) % 3;
+    int other = (leader + 2) % 3;
+    watchThroughFaults(
+        cluster,
+        "lk",
+        new int[] {follower},
+        new int[] {follower, other},
+        List.of(() -> cluster.kill9(leader), () -> cluster.restart(leader)));
+  }
+
+  /**
+   * Watches the prefix {@code name + "-"} through {@code watched} while a writer writes it through
+   * {@code writers}; after 20 events, runs each fault in turn, waiting after each for 30 writes
+   * acknowledged; then the events must be exactly the stored keys at their revisions, in revision
+   * order, none twice, every acknowledged write among them.
+   */
+  private static void watchThroughFaults(
+      KvCluster cluster, String name, int[] watched, int[] writers, List<Runnable> faults) {
+    Recorder recorder = new Recorder();
+    try (BallotClient watcher = client(cluster, watched);
+        BallotClient writes = client(cluster, writers)) {
+      Watch watch = watcher.watch(WatchOptions.builder(name + "-").prefix().build(), recorder);
+      value(watch.created());
+      ClientWriter writer = ClientWriter.start(writes, ClientCalls.REQUEST_TIMEOUT, name);
+      await().atMost(EVENTS_WAIT).until(() -> recorder.events().size() >= 20);
+      for (Runnable fault : faults) {
+        fault.run();
+        writer.awaitAckedStartedAfter(System.nanoTime(), 30, EVENTS_WAIT);
+      }
       List<ClientWriter.Write> written = writer.stop();
 
       Map<String, Long> stored;
-      try (BallotClient reader = client(cluster, 0, 2)) {
+      try (BallotClient reader = client(cluster, writers)) {
         stored =
-            value(reader.range(RangeOptions.builder("kw-").prefix().build())).kvs().stream()
+            value(reader.range(RangeOptions.builder(name + "-").prefix().build())).kvs().stream()
                 .collect(Collectors.toMap(KeyValue::keyString, KeyValue::modRevision));
       }
       await()
@@ -135,50 +163,6 @@ class WatchIT {
       assertThat(events).extracting(WatchEvent::revision).isSorted().doesNotHaveDuplicates();
       assertThat(events)
           .allSatisfy(e -> assertThat(e.type()).isEqualTo(WatchEvent.Type.PUT))
-          .extracting(e -> e.kv().keyString() + "@" + e.revision())
-          .containsExactlyInAnyOrderElementsOf(
-              stored.entrySet().stream().map(e -> e.getKey() + "@" + e.getValue()).toList());
-      assertThat(written)
-          .filteredOn(w -> w.outcome() == ClientWriter.Outcome.ACKED)
-          .allSatisfy(w -> assertThat(stored).containsEntry(w.key(), w.revision()));
-      watch.close();
-    }
-  }
-
-  @Test
-  void killingTheLeaderWhileAFollowerServesTheWatchLosesAndRepeatsNoEvent() {
-    KvCluster cluster = clusters.start(3);
-    int leader = cluster.awaitLeader();
-    int follower = (leader + 1) % 3;
-    int other = (leader + 2) % 3;
-    Recorder recorder = new Recorder();
-    try (BallotClient watcher = client(cluster, follower);
-        BallotClient writes = client(cluster, follower, other)) {
-      Watch watch = watcher.watch(WatchOptions.builder("lk-").prefix().build(), recorder);
-      value(watch.created());
-      ClientWriter writer = ClientWriter.start(writes, ClientCalls.REQUEST_TIMEOUT, "lk");
-      await().atMost(EVENTS_WAIT).until(() -> recorder.events().size() >= 20);
-
-      cluster.kill9(leader);
-      writer.awaitAckedStartedAfter(System.nanoTime(), 30, EVENTS_WAIT);
-      cluster.restart(leader);
-      writer.awaitAckedStartedAfter(System.nanoTime(), 30, EVENTS_WAIT);
-      List<ClientWriter.Write> written = writer.stop();
-
-      Map<String, Long> stored;
-      try (BallotClient reader = client(cluster, follower, other)) {
-        stored =
-            value(reader.range(RangeOptions.builder("lk-").prefix().build())).kvs().stream()
-                .collect(Collectors.toMap(KeyValue::keyString, KeyValue::modRevision));
-      }
-      await()
-          .atMost(EVENTS_WAIT)
-          .until(() -> recorder.events().size() >= stored.size() || recorder.failure() != null);
-
-      assertThat(recorder.failure()).isNull();
-      List<WatchEvent> events = recorder.events();
-      assertThat(events).extracting(WatchEvent::revision).isSorted().doesNotHaveDuplicates();
-      assertThat(events)
           .extracting(e -> e.kv().keyString() + "@" + e.revision())
           .containsExactlyInAnyOrderElementsOf(
               stored.entrySet().stream().map(e -> e.getKey() + "@" + e.getValue()).toList());

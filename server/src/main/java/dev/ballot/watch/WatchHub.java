@@ -315,17 +315,7 @@ public final class WatchHub implements KvStore.ChangeListener, AutoCloseable {
       }
     } catch (RuntimeException e) {
       log.error("watch catch-up failed; cancelling the watcher watchId={}", watcher.id, e);
-      synchronized (lock) {
-        watcher.stream.watchers.remove(watcher.id);
-        forget(watcher);
-      }
-      watcher.stream.send(
-          WatchResponse.newBuilder()
-              .setHeader(headers.apply(kv.revision()))
-              .setWatchId(watcher.id)
-              .setCanceled(true)
-              .setCancelReason("etcdserver: watch failed on the server (see its log)")
-              .build());
+      end(watcher, cancelled(watcher).setCancelReason("etcdserver: watch failed on the server"));
     }
   }
 
@@ -350,17 +340,23 @@ public final class WatchHub implements KvStore.ChangeListener, AutoCloseable {
   }
 
   private void cancelCompacted(Watcher watcher) {
+    end(watcher, cancelled(watcher).setCompactRevision(kv.compactRevision()));
+  }
+
+  private WatchResponse.Builder cancelled(Watcher watcher) {
+    return WatchResponse.newBuilder()
+        .setHeader(headers.apply(kv.revision()))
+        .setWatchId(watcher.id)
+        .setCanceled(true);
+  }
+
+  /** Ends {@code watcher} on the server's side, telling its client with {@code response}. */
+  private void end(Watcher watcher, WatchResponse.Builder response) {
     synchronized (lock) {
       watcher.stream.watchers.remove(watcher.id);
       forget(watcher);
     }
-    watcher.stream.send(
-        WatchResponse.newBuilder()
-            .setHeader(headers.apply(kv.revision()))
-            .setWatchId(watcher.id)
-            .setCanceled(true)
-            .setCompactRevision(kv.compactRevision())
-            .build());
+    watcher.stream.send(response.build());
   }
 
   /** A watcher's events from history, whole revisions up to about {@link #MAX_RESPONSE_BYTES}. */
