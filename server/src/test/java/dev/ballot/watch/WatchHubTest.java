@@ -157,6 +157,32 @@ class WatchHubTest {
   }
 
   @Test
+  void revisionsInstalledByASnapshotReachWatchersFromHistory() throws Exception {
+    Client client = new Client(true);
+    client.create(WatchCreateRequest.newBuilder().setKey(bytes("s")).setRangeEnd(bytes("t")));
+    client.next();
+    put("s1", "before");
+    assertThat(client.events(1).get(0).getKv().getModRevision()).isEqualTo(2);
+
+    // A snapshot install writes many revisions at once without announcing them one by one.
+    store.onChanges((revision, events) -> {});
+    for (int i = 0; i < 30; i++) {
+      put("s" + i, "installed" + i);
+    }
+    store.onChanges(hub);
+    hub.replaced(store.revision());
+    put("s1", "after");
+
+    List<Event> events = client.events(31);
+    assertThat(events)
+        .extracting(e -> e.getKv().getModRevision())
+        .isSorted()
+        .doesNotHaveDuplicates();
+    assertThat(events.get(0).getKv().getModRevision()).isEqualTo(3);
+    assertThat(events.get(30).getKv().getValue().toStringUtf8()).isEqualTo("after");
+  }
+
+  @Test
   void filtersAndPrevKvShapeTheEvents() throws Exception {
     Client client = new Client(true);
     client.create(
