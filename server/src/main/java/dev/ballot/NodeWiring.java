@@ -1,9 +1,9 @@
 package dev.ballot;
 
 import dev.ballot.api.ClientApi;
-import dev.ballot.cluster.AutoCompaction;
 import dev.ballot.cluster.LeaderRoutes;
 import dev.ballot.cluster.StopHandover;
+import dev.ballot.flags.AutoCompactionFlags;
 import dev.ballot.flags.HostPort;
 import dev.ballot.flags.ListenFailure;
 import dev.ballot.kv.ApplyResult;
@@ -196,7 +196,8 @@ final class NodeWiring {
               options.dataDir,
               options.electionTimeoutMs,
               options.quotaBackendBytes,
-              AutoCompaction.parse(options.autoCompactionMode, options.autoCompactionRetention),
+              AutoCompactionFlags.parse(
+                  options.autoCompactionMode, options.autoCompactionRetention),
               options.watchProgressNotifyInterval);
     } catch (IOException e) {
       throw new ListenFailure("--client-addr", options.clientAddr, e);

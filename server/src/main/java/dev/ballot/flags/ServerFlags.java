@@ -114,7 +114,7 @@ public final class ServerFlags {
               + (join.isEmpty() ? "" : " (and not --join)"));
     }
     try {
-      dev.ballot.cluster.AutoCompaction.parse(
+      AutoCompactionFlags.parse(
           value(spec, "--auto-compaction-mode"), value(spec, "--auto-compaction-retention"));
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
