@@ -5,6 +5,7 @@ import dev.ballot.flags.ServerFlags;
 import dev.ballot.membership.Discovery;
 import dev.ballot.membership.Registration;
 import dev.ballot.storage.DiskFailureException;
+import dev.ballot.storage.RocksDbLibrary;
 import dev.ballot.storage.StorageCorruptionException;
 import java.io.IOException;
 import java.util.concurrent.CountDownLatch;
@@ -58,6 +59,8 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
   private static final String LEAK_DETECTION = "io.grpc.netty.shaded.io.netty.leakDetection.level";
 
   public static void main(String[] args) {
+    RocksDbLibrary
+        .load(); // before any org.rocksdb class: RocksDB's own loader leaks a copy per kill
     if (System.getProperty(LEAK_DETECTION) == null) {
       System.setProperty(LEAK_DETECTION, "disabled");
     }

@@ -10,6 +10,9 @@ import io.etcd.jetcd.api.PutResponse;
 import io.etcd.jetcd.api.RangeResponse;
 import io.etcd.jetcd.api.StatusResponse;
 import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +22,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntFunction;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -54,6 +58,23 @@ class CrashRecoveryTest {
         .containsAllEntriesOf(acked);
     Etcd.put(cluster.kv(leader), "after-crash", "ok");
     assertThat(Etcd.value(cluster.kv(leader), "after-crash", false)).isEqualTo("ok");
+  }
+
+  @Test
+  void aKilledNodeLeavesNothingInItsTemporaryDirectory() throws IOException {
+    KvCluster cluster = clusters.start(3);
+    cluster.awaitLeader();
+    Path tmp = Files.createDirectories(cluster.dir().resolve("node-0-tmp"));
+    for (int start = 0; start < 3; start++) {
+      cluster.restartWithJvmArgs(0, "-Djava.io.tmpdir=" + tmp);
+      cluster.awaitReady();
+      cluster.kill9(0);
+    }
+    try (Stream<Path> left = Files.list(tmp)) {
+      assertThat(left)
+          .as("what 3 starts of a node killed with SIGKILL left in its java.io.tmpdir")
+          .isEmpty();
+    }
   }
 
   @Test

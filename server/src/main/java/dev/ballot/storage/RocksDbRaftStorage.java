@@ -66,7 +66,7 @@ public final class RocksDbRaftStorage implements RaftStorage {
   private static final byte[] LOG_END = key(Long.MAX_VALUE);
 
   static {
-    RocksDB.loadLibrary();
+    RocksDbLibrary.load();
   }
 
   private final Path dir;
