@@ -21,6 +21,7 @@ import org.rocksdb.RocksDB;
  * RocksDB's loader runs as it is.
  */
 public final class RocksDbLibrary {
+  private static final String PREFIX = "ballot-rocksdb-";
   private static boolean loaded;
 
   private RocksDbLibrary() {}
@@ -33,7 +34,8 @@ public final class RocksDbLibrary {
     if (System.getenv("ROCKSDB_SHAREDLIB_DIR") == null) {
       Path dir = null;
       try {
-        dir = Files.createTempDirectory("ballot-rocksdb-");
+        dir = Files.createTempDirectory(PREFIX + ProcessHandle.current().pid() + "-");
+        removeLeftovers(dir.getParent());
         NativeLibraryLoader.getInstance().loadLibrary(dir.toString());
       } catch (IOException e) {
         throw new UncheckedIOException(
@@ -46,6 +48,32 @@ public final class RocksDbLibrary {
     // found loaded above and not copied again.
     RocksDB.loadLibrary();
     loaded = true;
+  }
+
+  /**
+   * Deletes the copies of processes that died while copying (the copy takes a few milliseconds, and
+   * a node can be killed in them): each directory names the process that made it.
+   */
+  static void removeLeftovers(Path tmp) {
+    try (Stream<Path> dirs = Files.list(tmp)) {
+      for (Path dir : (Iterable<Path>) dirs::iterator) {
+        String name = dir.getFileName().toString();
+        if (!name.startsWith(PREFIX)) {
+          continue;
+        }
+        String[] parts = name.substring(PREFIX.length()).split("-", 2);
+        try {
+          long pid = Long.parseLong(parts[0]);
+          if (ProcessHandle.of(pid).isEmpty()) {
+            deleteQuietly(dir);
+          }
+        } catch (NumberFormatException e) {
+          // not one of ours
+        }
+      }
+    } catch (IOException e) {
+      // best effort: a leftover costs disk space, not correctness
+    }
   }
 
   private static void deleteQuietly(Path dir) {
