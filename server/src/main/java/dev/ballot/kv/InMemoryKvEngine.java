@@ -10,10 +10,10 @@ import java.util.TreeMap;
 
 /**
  * The key spaces in sorted maps, for the simulation and tests, with the crash model of the node's
- * disk: a written batch is readable at once but durable only after {@link #sync} (in the server the
- * kv families share one write-ahead log with the Raft log, so the Raft log's sync makes earlier kv
- * writes durable too); a {@link #crash} keeps the durable state plus a prefix of the batches
- * written since, each whole or not at all, as a power loss would.
+ * disk: a written batch is readable at once but durable only after {@link #sync} (in the server, a
+ * RocksDB flush of the kv families, whose writes bypass the write-ahead log); a {@link #crash}
+ * keeps the durable state plus a prefix of the batches written since, each whole or not at all, as
+ * a power loss would.
  *
  * <p>Thread-safe. A snapshot shares the maps it saw; the next write copies them first (copy on
  * write), so a snapshot costs nothing and never changes.

@@ -25,7 +25,17 @@ public final class RocksKvEngine implements KvEngine {
   private final RocksDB db;
   private final ColumnFamilyHandle data;
   private final ColumnFamilyHandle meta;
-  private final WriteOptions unsyncedWrite = new WriteOptions();
+
+  /**
+   * The state machine's writes bypass the write-ahead log: the Raft log is the durable record of
+   * every command, so a crash that loses the memtables only rolls the applied index back to the
+   * last flush, and the node applies the rest again from its log. RocksDB flushes all column
+   * families atomically (the applied index and the data it describes stay together), at every
+   * snapshot (a checkpoint flushes, and the log is compacted only below a snapshot) and at a clean
+   * close. The WAL then carries only the log: half the bytes or less to sync per write.
+   */
+  private final WriteOptions unsyncedWrite = new WriteOptions().setDisableWAL(true);
+
   private final ReadOptions latestRead = new ReadOptions();
   private final DbView live = new DbView(latestRead, null);
 

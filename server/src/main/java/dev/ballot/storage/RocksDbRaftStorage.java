@@ -122,7 +122,10 @@ public final class RocksDbRaftStorage implements RaftStorage {
             // default, point-in-time, would drop synced entries after it); only an incomplete
             // record at the very end, a write torn by a crash, is tolerated.
             .setWalRecoveryMode(WALRecoveryMode.TolerateCorruptedTailRecords)
-            .setParanoidChecks(true);
+            .setParanoidChecks(true)
+            // The kv families are written without the WAL (RocksKvEngine): a flush must persist
+            // every family at one point, so the applied index never runs ahead of its data.
+            .setAtomicFlush(true);
     if (statistics != null) {
       dbOptions.setStatistics(statistics);
     }

@@ -15,17 +15,20 @@ import dev.ballot.membership.Membership;
 import dev.ballot.raft.ClusterConfig;
 import dev.ballot.raft.ConfigEntry;
 import dev.ballot.raft.SnapshotMeta;
+import java.util.Random;
 import java.util.function.Consumer;
 
 /**
  * A node's key-value state as the server keeps it, on the in-memory engine: the real {@link
- * KvStore} and {@link KvStateMachine}, whose batches are writes on the node's {@link SimWal}.
- * Snapshots are {@link KvImage}s, carried by the simulated network. As in the server, a fresh store
- * records the members the node starts from, so every snapshot carries a membership.
+ * KvStore} and {@link KvStateMachine}. As in the server, its writes bypass the write-ahead log:
+ * they become durable when RocksDB flushes its memtables, which a snapshot forces and which
+ * otherwise happens at any moment, so a crash keeps a random prefix of the writes since the last
+ * snapshot, whatever the Raft log's syncs. The lost tail is applied again from the log. Snapshots
+ * are {@link KvImage}s, carried by the simulated network. As in the server, a fresh store records
+ * the members the node starts from, so every snapshot carries a membership.
  */
 final class KvSimStore {
   private final InMemoryKvEngine engine = new InMemoryKvEngine();
-  private final SimWal wal;
   private final ClusterConfig initialConfig;
   private final byte[] initialConfigEntry;
   private KvStore store;
@@ -34,11 +37,9 @@ final class KvSimStore {
   /**
    * @param initialMembership the members the node starts from (bootstrap, or its registration)
    */
-  KvSimStore(SimWal wal, Membership initialMembership) {
-    this.wal = wal;
+  KvSimStore(Membership initialMembership) {
     this.initialConfig = initialMembership.config();
     this.initialConfigEntry = new ConfigEntry(initialConfig, initialMembership.encode()).encode();
-    wal.onSync(engine::sync);
   }
 
   /**
@@ -47,7 +48,7 @@ final class KvSimStore {
    */
   KvStateMachine open(Consumer<KvStore.AppliedConfig> onConfig) {
     KvImage newest = snapshots == null ? null : snapshots.newest();
-    store = new KvStore(new OnWal());
+    store = new KvStore(new Unclosed());
     store.initConfig(initialConfigEntry);
     snapshots = new InMemoryKvSnapshots(store, engine, initialConfig, newest);
     return new KvStateMachine(store, snapshots, onConfig);
@@ -57,9 +58,12 @@ final class KvSimStore {
     return store;
   }
 
-  /** Keeps the durable data and the first {@code keepUnsynced} batches written since. */
-  void crash(int keepUnsynced) {
-    engine.crash(keepUnsynced);
+  /**
+   * Keeps the durable data and a random prefix of the batches written since: RocksDB may have
+   * flushed at any point in between.
+   */
+  void crash(Random random) {
+    engine.crash(random);
   }
 
   /**
@@ -93,8 +97,8 @@ final class KvSimStore {
     snapshots.stage(meta, image);
   }
 
-  /** The engine, each batch written counted as a write of the node's WAL. */
-  private final class OnWal implements KvEngine {
+  /** The engine, which outlives each incarnation's store (a close leaves it as it is). */
+  private final class Unclosed implements KvEngine {
     @Override
     public KvView live() {
       return engine.live();
@@ -113,13 +117,11 @@ final class KvSimStore {
     @Override
     public void write(KvBatch batch, long index) {
       engine.write(batch, index);
-      wal.wrote(SimWal.Owner.STATE_MACHINE);
     }
 
     @Override
     public void deleteRange(KvSpace space, byte[] from, byte[] to, long index) {
       engine.deleteRange(space, from, to, index);
-      wal.wrote(SimWal.Owner.STATE_MACHINE);
     }
 
     @Override

@@ -29,7 +29,7 @@ final class SimRaftStorage implements RaftStorage {
   @Override
   public void save(SnapshotMeta snapshot, List<Entry> entries, HardState hardState, boolean sync) {
     disk.save(snapshot, entries, hardState, false);
-    wal.wrote(SimWal.Owner.RAFT_LOG);
+    wal.wrote();
     if (sync) {
       sync();
     }
@@ -49,7 +49,7 @@ final class SimRaftStorage implements RaftStorage {
   @Override
   public void compact(long index) {
     disk.compact(index);
-    wal.wrote(SimWal.Owner.RAFT_LOG);
+    wal.wrote();
   }
 
   void sync() {

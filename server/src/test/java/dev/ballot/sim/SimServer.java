@@ -121,7 +121,7 @@ final class SimServer {
     this.config = config;
     this.initialCluster = identity.initialMembership().config();
     this.autoPromote = autoPromote;
-    this.store = new KvSimStore(wal, identity.initialMembership());
+    this.store = new KvSimStore(identity.initialMembership());
     this.link = link;
     this.events = events;
     this.listener = listener;
@@ -278,9 +278,8 @@ final class SimServer {
   void crash() {
     up = false;
     runner.kill();
-    SimWal.Survivors survivors = wal.crash(random);
-    storage.crash(survivors.raftLog());
-    store.crash(survivors.stateMachine());
+    storage.crash(wal.crash(random));
+    store.crash(random);
     core = null;
     driver = null;
   }
@@ -387,7 +386,9 @@ final class SimServer {
     @Override
     public SnapshotMeta takeSnapshot(long index, long term) {
       SnapshotMeta meta = delegate.takeSnapshot(index, term);
-      wal.sync(); // a RocksDB checkpoint flushes: durable, and so is the log before it
+      // A RocksDB checkpoint flushes every column family: the log before it is durable, and so is
+      // the state (the snapshot's take syncs the engine).
+      wal.sync();
       listener.snapshotTaken(SimServer.this, meta);
       return meta;
     }

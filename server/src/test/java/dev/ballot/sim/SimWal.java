@@ -1,57 +1,37 @@
 package dev.ballot.sim;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Random;
 
 /**
- * One node's write-ahead log, shared by the Raft log and the state machine's data as RocksDB's is
- * in the server: writes are ordered across both, a sync makes every earlier write durable, and a
- * power loss keeps the synced writes plus a random prefix of the rest, in that shared order. So a
- * state machine write that survives implies every log write before it survived too.
+ * One node's write-ahead log, which in the server holds the Raft log's writes only (the state
+ * machine writes its column families without the WAL; see {@link KvSimStore}): a sync makes every
+ * earlier write durable, and a power loss keeps the synced writes plus a random prefix of the rest.
  */
 final class SimWal {
-  /** Who made a write. */
-  enum Owner {
-    RAFT_LOG,
-    STATE_MACHINE
-  }
-
   /** Unsynced writes, in the order they were made. */
-  private final List<Owner> unsynced = new ArrayList<>();
+  private int unsynced;
 
-  private final List<Runnable> onSync = new ArrayList<>();
+  private Runnable onSync = () -> {};
 
-  /** {@code listener} makes its owner's writes so far durable when the WAL syncs. */
+  /** {@code listener} makes the log's writes so far durable when the WAL syncs. */
   void onSync(Runnable listener) {
-    onSync.add(listener);
+    onSync = listener;
   }
 
-  void wrote(Owner owner) {
-    unsynced.add(owner);
+  void wrote() {
+    unsynced++;
   }
 
-  /** Makes every write so far durable, of both owners. */
+  /** Makes every write so far durable. */
   void sync() {
-    unsynced.clear();
-    onSync.forEach(Runnable::run);
+    unsynced = 0;
+    onSync.run();
   }
 
-  /** What survives a crash: how many unsynced writes of each owner, a prefix of each. */
-  record Survivors(int raftLog, int stateMachine) {}
-
-  Survivors crash(Random random) {
-    int cut = random.nextInt(unsynced.size() + 1);
-    int raft = 0;
-    int state = 0;
-    for (Owner o : unsynced.subList(0, cut)) {
-      if (o == Owner.RAFT_LOG) {
-        raft++;
-      } else {
-        state++;
-      }
-    }
-    unsynced.clear();
-    return new Survivors(raft, state);
+  /** What survives a crash: how many of the unsynced writes, a prefix of them. */
+  int crash(Random random) {
+    int kept = random.nextInt(unsynced + 1);
+    unsynced = 0;
+    return kept;
   }
 }
