@@ -59,8 +59,17 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
   private static final String LEAK_DETECTION = "io.grpc.netty.shaded.io.netty.leakDetection.level";
 
   public static void main(String[] args) {
-    RocksDbLibrary
-        .load(); // before any org.rocksdb class: RocksDB's own loader leaks a copy per kill
+    // Before any org.rocksdb class: RocksDB's own loader would leave a copy behind per kill.
+    try {
+      RocksDbLibrary.load();
+    } catch (RuntimeException | UnsatisfiedLinkError e) {
+      System.err.println(
+          "kvserver: cannot load RocksDB's native library through java.io.tmpdir ("
+              + System.getProperty("java.io.tmpdir")
+              + "): "
+              + e.getMessage());
+      System.exit(1);
+    }
     if (System.getProperty(LEAK_DETECTION) == null) {
       System.setProperty(LEAK_DETECTION, "disabled");
     }

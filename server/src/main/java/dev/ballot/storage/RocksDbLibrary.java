@@ -38,8 +38,8 @@ public final class RocksDbLibrary {
         removeLeftovers(dir.getParent());
         NativeLibraryLoader.getInstance().loadLibrary(dir.toString());
       } catch (IOException e) {
-        throw new UncheckedIOException(
-            "cannot load RocksDB's native library: " + e.getMessage(), e);
+        // e.g. "NoSuchFileException: /path" or "FileSystemException: ...: No space left on device"
+        throw new UncheckedIOException(e.getClass().getSimpleName() + ": " + e.getMessage(), e);
       } finally {
         deleteQuietly(dir);
       }
