@@ -99,7 +99,7 @@ final class ServerOptions {
   @Option(
       names = "--snapshot-count",
       converter = LongConverters.NonNegative.class,
-      defaultValue = "100000",
+      defaultValue = "10000",
       description =
           "Take a snapshot after this many applied entries past the last one (0: never)."
               + " Default: ${DEFAULT-VALUE}.")
