@@ -125,6 +125,7 @@ public final class SnapshotDir {
       return new Local(readInfo(target), target);
     }
     Path tmp = dir.resolve(name + ".tmp");
+    long startNanos = System.nanoTime();
     try {
       deleteTree(tmp);
       try (Checkpoint checkpoint = Checkpoint.create(db)) {
@@ -141,10 +142,11 @@ public final class SnapshotDir {
           e instanceof IOException io ? io : new IOException(e));
     }
     log.info(
-        "snapshot taken index={} term={} revision={} path={}",
+        "snapshot taken index={} term={} revision={} took_ms={} path={}",
         info.meta().index(),
         info.meta().term(),
         info.revision(),
+        (System.nanoTime() - startNanos) / 1_000_000,
         target);
     retain();
     return new Local(info, target);
