@@ -112,6 +112,9 @@ mutate apply-before-commit "only committed entries are applied" 'reported commit
 mutate answer-before-apply "linearizable reads" 'not linearizable' $N/Applier.java \
   '        } else if (work instanceof Apply a) {' \
   '        } else if (work instanceof Apply a) { appliedIndex = a.entries().get(a.entries().size() - 1).index(); releaseWaiters();'
+mutate snapshot-term-at-start "a snapshot's term is its index's" 'took snapshot' $N/Applier.java \
+  'Map.Entry<Long, Long> start = termStarts.floorEntry(index);' \
+  'Map.Entry<Long, Long> start = termStarts.firstEntry();'
 mutate skip-applied-index-write "same state at the same applied index" 'differs|apply once|behind the snapshot|not linearizable' $K/KvStore.java \
   'batch.put(KvSpace.META, APPLIED_INDEX_KEY, encodeLong(index));' '// applied index not written'
 exit $status

@@ -2,6 +2,7 @@ package dev.ballot.kv;
 
 import dev.ballot.raft.ClusterConfig;
 import dev.ballot.raft.SnapshotMeta;
+import dev.ballot.storage.ReadOnlyCheckpoint;
 import dev.ballot.storage.RocksDbRaftStorage;
 import dev.ballot.storage.SnapshotDir;
 import dev.ballot.storage.SnapshotInfo;
@@ -9,11 +10,13 @@ import dev.ballot.storage.SnapshotInstaller;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.LongUnaryOperator;
 
 /**
- * Snapshots of the {@link KvStore}: taken as RocksDB checkpoints on the apply thread, and installed
- * from a leader's staged snapshot (see {@link SnapshotInstaller}, which also takes a local
- * checkpoint at the same index so this node can serve it in turn).
+ * Snapshots of the {@link KvStore}: taken as RocksDB checkpoints off the apply thread, while it
+ * goes on applying (the checkpoint says which index it holds), and installed from a leader's staged
+ * snapshot (see {@link SnapshotInstaller}, which also takes a local checkpoint at the same index so
+ * this node can serve it in turn).
  */
 public final class CheckpointSnapshots implements KvSnapshots {
   private final KvStore store;
@@ -46,10 +49,16 @@ public final class CheckpointSnapshots implements KvSnapshots {
   }
 
   @Override
-  public SnapshotMeta take(long index, long term) {
-    SnapshotMeta meta = KvSnapshots.metaAt(store, index, term, initialConfig);
-    dir.take(storage.db(), new SnapshotInfo(meta, store.revision()));
-    return meta;
+  public SnapshotMeta take(LongUnaryOperator termAt) {
+    return dir.takeLive(storage.db(), checkpoint -> describe(checkpoint, termAt)).info().meta();
+  }
+
+  /** What a checkpoint holds, read from its own kv_meta: the apply thread went on meanwhile. */
+  private SnapshotInfo describe(Path checkpoint, LongUnaryOperator termAt) {
+    try (ReadOnlyCheckpoint db = new ReadOnlyCheckpoint(checkpoint);
+        KvStore held = new KvStore(new RocksKvEngine(db.db(), db.kvData(), db.kvMeta()))) {
+      return new SnapshotInfo(KvSnapshots.metaOf(held, termAt, initialConfig), held.revision());
+    }
   }
 
   @Override

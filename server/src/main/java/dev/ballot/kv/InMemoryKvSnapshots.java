@@ -4,17 +4,20 @@ import dev.ballot.raft.ClusterConfig;
 import dev.ballot.raft.SnapshotMeta;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongUnaryOperator;
 
 /**
  * Snapshots of a {@link KvStore} over an {@link InMemoryKvEngine}, for the simulation: {@link
- * #take} records an immutable {@link KvImage} of the engine and makes the engine durable (as a
+ * #take} records an immutable {@link KvImage} of the engine as it is when the take runs (the
+ * simulation runs it as an event of its own, between applies) and makes the engine durable (as a
  * RocksDB checkpoint is); {@link #install} replaces the engine's state by the image that the
  * transport {@link #stage}d for it beforehand. As the server's snapshot folder does, it keeps each
  * staged image by its index and term (a stale or duplicated transfer staged later never replaces
  * the one being installed), and drops those at or below an installed one. Images are durable: a
  * node restarted after a crash gets its newest one back through the constructor.
  *
- * <p>The apply thread takes and installs; any thread may stage and read {@link #newest}.
+ * <p>Takes run off the apply thread, installs on it, never both at once; any thread may stage and
+ * read {@link #newest}.
  */
 public final class InMemoryKvSnapshots implements KvSnapshots {
   private final KvStore store;
@@ -49,8 +52,8 @@ public final class InMemoryKvSnapshots implements KvSnapshots {
   }
 
   @Override
-  public SnapshotMeta take(long index, long term) {
-    SnapshotMeta meta = KvSnapshots.metaAt(store, index, term, initialConfig);
+  public SnapshotMeta take(LongUnaryOperator termAt) {
+    SnapshotMeta meta = KvSnapshots.metaOf(store, termAt, initialConfig);
     KvImage image = engine.image(meta, store.revision());
     engine.sync();
     newest = image;

@@ -5,6 +5,7 @@ import dev.ballot.node.StateMachine;
 import dev.ballot.raft.Entry;
 import dev.ballot.raft.SnapshotMeta;
 import java.util.function.Consumer;
+import java.util.function.LongUnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,11 +41,11 @@ public final class KvStateMachine implements StateMachine<ApplyResult> {
   }
 
   @Override
-  public SnapshotMeta takeSnapshot(long index, long term) {
+  public SnapshotMeta takeSnapshot(LongUnaryOperator termAt) {
     if (snapshots == null) {
-      return StateMachine.super.takeSnapshot(index, term);
+      return StateMachine.super.takeSnapshot(termAt);
     }
-    return snapshots.take(index, term);
+    return snapshots.take(termAt);
   }
 
   @Override

@@ -5,12 +5,14 @@ import dev.ballot.raft.EntryType;
 import dev.ballot.raft.SnapshotMeta;
 import dev.ballot.storage.CrashPoints;
 import java.util.List;
+import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,6 +21,11 @@ import org.slf4j.LoggerFactory;
  * The apply loop: applies committed entries in log order, completes the futures of the proposals
  * they carry, and releases reads waiting for an index to be applied. It runs on its own thread in a
  * server (see {@link NodeRunner}), never on the driver's.
+ *
+ * <p>Snapshots are taken on the runner's snapshot executor while this loop goes on applying (a
+ * RocksDB checkpoint flushes every memtable, tens of milliseconds to a second): the snapshot holds
+ * the state at the index applied when it was asked for or a later one, and learns the term of that
+ * index from {@link #termStarts}. A leader's snapshot is installed only while no take runs.
  */
 final class Applier<R> implements WorkLoop {
   private static final Logger log = LoggerFactory.getLogger(Applier.class);
@@ -58,7 +65,22 @@ final class Applier<R> implements WorkLoop {
   private final long snapshotEveryEntries;
   private final Consumer<SnapshotMeta> onSnapshot;
   private final NodeRunner runner;
-  private long snapshotIndex;
+
+  /** The index of the newest snapshot taken or installed (written by either thread). */
+  private volatile long snapshotIndex;
+
+  /** Whether a take runs: set by the apply thread, cleared by the snapshot thread when it ends. */
+  private volatile boolean taking;
+
+  /**
+   * The term of every entry applied since the take in progress was asked for (or the last one was),
+   * by the index where each term starts: the take learns only afterwards which index it holds.
+   */
+  private final ConcurrentSkipListMap<Long, Long> termStarts = new ConcurrentSkipListMap<>();
+
+  /** The term of the last entry the apply thread recorded in {@link #termStarts}. */
+  private long lastTerm = -1;
+
   private volatile boolean done;
   private final ConcurrentMap<Long, Pending<R>> pending = new ConcurrentHashMap<>();
   private final PriorityQueue<Waiter> waiters = new PriorityQueue<>();
@@ -74,7 +96,7 @@ final class Applier<R> implements WorkLoop {
   /**
    * @param snapshotEveryEntries take a snapshot once this many entries were applied past the last
    *     one (0: never)
-   * @param onSnapshot told of each snapshot taken, on the apply thread
+   * @param onSnapshot told of each snapshot taken, on the snapshot executor
    * @param runner woken when work arrives
    */
   Applier(
@@ -171,12 +193,20 @@ final class Applier<R> implements WorkLoop {
       return NO_DEADLINE;
     }
     try {
-      for (Work work; (work = queue.poll()) != null; ) {
+      for (Work next; (next = queue.peek()) != null; ) {
+        if (next instanceof Install && taking) {
+          break; // a take reads the store: the install waits, and the take's end wakes this loop
+        }
+        Work work = queue.poll(); // what stop() left, if it cleared the queue meanwhile
+        if (work == null) {
+          break;
+        }
         if (work instanceof Stop) {
           finish();
           return NO_DEADLINE;
         } else if (work instanceof Apply a) {
           for (Entry entry : a.entries()) {
+            noteTerm(entry);
             apply(entry);
           }
           appliedIndex = stateMachine.appliedIndex();
@@ -200,17 +230,57 @@ final class Applier<R> implements WorkLoop {
     failAll(new NodeException(NodeException.Kind.STOPPED, 0, "node is shutting down"));
   }
 
-  /** Between batches the state is exactly at the last entry's index, whose term we know. */
+  /** Before an entry is applied (a take may see it as soon as it is written). */
+  private void noteTerm(Entry entry) {
+    if (entry.term() != lastTerm) {
+      termStarts.put(entry.index(), entry.term());
+      lastTerm = entry.term();
+    }
+  }
+
+  /** Asks for a snapshot once enough entries were applied past the last one and none is taken. */
   private void maybeSnapshot(Entry last) {
     if (snapshotEveryEntries <= 0
+        || taking
         || last.index() != appliedIndex
         || appliedIndex - snapshotIndex <= snapshotEveryEntries) {
       return;
     }
-    SnapshotMeta taken = stateMachine.takeSnapshot(last.index(), last.term());
-    snapshotIndex = taken.index();
-    CrashPoints.hit(CrashPoints.TAKE_BEFORE_COMPACT);
-    onSnapshot.accept(taken);
+    termStarts.clear(); // no take reads it now
+    termStarts.put(last.index(), last.term());
+    lastTerm = last.term();
+    taking = true;
+    runner.snapshots().execute(this::takeSnapshot);
+  }
+
+  /** On the snapshot executor, while the apply loop goes on. */
+  private void takeSnapshot() {
+    try {
+      if (done) {
+        return;
+      }
+      SnapshotMeta taken = stateMachine.takeSnapshot(this::termAt);
+      snapshotIndex = taken.index();
+      CrashPoints.hit(CrashPoints.TAKE_BEFORE_COMPACT);
+      onSnapshot.accept(taken);
+    } catch (RuntimeException | Error e) {
+      FatalErrors.log(log, "snapshot", e);
+      stop();
+      onFatal.accept(e);
+    } finally {
+      taking = false;
+      runner.wake(this); // an install may be waiting
+    }
+  }
+
+  /** The term of an entry applied since the take was asked for. */
+  private long termAt(long index) {
+    Map.Entry<Long, Long> start = termStarts.floorEntry(index);
+    if (start == null) {
+      throw new IllegalStateException(
+          "snapshot at index " + index + " is older than the take's start " + termStarts);
+    }
+    return start.getValue();
   }
 
   private void install(Install work) {

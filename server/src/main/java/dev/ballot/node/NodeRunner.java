@@ -18,6 +18,12 @@ public interface NodeRunner {
   Executor background();
 
   /**
+   * Where snapshots are taken, off both loops (the apply loop goes on meanwhile); one at a time,
+   * and a task given to it is never dropped while the node runs.
+   */
+  Executor snapshots();
+
+  /**
    * Waits for the loops (already told to stop) and the background work to end.
    *
    * @return whether everything ended; if not, the storage must stay open

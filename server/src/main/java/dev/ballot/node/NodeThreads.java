@@ -2,6 +2,7 @@ package dev.ballot.node;
 
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -9,8 +10,8 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * A server's runner: the driver's loop on {@code raft-driver-ID}, the apply loop on {@code
- * raft-apply-ID}, each parking until woken or until its next deadline, and log compaction on {@code
- * raft-compact-ID}.
+ * raft-apply-ID}, each parking until woken or until its next deadline, log compaction on {@code
+ * raft-compact-ID} and snapshots on {@code raft-snapshot-ID}.
  *
  * <p>A wake costs a system call only when the loop may be about to park: many wakes while it runs
  * (a burst of requests, a batch of peer messages) are one flag, seen before it parks again.
@@ -20,6 +21,7 @@ public final class NodeThreads implements NodeRunner {
 
   private final long nodeId;
   private final ThreadPoolExecutor background;
+  private final ThreadPoolExecutor snapshots;
   private volatile Thread driverThread;
   private volatile Thread applyThread;
   private volatile WorkLoop driver;
@@ -42,6 +44,15 @@ public final class NodeThreads implements NodeRunner {
             r -> new Thread(r, "raft-compact-" + nodeId),
             new ThreadPoolExecutor.DiscardPolicy());
     background.allowCoreThreadTimeOut(true);
+    this.snapshots =
+        new ThreadPoolExecutor(
+            1,
+            1,
+            30,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(),
+            r -> new Thread(r, "raft-snapshot-" + nodeId));
+    snapshots.allowCoreThreadTimeOut(true);
   }
 
   @Override
@@ -92,6 +103,11 @@ public final class NodeThreads implements NodeRunner {
   }
 
   @Override
+  public Executor snapshots() {
+    return snapshots;
+  }
+
+  @Override
   public boolean awaitStopped() throws InterruptedException {
     Thread drive = driverThread;
     Thread apply = applyThread;
@@ -104,9 +120,12 @@ public final class NodeThreads implements NodeRunner {
       apply.join(JOIN_MS);
     }
     background.shutdown();
+    snapshots.shutdown();
     boolean compactionStopped = background.awaitTermination(JOIN_MS, TimeUnit.MILLISECONDS);
+    boolean snapshotsStopped = snapshots.awaitTermination(JOIN_MS, TimeUnit.MILLISECONDS);
     return (drive == null || !drive.isAlive())
         && (apply == null || !apply.isAlive())
-        && compactionStopped;
+        && compactionStopped
+        && snapshotsStopped;
   }
 }

@@ -2,6 +2,7 @@ package dev.ballot.node;
 
 import dev.ballot.raft.Entry;
 import dev.ballot.raft.SnapshotMeta;
+import java.util.function.LongUnaryOperator;
 
 /**
  * The replicated state machine the driver applies committed entries to, on the apply thread only.
@@ -29,10 +30,12 @@ public interface StateMachine<R> {
   }
 
   /**
-   * Takes a snapshot of the state, which is exactly at {@code index} (an entry of {@code term}):
-   * called between entries on the apply thread.
+   * Takes a durable snapshot of the state as it is when the take reaches it. Called off the apply
+   * thread, which goes on applying meanwhile (never installing), so the snapshot is at the index
+   * applied when it was asked for or at a later one; {@code termAt} gives the term of any entry
+   * applied since then.
    */
-  default SnapshotMeta takeSnapshot(long index, long term) {
+  default SnapshotMeta takeSnapshot(LongUnaryOperator termAt) {
     throw new UnsupportedOperationException("this state machine takes no snapshots");
   }
 

@@ -14,6 +14,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -115,31 +116,73 @@ public final class SnapshotDir {
 
   /**
    * Takes a checkpoint of {@code db}, whose state machine must be exactly at {@code info}'s index
-   * (the caller is the apply thread, between entries). Flushes the memtables, so the state up to
-   * the index is durable even though applies are not synced. Then deletes older snapshots.
+   * and stay there meanwhile (a snapshot install, on the apply thread). Flushes the memtables, so
+   * the state up to the index is durable even though applies are not synced. Then deletes older
+   * snapshots.
    */
   public Local take(RocksDB db, SnapshotInfo info) {
-    String name = info.meta().index() + "-" + info.meta().term();
-    Path target = dir.resolve(name);
+    Path target = dir.resolve(name(info));
     if (Files.isDirectory(target)) {
       return new Local(readInfo(target), target);
     }
-    Path tmp = dir.resolve(name + ".tmp");
     long startNanos = System.nanoTime();
+    Path tmp = checkpoint(db, name(info) + ".tmp", info.meta().index());
+    return publish(tmp, info, startNanos);
+  }
+
+  /**
+   * Takes a checkpoint of {@code db} while its state machine goes on applying: the checkpoint holds
+   * the state as of the flush it starts, at whatever index that is, and {@code describe} reads what
+   * it holds from the checkpoint itself. The flush makes that state durable in {@code db} too. Then
+   * deletes older snapshots. Not for two threads at once.
+   */
+  public Local takeLive(RocksDB db, Function<Path, SnapshotInfo> describe) {
+    long startNanos = System.nanoTime();
+    Path tmp = checkpoint(db, "live.tmp", -1);
+    SnapshotInfo info;
+    try {
+      info = describe.apply(tmp);
+    } catch (RuntimeException e) {
+      deleteTree(tmp);
+      throw e;
+    }
+    Path target = dir.resolve(name(info));
+    if (Files.isDirectory(target)) { // nothing was applied since that one
+      deleteTree(tmp);
+      return new Local(readInfo(target), target);
+    }
+    return publish(tmp, info, startNanos);
+  }
+
+  private static String name(SnapshotInfo info) {
+    return info.meta().index() + "-" + info.meta().term();
+  }
+
+  /** A fresh checkpoint of {@code db} in {@code tmpName} (replacing what a crash left there). */
+  private Path checkpoint(RocksDB db, String tmpName, long index) {
+    Path tmp = dir.resolve(tmpName);
     try {
       deleteTree(tmp);
       try (Checkpoint checkpoint = Checkpoint.create(db)) {
         checkpoint.createCheckpoint(tmp.toString());
       }
+      return tmp;
+    } catch (RocksDBException e) {
+      throw failed(index, new IOException(e));
+    }
+  }
+
+  /** Records what {@code tmp} holds, gives it its final name and deletes older snapshots. */
+  private Local publish(Path tmp, SnapshotInfo info, long startNanos) {
+    Path target = dir.resolve(name(info));
+    try {
       writeSynced(tmp.resolve(SnapshotManifest.FILE), SnapshotManifest.of(tmp).encode());
       writeSynced(tmp.resolve(INFO_FILE), info.encode());
       CrashPoints.hit(CrashPoints.TAKE_AFTER_CHECKPOINT);
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
       syncDir(dir);
-    } catch (RocksDBException | IOException e) {
-      throw new UncheckedIOException(
-          "snapshot at index " + info.meta().index() + " failed in " + dir,
-          e instanceof IOException io ? io : new IOException(e));
+    } catch (IOException e) {
+      throw failed(info.meta().index(), e);
     }
     log.info(
         "snapshot taken index={} term={} revision={} took_ms={} path={}",
@@ -150,6 +193,11 @@ public final class SnapshotDir {
         target);
     retain();
     return new Local(info, target);
+  }
+
+  private UncheckedIOException failed(long index, IOException e) {
+    return new UncheckedIOException(
+        "snapshot" + (index < 0 ? "" : " at index " + index) + " failed in " + dir, e);
   }
 
   /** The complete local snapshots, newest first. */

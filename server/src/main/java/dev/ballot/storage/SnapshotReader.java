@@ -1,20 +1,12 @@
 package dev.ballot.storage;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
-import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
-import org.rocksdb.ColumnFamilyOptions;
-import org.rocksdb.DBOptions;
-import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 
@@ -27,31 +19,20 @@ public final class SnapshotReader implements AutoCloseable {
   static final byte FAMILY_DATA = 1;
   static final byte FAMILY_META = 2;
 
-  private final DBOptions dbOptions = new DBOptions();
-  private final ColumnFamilyOptions familyOptions = new ColumnFamilyOptions();
-  private final List<ColumnFamilyHandle> handles = new ArrayList<>();
-  private RocksDB db;
+  private final ReadOnlyCheckpoint checkpoint;
   private final ColumnFamilyHandle[] families;
   private int family;
   private RocksIterator it;
   private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
   private int pendingOffset;
 
+  /**
+   * @throws UncheckedIOException if RocksDB cannot open the checkpoint
+   */
   public SnapshotReader(Path snapshot) {
-    List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
-    descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, familyOptions));
-    descriptors.add(
-        new ColumnFamilyDescriptor(RocksDbRaftStorage.KV_DATA.getBytes(UTF_8), familyOptions));
-    descriptors.add(
-        new ColumnFamilyDescriptor(RocksDbRaftStorage.KV_META.getBytes(UTF_8), familyOptions));
-    try {
-      db = RocksDB.openReadOnly(dbOptions, snapshot.toString(), descriptors, handles);
-    } catch (RocksDBException e) {
-      close();
-      throw new UncheckedIOException(new IOException("cannot open snapshot " + snapshot, e));
-    }
-    families = new ColumnFamilyHandle[] {handles.get(1), handles.get(2)};
-    it = db.newIterator(families[0]);
+    checkpoint = new ReadOnlyCheckpoint(snapshot);
+    families = new ColumnFamilyHandle[] {checkpoint.kvData(), checkpoint.kvMeta()};
+    it = checkpoint.db().newIterator(families[0]);
     it.seekToFirst();
   }
 
@@ -66,7 +47,7 @@ public final class SnapshotReader implements AutoCloseable {
         it.close();
         it = null;
         if (++family < families.length) {
-          it = db.newIterator(families[family]);
+          it = checkpoint.db().newIterator(families[family]);
           it.seekToFirst();
         }
       }
@@ -112,11 +93,6 @@ public final class SnapshotReader implements AutoCloseable {
       it.close();
       it = null;
     }
-    handles.forEach(ColumnFamilyHandle::close);
-    if (db != null) {
-      db.close();
-    }
-    familyOptions.close();
-    dbOptions.close();
+    checkpoint.close();
   }
 }

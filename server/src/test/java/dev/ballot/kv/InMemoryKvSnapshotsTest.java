@@ -11,6 +11,7 @@ import dev.ballot.etcd.mvcc.KeyValue;
 import dev.ballot.raft.ClusterConfig;
 import dev.ballot.raft.ConfigEntry;
 import dev.ballot.raft.SnapshotMeta;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -51,7 +52,7 @@ class InMemoryKvSnapshotsTest {
     node.put("a", "1");
     node.put("b", "2");
 
-    SnapshotMeta meta = node.snapshots.take(2, 5);
+    SnapshotMeta meta = node.snapshots.take(index -> 5);
     node.put("c", "3");
 
     assertThat(meta).isEqualTo(new SnapshotMeta(2, 5, INITIAL));
@@ -76,18 +77,25 @@ class InMemoryKvSnapshotsTest {
     ClusterConfig applied = ClusterConfig.ofVoters(List.of(1L, 2L, 3L, 4L));
     node.store.applyConfig(1, new ConfigEntry(applied, null).encode());
 
-    assertThat(node.snapshots.take(1, 1).config()).isEqualTo(applied);
+    assertThat(node.snapshots.take(index -> 1).config()).isEqualTo(applied);
   }
 
   @Test
-  void takeAtAnIndexTheStoreIsNotAtFails() {
+  void takeHoldsTheIndexTheStoreIsAtAndAsksForItsTerm() throws KvException {
     Node node = new Node();
     node.put("a", "1");
+    node.put("b", "2");
+    List<Long> asked = new ArrayList<>();
 
-    assertThatThrownBy(() -> node.snapshots.take(2, 1))
-        .isInstanceOf(IllegalStateException.class)
-        .hasMessageContaining("store is at 1");
-    assertThat(node.snapshots.newestIndex()).isZero();
+    SnapshotMeta meta =
+        node.snapshots.take(
+            index -> {
+              asked.add(index);
+              return 4;
+            });
+
+    assertThat(asked).containsExactly(2L);
+    assertThat(meta).isEqualTo(new SnapshotMeta(2, 4, INITIAL));
   }
 
   @Test
@@ -96,7 +104,7 @@ class InMemoryKvSnapshotsTest {
     leader.put("a", "1");
     leader.put("b", "2");
     leader.put("a", "3");
-    SnapshotMeta meta = leader.snapshots.take(3, 2);
+    SnapshotMeta meta = leader.snapshots.take(index -> 2);
     Node follower = new Node();
     follower.put("x", "only here");
 
@@ -123,10 +131,10 @@ class InMemoryKvSnapshotsTest {
   void installWithoutTheStagedImageFailsAndChangesNothing() throws KvException {
     Node leader = new Node();
     leader.put("a", "1");
-    SnapshotMeta first = leader.snapshots.take(1, 1);
+    SnapshotMeta first = leader.snapshots.take(index -> 1);
     KvImage firstImage = leader.snapshots.newest();
     leader.put("b", "2");
-    SnapshotMeta second = leader.snapshots.take(2, 1);
+    SnapshotMeta second = leader.snapshots.take(index -> 1);
     Node follower = new Node();
     follower.put("x", "1");
 
@@ -149,10 +157,10 @@ class InMemoryKvSnapshotsTest {
     // newer one's acceptance and its install.
     Node leader = new Node();
     leader.put("a", "1");
-    SnapshotMeta older = leader.snapshots.take(1, 1);
+    SnapshotMeta older = leader.snapshots.take(index -> 1);
     KvImage olderImage = leader.snapshots.newest();
     leader.put("b", "2");
-    SnapshotMeta newer = leader.snapshots.take(2, 1);
+    SnapshotMeta newer = leader.snapshots.take(index -> 1);
     KvImage newerImage = leader.snapshots.newest();
     Node follower = new Node();
 

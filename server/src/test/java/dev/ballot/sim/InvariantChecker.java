@@ -284,6 +284,18 @@ final class InvariantChecker {
 
   void snapshotTaken(long nodeId, SnapshotMeta meta) {
     checkSnapshotConfig(nodeId, meta);
+    // Taken while the apply loop went on: the term is learned for whatever index it holds.
+    Entry c = committed.get(meta.index());
+    if (c != null && c.term() != meta.term()) {
+      fail(
+          "node "
+              + nodeId
+              + " took snapshot "
+              + meta
+              + " of term "
+              + c.term()
+              + " committed there");
+    }
   }
 
   /**

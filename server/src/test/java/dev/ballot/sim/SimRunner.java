@@ -17,6 +17,9 @@ final class SimRunner implements NodeRunner {
     void driverTurned();
   }
 
+  /** How long a snapshot's take may lag behind the apply loop that asked for it. */
+  static final int MAX_SNAPSHOT_LAG_MS = 30;
+
   private final EventQueue events;
   private final Random random;
   private final int maxApplyLagMs;
@@ -97,6 +100,15 @@ final class SimRunner implements NodeRunner {
   @Override
   public Executor background() {
     return task -> events.after(random.nextInt(5), () -> runIfAlive(task));
+  }
+
+  /**
+   * Takes a snapshot up to {@link #MAX_SNAPSHOT_LAG_MS} later, as its own thread would while the
+   * apply loop goes on, unless the node crashed first.
+   */
+  @Override
+  public Executor snapshots() {
+    return task -> events.after(random.nextInt(MAX_SNAPSHOT_LAG_MS + 1), () -> runIfAlive(task));
   }
 
   /** Runs {@code task} now as part of this incarnation, unless it crashed. */

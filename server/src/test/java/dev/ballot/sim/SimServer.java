@@ -32,6 +32,7 @@ import dev.ballot.transport.Transport;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongUnaryOperator;
 
 /**
  * One simulated server built from the parts that ship: a {@link RaftNode}, the real {@link
@@ -384,8 +385,8 @@ final class SimServer {
     }
 
     @Override
-    public SnapshotMeta takeSnapshot(long index, long term) {
-      SnapshotMeta meta = delegate.takeSnapshot(index, term);
+    public SnapshotMeta takeSnapshot(LongUnaryOperator termAt) {
+      SnapshotMeta meta = delegate.takeSnapshot(termAt);
       // A RocksDB checkpoint flushes every column family: the log before it is durable, and so is
       // the state (the snapshot's take syncs the engine).
       wal.sync();

@@ -1,0 +1,65 @@
+package dev.ballot.storage;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.DBOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+
+/** A checkpoint (a local snapshot's folder) opened read-only with its kv_data and kv_meta. */
+public final class ReadOnlyCheckpoint implements AutoCloseable {
+  private final DBOptions dbOptions = new DBOptions();
+  private final ColumnFamilyOptions familyOptions = new ColumnFamilyOptions();
+  private final List<ColumnFamilyHandle> handles = new ArrayList<>();
+  private final RocksDB db;
+
+  /**
+   * @throws UncheckedIOException if RocksDB cannot open it
+   */
+  public ReadOnlyCheckpoint(Path checkpoint) {
+    List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
+    descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, familyOptions));
+    descriptors.add(
+        new ColumnFamilyDescriptor(RocksDbRaftStorage.KV_DATA.getBytes(UTF_8), familyOptions));
+    descriptors.add(
+        new ColumnFamilyDescriptor(RocksDbRaftStorage.KV_META.getBytes(UTF_8), familyOptions));
+    try {
+      db = RocksDB.openReadOnly(dbOptions, checkpoint.toString(), descriptors, handles);
+    } catch (RocksDBException e) {
+      closeOptions();
+      throw new UncheckedIOException(new IOException("cannot open snapshot " + checkpoint, e));
+    }
+  }
+
+  public RocksDB db() {
+    return db;
+  }
+
+  public ColumnFamilyHandle kvData() {
+    return handles.get(1);
+  }
+
+  public ColumnFamilyHandle kvMeta() {
+    return handles.get(2);
+  }
+
+  @Override
+  public void close() {
+    handles.forEach(ColumnFamilyHandle::close);
+    db.close();
+    closeOptions();
+  }
+
+  private void closeOptions() {
+    familyOptions.close();
+    dbOptions.close();
+  }
+}
