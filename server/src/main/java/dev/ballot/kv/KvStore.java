@@ -19,6 +19,7 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.concurrent.locks.StampedLock;
 import java.util.function.Supplier;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.RocksDB;
@@ -63,6 +64,13 @@ public final class KvStore implements AutoCloseable {
    * sees a store that is half old state, half new.
    */
   private final ReentrantReadWriteLock installLock = new ReentrantReadWriteLock();
+
+  /**
+   * Held for writing by the apply thread from a write to the engine until the fields below say what
+   * it wrote, so a reader that took an engine snapshot meanwhile can tell that the revisions in the
+   * fields may not be the snapshot's (see {@link SnapshotRead}).
+   */
+  private final StampedLock publishing = new StampedLock();
 
   // Written by the apply thread only, after the batch that holds them.
   private volatile long appliedIndex;
@@ -246,14 +254,19 @@ public final class KvStore implements AutoCloseable {
     if (target <= compactRevision) {
       return reject(index, new KvException(KvError.COMPACTED));
     }
-    // Removed before the batch that records the compaction: a crash between the two replays this
-    // entry, and removing again is harmless.
-    engine.deleteRange(KvSpace.EVENTS, History.firstKey(0), History.firstKey(target), index);
-    try (KvBatch batch = engine.newBatch()) {
-      batch.put(KvSpace.META, COMPACT_REVISION_KEY, encodeLong(target));
-      commit(batch, index, revision);
+    long stamp = publishing.writeLock(); // no reader sees the history gone and no compaction
+    try {
+      // Removed before the batch that records the compaction: a crash between the two replays
+      // this entry, and removing again is harmless.
+      engine.deleteRange(KvSpace.EVENTS, History.firstKey(0), History.firstKey(target), index);
+      try (KvBatch batch = engine.newBatch()) {
+        batch.put(KvSpace.META, COMPACT_REVISION_KEY, encodeLong(target));
+        writeAndPublish(batch, index, revision);
+      }
+      compactRevision = target;
+    } finally {
+      publishing.unlockWrite(stamp);
     }
-    compactRevision = target;
     // The caller answers from the revision; no key-value response goes with a compaction.
     return ApplyResult.ok(index, revision, ResponseOp.getDefaultInstance());
   }
@@ -460,6 +473,16 @@ public final class KvStore implements AutoCloseable {
    * the node ({@link DiskFailureException}, {@link StorageCorruptionException}).
    */
   private void commit(KvBatch batch, long index, long newRevision) {
+    long stamp = publishing.writeLock();
+    try {
+      writeAndPublish(batch, index, newRevision);
+    } finally {
+      publishing.unlockWrite(stamp);
+    }
+  }
+
+  /** {@link #commit} for a caller that holds {@link #publishing} already. */
+  private void writeAndPublish(KvBatch batch, long index, long newRevision) {
     batch.put(KvSpace.META, APPLIED_INDEX_KEY, encodeLong(index));
     batch.put(KvSpace.META, REVISION_KEY, encodeLong(newRevision));
     engine.write(batch, index);
@@ -489,20 +512,40 @@ public final class KvStore implements AutoCloseable {
     final long revision;
     final long compactRevision;
 
-    /** Holds off snapshot installs until closed, and sees one snapshot meanwhile. */
+    /**
+     * Holds off snapshot installs until closed, and sees one snapshot meanwhile. Its revisions are
+     * the store's fields, read with the snapshot while no write was being published (reading them
+     * from the snapshot cost two engine reads per read); if one was, the snapshot is taken again
+     * while none is.
+     */
     SnapshotRead() {
       installLock.readLock().lock();
+      KvView taken = null;
       try {
-        view = engine.snapshot();
+        long stamp = publishing.tryOptimisticRead();
+        taken = engine.snapshot();
+        long rev = KvStore.this.revision;
+        long compacted = KvStore.this.compactRevision;
+        if (!publishing.validate(stamp)) {
+          taken.close();
+          taken = null;
+          stamp = publishing.readLock();
+          try {
+            taken = engine.snapshot();
+            rev = KvStore.this.revision;
+            compacted = KvStore.this.compactRevision;
+          } finally {
+            publishing.unlockRead(stamp);
+          }
+        }
+        view = taken;
+        revision = rev;
+        compactRevision = compacted;
       } catch (RuntimeException e) {
+        if (taken != null) {
+          taken.close();
+        }
         installLock.readLock().unlock();
-        throw e;
-      }
-      try {
-        revision = readLong(view, REVISION_KEY, INITIAL_REVISION);
-        compactRevision = readLong(view, COMPACT_REVISION_KEY, 0);
-      } catch (RuntimeException e) {
-        close();
         throw e;
       }
     }
