@@ -2,11 +2,18 @@ package dev.ballot.it;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.ballot.backup.BackupReader;
 import dev.ballot.cli.Kvctl;
 import io.etcd.jetcd.api.DeleteRangeRequest;
+import io.etcd.jetcd.api.LeaseGrantRequest;
+import io.etcd.jetcd.api.LeaseGrpc;
+import io.etcd.jetcd.api.LeaseRevokeRequest;
+import io.etcd.jetcd.api.LeaseTimeToLiveRequest;
+import io.etcd.jetcd.api.LeaseTimeToLiveResponse;
+import io.etcd.jetcd.api.PutRequest;
 import io.etcd.jetcd.api.RangeResponse;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -40,9 +47,20 @@ class BackupRestoreTest {
     }
     Etcd.withDeadline(source.kv(leader), Etcd.REQUEST_DEADLINE)
         .deleteRange(DeleteRangeRequest.newBuilder().setKey(Etcd.bytes("key/0001")).build());
+    long leaseId =
+        lease(source, leader)
+            .leaseGrant(LeaseGrantRequest.newBuilder().setTTL(600).build())
+            .getID();
+    Etcd.withDeadline(source.kv(leader), Etcd.REQUEST_DEADLINE)
+        .put(
+            PutRequest.newBuilder()
+                .setKey(Etcd.bytes("leased"))
+                .setValue(Etcd.bytes("v"))
+                .setLease(leaseId)
+                .build());
     RangeResponse before = everything(source, leader, false);
     long revision = before.getHeader().getRevision();
-    assertThat(before.getKvsCount()).isEqualTo(KEYS - 1);
+    assertThat(before.getKvsCount()).isEqualTo(KEYS);
 
     Path kvctlFile = source.dir().resolve("kvctl.backup");
     String saved =
@@ -60,7 +78,8 @@ class BackupRestoreTest {
     BackupReader.Summary fromEtcdctl = BackupReader.verify(etcdctlFile);
     BackupReader.Summary fromKvctl = BackupReader.verify(kvctlFile);
     assertThat(fromEtcdctl.header().revision()).isEqualTo(revision);
-    assertThat(fromEtcdctl.pairCount()).isEqualTo(fromKvctl.pairCount()).isEqualTo(KEYS - 1);
+    assertThat(fromEtcdctl.pairCount()).isEqualTo(fromKvctl.pairCount()).isEqualTo(KEYS);
+    assertThat(fromKvctl.leaseCount()).isEqualTo(1);
 
     KvCluster restored = clusters.start(clusters.builder().nodes(3).restoreFrom(kvctlFile));
     int newLeader = restored.awaitLeader();
@@ -79,6 +98,27 @@ class BackupRestoreTest {
     // The new cluster goes on from the restored revision.
     long next = Etcd.put(restored.kv(newLeader), "key/new", "x").getHeader().getRevision();
     assertThat(next).isEqualTo(revision + 1);
+
+    // The backup holds no history: a read before its revision is refused as compacted.
+    assertThatThrownBy(
+            () ->
+                Etcd.withDeadline(restored.kv(newLeader), Etcd.REQUEST_DEADLINE)
+                    .range(
+                        io.etcd.jetcd.api.RangeRequest.newBuilder()
+                            .setKey(Etcd.bytes("key/0002"))
+                            .setRevision(revision - 1)
+                            .build()))
+        .hasMessageContaining("required revision has been compacted");
+    // The lease came along with its key: it is there, and revoking it deletes the key.
+    LeaseTimeToLiveResponse ttl =
+        lease(restored, newLeader)
+            .leaseTimeToLive(
+                LeaseTimeToLiveRequest.newBuilder().setID(leaseId).setKeys(true).build());
+    assertThat(ttl.getGrantedTTL()).isEqualTo(600);
+    assertThat(ttl.getTTL()).isPositive();
+    assertThat(ttl.getKeysList()).containsExactly(Etcd.bytes("leased"));
+    lease(restored, newLeader).leaseRevoke(LeaseRevokeRequest.newBuilder().setID(leaseId).build());
+    assertThat(Etcd.get(restored.kv(newLeader), "leased", false).getKvsCount()).isZero();
 
     String table = kvctl("--endpoints", restored.clientEndpointsCsv(), "status");
     assertThat(table.lines().findFirst().orElseThrow()).contains("APPLIED INDEX", "SNAPSHOT INDEX");
@@ -188,6 +228,11 @@ class BackupRestoreTest {
   }
 
   /** Every key, in key order, as one node sees it. */
+  private static LeaseGrpc.LeaseBlockingStub lease(KvCluster cluster, int node) {
+    return LeaseGrpc.newBlockingStub(cluster.channel(node))
+        .withDeadlineAfter(Etcd.REQUEST_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
   private static RangeResponse everything(KvCluster cluster, int node, boolean serializable) {
     return await("node " + node + " to answer a full range")
         .atMost(Duration.ofSeconds(20))

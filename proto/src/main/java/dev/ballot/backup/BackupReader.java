@@ -12,9 +12,9 @@ import java.security.MessageDigest;
 import java.util.Arrays;
 
 /**
- * Reads a backup file (see {@link BackupFormat}). {@link #verify} checks all of it; {@link #read}
- * verifies first and only then hands out pairs, so a consumer never sees a pair of a damaged file.
- * Memory use is bounded by one pair, whatever the file's size.
+ * Reads a backup file (see {@link BackupFormat}, versions 1 and 2). {@link #verify} checks all of
+ * it; {@link #read} verifies first and only then hands out pairs and leases, so a consumer never
+ * sees a pair of a damaged file. Memory use is bounded by one pair, whatever the file's size.
  */
 public final class BackupReader {
   /** Receives the pairs of a backup in ascending key order. */
@@ -28,6 +28,15 @@ public final class BackupReader {
      * @throws IOException to stop reading
      */
     void accept(byte[] key, byte[] value) throws IOException;
+
+    /**
+     * Takes one lease, after every pair (none in a version 1 file).
+     *
+     * @param id the lease id
+     * @param ttlSeconds the TTL it was granted with
+     * @throws IOException to stop reading
+     */
+    default void lease(long id, long ttlSeconds) throws IOException {}
   }
 
   /**
@@ -35,9 +44,10 @@ public final class BackupReader {
    *
    * @param header the header
    * @param pairCount how many pairs follow it
+   * @param leaseCount how many leases follow the pairs
    * @param sha256 the trailer
    */
-  public record Summary(BackupHeader header, long pairCount, byte[] sha256) {}
+  public record Summary(BackupHeader header, long pairCount, long leaseCount, byte[] sha256) {}
 
   private BackupReader() {}
 
@@ -88,15 +98,37 @@ public final class BackupReader {
       DataInputStream in = new DataInputStream(new DigestInputStream(body, digest));
       BackupHeader header = readHeader(file, in);
       long pairs = 0;
+      long leases = 0;
+      long lastLease = 0;
       byte[] lastKey = null;
+      boolean withLeases = header.formatVersion() >= 2;
       try {
         while (true) {
           byte tag = in.readByte();
           if (tag == BackupFormat.END_TAG) {
             break;
           }
+          if (tag == BackupFormat.LEASE_TAG && withLeases) {
+            long id = in.readLong();
+            long ttl = in.readLong();
+            if (id == 0 || ttl <= 0) {
+              throw corrupt(file, "lease " + id + " with TTL " + ttl);
+            }
+            if (leases > 0 && Long.compareUnsigned(lastLease, id) >= 0) {
+              throw corrupt(file, "leases out of order at lease " + leases);
+            }
+            lastLease = id;
+            leases++;
+            if (consumer != null) {
+              consumer.lease(id, ttl);
+            }
+            continue;
+          }
           if (tag != BackupFormat.PAIR_TAG) {
             throw corrupt(file, "unknown record tag " + tag + " after pair " + pairs);
+          }
+          if (leases > 0) {
+            throw corrupt(file, "a pair after the leases");
           }
           byte[] key = readBytes(file, in, 1, BackupFormat.MAX_KEY_BYTES, "key", pairs);
           byte[] value = readBytes(file, in, 0, BackupFormat.MAX_VALUE_BYTES, "value", pairs);
@@ -112,6 +144,11 @@ public final class BackupReader {
         long count = in.readLong();
         if (count != pairs) {
           throw corrupt(file, "end marker counts " + count + " pairs, the file holds " + pairs);
+        }
+        long leaseCount = withLeases ? in.readLong() : 0;
+        if (leaseCount != leases) {
+          throw corrupt(
+              file, "end marker counts " + leaseCount + " leases, the file holds " + leases);
         }
       } catch (EOFException e) {
         throw corrupt(file, "truncated after pair " + pairs);
@@ -129,7 +166,7 @@ public final class BackupReader {
       if (!Arrays.equals(expected, trailer)) {
         throw corrupt(file, "SHA-256 mismatch: the file is damaged");
       }
-      return new Summary(header, pairs, trailer);
+      return new Summary(header, pairs, leases, trailer);
     }
   }
 
@@ -139,12 +176,14 @@ public final class BackupReader {
       throw new BackupFormatException(file + " is not a Ballot backup (wrong magic)");
     }
     int version = in.readInt();
-    if (version != BackupFormat.VERSION) {
+    if (version < BackupFormat.FIRST_VERSION || version > BackupFormat.VERSION) {
       throw new BackupFormatException(
           file
               + " has backup format version "
               + version
-              + "; this build reads version "
+              + "; this build reads versions "
+              + BackupFormat.FIRST_VERSION
+              + " to "
               + BackupFormat.VERSION);
     }
     long clusterId = in.readLong();

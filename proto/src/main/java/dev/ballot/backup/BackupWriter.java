@@ -10,7 +10,8 @@ import java.util.Arrays;
 
 /**
  * Writes a backup file (see {@link BackupFormat}) to a stream: the header at once, then one {@link
- * #add} per pair in ascending key order, then {@link #finish}. Not thread-safe.
+ * #add} per pair in ascending key order, one {@link #lease} per lease in ascending id order, then
+ * {@link #finish}. Not thread-safe.
  */
 public final class BackupWriter {
   private final OutputStream target;
@@ -18,6 +19,8 @@ public final class BackupWriter {
   private final DataOutputStream out;
   private byte[] lastKey;
   private long pairCount;
+  private long leaseCount;
+  private long lastLeaseId;
   private long bodyBytes = BackupFormat.HEADER_BYTES; // DataOutputStream.size() stops at 2 GiB
   private boolean finished;
 
@@ -62,6 +65,9 @@ public final class BackupWriter {
     if (lastKey != null && Arrays.compareUnsigned(lastKey, key) >= 0) {
       throw new IllegalArgumentException("keys out of order after pair " + pairCount);
     }
+    if (leaseCount > 0) {
+      throw new IllegalStateException("pairs come before the leases");
+    }
     out.writeByte(BackupFormat.PAIR_TAG);
     out.writeInt(key.length);
     out.write(key);
@@ -70,6 +76,31 @@ public final class BackupWriter {
     lastKey = key;
     pairCount++;
     bodyBytes += 1 + Integer.BYTES + key.length + Integer.BYTES + value.length;
+  }
+
+  /**
+   * Adds one lease, after every pair; ids must come in strictly ascending unsigned order.
+   *
+   * @param id the lease id (not 0)
+   * @param ttlSeconds the TTL it was granted with (positive)
+   * @throws IOException if writing fails
+   */
+  public void lease(long id, long ttlSeconds) throws IOException {
+    if (finished) {
+      throw new IllegalStateException("backup already finished");
+    }
+    if (id == 0 || ttlSeconds <= 0) {
+      throw new IllegalArgumentException("lease " + id + " with TTL " + ttlSeconds);
+    }
+    if (leaseCount > 0 && Long.compareUnsigned(lastLeaseId, id) >= 0) {
+      throw new IllegalArgumentException("leases out of order after lease " + leaseCount);
+    }
+    out.writeByte(BackupFormat.LEASE_TAG);
+    out.writeLong(id);
+    out.writeLong(ttlSeconds);
+    lastLeaseId = id;
+    leaseCount++;
+    bodyBytes += 1 + 2 * Long.BYTES;
   }
 
   /**
@@ -85,7 +116,8 @@ public final class BackupWriter {
     finished = true;
     out.writeByte(BackupFormat.END_TAG);
     out.writeLong(pairCount);
-    bodyBytes += 1 + Long.BYTES;
+    out.writeLong(leaseCount);
+    bodyBytes += 1 + 2 * Long.BYTES;
     int tail = (int) (bodyBytes % BackupFormat.BODY_ALIGNMENT_BYTES);
     if (tail != 0) {
       out.write(new byte[BackupFormat.BODY_ALIGNMENT_BYTES - tail]);

@@ -37,6 +37,73 @@ class BackupFormatTest {
   }
 
   @Test
+  void leasesFollowThePairsAndSurviveARoundTrip() throws IOException {
+    Path file = write(2, 7, -5);
+    List<String> seen = new ArrayList<>();
+
+    BackupReader.Summary summary =
+        BackupReader.read(
+            file,
+            new BackupReader.PairConsumer() {
+              @Override
+              public void accept(byte[] key, byte[] value) {
+                seen.add(new String(key, UTF_8));
+              }
+
+              @Override
+              public void lease(long id, long ttlSeconds) {
+                seen.add("lease " + id + " ttl " + ttlSeconds);
+              }
+            });
+
+    assertThat(summary.pairCount()).isEqualTo(2);
+    assertThat(summary.leaseCount()).isEqualTo(2);
+    // ids in unsigned order: -5 is 0xff..fb
+    assertThat(seen).containsExactly("key-000", "key-001", "lease 7 ttl 8", "lease -5 ttl 4");
+  }
+
+  @Test
+  void aVersion1FileWithoutLeasesIsStillRead() throws Exception {
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    java.io.DataOutputStream out = new java.io.DataOutputStream(body);
+    out.write(BackupFormat.MAGIC);
+    out.writeInt(1);
+    out.writeLong(0xfeedL);
+    out.writeLong(42);
+    out.writeLong(1234);
+    out.writeByte(1);
+    out.writeInt(1);
+    out.write('k');
+    out.writeInt(1);
+    out.write('v');
+    out.writeByte(0);
+    out.writeLong(1);
+    out.write(new byte[512 - body.size() % 512]);
+    byte[] digest = MessageDigest.getInstance("SHA-256").digest(body.toByteArray());
+    out.write(digest);
+    Path file = Files.write(dir.resolve("v1"), body.toByteArray());
+    List<String> pairs = new ArrayList<>();
+
+    BackupReader.Summary summary =
+        BackupReader.read(file, (k, v) -> pairs.add(new String(k, UTF_8)));
+
+    assertThat(summary.header().formatVersion()).isEqualTo(1);
+    assertThat(summary.leaseCount()).isZero();
+    assertThat(pairs).containsExactly("k");
+  }
+
+  @Test
+  void writerRefusesAPairAfterALeaseAndLeasesOutOfOrder() throws IOException {
+    BackupWriter writer = new BackupWriter(new ByteArrayOutputStream(), HEADER);
+    writer.lease(5, 10);
+
+    assertThatThrownBy(() -> writer.add("a".getBytes(UTF_8), new byte[0]))
+        .isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> writer.lease(4, 10)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> writer.lease(6, 0)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void anEmptyStoreIsAValidBackup() throws IOException {
     assertThat(BackupReader.verify(write(0)).pairCount()).isZero();
   }
@@ -59,7 +126,7 @@ class BackupFormatTest {
 
   @Test
   void everyFlippedByteIsDetectedBeforeAnyPairIsHandedOut() throws IOException {
-    byte[] good = Files.readAllBytes(write(2));
+    byte[] good = Files.readAllBytes(write(2, 3));
     for (int i = 0; i < good.length; i++) {
       byte[] bad = good.clone();
       bad[i] ^= 0x40;
@@ -96,11 +163,11 @@ class BackupFormatTest {
   @Test
   void unknownFormatVersionIsNamedEvenWithAValidChecksum() throws IOException {
     byte[] bytes = Files.readAllBytes(write(1));
-    ByteBuffer.wrap(bytes).putInt(8, 2);
+    ByteBuffer.wrap(bytes).putInt(8, 3);
 
     assertThatThrownBy(() -> BackupReader.verify(Files.write(dir.resolve("v"), resealed(bytes))))
         .isInstanceOf(BackupFormatException.class)
-        .hasMessageContaining("format version 2; this build reads version 1");
+        .hasMessageContaining("format version 3; this build reads versions 1 to 2");
   }
 
   @Test
@@ -112,14 +179,18 @@ class BackupFormatTest {
         .isInstanceOf(IllegalArgumentException.class);
   }
 
-  private Path write(int pairs) throws IOException {
+  /** A backup of {@code pairs} pairs and a lease of TTL id + 1 per id. */
+  private Path write(int pairs, long... leaseIds) throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     BackupWriter writer = new BackupWriter(bytes, HEADER);
     for (int i = 0; i < pairs; i++) {
       writer.add(String.format("key-%03d", i).getBytes(UTF_8), ("value-" + i).getBytes(UTF_8));
     }
+    for (long id : leaseIds) {
+      writer.lease(id, Math.abs(id + 1));
+    }
     assertThat(writer.finish()).isEqualTo(pairs);
-    return Files.write(dir.resolve("backup-" + pairs), bytes.toByteArray());
+    return Files.write(dir.resolve("backup-" + pairs + "-" + leaseIds.length), bytes.toByteArray());
   }
 
   /** Recomputes the trailer, so that only the edited field is wrong. */

@@ -12,12 +12,14 @@ import dev.ballot.etcd.api.ResponseOp;
 import dev.ballot.etcd.api.TxnRequest;
 import dev.ballot.etcd.api.TxnResponse;
 import dev.ballot.etcd.mvcc.Event;
+import dev.ballot.etcd.mvcc.KeyValue;
 import dev.ballot.kv.proto.Command;
 import dev.ballot.storage.DiskFailureException;
 import dev.ballot.storage.StorageCorruptionException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.concurrent.locks.StampedLock;
 import java.util.function.Supplier;
@@ -316,6 +318,75 @@ public final class KvStore implements AutoCloseable {
     try (KvBatch batch = engine.newBatch()) {
       batch.put(KvSpace.META, CONFIG_KEY, configValue(0, configEntry));
       engine.write(batch, 0);
+    }
+  }
+
+  /**
+   * Completes a store seeded from a backup (its keys written straight into the data space, nothing
+   * applied yet): grants the backup's leases and attaches each key to its lease, takes the lease
+   * off a key whose lease the backup does not hold (a version 1 backup holds none), and records the
+   * revision, also as the compacted one: a backup holds no history, so reads and watches of earlier
+   * revisions are refused as compacted. Written without the WAL: the caller flushes.
+   *
+   * @param restoredRevision the backup's revision
+   * @param leaseTtls the backup's leases: id to the TTL each was granted with, in seconds
+   */
+  public void completeRestore(long restoredRevision, Map<Long, Long> leaseTtls) {
+    if (appliedIndex != 0) {
+      throw new IllegalStateException("restore into a store at applied index " + appliedIndex);
+    }
+    RestoreBatches out = new RestoreBatches();
+    leaseTtls.forEach((id, ttl) -> out.leases().grant(id, ttl));
+    engine
+        .live()
+        .scan(
+            KvSpace.DATA,
+            new byte[0],
+            null,
+            (key, position) -> {
+              KeyValue kv = KeySpace.decode(key, position.value());
+              if (kv.getLease() == 0) {
+                return true;
+              }
+              if (leaseTtls.containsKey(kv.getLease())) {
+                out.leases().attach(kv.getLease(), key);
+              } else {
+                out.batch.put(
+                    KvSpace.DATA,
+                    key,
+                    KeySpace.encode(kv.toBuilder().clearKey().setLease(0).build()));
+              }
+              out.wrote();
+              return true;
+            });
+    out.batch.put(KvSpace.META, REVISION_KEY, encodeLong(restoredRevision));
+    out.batch.put(KvSpace.META, COMPACT_REVISION_KEY, encodeLong(restoredRevision));
+    out.write();
+    reload();
+  }
+
+  /** The batches of {@link #completeRestore}, written every {@link #MAX_ENTRIES} entries. */
+  private final class RestoreBatches {
+    private static final int MAX_ENTRIES = 10_000;
+    KvBatch batch = engine.newBatch();
+    private int entries;
+
+    LeaseTable leases() {
+      return new LeaseTable(engine.live(), batch);
+    }
+
+    void wrote() {
+      if (++entries >= MAX_ENTRIES) {
+        write();
+        batch = engine.newBatch();
+        entries = 0;
+      }
+    }
+
+    void write() {
+      try (KvBatch written = batch) {
+        engine.write(written, 0);
+      }
     }
   }
 

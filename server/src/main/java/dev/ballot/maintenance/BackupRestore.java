@@ -3,13 +3,16 @@ package dev.ballot.maintenance;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.ballot.backup.BackupReader;
+import dev.ballot.kv.KvStore;
 import dev.ballot.storage.RocksDbRaftStorage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.HashMap;
+import java.util.Map;
+import org.rocksdb.FlushOptions;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
@@ -18,16 +21,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Seeds a new node's data directory from a backup file, as {@code etcdctl snapshot restore} does:
- * the key-value pairs and the revision, with applied index 0 and an empty Raft log, so the node
- * then discovers its peers and starts a new cluster whose first entries apply on top of the
- * restored state. The instance is built in {@code db.restoring} and renamed to {@code db} only when
- * complete, so a crash midway leaves no half-restored node.
+ * the key-value pairs, the leases and the revision (also as the compacted revision: a backup holds
+ * no history), with applied index 0 and an empty Raft log, so the node then discovers its peers and
+ * starts a new cluster whose first entries apply on top of the restored state. The instance is
+ * built in {@code db.restoring} and renamed to {@code db} only when complete, so a crash midway
+ * leaves no half-restored node.
  */
 public final class BackupRestore {
   private static final Logger log = LoggerFactory.getLogger(BackupRestore.class);
-
-  /** kv_meta's revision key, as {@code KvStore} reads it (BackupRestoreTest checks they agree). */
-  private static final byte[] REVISION_KEY = "revision".getBytes(UTF_8);
 
   /**
    * kv_meta's record of the backup a node was restored from (its {@link #fingerprint}); discovery
@@ -90,15 +91,30 @@ public final class BackupRestore {
     try (storage;
         WriteOptions unsynced = new WriteOptions();
         WriteOptions synced = new WriteOptions().setSync(true);
+        FlushOptions flush = new FlushOptions().setWaitForFlush(true);
         PendingBatch pending = new PendingBatch(storage, unsynced)) {
-      summary = BackupReader.read(backup, pending::put);
+      Map<Long, Long> leases = new HashMap<>();
+      summary =
+          BackupReader.read(
+              backup,
+              new BackupReader.PairConsumer() {
+                @Override
+                public void accept(byte[] key, byte[] value) throws IOException {
+                  pending.put(key, value);
+                }
+
+                @Override
+                public void lease(long id, long ttlSeconds) {
+                  leases.put(id, ttlSeconds);
+                }
+              });
       pending.flush();
+      try (KvStore store =
+          new KvStore(storage.db(), storage.kvDataFamily(), storage.kvMetaFamily())) {
+        store.completeRestore(summary.header().revision(), leases);
+      }
+      storage.db().flush(flush); // the store writes without the WAL
       try (WriteBatch last = new WriteBatch()) {
-        long revision = summary.header().revision();
-        last.put(
-            storage.kvMetaFamily(),
-            REVISION_KEY,
-            ByteBuffer.allocate(Long.BYTES).putLong(revision).array());
         last.put(storage.kvMetaFamily(), RESTORED_FROM_KEY, fingerprint.getBytes(UTF_8));
         storage.db().write(synced, last); // syncs the WAL, and so every batch before it
       }
@@ -108,10 +124,12 @@ public final class BackupRestore {
     Files.move(staging, dbDir, StandardCopyOption.ATOMIC_MOVE);
     Restored restored = new Restored(summary.header().revision(), summary.pairCount());
     log.info(
-        "restored from backup file={} revision={} pairs={} sourceCluster={} sourceAppliedIndex={}",
+        "restored from backup file={} revision={} pairs={} leases={} sourceCluster={}"
+            + " sourceAppliedIndex={}",
         backup,
         restored.revision(),
         restored.pairCount(),
+        summary.leaseCount(),
         Long.toHexString(summary.header().clusterId()),
         summary.header().appliedIndex());
     return restored;

@@ -4,6 +4,7 @@ import dev.ballot.backup.BackupFormat;
 import dev.ballot.backup.BackupHeader;
 import dev.ballot.backup.BackupWriter;
 import dev.ballot.kv.KvStore;
+import dev.ballot.kv.Lease;
 import dev.ballot.storage.RocksDbRaftStorage;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -11,6 +12,8 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.rocksdb.Checkpoint;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
@@ -21,9 +24,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Builds a backup file of the node's key-value state at one applied index: a RocksDB checkpoint
  * (hard links, so the live instance keeps taking writes and nothing is copied) is opened as an
- * instance of its own, its kv column families are written out as a {@link BackupFormat} file, and
- * the checkpoint is deleted. Writes apply their pairs, applied index and revision in one batch, so
- * the checkpoint holds exactly the state after its applied index.
+ * instance of its own, its keys and leases are written out as a {@link BackupFormat} file, and the
+ * checkpoint is deleted. The history is not in it. Writes apply their pairs, applied index and
+ * revision in one batch, so the checkpoint holds exactly the state after its applied index.
  */
 public final class CheckpointBackup {
   private static final Logger log = LoggerFactory.getLogger(CheckpointBackup.class);
@@ -104,14 +107,20 @@ public final class CheckpointBackup {
       } catch (RocksDBException e) {
         throw new IOException("reading the checkpoint failed", e);
       }
+      List<Lease> leases = new ArrayList<>(kv.leases());
+      leases.sort((a, b) -> Long.compareUnsigned(a.id(), b.id()));
+      for (Lease lease : leases) {
+        writer.lease(lease.id(), lease.grantedTtlSeconds());
+      }
       long pairs = writer.finish();
       out.flush();
       long bytes = Files.size(file);
       log.info(
-          "backup built revision={} appliedIndex={} pairs={} bytes={}",
+          "backup built revision={} appliedIndex={} pairs={} leases={} bytes={}",
           header.revision(),
           header.appliedIndex(),
           pairs,
+          leases.size(),
           bytes);
       return new Built(file, header, pairs, bytes);
     }

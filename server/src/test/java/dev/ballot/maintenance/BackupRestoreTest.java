@@ -1,20 +1,30 @@
 package dev.ballot.maintenance;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
+import dev.ballot.backup.BackupFormat;
 import dev.ballot.backup.BackupFormatException;
+import dev.ballot.backup.BackupHeader;
 import dev.ballot.backup.BackupReader;
+import dev.ballot.backup.BackupWriter;
 import dev.ballot.etcd.api.DeleteRangeRequest;
+import dev.ballot.etcd.api.LeaseGrantRequest;
 import dev.ballot.etcd.api.PutRequest;
 import dev.ballot.etcd.api.RangeRequest;
 import dev.ballot.etcd.api.RangeResponse;
+import dev.ballot.etcd.mvcc.KeyValue;
+import dev.ballot.kv.KvError;
+import dev.ballot.kv.KvException;
 import dev.ballot.kv.KvStore;
+import dev.ballot.kv.Lease;
 import dev.ballot.kv.proto.Command;
 import dev.ballot.raft.ClusterConfig;
 import dev.ballot.raft.SnapshotMeta;
 import dev.ballot.storage.RocksDbRaftStorage;
+import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -62,6 +72,78 @@ class BackupRestoreTest {
       assertThat(kv.revision()).isEqualTo(before.getHeader().getRevision());
       assertThat(kv.range(all()).getKvsList()).isEqualTo(before.getKvsList());
       assertThat(storage.load().entries()).isEmpty();
+    }
+  }
+
+  @Test
+  void leasesAndTheirKeysAreRestoredAndTheHistoryBeforeTheBackupIsCompacted() throws Exception {
+    CheckpointBackup.Built built;
+    long revision;
+    try (RocksDbRaftStorage live = RocksDbRaftStorage.open(dir.resolve("live"));
+        KvStore kv = new KvStore(live.db(), live.kvDataFamily(), live.kvMetaFamily())) {
+      long index = 0;
+      kv.apply(
+          ++index,
+          Command.newBuilder()
+              .setLeaseGrant(LeaseGrantRequest.newBuilder().setID(7).setTTL(30))
+              .build());
+      kv.apply(
+          ++index,
+          Command.newBuilder()
+              .setPut(PutRequest.newBuilder().setKey(bytes("a")).setValue(bytes("1")).setLease(7))
+              .build());
+      kv.apply(++index, put("b", "1"));
+      kv.apply(++index, put("b", "2"));
+      revision = kv.revision();
+      built = CheckpointBackup.build(live.db(), 1, dir.resolve("work"));
+    }
+    assertThat(BackupReader.verify(built.file()).leaseCount()).isEqualTo(1);
+
+    Path db = dir.resolve("new/db");
+    BackupRestore.restore(built.file(), db);
+
+    try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(db);
+        KvStore kv = new KvStore(storage.db(), storage.kvDataFamily(), storage.kvMetaFamily())) {
+      assertThat(kv.leases()).containsExactly(new Lease(7, 30));
+      assertThat(kv.leaseKeys(7)).containsExactly("a".getBytes(UTF_8));
+      assertThat(kv.range(all()).getKvsList())
+          .extracting(KeyValue::getLease)
+          .containsExactly(7L, 0L);
+      assertThat(kv.revision()).isEqualTo(revision);
+      // The backup holds no history: earlier revisions are compacted, not answered wrongly.
+      assertThat(kv.compactRevision()).isEqualTo(revision);
+      RangeRequest earlier = all().toBuilder().setRevision(revision - 1).build();
+      assertThatThrownBy(() -> kv.range(earlier))
+          .isInstanceOfSatisfying(
+              KvException.class, e -> assertThat(e.error()).isEqualTo(KvError.COMPACTED));
+    }
+  }
+
+  @Test
+  void aKeyWhoseLeaseTheBackupDoesNotHoldIsRestoredWithoutOne() throws Exception {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    BackupWriter writer = new BackupWriter(bytes, new BackupHeader(BackupFormat.VERSION, 1, 5, 9));
+    KeyValue record =
+        KeyValue.newBuilder()
+            .setCreateRevision(2)
+            .setModRevision(5)
+            .setVersion(2)
+            .setLease(9)
+            .setValue(bytes("v"))
+            .build();
+    writer.add("k".getBytes(UTF_8), record.toByteArray());
+    writer.finish();
+    Path file = Files.write(dir.resolve("no-lease.ballot"), bytes.toByteArray());
+
+    BackupRestore.restore(file, dir.resolve("db"));
+
+    try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir.resolve("db"));
+        KvStore kv = new KvStore(storage.db(), storage.kvDataFamily(), storage.kvMetaFamily())) {
+      KeyValue restored = kv.range(all()).getKvs(0);
+      assertThat(restored.getLease()).isZero();
+      assertThat(restored.toBuilder().clearKey().setLease(9).build()).isEqualTo(record);
+      assertThat(kv.leases()).isEmpty();
+      assertThat(kv.revision()).isEqualTo(5);
     }
   }
 
