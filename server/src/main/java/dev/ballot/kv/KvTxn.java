@@ -122,7 +122,8 @@ final class KvTxn implements AutoCloseable {
   }
 
   DeleteRangeResponse deleteRange(DeleteRangeRequest request) throws KvException {
-    // Every deleted record goes to the history as the event's prev_kv.
+    // Every deleted record goes to the history as the event's prev_kv, and is held in memory until
+    // the command is written: it counts whole, whether the response returns it or not.
     List<KeyValue> prevKvs = new ArrayList<>();
     if (KeyRanges.isSingleKey(request.getRangeEnd())) {
       KeyValue kv = current.get(request.getKey());
@@ -136,8 +137,7 @@ final class KvTxn implements AutoCloseable {
           KeyRanges.upperBound(request.getRangeEnd()),
           (key, position) -> {
             KeyValue prev = KeySpace.decode(key, position.value());
-            long bytes = key.length + (request.getPrevKv() ? prev.getSerializedSize() : 0);
-            if (!responseBytes.tryAdd(bytes)) {
+            if (!responseBytes.tryAdd(key.length + prev.getSerializedSize())) {
               overBudget[0] = true;
               return false;
             }

@@ -47,17 +47,25 @@ class ResponseBytesTest extends KvStoreFixture {
   }
 
   @Test
-  void aDeleteThatWouldReturnTooManyPreviousValuesIsRejectedAndWritesNothing() throws Exception {
+  void aDeleteOfTooManyValuesIsRejectedAndWritesNothingWithOrWithoutPrevKv() throws Exception {
     long revision = store.revision();
 
-    KvError error = applyRejected(command(deleteRequest("big/", "big0").setPrevKv(true)));
+    // Without prev_kv too: the history keeps every deleted record (a watcher's prev_kv), and the
+    // command holds them all until it is written.
+    for (boolean prevKv : new boolean[] {true, false}) {
+      KvError error = applyRejected(command(deleteRequest("big/", "big0").setPrevKv(prevKv)));
+      assertThat(error).as("prev_kv %s", prevKv).isEqualTo(KvError.RESPONSE_TOO_LARGE);
+    }
 
-    assertThat(error).isEqualTo(KvError.RESPONSE_TOO_LARGE);
     assertThat(store.revision()).isEqualTo(revision);
     assertThat(range(rangeRequest("big/", "big0").setCountOnly(true)).getCount()).isEqualTo(KEYS);
+    // In parts under the bound, it goes.
+    assertThat(
+            applyOk(command(deleteRequest("big/", "big/20"))).getResponseDeleteRange().getDeleted())
+        .isEqualTo(KEYS / 2);
     assertThat(
             applyOk(command(deleteRequest("big/", "big0"))).getResponseDeleteRange().getDeleted())
-        .isEqualTo(KEYS);
+        .isEqualTo(KEYS / 2);
   }
 
   @Test
