@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.ballot.backup.BackupReader;
 import dev.ballot.cli.Kvctl;
@@ -23,6 +24,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -34,6 +36,14 @@ class BackupRestoreTest {
   private static final int KEYS = 300;
 
   @RegisterExtension final Clusters clusters = new Clusters();
+
+  /** Ballot's backup format and kvserver's --restore-from: etcd's snapshot is a bbolt file. */
+  @BeforeAll
+  static void ballotOnly() {
+    assumeTrue(
+        ServerFlavor.fromSystemProperty() == ServerFlavor.KVSERVER,
+        "Ballot's own backup format and restore");
+  }
 
   @Test
   void kvctlBackupRestoresEveryKeyValueAndTheRevisionIntoANewCluster() throws Exception {
