@@ -97,7 +97,7 @@ class SpaceQuotaTest {
     cluster.awaitReady();
     assertThat(alarms(cluster, follower)).anyMatch(SpaceQuotaTest::isNoSpace);
 
-    // Deletes still work (in parts: one request may remove at most 32 MiB of keys and values);
+    // Deletes still work (in parts: one request may remove at most 128 MiB of keys and values);
     // defragment gives the space back.
     leader = cluster.awaitLeader();
     long deleted = 0;

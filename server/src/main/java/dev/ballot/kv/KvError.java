@@ -41,6 +41,13 @@ public enum KvError {
       Status.Code.RESOURCE_EXHAUSTED,
       "etcdserver: request touches more than 32 MiB of keys and values; split it (ranges: use a"
           + " limit)"),
+  /**
+   * Ballot's own: a delete that removes more than {@link KvTxn#MAX_DELETE_BYTES} of keys and values
+   * (etcd would remove any amount).
+   */
+  DELETE_TOO_LARGE(
+      Status.Code.RESOURCE_EXHAUSTED,
+      "etcdserver: delete removes more than 128 MiB of keys and values; delete the range in parts"),
   /** Ballot's own: a write that is not a well-formed command; nothing was written. */
   MALFORMED_REQUEST(Status.Code.INVALID_ARGUMENT, "etcdserver: malformed request"),
   /**

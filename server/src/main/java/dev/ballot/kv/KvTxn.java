@@ -45,6 +45,14 @@ final class KvTxn implements AutoCloseable {
   private final List<Event> events = new ArrayList<>();
 
   /** What the command's ops read and delete, together. */
+  /**
+   * What one delete may remove, keys and values (128 MiB): the command holds every removed record
+   * in memory until it is written (the history keeps each as its event's previous value), on every
+   * node and again on every replay, so the bound must hold whatever the heap. A constant, so every
+   * node rejects alike. etcdctl check perf's cleanup at --load m (about 80 MB) fits.
+   */
+  static final long MAX_DELETE_BYTES = 128L << 20;
+
   private final ResponseBytes responseBytes = new ResponseBytes();
 
   /**
@@ -123,7 +131,8 @@ final class KvTxn implements AutoCloseable {
 
   DeleteRangeResponse deleteRange(DeleteRangeRequest request) throws KvException {
     // Every deleted record goes to the history as the event's prev_kv, and is held in memory until
-    // the command is written: it counts whole, whether the response returns it or not.
+    // the command is written: records count whole against MAX_DELETE_BYTES, and against the
+    // response's bound only if the response returns them.
     List<KeyValue> prevKvs = new ArrayList<>();
     if (KeyRanges.isSingleKey(request.getRangeEnd())) {
       KeyValue kv = current.get(request.getKey());
@@ -131,21 +140,28 @@ final class KvTxn implements AutoCloseable {
         prevKvs.add(kv);
       }
     } else {
-      boolean[] overBudget = {false};
+      KvError[] over = {null};
+      long[] removed = {0};
       current.scan(
           request.getKey().toByteArray(),
           KeyRanges.upperBound(request.getRangeEnd()),
           (key, position) -> {
             KeyValue prev = KeySpace.decode(key, position.value());
-            if (!responseBytes.tryAdd(key.length + prev.getSerializedSize())) {
-              overBudget[0] = true;
+            removed[0] += key.length + prev.getSerializedSize();
+            if (removed[0] > MAX_DELETE_BYTES) {
+              over[0] = KvError.DELETE_TOO_LARGE;
+              return false;
+            }
+            if (!responseBytes.tryAdd(
+                key.length + (request.getPrevKv() ? prev.getSerializedSize() : 0))) {
+              over[0] = KvError.RESPONSE_TOO_LARGE;
               return false;
             }
             prevKvs.add(prev);
             return true;
           });
-      if (overBudget[0]) {
-        throw ResponseBytes.tooLarge();
+      if (over[0] != null) {
+        throw new KvException(over[0]);
       }
     }
     for (KeyValue prev : prevKvs) {

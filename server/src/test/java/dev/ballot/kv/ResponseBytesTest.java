@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 /**
  * A request that would hold more than 32 MiB of keys and values is refused, the same way on every
  * node, instead of building a response bigger than the heap; ranges that hold little (keys only,
- * counts, limits) still go over any number of keys.
+ * counts, limits) still go over any number of keys. A delete removes at most 128 MiB.
  */
 class ResponseBytesTest extends KvStoreFixture {
   private static final int KEYS = 40;
@@ -47,25 +47,51 @@ class ResponseBytesTest extends KvStoreFixture {
   }
 
   @Test
-  void aDeleteOfTooManyValuesIsRejectedAndWritesNothingWithOrWithoutPrevKv() throws Exception {
+  void aDeleteThatWouldReturnTooManyPreviousValuesIsRejectedAndWritesNothing() throws Exception {
     long revision = store.revision();
 
-    // Without prev_kv too: the history keeps every deleted record (a watcher's prev_kv), and the
-    // command holds them all until it is written.
-    for (boolean prevKv : new boolean[] {true, false}) {
-      KvError error = applyRejected(command(deleteRequest("big/", "big0").setPrevKv(prevKv)));
-      assertThat(error).as("prev_kv %s", prevKv).isEqualTo(KvError.RESPONSE_TOO_LARGE);
-    }
+    KvError error = applyRejected(command(deleteRequest("big/", "big0").setPrevKv(true)));
 
+    assertThat(error).isEqualTo(KvError.RESPONSE_TOO_LARGE);
     assertThat(store.revision()).isEqualTo(revision);
     assertThat(range(rangeRequest("big/", "big0").setCountOnly(true)).getCount()).isEqualTo(KEYS);
-    // In parts under the bound, it goes.
-    assertThat(
-            applyOk(command(deleteRequest("big/", "big/20"))).getResponseDeleteRange().getDeleted())
-        .isEqualTo(KEYS / 2);
+    // Without prev_kv the response holds no values: 40 MiB of them go in one delete.
     assertThat(
             applyOk(command(deleteRequest("big/", "big0"))).getResponseDeleteRange().getDeleted())
-        .isEqualTo(KEYS / 2);
+        .isEqualTo(KEYS);
+  }
+
+  @Test
+  void aDeleteOfMoreThan128MiBIsRejectedEvenWithoutPrevKvAndGoesInParts() throws Exception {
+    // The history keeps every removed record and the command holds them all until it is
+    // written: what one delete removes is bounded whether the response returns it or not.
+    String value = "v".repeat(VALUE_BYTES);
+    for (int i = 0; i < 100; i++) {
+      put(String.format("big/more/%03d", i), value);
+    }
+    long revision = store.revision();
+
+    KvError error = applyRejected(command(deleteRequest("big/", "big0")));
+    assertThat(error).isEqualTo(KvError.DELETE_TOO_LARGE);
+    assertThat(new KvException(error).toStatus().getDescription())
+        .isEqualTo(
+            "etcdserver: delete removes more than 128 MiB of keys and values; delete the range in"
+                + " parts");
+    // With prev_kv, the response's smaller bound is passed first.
+    assertThat(applyRejected(command(deleteRequest("big/", "big0").setPrevKv(true))))
+        .isEqualTo(KvError.RESPONSE_TOO_LARGE);
+
+    assertThat(store.revision()).isEqualTo(revision);
+    assertThat(range(rangeRequest("big/", "big0").setCountOnly(true)).getCount())
+        .isEqualTo(KEYS + 100);
+    assertThat(
+            applyOk(command(deleteRequest("big/", "big/more/050")))
+                .getResponseDeleteRange()
+                .getDeleted())
+        .isEqualTo(KEYS + 50);
+    assertThat(
+            applyOk(command(deleteRequest("big/", "big0"))).getResponseDeleteRange().getDeleted())
+        .isEqualTo(50);
   }
 
   @Test
