@@ -44,7 +44,6 @@ final class KvTxn implements AutoCloseable {
   /** The keys put or deleted so far, in order; any makes the command one new revision. */
   private final List<Event> events = new ArrayList<>();
 
-  /** What the command's ops read and delete, together. */
   /**
    * What one delete may remove, keys and values (128 MiB): the command holds every removed record
    * in memory until it is written (the history keeps each as its event's previous value), on every
@@ -53,6 +52,7 @@ final class KvTxn implements AutoCloseable {
    */
   static final long MAX_DELETE_BYTES = 128L << 20;
 
+  /** What the command's ops read and delete, together. */
   private final ResponseBytes responseBytes = new ResponseBytes();
 
   /**

@@ -12,7 +12,6 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.rocksdb.Checkpoint;
 import org.rocksdb.RocksDB;
@@ -107,8 +106,7 @@ public final class CheckpointBackup {
       } catch (RocksDBException e) {
         throw new IOException("reading the checkpoint failed", e);
       }
-      List<Lease> leases = new ArrayList<>(kv.leases());
-      leases.sort((a, b) -> Long.compareUnsigned(a.id(), b.id()));
+      List<Lease> leases = kv.leases(); // by stored id: big-endian, so ascending unsigned
       for (Lease lease : leases) {
         writer.lease(lease.id(), lease.grantedTtlSeconds());
       }

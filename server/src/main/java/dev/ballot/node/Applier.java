@@ -247,8 +247,7 @@ final class Applier<R> implements WorkLoop {
       return;
     }
     termStarts.clear(); // no take reads it now
-    termStarts.put(last.index(), last.term());
-    lastTerm = last.term();
+    termStarts.put(last.index(), last.term()); // lastTerm is last's already (noteTerm)
     taking = true;
     runner.snapshots().execute(this::takeSnapshot);
   }
