@@ -1,6 +1,7 @@
 package dev.ballot.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,6 +13,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
@@ -21,6 +23,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.LongStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -37,6 +41,10 @@ class KvctlIT {
   private static final int MAX_REQUEST_BYTES = 1536 * 1024;
 
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** What 'kvctl lease grant' prints, as etcdctl: the id in hex and the TTL granted. */
+  private static final Pattern GRANTED =
+      Pattern.compile("lease ([0-9a-f]+) granted with TTL\\((\\d+)s\\)\n");
 
   @RegisterExtension static final Clusters clusters = new Clusters();
 
@@ -216,6 +224,95 @@ class KvctlIT {
     assertThat(kvctl("compact", Long.toString(first)).err())
         .contains("required revision has been compacted");
     assertThat(kvctl("get", "hist/k").out()).isEqualTo("hist/k\nsecond\n");
+  }
+
+  @Test
+  void leaseGrantPutTtlKeepAliveAndRevokeAsEtcdctlPrintsThem() {
+    Run grant = kvctl("lease", "grant", "60");
+    Matcher granted = GRANTED.matcher(grant.out());
+    assertThat(granted.matches()).as(grant.toString()).isTrue();
+    String id = granted.group(1);
+    assertThat(granted.group(2)).isEqualTo("60");
+
+    assertThat(kvctl("put", "svc/a", "up", "--lease", id)).isEqualTo(new Run(0, "OK\n", ""));
+    assertThat(kvctl("put", "svc/b", "up", "--lease", "0x" + id)).isEqualTo(new Run(0, "OK\n", ""));
+    Run ttl = kvctl("lease", "ttl", id, "--keys");
+    assertThat(ttl.out())
+        .matches(
+            "lease "
+                + id
+                + " granted with TTL\\(60s\\), remaining\\((5[5-9]|60)s\\),"
+                + " attached keys\\(\\[svc/a, svc/b\\]\\)\n");
+    assertThat(kvctl("lease", "keep-alive", id, "--once"))
+        .isEqualTo(new Run(0, "lease " + id + " keepalived with TTL(60)\n", ""));
+    assertThat(kvctl("lease", "list").out()).contains("\n" + id + "\n");
+
+    assertThat(kvctl("lease", "revoke", id))
+        .isEqualTo(new Run(0, "lease " + id + " revoked\n", ""));
+    assertThat(kvctl("get", "svc/", "--prefix"))
+        .as("its keys went with it")
+        .isEqualTo(new Run(0, "", ""));
+    assertThat(kvctl("lease", "ttl", id))
+        .isEqualTo(new Run(0, "lease " + id + " already expired\n", ""));
+    assertThat(kvctl("lease", "keep-alive", id, "--once"))
+        .isEqualTo(new Run(ExitCodes.ERROR, "", "kvctl: lease " + id + " expired or revoked\n"));
+    assertThat(kvctl("lease", "revoke", id))
+        .isEqualTo(new Run(ExitCodes.ERROR, "", "kvctl: etcdserver: requested lease not found\n"));
+    assertThat(kvctl("put", "svc/c", "up", "--lease", id))
+        .isEqualTo(new Run(ExitCodes.ERROR, "", "kvctl: etcdserver: requested lease not found\n"));
+    assertThat(kvctl("get", "svc/c")).isEqualTo(new Run(0, "", ""));
+  }
+
+  @Test
+  void aKeepAliveLoopKeepsAShortLeaseAliveAndEndsWithExitOneWhenItIsRevoked() throws Exception {
+    Matcher granted = GRANTED.matcher(kvctl("lease", "grant", "2").out());
+    assertThat(granted.matches()).isTrue();
+    String id = granted.group(1);
+    long ttl = Long.parseLong(granted.group(2));
+    kvctl("put", "alive/k", "v", "--lease", id);
+
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      Future<Run> keepAlive = pool.submit(() -> kvctl("lease", "keep-alive", id));
+      // Twice the TTL: without the renewals the key would be gone.
+      TimeUnit.SECONDS.sleep(2 * ttl + 1);
+      assertThat(keepAlive.isDone()).as("still renewing").isFalse();
+      assertThat(kvctl("get", "alive/k").out()).isEqualTo("alive/k\nv\n");
+
+      kvctl("lease", "revoke", id);
+      Run run = keepAlive.get(30, TimeUnit.SECONDS);
+      assertThat(run.code()).isEqualTo(ExitCodes.ERROR);
+      assertThat(run.err()).isEqualTo("kvctl: lease " + id + " expired or revoked\n");
+      String[] lines = run.out().split("\n");
+      assertThat(lines.length).as("a renewal every third of the TTL").isGreaterThanOrEqualTo(4);
+      assertThat(lines)
+          .allMatch(line -> line.equals("lease " + id + " keepalived with TTL(" + ttl + ")"));
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void anExpiredLeaseTakesItsKeysWithItAndJsonNamesIt() throws Exception {
+    Run grant = kvctl("-w", "json", "lease", "grant", "2");
+    JsonNode json = JSON.readTree(grant.out());
+    String id = json.get("id").asText();
+    assertThat(id).matches("[0-9a-f]+");
+    long ttl = json.get("ttl").asLong();
+    assertThat(ttl).isBetween(2L, 3L);
+    assertThat(json.get("revision").asLong()).isPositive();
+    kvctl("put", "exp/k", "v", "--lease", id);
+
+    JsonNode live = JSON.readTree(kvctl("-w", "json", "lease", "ttl", id, "--keys").out());
+    assertThat(live.get("granted_ttl").asLong()).isEqualTo(ttl);
+    assertThat(live.get("keys").get(0).asText()).isEqualTo("exp/k");
+
+    await()
+        .atMost(Duration.ofSeconds(ttl + 10))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> kvctl("get", "exp/k").out().isEmpty());
+    assertThat(kvctl("lease", "ttl", id).out()).isEqualTo("lease " + id + " already expired\n");
+    assertThat(kvctl("lease", "list").out()).doesNotContain(id);
   }
 
   @Test

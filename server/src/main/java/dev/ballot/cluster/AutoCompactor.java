@@ -30,6 +30,7 @@ public final class AutoCompactor implements AutoCloseable {
   private final LongSupplier compactRevision;
   private final BooleanSupplier leading;
   private final Function<Command, CompletableFuture<?>> propose;
+  private final LongSupplier nanoTime;
   private final ScheduledExecutorService thread;
 
   /** (nanoTime, revision) samples, oldest first; only the timer thread touches them. */
@@ -44,6 +45,26 @@ public final class AutoCompactor implements AutoCloseable {
       BooleanSupplier leading,
       Function<Command, CompletableFuture<?>> propose,
       long nodeId) {
+    this(policy, revision, compactRevision, leading, propose, System::nanoTime, nodeId);
+    if (policy.enabled()) {
+      thread.scheduleWithFixedDelay(this::tick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
+      log.info(
+          "auto-compaction mode={} retention={}",
+          policy.mode(),
+          policy.mode() == AutoCompaction.Mode.PERIODIC ? policy.period() : policy.revisions());
+    }
+  }
+
+  /** Not started: the caller ticks it, on the clock it gives (for tests). */
+  AutoCompactor(
+      AutoCompaction policy,
+      LongSupplier revision,
+      LongSupplier compactRevision,
+      BooleanSupplier leading,
+      Function<Command, CompletableFuture<?>> propose,
+      LongSupplier nanoTime,
+      long nodeId) {
+    this.nanoTime = nanoTime;
     this.policy = policy;
     this.revision = revision;
     this.compactRevision = compactRevision;
@@ -57,18 +78,12 @@ public final class AutoCompactor implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    if (policy.enabled()) {
-      thread.scheduleWithFixedDelay(this::tick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
-      log.info(
-          "auto-compaction mode={} retention={}",
-          policy.mode(),
-          policy.mode() == AutoCompaction.Mode.PERIODIC ? policy.period() : policy.revisions());
-    }
   }
 
-  private void tick() {
+  /** One sample, and a compaction proposed if the leader's target moved past the last one. */
+  void tick() {
     try {
-      long now = System.nanoTime();
+      long now = nanoTime.getAsLong();
       long current = revision.getAsLong();
       samples.addLast(new long[] {now, current});
       long target = target(now, current);

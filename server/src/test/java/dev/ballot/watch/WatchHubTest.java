@@ -8,7 +8,9 @@ import com.google.protobuf.ByteString;
 import dev.ballot.etcd.api.CompactionRequest;
 import dev.ballot.etcd.api.DeleteRangeRequest;
 import dev.ballot.etcd.api.PutRequest;
+import dev.ballot.etcd.api.RequestOp;
 import dev.ballot.etcd.api.ResponseHeader;
+import dev.ballot.etcd.api.TxnRequest;
 import dev.ballot.etcd.api.WatchCancelRequest;
 import dev.ballot.etcd.api.WatchCreateRequest;
 import dev.ballot.etcd.api.WatchGrpc;
@@ -281,7 +283,88 @@ class WatchHubTest {
     await().atMost(Duration.ofSeconds(5)).until(() -> store.revision() == 2);
   }
 
+  @Test
+  void aRevisionOverAMebibyteComesInFragmentsToWatchersThatAskAndWholeToOthers() throws Exception {
+    Client fragmented = new Client(true);
+    fragmented.create(
+        WatchCreateRequest.newBuilder()
+            .setKey(bytes("f"))
+            .setRangeEnd(bytes("g"))
+            .setFragment(true));
+    assertThat(fragmented.next().getCreated()).isTrue();
+    Client whole = new Client(true);
+    whole.create(WatchCreateRequest.newBuilder().setKey(bytes("f")).setRangeEnd(bytes("g")));
+    assertThat(whole.next().getCreated()).isTrue();
+
+    // One revision of six 512 KiB values: 3 MiB, three times the size of a fragment.
+    putAllInOneRevision("f", 6, 512 * 1024);
+    List<WatchResponse> live = fragmented.untilLastFragment();
+    assertFragmentsOfOneRevision(live, 2, 6);
+
+    WatchResponse one = whole.next();
+    assertThat(one.getFragment()).isFalse();
+    assertThat(one.getEventsList())
+        .extracting(e -> e.getKv().getKey().toStringUtf8())
+        .containsExactly("f0", "f1", "f2", "f3", "f4", "f5");
+
+    // The same revision read back from history is fragmented the same way.
+    Client replay = new Client(true);
+    replay.create(
+        WatchCreateRequest.newBuilder()
+            .setKey(bytes("f"))
+            .setRangeEnd(bytes("g"))
+            .setStartRevision(2)
+            .setFragment(true));
+    assertThat(replay.next().getCreated()).isTrue();
+    assertFragmentsOfOneRevision(replay.untilLastFragment(), 2, 6);
+    assertThat(replay.poll(300)).as("nothing more").isNull();
+  }
+
+  /**
+   * Fragments of one revision: more than one, each but the last marked, none over about a
+   * fragment's size plus one event, and together every event once, in the order of the revision.
+   */
+  private static void assertFragmentsOfOneRevision(
+      List<WatchResponse> fragments, long revision, int events) {
+    assertThat(fragments).hasSizeGreaterThan(1);
+    for (int i = 0; i < fragments.size(); i++) {
+      WatchResponse fragment = fragments.get(i);
+      assertThat(fragment.getFragment())
+          .as("fragment %d marked", i)
+          .isEqualTo(i < fragments.size() - 1);
+      assertThat(fragment.getEventsCount()).isPositive();
+      assertThat(fragment.getSerializedSize()).isLessThan(WatchHub.MAX_RESPONSE_BYTES + 600 * 1024);
+      assertThat(fragment.getHeader().getRevision()).isEqualTo(revision);
+    }
+    List<String> keys = new ArrayList<>();
+    for (WatchResponse fragment : fragments) {
+      for (Event event : fragment.getEventsList()) {
+        assertThat(event.getKv().getModRevision()).isEqualTo(revision);
+        keys.add(event.getKv().getKey().toStringUtf8());
+      }
+    }
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < events; i++) {
+      expected.add("f" + i);
+    }
+    assertThat(keys).isEqualTo(expected);
+  }
+
   // ------------------------------------------------------------------ helpers
+
+  /** One transaction putting {@code count} keys {@code prefix0..} of {@code size} bytes each. */
+  private void putAllInOneRevision(String prefix, int count, int size) {
+    TxnRequest.Builder txn = TxnRequest.newBuilder();
+    for (int i = 0; i < count; i++) {
+      txn.addSuccess(
+          RequestOp.newBuilder()
+              .setRequestPut(
+                  PutRequest.newBuilder()
+                      .setKey(bytes(prefix + i))
+                      .setValue(ByteString.copyFrom(new byte[size]))));
+    }
+    apply(Command.newBuilder().setTxn(txn).build());
+  }
 
   private void put(String key, String value) {
     apply(
@@ -364,6 +447,18 @@ class WatchHubTest {
 
     WatchResponse poll(long ms) throws InterruptedException {
       return responses.poll(ms, TimeUnit.MILLISECONDS);
+    }
+
+    /** The next responses up to and including the first that is not marked as a fragment. */
+    List<WatchResponse> untilLastFragment() throws InterruptedException {
+      List<WatchResponse> fragments = new ArrayList<>();
+      WatchResponse response;
+      do {
+        response = next();
+        assertThat(response.getCanceled()).as("cancelled: %s", response).isFalse();
+        fragments.add(response);
+      } while (response.getFragment());
+      return fragments;
     }
 
     /** The events of the next responses until {@code count} arrived (exactly that many). */
