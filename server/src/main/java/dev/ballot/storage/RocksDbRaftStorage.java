@@ -12,7 +12,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -75,6 +74,7 @@ public final class RocksDbRaftStorage implements RaftStorage {
   private final DBOptions dbOptions;
   private final ColumnFamilyOptions familyOptions;
   private final ColumnFamilyOptions logOptions;
+  private final ColumnFamilyOptions metaOptions;
   private final RocksDB db;
   private final List<ColumnFamilyHandle> handles;
   private final ColumnFamilyHandle raftMeta;
@@ -93,12 +93,14 @@ public final class RocksDbRaftStorage implements RaftStorage {
       DBOptions dbOptions,
       ColumnFamilyOptions familyOptions,
       ColumnFamilyOptions logOptions,
+      ColumnFamilyOptions metaOptions,
       RocksDB db,
       List<ColumnFamilyHandle> handles) {
     this.dir = dir;
     this.dbOptions = dbOptions;
     this.familyOptions = familyOptions;
     this.logOptions = logOptions;
+    this.metaOptions = metaOptions;
     this.db = db;
     this.handles = List.copyOf(handles);
     // RocksDB returns the handles in the order of FAMILIES.
@@ -144,13 +146,28 @@ public final class RocksDbRaftStorage implements RaftStorage {
     // spent on data about to be dropped.
     ColumnFamilyOptions logOptions =
         new ColumnFamilyOptions().setCompressionType(CompressionType.NO_COMPRESSION);
+    // kv_meta holds the history: every put adds an event, at the newest revision. Each flush (at
+    // every snapshot, all families flush together) makes one level-0 file that spans the metadata
+    // keys below the events and the newest events, so it overlaps every file of the level below,
+    // and compacting level 0 rewrites the whole history kept there. Compacting after 16 files
+    // instead of RocksDB's 4 rewrites it a quarter as often; reads of old revisions merge a few
+    // more files.
+    ColumnFamilyOptions metaOptions =
+        new ColumnFamilyOptions(familyOptions)
+            .setLevel0FileNumCompactionTrigger(16)
+            .setLevel0SlowdownWritesTrigger(32)
+            .setLevel0StopWritesTrigger(48);
     List<ColumnFamilyDescriptor> descriptors =
         FAMILIES.stream()
             .map(
                 name ->
                     new ColumnFamilyDescriptor(
                         name,
-                        Arrays.equals(name, RAFT_LOG.getBytes(UTF_8)) ? logOptions : familyOptions))
+                        switch (new String(name, UTF_8)) {
+                          case RAFT_LOG -> logOptions;
+                          case KV_META -> metaOptions;
+                          default -> familyOptions;
+                        }))
             .toList();
     List<ColumnFamilyHandle> handles = new ArrayList<>();
     RocksDB db;
@@ -161,6 +178,7 @@ public final class RocksDbRaftStorage implements RaftStorage {
       handles.forEach(ColumnFamilyHandle::close);
       familyOptions.close();
       logOptions.close();
+      metaOptions.close();
       dbOptions.close();
       if (e instanceof RocksDBException r
           && r.getStatus() != null
@@ -176,7 +194,7 @@ public final class RocksDbRaftStorage implements RaftStorage {
       throw new UncheckedIOException(new IOException("cannot open raft storage at " + dir, e));
     }
     RocksDbRaftStorage storage =
-        new RocksDbRaftStorage(dir, dbOptions, familyOptions, logOptions, db, handles);
+        new RocksDbRaftStorage(dir, dbOptions, familyOptions, logOptions, metaOptions, db, handles);
     try {
       storage.verifyChecksums();
       storage.lastLogIndex = storage.readLastLogIndex();
@@ -522,6 +540,7 @@ public final class RocksDbRaftStorage implements RaftStorage {
     asyncWrite.close();
     familyOptions.close();
     logOptions.close();
+    metaOptions.close();
     dbOptions.close();
     if (failure != null) {
       throw failure("close", failure);
