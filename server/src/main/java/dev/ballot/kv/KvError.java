@@ -48,6 +48,15 @@ public enum KvError {
   DELETE_TOO_LARGE(
       Status.Code.RESOURCE_EXHAUSTED,
       "etcdserver: delete removes more than 128 MiB of keys and values; delete the range in parts"),
+  /**
+   * Ballot's own: a write that would attach more than {@link KvTxn#MAX_LEASE_BYTES} of keys and
+   * values to one lease (etcd attaches any amount). A lease's revoke or expiry deletes all its keys
+   * in one command, held in memory until written, so it is bounded as a delete is.
+   */
+  LEASE_TOO_LARGE(
+      Status.Code.RESOURCE_EXHAUSTED,
+      "etcdserver: lease would hold more than 128 MiB of keys and values; spread the keys over"
+          + " several leases"),
   /** Ballot's own: a write that is not a well-formed command; nothing was written. */
   MALFORMED_REQUEST(Status.Code.INVALID_ARGUMENT, "etcdserver: malformed request"),
   /**

@@ -18,6 +18,7 @@ import dev.ballot.storage.DiskFailureException;
 import dev.ballot.storage.StorageCorruptionException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -337,6 +338,8 @@ public final class KvStore implements AutoCloseable {
     }
     RestoreBatches out = new RestoreBatches();
     leaseTtls.forEach((id, ttl) -> out.leases().grant(id, ttl));
+    // Counted here and written once per lease: a lease table's reads do not see the open batch.
+    Map<Long, Long> attachedBytes = new HashMap<>();
     engine
         .live()
         .scan(
@@ -350,6 +353,8 @@ public final class KvStore implements AutoCloseable {
               }
               if (leaseTtls.containsKey(kv.getLease())) {
                 out.leases().attach(kv.getLease(), key);
+                attachedBytes.merge(
+                    kv.getLease(), (long) key.length + kv.getValue().size(), Long::sum);
               } else {
                 out.batch.put(
                     KvSpace.DATA,
@@ -359,6 +364,8 @@ public final class KvStore implements AutoCloseable {
               out.wrote();
               return true;
             });
+    // A restored lease may hold more than a write could attach (etcd has no bound): it keeps them.
+    attachedBytes.forEach((id, bytes) -> out.leases().addAttachedBytes(id, bytes));
     out.batch.put(KvSpace.META, REVISION_KEY, encodeLong(restoredRevision));
     out.batch.put(KvSpace.META, COMPACT_REVISION_KEY, encodeLong(restoredRevision));
     out.write();
@@ -522,6 +529,16 @@ public final class KvStore implements AutoCloseable {
     try (SnapshotRead read = new SnapshotRead()) {
       long ttl = new LeaseTable(read.view, null).grantedTtlSeconds(id);
       return ttl == 0 ? null : new Lease(id, ttl);
+    }
+  }
+
+  /**
+   * The bytes of keys and values attached to lease {@code id} (what its revoke deletes), as counted
+   * against {@link KvError#LEASE_TOO_LARGE}'s bound.
+   */
+  public long leaseBytes(long id) {
+    try (SnapshotRead read = new SnapshotRead()) {
+      return new LeaseTable(read.view, null).attachedBytes(id);
     }
   }
 

@@ -52,6 +52,12 @@ final class KvTxn implements AutoCloseable {
    */
   static final long MAX_DELETE_BYTES = 128L << 20;
 
+  /**
+   * The most keys and values one lease may hold (key and value bytes of each attached key): its
+   * revoke or expiry deletes them all in one command, so it is bounded as a delete is.
+   */
+  static final long MAX_LEASE_BYTES = MAX_DELETE_BYTES;
+
   /** What the command's ops read and delete, together. */
   private final ResponseBytes responseBytes = new ResponseBytes();
 
@@ -119,6 +125,7 @@ final class KvTxn implements AutoCloseable {
             .setValue(request.getIgnoreValue() ? prev.getValue() : request.getValue())
             .setLease(request.getIgnoreLease() ? prev.getLease() : request.getLease())
             .build();
+    countLeaseBytes(request.getKey(), prev, stored);
     write(request.getKey(), stored, prev);
     moveLease(
         request.getKey().toByteArray(), prev == null ? 0 : prev.getLease(), stored.getLease());
@@ -166,6 +173,9 @@ final class KvTxn implements AutoCloseable {
     }
     for (KeyValue prev : prevKvs) {
       delete(prev);
+      if (prev.getLease() != 0) {
+        leases.addAttachedBytes(prev.getLease(), -attachedSize(prev.getKey(), prev));
+      }
       moveLease(prev.getKey().toByteArray(), prev.getLease(), 0);
     }
     DeleteRangeResponse.Builder response =
@@ -279,6 +289,26 @@ final class KvTxn implements AutoCloseable {
   }
 
   /** Detaches {@code key} from lease {@code from} and attaches it to {@code to} (0: none). */
+  /**
+   * Moves the key's bytes from its previous lease to its new one; refuses the write if the new
+   * lease would then hold more than {@link #MAX_LEASE_BYTES}.
+   */
+  private void countLeaseBytes(ByteString key, KeyValue prev, KeyValue stored) throws KvException {
+    if (prev != null && prev.getLease() != 0) {
+      leases.addAttachedBytes(prev.getLease(), -attachedSize(key, prev));
+    }
+    if (stored.getLease() != 0
+        && leases.addAttachedBytes(stored.getLease(), attachedSize(key, stored))
+            > MAX_LEASE_BYTES) {
+      throw new KvException(KvError.LEASE_TOO_LARGE);
+    }
+  }
+
+  /** What a key counts against its lease: its key and value bytes. */
+  static long attachedSize(ByteString key, KeyValue record) {
+    return (long) key.size() + record.getValue().size();
+  }
+
   private void moveLease(byte[] key, long from, long to) {
     if (from == to) {
       return;

@@ -8,14 +8,17 @@ import java.util.List;
 
 /**
  * The leases in {@link KvSpace#LEASES}: one record per lease ({@code 'l'}, 8-byte big-endian id ->
- * granted TTL in seconds, 8 bytes) and one entry per attached key ({@code 'k'}, id, key -> empty).
- * A key's own record names its lease too ({@code KeyValue.lease}); the attachments let a revoke
- * find a lease's keys without a scan of every key. Reads go through a view (with a batch's writes
- * on top while a command applies); writes into that batch.
+ * granted TTL in seconds, 8 bytes), one entry per attached key ({@code 'k'}, id, key -> empty), and
+ * the bytes of keys and values attached to the lease ({@code 'b'}, id -> 8 bytes; absent when none
+ * are, and for leases attached to before it was counted, which count from 0). A key's own record
+ * names its lease too ({@code KeyValue.lease}); the attachments let a revoke find a lease's keys
+ * without a scan of every key. Reads go through a view (with a batch's writes on top while a
+ * command applies); writes into that batch.
  */
 final class LeaseTable {
   private static final byte LEASE = 'l';
   private static final byte ATTACHED = 'k';
+  private static final byte BYTES = 'b';
   private static final byte[] EMPTY = new byte[0];
 
   private final KvView view;
@@ -45,9 +48,39 @@ final class LeaseTable {
         .put(KvSpace.LEASES, leaseKey(id), ByteBuffer.allocate(8).putLong(ttlSeconds).array());
   }
 
-  /** Removes the lease's record; its attachments must be gone already. */
+  /** Removes the lease's record and its count; its attachments must be gone already. */
   void remove(long id) {
     writable().delete(KvSpace.LEASES, leaseKey(id));
+    writable().delete(KvSpace.LEASES, bytesKey(id));
+  }
+
+  /** The bytes of keys and values attached to {@code id}, as counted. */
+  long attachedBytes(long id) {
+    byte[] value = view.get(KvSpace.LEASES, bytesKey(id));
+    if (value == null) {
+      return 0;
+    }
+    if (value.length != Long.BYTES) {
+      throw new StorageCorruptionException(
+          "lease " + id + " byte count has " + value.length + " bytes, expected 8");
+    }
+    return ByteBuffer.wrap(value).getLong();
+  }
+
+  /**
+   * Adds {@code delta} to the bytes attached to {@code id}, never below 0 (a lease attached to
+   * before bytes were counted holds more than its count); returns the new count.
+   */
+  long addAttachedBytes(long id, long delta) {
+    long bytes = Math.max(0, attachedBytes(id) + delta);
+    if (bytes == 0) {
+      writable().delete(KvSpace.LEASES, bytesKey(id));
+    } else {
+      writable()
+          .put(
+              KvSpace.LEASES, bytesKey(id), ByteBuffer.allocate(Long.BYTES).putLong(bytes).array());
+    }
+    return bytes;
   }
 
   void attach(long id, byte[] key) {
@@ -102,6 +135,10 @@ final class LeaseTable {
 
   private static byte[] leaseKey(long id) {
     return ByteBuffer.allocate(1 + Long.BYTES).put(LEASE).putLong(id).array();
+  }
+
+  private static byte[] bytesKey(long id) {
+    return ByteBuffer.allocate(1 + Long.BYTES).put(BYTES).putLong(id).array();
   }
 
   private static byte[] attachedKey(long id, byte[] key) {

@@ -45,6 +45,14 @@ class KvStoreOnInMemoryEngineTest {
   }
 
   @Nested
+  class LeaseBytes extends LeaseBytesTest {
+    @Override
+    KvStoreDisk newDisk(Path dir) {
+      return KvStoreDisk.inMemory();
+    }
+  }
+
+  @Nested
   class Store extends KvStoreTest {
     @Override
     KvStoreDisk newDisk(Path dir) {

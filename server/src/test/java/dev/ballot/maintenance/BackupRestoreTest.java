@@ -106,6 +106,7 @@ class BackupRestoreTest {
         KvStore kv = new KvStore(storage.db(), storage.kvDataFamily(), storage.kvMetaFamily())) {
       assertThat(kv.leases()).containsExactly(new Lease(7, 30));
       assertThat(kv.leaseKeys(7)).containsExactly("a".getBytes(UTF_8));
+      assertThat(kv.leaseBytes(7)).as("key and value of a, against the lease's bound").isEqualTo(2);
       assertThat(kv.range(all()).getKvsList())
           .extracting(KeyValue::getLease)
           .containsExactly(7L, 0L);
