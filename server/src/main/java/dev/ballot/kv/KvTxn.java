@@ -288,7 +288,6 @@ final class KvTxn implements AutoCloseable {
     }
   }
 
-  /** Detaches {@code key} from lease {@code from} and attaches it to {@code to} (0: none). */
   /**
    * Moves the key's bytes from its previous lease to its new one; refuses the write if the new
    * lease would then hold more than {@link #MAX_LEASE_BYTES}.
@@ -309,6 +308,7 @@ final class KvTxn implements AutoCloseable {
     return (long) key.size() + record.getValue().size();
   }
 
+  /** Detaches {@code key} from lease {@code from} and attaches it to {@code to} (0: none). */
   private void moveLease(byte[] key, long from, long to) {
     if (from == to) {
       return;
