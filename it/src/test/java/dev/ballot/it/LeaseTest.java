@@ -2,12 +2,14 @@ package dev.ballot.it;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 import dev.ballot.client.BallotClient;
 import dev.ballot.client.LeaseGrant;
 import dev.ballot.client.LeaseInfo;
 import dev.ballot.client.PutOptions;
+import dev.ballot.client.ResourceExhaustedException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +25,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * Leases on real processes: keys go when a lease expires without keep-alives and stay while it is
  * kept alive (also through a follower), a revoke deletes them in one revision, an expiry decided by
  * a new leader never comes before a full TTL since the last keep-alive, and leases survive a
- * restart of the whole cluster. etcdctl's lease commands work against Ballot.
+ * restart of the whole cluster. etcdctl's lease commands work against Ballot. A lease holds at most
+ * 128 MiB of keys and values (Ballot's own bound), and its revoke leaves every node serving.
  */
 class LeaseTest {
   private static final Duration BOUND = Duration.ofSeconds(30);
@@ -39,6 +42,49 @@ class LeaseTest {
 
   private static boolean exists(BallotClient client, String key) {
     return client.get(key).join().isPresent();
+  }
+
+  @Test
+  void aLeaseHoldsAtMost128MiBAndItsRevokeLeavesEveryNodeServing() {
+    KvCluster cluster = clusters.start(3);
+    List<String> endpoints = new ArrayList<>();
+    for (int i = 0; i < cluster.size(); i++) {
+      endpoints.add(cluster.clientAddress(i));
+    }
+    try (BallotClient client =
+        BallotClient.builder()
+            .endpoints(endpoints.toArray(String[]::new))
+            .requestTimeout(Duration.ofSeconds(30))
+            .build()) {
+      long id = client.leases().grant(600).join().id();
+      byte[] mib = new byte[1 << 20];
+      PutOptions leased = PutOptions.DEFAULT.withLease(id);
+      // 127 MiB and their keys: just under the bound.
+      for (int i = 0; i < 127; i++) {
+        client.put(("big/" + i).getBytes(UTF_8), mib, leased).join();
+      }
+
+      Throwable over =
+          catchThrowable(() -> client.put("big/127".getBytes(UTF_8), mib, leased).join());
+      if (cluster.flavor() == ServerFlavor.ETCD) {
+        assertThat(over).as("etcd has no bound on a lease").isNull();
+      } else {
+        assertThat(over)
+            .hasCauseInstanceOf(ResourceExhaustedException.class)
+            .hasMessageContaining(
+                "etcdserver: lease would hold more than 128 MiB of keys and values");
+        assertThat(exists(client, "big/127")).isFalse();
+      }
+
+      // Everything the lease holds goes in one revoke, and every node still serves.
+      client.leases().revoke(id).join();
+      for (String endpoint : endpoints) {
+        try (BallotClient one = client(endpoint)) {
+          assertThat(exists(one, "big/0") || exists(one, "big/126")).as(endpoint).isFalse();
+          one.put("after-revoke", endpoint).join();
+        }
+      }
+    }
   }
 
   @Test
