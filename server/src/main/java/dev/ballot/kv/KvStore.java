@@ -353,8 +353,7 @@ public final class KvStore implements AutoCloseable {
               }
               if (leaseTtls.containsKey(kv.getLease())) {
                 out.leases().attach(kv.getLease(), key);
-                attachedBytes.merge(
-                    kv.getLease(), (long) key.length + kv.getValue().size(), Long::sum);
+                attachedBytes.merge(kv.getLease(), KvTxn.attachedSize(key.length, kv), Long::sum);
               } else {
                 out.batch.put(
                     KvSpace.DATA,

@@ -125,10 +125,8 @@ final class KvTxn implements AutoCloseable {
             .setValue(request.getIgnoreValue() ? prev.getValue() : request.getValue())
             .setLease(request.getIgnoreLease() ? prev.getLease() : request.getLease())
             .build();
-    countLeaseBytes(request.getKey(), prev, stored);
+    moveLease(request.getKey(), prev, stored);
     write(request.getKey(), stored, prev);
-    moveLease(
-        request.getKey().toByteArray(), prev == null ? 0 : prev.getLease(), stored.getLease());
     PutResponse.Builder response = PutResponse.newBuilder().setHeader(header(revision));
     if (request.getPrevKv() && prev != null) {
       response.setPrevKv(prev);
@@ -173,10 +171,7 @@ final class KvTxn implements AutoCloseable {
     }
     for (KeyValue prev : prevKvs) {
       delete(prev);
-      if (prev.getLease() != 0) {
-        leases.addAttachedBytes(prev.getLease(), -attachedSize(prev.getKey(), prev));
-      }
-      moveLease(prev.getKey().toByteArray(), prev.getLease(), 0);
+      moveLease(prev.getKey(), prev, null);
     }
     DeleteRangeResponse.Builder response =
         DeleteRangeResponse.newBuilder()
@@ -289,36 +284,32 @@ final class KvTxn implements AutoCloseable {
   }
 
   /**
-   * Moves the key's bytes from its previous lease to its new one; refuses the write if the new
-   * lease would then hold more than {@link #MAX_LEASE_BYTES}.
+   * Moves {@code key}'s attachment and its bytes from the lease of its previous record to that of
+   * its new one ({@code null}, or lease 0: none); refuses the write if the new lease would then
+   * hold more than {@link #MAX_LEASE_BYTES}.
    */
-  private void countLeaseBytes(ByteString key, KeyValue prev, KeyValue stored) throws KvException {
-    if (prev != null && prev.getLease() != 0) {
-      leases.addAttachedBytes(prev.getLease(), -attachedSize(key, prev));
+  private void moveLease(ByteString key, KeyValue prev, KeyValue stored) throws KvException {
+    long from = prev == null ? 0 : prev.getLease();
+    long to = stored == null ? 0 : stored.getLease();
+    if (from != 0) {
+      leases.addAttachedBytes(from, -attachedSize(key.size(), prev));
+      if (from != to) {
+        leases.detach(from, key.toByteArray());
+      }
     }
-    if (stored.getLease() != 0
-        && leases.addAttachedBytes(stored.getLease(), attachedSize(key, stored))
-            > MAX_LEASE_BYTES) {
-      throw new KvException(KvError.LEASE_TOO_LARGE);
+    if (to != 0) {
+      if (leases.addAttachedBytes(to, attachedSize(key.size(), stored)) > MAX_LEASE_BYTES) {
+        throw new KvException(KvError.LEASE_TOO_LARGE);
+      }
+      if (from != to) {
+        leases.attach(to, key.toByteArray());
+      }
     }
   }
 
   /** What a key counts against its lease: its key and value bytes. */
-  static long attachedSize(ByteString key, KeyValue record) {
-    return (long) key.size() + record.getValue().size();
-  }
-
-  /** Detaches {@code key} from lease {@code from} and attaches it to {@code to} (0: none). */
-  private void moveLease(byte[] key, long from, long to) {
-    if (from == to) {
-      return;
-    }
-    if (from != 0) {
-      leases.detach(from, key);
-    }
-    if (to != 0) {
-      leases.attach(to, key);
-    }
+  static long attachedSize(int keyLength, KeyValue record) {
+    return (long) keyLength + record.getValue().size();
   }
 
   /**
