@@ -153,9 +153,11 @@ public final class KvCluster implements AutoCloseable {
 
   private void createNodes() {
     int n = options.nodes();
-    List<Integer> ports = FreePorts.take(2 * n);
+    boolean http = options.flavor().servesHttp();
+    List<Integer> ports = FreePorts.take((http ? 3 : 2) * n);
     List<Integer> clientPorts = ports.subList(0, n);
     List<Integer> peerPorts = ports.subList(n, 2 * n);
+    List<Integer> httpPorts = http ? ports.subList(2 * n, 3 * n) : List.of();
     if (options.flavor().supportsLinkFaults()) {
       for (int from = 0; from < n; from++) {
         for (int to = 0; to < n; to++) {
@@ -177,14 +179,23 @@ public final class KvCluster implements AutoCloseable {
         initialCluster.add(proxy == null ? "127.0.0.1:" + peerPorts.get(j) : proxy.address());
       }
       Path dataDir = dir.resolve("node" + i);
+      int httpPort = http ? httpPorts.get(i) : 0;
       ServerFlavor.NodeLaunch launch =
           new ServerFlavor.NodeLaunch(
-              i, clientPorts.get(i), peerPorts.get(i), dataDir, initialCluster, peerPorts, options);
+              i,
+              clientPorts.get(i),
+              peerPorts.get(i),
+              httpPort,
+              dataDir,
+              initialCluster,
+              peerPorts,
+              options);
       nodes.add(
           new KvNode(
               i,
               clientPorts.get(i),
               peerPorts.get(i),
+              httpPort,
               dataDir,
               dir.resolve("node" + i + ".log"),
               options.flavor().command(launch),
@@ -213,9 +224,11 @@ public final class KvCluster implements AutoCloseable {
     if (index >= MAX_NODES) {
       throw new IllegalStateException("cluster has " + index + " nodes, at most " + MAX_NODES);
     }
-    List<Integer> ports = FreePorts.take(2);
+    boolean http = flavor().servesHttp();
+    List<Integer> ports = FreePorts.take(http ? 3 : 2);
     int clientPort = ports.get(0);
     int peerPort = ports.get(1);
+    int httpPort = http ? ports.get(2) : 0;
     List<String> members =
         flavor().joinsByRegistration()
             ? runningPeerAddresses()
@@ -224,12 +237,13 @@ public final class KvCluster implements AutoCloseable {
     Path dataDir = dir.resolve("node" + index);
     ServerFlavor.NodeLaunch launch =
         new ServerFlavor.NodeLaunch(
-            index, clientPort, peerPort, dataDir, members, List.of(), options);
+            index, clientPort, peerPort, httpPort, dataDir, members, List.of(), options);
     KvNode node =
         new KvNode(
             index,
             clientPort,
             peerPort,
+            httpPort,
             dataDir,
             dir.resolve("node" + index + ".log"),
             flavor().joinCommand(launch),
@@ -311,6 +325,17 @@ public final class KvCluster implements AutoCloseable {
   /** {@code 127.0.0.1:port} of node i's peer API, as the member list shows it (without http://). */
   public String peerAddress(int i) {
     return "127.0.0.1:" + node(i).peerPort();
+  }
+
+  /**
+   * {@code 127.0.0.1:port} of node i's HTTP port ({@code --http-addr}: the dashboard at /,
+   * /v1/...). kvserver only; etcd nodes are started without one.
+   */
+  public String httpAddress(int i) {
+    if (!flavor().servesHttp()) {
+      throw new UnsupportedOperationException(flavor() + " nodes get no Ballot HTTP port");
+    }
+    return "127.0.0.1:" + node(i).httpPort();
   }
 
   /** {@code http://127.0.0.1:port} of every node, as jetcd and etcdctl take them. */
@@ -409,7 +434,15 @@ public final class KvCluster implements AutoCloseable {
     int flag = command.indexOf("--peer-addr");
     command.set(flag + 1, "127.0.0.1:" + peerPort);
     KvNode moved =
-        new KvNode(i, old.clientPort(), peerPort, old.dataDir(), old.logFile(), command, List.of());
+        new KvNode(
+            i,
+            old.clientPort(),
+            peerPort,
+            old.httpPort(),
+            old.dataDir(),
+            old.logFile(),
+            command,
+            List.of());
     nodes.set(i, moved);
     moved.start();
   }

@@ -23,6 +23,10 @@ final class KvNode {
   private final int index;
   private final int clientPort;
   private final int peerPort;
+
+  /** kvserver's --http-addr port; 0 for a server started without one (etcd). */
+  private final int httpPort;
+
   private final Path dataDir;
   private final Path logFile;
   private final List<String> command;
@@ -37,6 +41,7 @@ final class KvNode {
       int index,
       int clientPort,
       int peerPort,
+      int httpPort,
       Path dataDir,
       Path logFile,
       List<String> command,
@@ -44,6 +49,7 @@ final class KvNode {
     this.index = index;
     this.clientPort = clientPort;
     this.peerPort = peerPort;
+    this.httpPort = httpPort;
     this.dataDir = dataDir;
     this.logFile = logFile;
     this.command = List.copyOf(command);
@@ -60,6 +66,10 @@ final class KvNode {
 
   int peerPort() {
     return peerPort;
+  }
+
+  int httpPort() {
+    return httpPort;
   }
 
   Path dataDir() {

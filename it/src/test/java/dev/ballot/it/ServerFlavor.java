@@ -43,6 +43,11 @@ public enum ServerFlavor {
     return this == KVSERVER;
   }
 
+  /** Only kvserver has Ballot's HTTP port (the dashboard, /v1/...); the harness gives it one. */
+  public boolean servesHttp() {
+    return this == KVSERVER;
+  }
+
   /**
    * The exit code of a node that stopped cleanly after SIGTERM: kvserver's 0; etcd re-raises the
    * signal once it stopped, so its process ends by it (128 + 15).
@@ -56,6 +61,7 @@ public enum ServerFlavor {
       int index,
       int clientPort,
       int peerPort,
+      int httpPort,
       Path dataDir,
       List<String> initialCluster,
       List<Integer> allPeerPorts,
@@ -101,6 +107,8 @@ public enum ServerFlavor {
     command.add("127.0.0.1:" + launch.clientPort());
     command.add("--peer-addr");
     command.add("127.0.0.1:" + launch.peerPort());
+    command.add("--http-addr");
+    command.add("127.0.0.1:" + launch.httpPort());
     command.addAll(membershipFlags);
     if (options.heartbeatIntervalMs() > 0) {
       command.add("--heartbeat-interval-ms");
