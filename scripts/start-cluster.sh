@@ -158,6 +158,7 @@ launch() {
   # setsid: the node outlives this shell and the terminal; bin/kvserver execs java, so $! is its pid.
   setsid nohup "$ROOT/bin/kvserver" \
     --data-dir "$DATA/node$i" \
+    --name "node$i" \
     --client-addr "$(client_addr "$i")" \
     --peer-addr "$(peer_addr "$i")" \
     "${membership[@]}" \

@@ -4,6 +4,7 @@ import dev.ballot.maintenance.BackupRestore;
 import dev.ballot.membership.AppliedMembership;
 import dev.ballot.membership.Discovery;
 import dev.ballot.membership.Identity;
+import dev.ballot.membership.Membership;
 import dev.ballot.membership.Registration;
 import dev.ballot.proto.raft.v1.DiscoverRequest;
 import dev.ballot.proto.raft.v1.DiscoverResponse;
@@ -98,6 +99,20 @@ final class IdentityBootstrap {
           identity.initialMembership());
     } else {
       log.info("identity loaded node={} cluster={}", identity.nodeId(), identity.clusterIdHex());
+      String firstName =
+          identity
+              .initialMembership()
+              .member(identity.nodeId())
+              .map(Membership.Member::name)
+              .orElse("");
+      if (!options.name.isEmpty() && !options.name.equals(firstName)) {
+        // The name is part of the replicated membership, set once at the first start.
+        log.warn(
+            "--name {} ignored: node {} keeps the name it was first started with ({})",
+            options.name,
+            identity.nodeId(),
+            firstName.isEmpty() ? "none: node" + identity.nodeId() : firstName);
+      }
       if (!options.join.isEmpty() || !options.initialCluster.isEmpty()) {
         log.info(
             "data dir already initialized as node {} of cluster {}: ignoring {}",
@@ -116,12 +131,14 @@ final class IdentityBootstrap {
     if (identity == null) {
       b.setTempId(tempId)
           .setPeerAddr(options.advertisedPeerAddr())
-          .setClientAddr(options.advertisedClientAddr());
+          .setClientAddr(options.advertisedClientAddr())
+          .setName(options.name);
     } else {
       b.setTempId(identity.tempId())
           .setClusterId(identity.clusterId())
           .setPeerAddr(options.advertisedPeerAddr())
           .setClientAddr(options.advertisedClientAddr())
+          .setName(options.name)
           .setRemoved(manager != null && manager.members().removed(request.getNodeId()));
     }
     return b.build();
@@ -135,6 +152,7 @@ final class IdentityBootstrap {
               tempId,
               options.advertisedPeerAddr(),
               options.advertisedClientAddr(),
+              options.name,
               options.join,
               REGISTER_GIVE_UP_MS)
           .run();
@@ -148,7 +166,8 @@ final class IdentityBootstrap {
             options.advertisedPeerAddr(),
             options.advertisedClientAddr(),
             options.initialCluster,
-            dataFingerprint)
+            dataFingerprint,
+            options.name)
         .run();
   }
 

@@ -22,6 +22,15 @@ final class ServerOptions {
   Path dataDir;
 
   @Option(
+      names = "--name",
+      converter = dev.ballot.flags.NameConverter.class,
+      description =
+          "A human-readable name for this member, shown by member lists, kvctl status and the"
+              + " dashboard (letters, digits, '.', '_', '-'; at most 63). Set at the first start;"
+              + " without it the member is called node<ID> after its member id.")
+  String name = "";
+
+  @Option(
       names = "--client-addr",
       converter = HostPortConverter.class,
       defaultValue = "127.0.0.1:2379",

@@ -5,8 +5,10 @@ import dev.ballot.client.EndpointStatus;
 import dev.ballot.client.MemberInfo;
 import java.io.PrintWriter;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -22,6 +24,8 @@ import picocli.CommandLine.Spec;
     name = "status",
     description = {
       "Shows each endpoint's view of the cluster: one row per endpoint.",
+      "NAME is the member's name (kvserver --name) from the member list, - when unknown;"
+          + " LEADER the leader's id.",
       "ROLE is leader when the node's id is the leader it reports, learner for a learner,"
           + " follower otherwise; COMMIT INDEX is the Raft commit index, APPLIED INDEX the last"
           + " index applied, SNAPSHOT INDEX the index of the node's newest Raft snapshot (0: none), DB"
@@ -42,17 +46,26 @@ final class StatusCommand implements Callable<Integer> {
   /** One endpoint's answer or failure. */
   private record Row(String endpoint, EndpointStatus status, Throwable failure) {}
 
+  /** Member names by id, from the member list (empty when it cannot be had). */
+  private Map<Long, String> names = Map.of();
+
   @Override
   public Integer call() {
     List<Row> rows = new ArrayList<>();
     try (BallotClient client = kvctl.openClient()) {
-      List<String> targets = cluster ? memberEndpoints(client) : client.endpoints();
+      // The member list names the rows; without --cluster it is asked beside the statuses.
+      CompletableFuture<List<MemberInfo>> members = client.members();
+      List<String> targets = cluster ? memberEndpoints(members.join()) : client.endpoints();
       List<CompletableFuture<EndpointStatus>> answers = new ArrayList<>();
       for (String endpoint : targets) {
         answers.add(client.status(endpoint));
       }
       for (int i = 0; i < targets.size(); i++) {
         rows.add(row(targets.get(i), answers.get(i)));
+      }
+      names = new HashMap<>();
+      for (MemberInfo member : members.exceptionally(error -> List.of()).join()) {
+        names.put(member.id(), member.name());
       }
     }
     print(rows);
@@ -66,9 +79,9 @@ final class StatusCommand implements Callable<Integer> {
     return code;
   }
 
-  private static List<String> memberEndpoints(BallotClient client) {
+  private static List<String> memberEndpoints(List<MemberInfo> members) {
     Set<String> endpoints = new LinkedHashSet<>();
-    for (MemberInfo member : client.members().join()) {
+    for (MemberInfo member : members) {
       endpoints.addAll(member.clientUrls());
     }
     return List.copyOf(endpoints);
@@ -107,6 +120,7 @@ final class StatusCommand implements Callable<Integer> {
     Table table =
         new Table(
             "ID",
+            "NAME",
             "ENDPOINT",
             "ROLE",
             "TERM",
@@ -125,6 +139,7 @@ final class StatusCommand implements Callable<Integer> {
       }
       table.row(
           Formats.memberId(status.memberId()),
+          name(status.memberId()),
           status.endpoint(),
           role(status),
           Long.toUnsignedString(status.raftTerm()),
@@ -140,10 +155,16 @@ final class StatusCommand implements Callable<Integer> {
     table.print(out);
   }
 
-  private static Json json(EndpointStatus status) {
+  private String name(long memberId) {
+    String name = names.get(memberId);
+    return name == null || name.isEmpty() ? "-" : name;
+  }
+
+  private Json json(EndpointStatus status) {
     return Json.object()
         .put("endpoint", status.endpoint())
         .put("member_id", Json.unsigned(status.memberId()))
+        .put("name", names.getOrDefault(status.memberId(), ""))
         .put("role", role(status))
         .put("raft_term", Json.unsigned(status.raftTerm()))
         .put("leader_id", Json.unsigned(status.leaderId()))

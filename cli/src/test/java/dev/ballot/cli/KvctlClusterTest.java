@@ -33,11 +33,19 @@ class KvctlClusterTest {
     assertThat(lines).hasSize(4);
     assertThat(lines.get(0))
         .startsWith("ID")
-        .contains("ENDPOINT", "ROLE", "TERM", "LEADER", "COMMIT INDEX", "APPLIED INDEX", "DB SIZE");
+        .contains(
+            "NAME",
+            "ENDPOINT",
+            "ROLE",
+            "TERM",
+            "LEADER",
+            "COMMIT INDEX",
+            "APPLIED INDEX",
+            "DB SIZE");
     assertThat(lines.get(1).split("\\s+"))
-        .startsWith("1", cluster.server(0).endpoint(), "leader", "2", "1");
+        .startsWith("1", "node1", cluster.server(0).endpoint(), "leader", "2", "1");
     assertThat(lines.get(2).split("\\s+"))
-        .startsWith("2", cluster.server(1).endpoint(), "follower", "2", "1");
+        .startsWith("2", "node2", cluster.server(1).endpoint(), "follower", "2", "1");
     assertThat(lines.get(1)).contains("20 kB");
   }
 
@@ -70,7 +78,8 @@ class KvctlClusterTest {
         .startsWith(
             "{\"endpoints\":[{\"endpoint\":\""
                 + cluster.server(0).endpoint()
-                + "\",\"member_id\":1,\"role\":\"leader\",\"raft_term\":2,\"leader_id\":1,");
+                + "\",\"member_id\":1,\"name\":\"node1\",\"role\":\"leader\",\"raft_term\":2,"
+                + "\"leader_id\":1,");
   }
 
   @Test

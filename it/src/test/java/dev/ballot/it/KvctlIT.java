@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -338,14 +339,22 @@ class KvctlIT {
     assertThat(status.err()).isEmpty();
     List<String> lines = status.out().lines().toList();
     assertThat(lines).hasSize(1 + cluster.size());
-    assertThat(lines.get(0)).startsWith("ID").contains("ENDPOINT", "ROLE", "TERM", "LEADER");
+    assertThat(lines.get(0))
+        .startsWith("ID")
+        .contains("NAME", "ENDPOINT", "ROLE", "TERM", "LEADER");
     List<String[]> rows = lines.stream().skip(1).map(line -> line.trim().split("\\s+")).toList();
-    assertThat(rows).extracting(row -> row[1]).containsExactlyElementsOf(addresses());
-    assertThat(rows).extracting(row -> row[2]).containsOnly("leader", "follower");
-    assertThat(rows).filteredOn(row -> row[2].equals("leader")).hasSize(1);
-    String leaderId = rows.stream().filter(row -> row[2].equals("leader")).findFirst().get()[0];
-    assertThat(rows).extracting(row -> row[4]).as("leader column").containsOnly(leaderId);
-    assertThat(rows.stream().map(row -> row[3]).distinct()).as("term column").hasSize(1);
+    assertThat(rows).extracting(row -> row[2]).containsExactlyElementsOf(addresses());
+    assertThat(rows).extracting(row -> row[3]).containsOnly("leader", "follower");
+    assertThat(rows).filteredOn(row -> row[3].equals("leader")).hasSize(1);
+    String leaderId = rows.stream().filter(row -> row[3].equals("leader")).findFirst().get()[0];
+    assertThat(rows).extracting(row -> row[5]).as("leader column").containsOnly(leaderId);
+    assertThat(rows.stream().map(row -> row[4]).distinct()).as("term column").hasSize(1);
+    Map<String, String> nameById = new HashMap<>();
+    for (String[] member :
+        kvctl("members").out().lines().skip(1).map(l -> l.split("\\s+")).toList()) {
+      nameById.put(member[0], member[1]);
+    }
+    assertThat(rows).allSatisfy(row -> assertThat(row[1]).isEqualTo(nameById.get(row[0])));
     if (cluster.flavor() == ServerFlavor.KVSERVER) {
       assertThat(rows).extracting(row -> row[0]).containsExactlyInAnyOrder("1", "2", "3");
     }
@@ -358,8 +367,8 @@ class KvctlIT {
     assertThat(status.code()).as(status.toString()).isZero();
     List<String[]> rows =
         status.out().lines().skip(1).map(line -> line.trim().split("\\s+")).toList();
-    assertThat(rows).extracting(row -> row[1]).containsExactlyInAnyOrderElementsOf(addresses());
-    assertThat(rows).filteredOn(row -> row[2].equals("leader")).hasSize(1);
+    assertThat(rows).extracting(row -> row[2]).containsExactlyInAnyOrderElementsOf(addresses());
+    assertThat(rows).filteredOn(row -> row[3].equals("leader")).hasSize(1);
   }
 
   @Test

@@ -67,7 +67,7 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
       out.add(
           Member.newBuilder()
               .setID(m.id())
-              .setName("node" + m.id())
+              .setName(m.displayName())
               .addPeerURLs("http://" + m.peerAddr())
               .addClientURLs("http://" + m.clientAddr())
               .setIsLearner(m.learner())

@@ -262,7 +262,10 @@ public final class MembershipChanges implements PeerService.MembershipHandler {
                 }
               }
               return m.withLearner(
-                  request.getPeerAddr(), request.getClientAddr(), request.getTempId());
+                  request.getPeerAddr(),
+                  request.getClientAddr(),
+                  request.getTempId(),
+                  request.getName());
             });
     return Deadlines.within(timer, added, timeoutMs)
         .exceptionallyCompose(error -> CompletableFuture.failedFuture(ClientStatus.of(error)))

@@ -43,6 +43,7 @@ public final class Discovery {
   private final String clientAddr;
   private final List<String> initialCluster;
   private final String dataFingerprint;
+  private final String name;
 
   /**
    * @param dataFingerprint what this node's data starts from: "" for nothing, else the restored
@@ -53,7 +54,8 @@ public final class Discovery {
       String peerAddr,
       String clientAddr,
       List<String> initialCluster,
-      String dataFingerprint) {
+      String dataFingerprint,
+      String name) {
     if (tempId == 0) {
       throw new IllegalArgumentException("temporary id must not be 0");
     }
@@ -62,6 +64,7 @@ public final class Discovery {
     this.clientAddr = clientAddr;
     this.initialCluster = List.copyOf(initialCluster);
     this.dataFingerprint = dataFingerprint;
+    this.name = name;
   }
 
   /** Asks every address until all have answered, then assigns the identity. Blocks. */
@@ -74,6 +77,7 @@ public final class Discovery {
             .setPeerAddr(peerAddr)
             .setClientAddr(clientAddr)
             .setDataFingerprint(dataFingerprint)
+            .setName(name)
             .build();
     long lastProgressLog = System.nanoTime();
     try {
@@ -173,9 +177,10 @@ public final class Discovery {
     long next = 1;
     for (Map.Entry<Long, String> e : addressByTempId.entrySet()) {
       long id = next++;
+      DiscoverResponse answer = answers.get(e.getValue());
       members.add(
           new Membership.Member(
-              id, e.getValue(), answers.get(e.getValue()).getClientAddr(), false, e.getKey()));
+              id, e.getValue(), answer.getClientAddr(), false, e.getKey(), answer.getName()));
       if (e.getKey() == tempId) {
         nodeId = id;
       }

@@ -18,8 +18,33 @@ import java.util.TreeMap;
  */
 public record Membership(List<Member> members, long maxNodeId) {
 
-  /** One member. {@code tempId} is the random id it registered (or bootstrapped) with. */
-  public record Member(long id, String peerAddr, String clientAddr, boolean learner, long tempId) {}
+  /**
+   * One member. {@code tempId} is the random id it registered (or bootstrapped) with; {@code name}
+   * is its {@code --name} from its first start, "" when it had none.
+   */
+  public record Member(
+      long id, String peerAddr, String clientAddr, boolean learner, long tempId, String name) {
+    public Member(long id, String peerAddr, String clientAddr, boolean learner, long tempId) {
+      this(id, peerAddr, clientAddr, learner, tempId, "");
+    }
+
+    public Member {
+      name = name == null ? "" : name;
+    }
+
+    /** The name clients see: its {@code --name}, or {@code node<id>} for a node started without. */
+    public String displayName() {
+      return name.isEmpty() ? "node" + id : name;
+    }
+
+    Member withLearner(boolean isLearner) {
+      return new Member(id, peerAddr, clientAddr, isLearner, tempId, name);
+    }
+
+    Member withPeerAddr(String addr) {
+      return new Member(id, addr, clientAddr, learner, tempId, name);
+    }
+  }
 
   public Membership {
     members = members.stream().sorted(Comparator.comparingLong(Member::id)).toList();
@@ -73,9 +98,9 @@ public record Membership(List<Member> members, long maxNodeId) {
   }
 
   /** These members and a new learner with the next node id. */
-  public Membership withLearner(String peerAddr, String clientAddr, long tempId) {
+  public Membership withLearner(String peerAddr, String clientAddr, long tempId, String name) {
     List<Member> next = new ArrayList<>(members);
-    next.add(new Member(maxNodeId + 1, peerAddr, clientAddr, true, tempId));
+    next.add(new Member(maxNodeId + 1, peerAddr, clientAddr, true, tempId, name));
     return new Membership(next, maxNodeId + 1);
   }
 
@@ -83,8 +108,7 @@ public record Membership(List<Member> members, long maxNodeId) {
   public Membership promoted(long id) {
     List<Member> next = new ArrayList<>();
     for (Member m : members) {
-      next.add(
-          m.id() == id ? new Member(m.id(), m.peerAddr(), m.clientAddr(), false, m.tempId()) : m);
+      next.add(m.id() == id ? m.withLearner(false) : m);
     }
     return new Membership(next, maxNodeId);
   }
@@ -93,8 +117,7 @@ public record Membership(List<Member> members, long maxNodeId) {
   public Membership withPeerAddr(long id, String peerAddr) {
     List<Member> next = new ArrayList<>();
     for (Member m : members) {
-      next.add(
-          m.id() == id ? new Member(m.id(), peerAddr, m.clientAddr(), m.learner(), m.tempId()) : m);
+      next.add(m.id() == id ? m.withPeerAddr(peerAddr) : m);
     }
     return new Membership(next, maxNodeId);
   }
@@ -113,7 +136,8 @@ public record Membership(List<Member> members, long maxNodeId) {
               .setPeerAddr(m.peerAddr())
               .setClientAddr(m.clientAddr())
               .setLearner(m.learner())
-              .setTempId(m.tempId()));
+              .setTempId(m.tempId())
+              .setName(m.name()));
     }
     return b.build();
   }
@@ -126,7 +150,13 @@ public record Membership(List<Member> members, long maxNodeId) {
     List<Member> members = new ArrayList<>();
     for (MemberInfo m : p.getMembersList()) {
       members.add(
-          new Member(m.getId(), m.getPeerAddr(), m.getClientAddr(), m.getLearner(), m.getTempId()));
+          new Member(
+              m.getId(),
+              m.getPeerAddr(),
+              m.getClientAddr(),
+              m.getLearner(),
+              m.getTempId(),
+              m.getName()));
     }
     return new Membership(members, p.getMaxNodeId());
   }

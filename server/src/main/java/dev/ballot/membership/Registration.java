@@ -31,9 +31,16 @@ public final class Registration {
   private final String clientAddr;
   private final List<String> join;
   private final long giveUpAfterMs;
+  private final String name;
 
   public Registration(
-      long tempId, String peerAddr, String clientAddr, List<String> join, long giveUpAfterMs) {
+      long tempId,
+      String peerAddr,
+      String clientAddr,
+      String name,
+      List<String> join,
+      long giveUpAfterMs) {
+    this.name = name;
     this.tempId = tempId;
     this.peerAddr = peerAddr;
     this.clientAddr = clientAddr;
@@ -48,6 +55,7 @@ public final class Registration {
             .setTempId(tempId)
             .setPeerAddr(peerAddr)
             .setClientAddr(clientAddr)
+            .setName(name)
             .build();
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(giveUpAfterMs);
     String lastError = "no member answered";

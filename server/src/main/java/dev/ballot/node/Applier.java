@@ -14,6 +14,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +55,8 @@ final class Applier<R> implements WorkLoop {
   /** A proposal in the log at {@code index}, made in {@code term}. */
   record Pending<R>(long term, CompletableFuture<R> future) {}
 
+  private volatile NodeMetrics metrics = NodeMetrics.NONE;
+  private volatile LongSupplier nanoClock = System::nanoTime;
   private final StateMachine<R> stateMachine;
   private final Consumer<Throwable> onFatal;
 
@@ -118,11 +121,25 @@ final class Applier<R> implements WorkLoop {
     return appliedIndex;
   }
 
+  /** Set before the loops start; the clock is the driver's. */
+  void metrics(NodeMetrics metrics, LongSupplier nanoClock) {
+    this.metrics = metrics;
+    this.nanoClock = nanoClock;
+  }
+
   /** Registers a proposal before its entry can commit (called by the driver thread). */
-  void expect(long index, long term, CompletableFuture<R> future) {
+  void expect(long index, long term, CompletableFuture<R> future, long proposedAtNanos) {
     pending.put(index, new Pending<>(term, future));
-    // A caller that gives up must not leave its entry behind.
-    future.whenComplete((r, t) -> pending.remove(index, new Pending<>(term, future)));
+    future.whenComplete(
+        (r, t) -> {
+          // A caller that gives up must not leave its entry behind.
+          pending.remove(index, new Pending<>(term, future));
+          if (t == null) {
+            metrics.committed(nanoClock.getAsLong() - proposedAtNanos);
+          } else {
+            metrics.proposalFailed();
+          }
+        });
   }
 
   /** Queues committed entries; never waits (see {@link #isBacklogFull} for back-pressure). */
@@ -205,10 +222,12 @@ final class Applier<R> implements WorkLoop {
           finish();
           return NO_DEADLINE;
         } else if (work instanceof Apply a) {
+          long started = nanoClock.getAsLong();
           for (Entry entry : a.entries()) {
             noteTerm(entry);
             apply(entry);
           }
+          metrics.applied(a.entries().size(), nanoClock.getAsLong() - started);
           appliedIndex = stateMachine.appliedIndex();
           backlog.giveBack(bytes(a.entries()));
           maybeSnapshot(a.entries().get(a.entries().size() - 1));

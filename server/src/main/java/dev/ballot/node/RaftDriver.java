@@ -117,10 +117,15 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
   private static final class InProgress {
     final Ready ready;
     final List<Message> afterSync;
+    long syncStartedNanos;
 
     InProgress(Ready ready, List<Message> afterSync) {
       this.ready = ready;
       this.afterSync = afterSync;
+    }
+
+    void synced(NodeMetrics metrics, LongSupplier clock) {
+      metrics.logSynced(clock.getAsLong() - syncStartedNanos, ready.entries().size());
     }
   }
 
@@ -176,6 +181,7 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
   private final Consumer<Throwable> onFatal;
 
   private volatile Consumer<Entry> onConfigAppended = e -> {};
+  private NodeMetrics metrics = NodeMetrics.NONE;
   private volatile NodeStatus status;
   private volatile boolean running = true;
   private volatile boolean done;
@@ -230,6 +236,13 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
     running = false;
     runner.wake(this);
     onFatal.accept(error);
+  }
+
+  /** Sets where the driver and its apply loop report their work. Set it before {@link #start()}. */
+  public void metrics(NodeMetrics metrics) {
+    this.metrics = metrics;
+    applier.metrics(metrics, nanoClock);
+    metrics.statusChanged(null, status);
   }
 
   /**
@@ -303,7 +316,13 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
 
   @Override
   public void snapshotSendFailed(long peerId) {
+    metrics.snapshotSent(false);
     offerControl(new SnapshotSendFailed(peerId));
+  }
+
+  @Override
+  public void snapshotSent(long peerId) {
+    metrics.snapshotSent(true);
   }
 
   @Override
@@ -529,6 +548,7 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
       return;
     }
     storage.saveSnapshotMeta(snapshot);
+    metrics.snapshotTaken();
     long compactIndex = Math.max(0, snapshot.index() - snapshotPolicy.catchUpEntries());
     node.compact(snapshot, compactIndex);
     if (compactIndex > 0) {
@@ -545,6 +565,7 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
               0,
               "committed entries waiting to be applied hold " + applier.backlogBytes() + " bytes");
       proposals.forEach(p -> p.result().completeExceptionally(full));
+      metrics.proposalsRefused(proposals.size());
       return;
     }
     List<byte[]> commands = new ArrayList<>(proposals.size());
@@ -555,13 +576,16 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
     } catch (ProposalRejectedException e) {
       NodeException refusal = refusal(e);
       proposals.forEach(p -> p.result().completeExceptionally(refusal));
+      metrics.proposalsRefused(proposals.size());
       return;
     }
     long term = node.term();
     long index = lastIndex - proposals.size() + 1;
+    long now = nanoClock.getAsLong();
     for (Propose<R> p : proposals) {
-      applier.expect(index++, term, p.result());
+      applier.expect(index++, term, p.result(), now);
     }
+    metrics.proposed(proposals.size());
   }
 
   private void startRead(List<CompletableFuture<Long>> futures) {
@@ -649,6 +673,7 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
           node.id(),
           rd.snapshot().index(),
           rd.snapshot().term());
+      metrics.snapshotInstalled();
       applier.install(rd.snapshot()).whenComplete((v, error) -> complete(new Installed(error)));
       return;
     }
@@ -686,6 +711,7 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
       if (d.error() != null) {
         throw new IllegalStateException("log write failed", d.error());
       }
+      inProgress.synced(metrics, nanoClock);
       finish();
     }
     return inProgress == null;
@@ -694,6 +720,7 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
   private void persist() {
     Ready rd = inProgress.ready;
     if (rd.mustSync()) {
+      inProgress.syncStartedNanos = nanoClock.getAsLong();
       CompletableFuture<Void> durable =
           logWriter.writeDurably(rd.snapshot(), rd.entries(), rd.hardState());
       if (!durable.isDone()) {
@@ -701,6 +728,7 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
         return;
       }
       durable.join(); // completed: throws if the write failed
+      inProgress.synced(metrics, nanoClock);
     }
     // A commit-only change is not written at all: the next synced write carries the commit index,
     // and after a restart the state machine's own applied index says what was committed (entries
@@ -761,6 +789,9 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
         previous == null
             || previous.leaderId() != node.leaderId()
             || previous.term() != node.term();
+    if (previous != null && (leaderOrTermChanged || previous.role() != node.role())) {
+      metrics.statusChanged(previous, status);
+    }
     if (node.leaderId() != RaftNode.NONE && leaderOrTermChanged) {
       List<CompletableFuture<Void>> ready = new ArrayList<>();
       NodeStatus now = status;

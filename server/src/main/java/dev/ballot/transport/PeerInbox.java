@@ -18,4 +18,7 @@ public interface PeerInbox {
 
   /** A snapshot could not be delivered to {@code peerId}: the core should try again later. */
   void snapshotSendFailed(long peerId);
+
+  /** A snapshot was delivered to {@code peerId} and installed there (for the node's metrics). */
+  default void snapshotSent(long peerId) {}
 }

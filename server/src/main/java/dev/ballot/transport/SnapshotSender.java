@@ -131,6 +131,7 @@ final class SnapshotSender implements AutoCloseable {
           local.index(),
           bytes,
           response.getMatchIndex());
+      inbox.snapshotSent(request.to());
     } finally {
       channel.shutdownNow();
       snapshots.release(local);

@@ -27,14 +27,14 @@ class AppliedMembershipTest {
 
   @Test
   void aRegistrationWhoseEntryWasDiscardedLeavesNoAddressBehind() {
-    Membership withD = THREE.withLearner("d:2", "d:1", 44);
+    Membership withD = THREE.withLearner("d:2", "d:1", 44, "");
     manager.configAppended(configEntry(2, 10, withD));
     assertThat(peers.address(4))
         .as("the leader replicates to the learner at once")
         .isEqualTo("d:2");
 
     // A new leader discards entry 10 and gives id 4 to another machine.
-    Membership withE = THREE.withLearner("e:2", "e:1", 55);
+    Membership withE = THREE.withLearner("e:2", "e:1", 55, "");
     manager.configAppended(configEntry(3, 10, withE));
     assertThat(peers.address(4)).isEqualTo("e:2");
     manager.configApplied(10, configEntry(3, 10, withE).data());
@@ -43,7 +43,7 @@ class AppliedMembershipTest {
 
   @Test
   void aMemberOnlyADiscardedEntryNamedIsForgotten() {
-    manager.configAppended(configEntry(2, 10, THREE.withLearner("d:2", "d:1", 44)));
+    manager.configAppended(configEntry(2, 10, THREE.withLearner("d:2", "d:1", 44, "")));
     // The new leader's entry at 10 removes member 3 instead.
     Membership withoutThree = THREE.without(3);
     manager.configAppended(configEntry(3, 10, withoutThree));
@@ -58,7 +58,7 @@ class AppliedMembershipTest {
 
   @Test
   void aDiscardedEntryReplacedByAnInstalledSnapshotLeavesNoAddressBehind() {
-    manager.configAppended(configEntry(2, 10, THREE.withLearner("d:2", "d:1", 44)));
+    manager.configAppended(configEntry(2, 10, THREE.withLearner("d:2", "d:1", 44, "")));
     // No entry replaced it in the log: a snapshot at 20 carries the committed configuration.
     manager.configApplied(20, configEntry(3, 15, THREE.without(2)).data());
 

@@ -18,13 +18,25 @@ class IdentityTest {
           "",
           Map.of(
               "a:1", DiscoverResponse.newBuilder().setTempId(900).setClientAddr("a:2").build(),
-              "b:1", DiscoverResponse.newBuilder().setTempId(17).setClientAddr("b:2").build(),
+              "b:1",
+                  DiscoverResponse.newBuilder()
+                      .setTempId(17)
+                      .setClientAddr("b:2")
+                      .setName("two")
+                      .build(),
               "c:1", DiscoverResponse.newBuilder().setTempId(33).setClientAddr("c:2").build()));
 
   @Test
   void identitySurvivesEncoding() {
     assertThat(Identity.decode(IDENTITY.encode())).isEqualTo(IDENTITY);
     assertThat(Identity.decode(IDENTITY.markedRemoved().encode()).removed()).isTrue();
+  }
+
+  @Test
+  void discoveryNamesEachMemberAsItAnswered() {
+    // Ids follow the temporary ids (17, 33, 900): b is node 1 whatever its place in the list.
+    assertThat(IDENTITY.initialMembership().member(1).orElseThrow().name()).isEqualTo("two");
+    assertThat(IDENTITY.initialMembership().member(2).orElseThrow().name()).isEmpty();
   }
 
   @Test

@@ -21,7 +21,7 @@ class MembershipTest {
 
   @Test
   void aJoinerGetsTheNextIdAsALearnerAndIdsAreNeverReused() {
-    Membership joined = THREE.withLearner("d:2", "d:1", 44);
+    Membership joined = THREE.withLearner("d:2", "d:1", 44, "");
     assertThat(joined.member(4)).get().extracting(Membership.Member::learner).isEqualTo(true);
     assertThat(joined.config()).isEqualTo(new ClusterConfig(List.of(1L, 2L, 3L), List.of(4L)));
     assertThat(joined.byTempId(44)).get().extracting(Membership.Member::id).isEqualTo(4L);
@@ -30,12 +30,12 @@ class MembershipTest {
     assertThat(shrunk.removed(3)).isTrue();
     assertThat(shrunk.removed(4)).isTrue();
     assertThat(shrunk.removed(5)).as("never given out yet").isFalse();
-    assertThat(shrunk.withLearner("e:2", "e:1", 55).member(5)).isPresent();
+    assertThat(shrunk.withLearner("e:2", "e:1", 55, "").member(5)).isPresent();
   }
 
   @Test
   void promotionMakesALearnerAVoter() {
-    Membership promoted = THREE.withLearner("d:2", "d:1", 44).promoted(4);
+    Membership promoted = THREE.withLearner("d:2", "d:1", 44, "").promoted(4);
     assertThat(promoted.config().voters()).containsExactly(1L, 2L, 3L, 4L);
     assertThat(promoted.config().learners()).isEmpty();
     assertThatThrownBy(() -> THREE.config().changeTo(promoted.config()))
@@ -45,10 +45,21 @@ class MembershipTest {
 
   @Test
   void survivesItsEncoding() {
-    Membership m = THREE.withLearner("d:2", "d:1", 44).without(2);
+    Membership m = THREE.withLearner("d:2", "d:1", 44, "").without(2);
     assertThat(Membership.decode(m.encode())).isEqualTo(m);
     assertThatThrownBy(() -> Membership.decode(new byte[] {(byte) 0xff, 1, 2}))
         .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void aMemberKeepsItsNameThroughPromotionAddressChangeAndEncoding() {
+    Membership m =
+        THREE.withLearner("d:2", "d:1", 44, "db-east-4").promoted(4).withPeerAddr(4, "d:9");
+    assertThat(m.member(4).orElseThrow().name()).isEqualTo("db-east-4");
+    assertThat(m.member(4).orElseThrow().displayName()).isEqualTo("db-east-4");
+    assertThat(Membership.decode(m.encode()).member(4).orElseThrow().name()).isEqualTo("db-east-4");
+    assertThat(m.member(1).orElseThrow().name()).as("started without --name").isEmpty();
+    assertThat(m.member(1).orElseThrow().displayName()).isEqualTo("node1");
   }
 
   @Test
