@@ -22,12 +22,17 @@ usage: scripts/start-cluster.sh [--nodes N] [--data DIR] [--restore-from FILE]
 Starts N kvserver processes (default 3, at most $MAX_NODES) on 127.0.0.1 in the background and
 waits (at most ${READY_TIMEOUT_S} s) until every node reports a leader.
 
-  node 1: clients 127.0.0.1:2379   peers 127.0.0.1:2380
-  node i: clients 127.0.0.1:i2379  peers 127.0.0.1:i2380   (22379/22380, 32379/32380, ...)
+  node 1: clients 127.0.0.1:2379   peers 127.0.0.1:2380   HTTP 127.0.0.1:2381
+  node i: clients 127.0.0.1:i2379  peers 127.0.0.1:i2380  HTTP 127.0.0.1:i2381
+          (22379/22380/22381, 32379/32380/32381, ...)
+
+Each node is named nodeI (kvserver --name) and serves HTTP: the dashboard at http://HOST:PORT/,
+/health, /metrics and the JSON API under /v1/.
 
 Files in DIR (default ./data):
   DIR/nodeI/      the node's data        DIR/nodeI.log   its log (appended)
   DIR/nodeI.pid   its process id         DIR/endpoints   client endpoints, comma-separated
+  DIR/http-endpoints   the nodes' HTTP addresses (http://...), comma-separated
   DIR/cluster.conf   the nodes and how each was first started, so that a later run starts the
                      same cluster
   DIR/removed/    data and logs of nodes removed with stop-cluster.sh --remove
@@ -149,7 +154,7 @@ launch() {
     membership=(--initial-cluster "$INITIAL_CLUSTER")
     [[ -z "$RESTORE_FROM" ]] || extra=(--restore-from "$RESTORE_FROM")
   fi
-  for port in "$(client_port "$i")" "$(peer_port "$i")"; do
+  for port in "$(client_port "$i")" "$(peer_port "$i")" "$(http_port "$i")"; do
     port_in_use "$port" && die "port $port of node $i is taken by another process; node $i not started"
   done
   rm -f "$DATA/node$i.pid"
@@ -160,6 +165,7 @@ launch() {
     --data-dir "$DATA/node$i" \
     --name "node$i" \
     --client-addr "$(client_addr "$i")" \
+    --http-addr "$(http_addr "$i")" \
     --peer-addr "$(peer_addr "$i")" \
     "${membership[@]}" \
     "${extra[@]}" \
@@ -179,8 +185,9 @@ add_node() {
     [[ -z "${KIND[slot]:-}" ]] || continue
     if [[ -e "$DATA/node$slot" ]]; then
       skipped+=("node $slot: $DATA/node$slot exists but is not in cluster.conf")
-    elif port_in_use "$(client_port "$slot")" || port_in_use "$(peer_port "$slot")"; then
-      skipped+=("node $slot: port $(client_port "$slot") or $(peer_port "$slot") is taken")
+    elif port_in_use "$(client_port "$slot")" || port_in_use "$(peer_port "$slot")" ||
+      port_in_use "$(http_port "$slot")"; then
+      skipped+=("node $slot: port $(client_port "$slot"), $(peer_port "$slot") or $(http_port "$slot") is taken")
     else
       i="$slot"
       break
@@ -239,7 +246,7 @@ for i in "${SLOTS[@]}"; do
     echo "node $i is already running (pid $(cat "$DATA/node$i.pid"))"
     continue
   fi
-  for port in "$(client_port "$i")" "$(peer_port "$i")"; do
+  for port in "$(client_port "$i")" "$(peer_port "$i")" "$(http_port "$i")"; do
     port_in_use "$port" && die "port $port of node $i is taken by another process; nothing started"
   done
   TO_START+=("$i")
@@ -268,10 +275,14 @@ cat <<EOF
 
 Ballot cluster of ${#KIND[@]} nodes is up (${#TO_START[@]} started now). Endpoints (also in $DATA/endpoints):
   $ENDPOINTS
+HTTP (dashboard at /, JSON API, /health, /metrics; also in $DATA/http-endpoints):
+  $(cat "$DATA/http-endpoints")
 
 Try:
   bin/kvctl --endpoints $ENDPOINTS put foo bar
   ETCDCTL_API=3 etcdctl --endpoints $ENDPOINTS get foo
+  curl -s http://$(http_addr "${SLOTS[0]}")/v1/kv/foo
+  open http://$(http_addr "${SLOTS[0]}")/ in a browser for the dashboard
 Grow it by one node / remove node I:
   scripts/start-cluster.sh --data $DATA --add
   scripts/stop-cluster.sh --data $DATA --remove I

@@ -38,6 +38,9 @@ client_port() { if (($1 == 1)); then echo 2379; else echo $(($1 * 10000 + 2379))
 peer_port() { if (($1 == 1)); then echo 2380; else echo $(($1 * 10000 + 2380)); fi; }
 client_addr() { echo "127.0.0.1:$(client_port "$1")"; }
 peer_addr() { echo "127.0.0.1:$(peer_port "$1")"; }
+# HTTP (JSON API, /health, /metrics, the dashboard): next to the client port.
+http_port() { if (($1 == 1)); then echo 2381; else echo $(($1 * 10000 + 2381)); fi; }
+http_addr() { echo "127.0.0.1:$(http_port "$1")"; }
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -111,6 +114,10 @@ write_conf() {
   for slot in "${!KIND[@]}"; do endpoints+="${endpoints:+,}$(client_addr "$slot")"; done
   echo "$endpoints" >"$DATA/endpoints.tmp"
   mv "$DATA/endpoints.tmp" "$DATA/endpoints"
+  endpoints=""
+  for slot in "${!KIND[@]}"; do endpoints+="${endpoints:+,}http://$(http_addr "$slot")"; done
+  echo "$endpoints" >"$DATA/http-endpoints.tmp"
+  mv "$DATA/http-endpoints.tmp" "$DATA/http-endpoints"
 }
 
 # endpoints_of I...: the client addresses of these nodes, comma-separated.

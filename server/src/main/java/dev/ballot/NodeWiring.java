@@ -6,6 +6,8 @@ import dev.ballot.cluster.StopHandover;
 import dev.ballot.flags.AutoCompactionFlags;
 import dev.ballot.flags.HostPort;
 import dev.ballot.flags.ListenFailure;
+import dev.ballot.http.HttpGateway;
+import dev.ballot.http.NodeView;
 import dev.ballot.kv.ApplyResult;
 import dev.ballot.kv.CheckpointSnapshots;
 import dev.ballot.kv.KvStateMachine;
@@ -14,6 +16,7 @@ import dev.ballot.membership.AppliedMembership;
 import dev.ballot.membership.Identity;
 import dev.ballot.membership.Membership;
 import dev.ballot.membership.PeerCheck;
+import dev.ballot.metrics.Metrics;
 import dev.ballot.node.DriverRuntime;
 import dev.ballot.node.RaftDriver;
 import dev.ballot.node.RaftTiming;
@@ -182,6 +185,10 @@ final class NodeWiring {
           stop.countDown();
         },
         onRemoved);
+    Metrics metrics = options.httpAddr == null ? null : Metrics.create();
+    if (metrics != null) {
+      driver.metrics(metrics.node());
+    }
     ClientApi clientApi;
     try {
       clientApi =
@@ -198,9 +205,37 @@ final class NodeWiring {
               options.quotaBackendBytes,
               AutoCompactionFlags.parse(
                   options.autoCompactionMode, options.autoCompactionRetention),
-              options.watchProgressNotifyInterval);
+              options.watchProgressNotifyInterval,
+              metrics == null ? null : metrics.grpc());
     } catch (IOException e) {
       throw new ListenFailure("--client-addr", options.clientAddr, e);
+    }
+    HttpGateway http = null;
+    if (metrics != null) {
+      try {
+        http =
+            HttpGateway.start(
+                HostPort.parse(options.httpAddr).socketAddress(),
+                new NodeView(
+                    identity.nodeId(),
+                    identity.clusterId(),
+                    options.advertisedClientAddr(),
+                    driver,
+                    manager,
+                    kv,
+                    storage,
+                    options.dataDir.resolve("db")),
+                HostPort.parse(options.clientAddr).socketAddress(),
+                ClientApi.requestTimeoutMs(options.electionTimeoutMs),
+                metrics.registry(),
+                metrics.node(),
+                metrics.grpc(),
+                metrics.bindNode(driver, manager, kv, storage, options.dataDir.resolve("db")));
+      } catch (IOException e) {
+        clientApi.stop();
+        throw new ListenFailure("--http-addr", options.httpAddr, e);
+      }
+      log.info("serving HTTP addr={}", options.httpAddr);
     }
     peerService.attach(
         identity.nodeId(),
@@ -226,6 +261,9 @@ final class NodeWiring {
     if (reason == null) {
       // A planned stop: while both ports still serve, a leader hands over, so that writes go on.
       new StopHandover(driver, manager, routes.timer(), options.electionTimeoutMs).run();
+    }
+    if (http != null) {
+      http.close();
     }
     boolean apiStopped = clientApi.stop();
     peerServer.shutdownNow();

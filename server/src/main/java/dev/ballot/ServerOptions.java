@@ -45,6 +45,15 @@ final class ServerOptions {
   String peerAddr;
 
   @Option(
+      names = "--http-addr",
+      converter = HostPortConverter.class,
+      paramLabel = "HOST:PORT",
+      description =
+          "host:port for HTTP: the JSON API (/v1/kv, /v1/txn, /v1/status, /v1/members), /health,"
+              + " /readyz, /livez, Prometheus /metrics and the dashboard at /. Default: off.")
+  String httpAddr;
+
+  @Option(
       names = "--advertise-peer-addr",
       converter = HostPortConverter.class,
       paramLabel = "HOST:PORT",

@@ -22,6 +22,7 @@ import dev.ballot.storage.RocksDbRaftStorage;
 import dev.ballot.watch.WatchHub;
 import dev.ballot.watch.WatchService;
 import io.grpc.Server;
+import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
@@ -42,6 +43,11 @@ public final class ClientApi implements AutoCloseable {
 
   /** etcd's answer time for a request is 5 s plus two election timeouts. */
   private static final long BASE_REQUEST_TIMEOUT_MS = 5_000;
+
+  /** How long a request may take before the node answers that it timed out. */
+  public static long requestTimeoutMs(long electionTimeoutMs) {
+    return BASE_REQUEST_TIMEOUT_MS + 2 * electionTimeoutMs;
+  }
 
   /** Reads waiting for a read thread; beyond this they are refused as "too many requests". */
   private static final int MAX_QUEUED_READS = 8_192;
@@ -106,14 +112,15 @@ public final class ClientApi implements AutoCloseable {
       long electionTimeoutMs,
       long quotaBackendBytes,
       AutoCompaction autoCompaction,
-      Duration watchProgressInterval)
+      Duration watchProgressInterval,
+      ServerInterceptor metrics)
       throws IOException {
     Headers headers = new Headers(identity, driver);
     ReadThreads readPool = newReadPool(identity.nodeId());
     SpaceQuota quota =
         new SpaceQuota(quotaBackendBytes, dataDir.resolve("db"), kv, identity.nodeId());
     KvRequests requests = new KvRequests(KvRequests.DEFAULT_MAX_TXN_OPS, MAX_REQUEST_BYTES);
-    long requestTimeoutMs = BASE_REQUEST_TIMEOUT_MS + 2 * electionTimeoutMs;
+    long requestTimeoutMs = requestTimeoutMs(electionTimeoutMs);
     KvWrites writes =
         new KvWrites(
             requests,
@@ -204,8 +211,12 @@ public final class ClientApi implements AutoCloseable {
     MalformedTrafficLog.quiet();
     // Locks and elections are clients of this port; their channel connects once it listens.
     LoopbackClient loopback = LoopbackClient.connect(address, MAX_GRPC_MESSAGE_BYTES);
+    NettyServerBuilder builder = NettyServerBuilder.forAddress(address);
+    if (metrics != null) {
+      builder.intercept(metrics);
+    }
     Server server =
-        NettyServerBuilder.forAddress(address)
+        builder
             // Handlers only enqueue and complete from callbacks: no pool hop per request.
             .directExecutor()
             .maxInboundMessageSize(MAX_GRPC_MESSAGE_BYTES)

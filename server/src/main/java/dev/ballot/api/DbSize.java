@@ -12,10 +12,10 @@ import java.util.stream.Stream;
  * memtables), and recent writes live in the WAL, so they under-report a young store. Status reports
  * it as the db size, and the space quota is checked against it.
  */
-final class DbSize {
+public final class DbSize {
   private DbSize() {}
 
-  static long bytes(Path dbDir) {
+  public static long bytes(Path dbDir) {
     try (Stream<Path> files = Files.walk(dbDir)) {
       return files
           .filter(Files::isRegularFile)

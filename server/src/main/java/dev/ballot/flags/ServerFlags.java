@@ -72,6 +72,9 @@ public final class ServerFlags {
     try {
       tryListen(spec, "--peer-addr");
       tryListen(spec, "--client-addr");
+      if (value(spec, "--http-addr") != null) {
+        tryListen(spec, "--http-addr");
+      }
     } catch (ListenFailure e) {
       printError(spec.commandLine(), e.getMessage());
       return FAILURE;
@@ -124,6 +127,17 @@ public final class ServerFlags {
     String clientAddr = value(spec, "--client-addr");
     if (clientAddr.equals(value(spec, "--peer-addr"))) {
       throw invalid(spec, "--client-addr", clientAddr + " is also --peer-addr; they must differ");
+    }
+    String httpAddr = value(spec, "--http-addr");
+    if (httpAddr != null
+        && (httpAddr.equals(clientAddr) || httpAddr.equals(value(spec, "--peer-addr")))) {
+      throw invalid(
+          spec,
+          "--http-addr",
+          httpAddr
+              + " is also "
+              + (httpAddr.equals(clientAddr) ? "--client-addr" : "--peer-addr")
+              + "; they must differ");
     }
     Path dataDir = value(spec, "--data-dir");
     // A restore interrupted before db/ was complete leaves db.restoring/: the server names that.

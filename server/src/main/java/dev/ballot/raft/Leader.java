@@ -229,6 +229,11 @@ final class Leader extends RoleState {
     return pr == null ? -1 : pr.matchIndex();
   }
 
+  int inflight(long peer) {
+    Progress pr = progress.get(peer);
+    return pr == null ? 0 : pr.inflight();
+  }
+
   private void refuseDuringTransfer() throws ProposalRejectedException {
     if (transferTarget != RaftNode.NONE) {
       throw new ProposalRejectedException(

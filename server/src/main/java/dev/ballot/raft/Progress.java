@@ -44,6 +44,11 @@ final class Progress {
     return matchIndex;
   }
 
+  /** Append messages sent to the follower and not yet acknowledged. */
+  int inflight() {
+    return inflights.count();
+  }
+
   long nextIndex() {
     return nextIndex;
   }

@@ -389,6 +389,11 @@ public final class RaftNode {
     return roleState instanceof Leader leader ? leader.matchIndex(peer) : -1;
   }
 
+  /** On the leader, the append messages in flight to {@code peer}; 0 on other nodes. */
+  public int inflight(long peer) {
+    return roleState instanceof Leader leader ? leader.inflight(peer) : 0;
+  }
+
   /**
    * On the leader, whether a majority of {@code config}'s voters (this node counted) answered
    * within the last election timeout; false on other nodes. A configuration without such a majority
