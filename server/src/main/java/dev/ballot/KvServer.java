@@ -1,7 +1,9 @@
 package dev.ballot;
 
-import ch.qos.logback.classic.Level;
 import dev.ballot.flags.ServerFlags;
+import dev.ballot.logging.JulBridge;
+import dev.ballot.logging.LogFormat;
+import dev.ballot.logging.LogLevels;
 import dev.ballot.membership.Discovery;
 import dev.ballot.membership.Registration;
 import dev.ballot.storage.DiskFailureException;
@@ -73,13 +75,19 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
     if (System.getProperty(LEAK_DETECTION) == null) {
       System.setProperty(LEAK_DETECTION, "disabled");
     }
+    JulBridge.install();
     System.exit(ServerFlags.commandLine(new KvServer()).execute(args));
   }
 
   @Override
   public Integer call() throws Exception {
-    ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME))
-        .setLevel(Level.toLevel(options.logLevel, Level.INFO));
+    if (!LogFormat.apply(options.logFormat) && options.logFormat != LogFormat.TEXT) {
+      log.warn(
+          "log format not applied: the Logback configuration in use has no {} format={}",
+          dev.ballot.logging.LineEncoder.class.getName(),
+          options.logFormat);
+    }
+    LogLevels.apply(options.logLevel);
     int code = 1; // an exception not caught below: picocli reports it and exits with 1
     try {
       code = runAndMapErrors();

@@ -2,9 +2,11 @@ package dev.ballot;
 
 import dev.ballot.flags.DataDirConverter;
 import dev.ballot.flags.HostPortConverter;
+import dev.ballot.flags.LogFormatConverter;
 import dev.ballot.flags.LogLevelConverter;
 import dev.ballot.flags.LongConverters;
 import dev.ballot.flags.ReadableFileConverter;
+import dev.ballot.logging.LogFormat;
 import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Option;
@@ -169,10 +171,25 @@ final class ServerOptions {
 
   @Option(
       names = "--log-level",
+      paramLabel = "LEVEL[,LOGGER=LEVEL...]",
       converter = LogLevelConverter.class,
       defaultValue = "INFO",
-      description = "ERROR, WARN, INFO, DEBUG or TRACE. Default: ${DEFAULT-VALUE}.")
+      description =
+          "The root level (ERROR, WARN, INFO, DEBUG, TRACE or OFF), then optionally"
+              + " logger=LEVEL pairs for a package or class and what is below it, e.g."
+              + " INFO,dev.ballot.raft=DEBUG,io.grpc=WARN. RocksDB logs as org.rocksdb (WARN"
+              + " unless set here). Default: ${DEFAULT-VALUE}.")
   String logLevel;
+
+  @Option(
+      names = "--log-format",
+      paramLabel = "text|json",
+      converter = LogFormatConverter.class,
+      defaultValue = "text",
+      description =
+          "How the log on stdout is written, one line per event: text (key=value fields) or"
+              + " json (one JSON object per line). Default: ${DEFAULT-VALUE}.")
+  LogFormat logFormat;
 
   /** The peer address other nodes use to reach this one. */
   String advertisedPeerAddr() {

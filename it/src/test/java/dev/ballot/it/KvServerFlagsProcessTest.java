@@ -1,13 +1,17 @@
 package dev.ballot.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -16,7 +20,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A real kvserver process (the server's main class in its own JVM, as the cluster tests start it)
  * refuses a bad flag with one line on stderr and exit code 2, and an address in use with one line
- * and exit code 1, without a stack trace and without starting anything.
+ * and exit code 1, without a stack trace and without starting anything; with {@code --log-format
+ * json} every line it writes on stdout is a JSON object.
  */
 class KvServerFlagsProcessTest {
   private static final long EXIT_TIMEOUT_SECONDS = 60;
@@ -71,6 +76,60 @@ class KvServerFlagsProcessTest {
       assertThat(exit.stdout()).isEmpty();
       assertThat(dataDir.resolve("db")).doesNotExist();
     }
+  }
+
+  @Test
+  void logFormatJsonWritesOneJsonObjectPerLine() throws Exception {
+    Files.createDirectories(workDir);
+    Path stdout = Files.createTempFile(workDir, "json-stdout-", ".txt");
+    String peerAddr = "127.0.0.1:" + freePort();
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    // The shipped logback.xml: the server's test jar, on this class path, brings logback-test.xml.
+    command.add("-Dlogback.configurationFile=logback.xml");
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(ServerFlavor.MAIN_CLASS);
+    command.addAll(
+        List.of(
+            "--data-dir",
+            Files.createTempDirectory(workDir, "json-log-").toString(),
+            "--client-addr",
+            "127.0.0.1:" + freePort(),
+            "--peer-addr",
+            peerAddr,
+            "--initial-cluster",
+            peerAddr,
+            "--log-format",
+            "json"));
+    Process process =
+        new ProcessBuilder(command)
+            .redirectOutput(stdout.toFile())
+            .redirectError(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    try {
+      await()
+          .atMost(Duration.ofSeconds(EXIT_TIMEOUT_SECONDS))
+          .until(
+              () -> Files.readString(stdout, StandardCharsets.UTF_8).contains("serving clients"));
+    } finally {
+      process.destroy();
+      if (!process.waitFor(EXIT_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor();
+      }
+    }
+
+    List<String> lines = Files.readAllLines(stdout, StandardCharsets.UTF_8);
+    assertThat(lines).isNotEmpty();
+    ObjectMapper json = new ObjectMapper();
+    for (String line : lines) {
+      JsonNode event = json.readTree(line);
+      assertThat(event.isObject()).as(line).isTrue();
+      assertThat(event.path("level").isTextual()).as(line).isTrue();
+      assertThat(event.path("logger").isTextual()).as(line).isTrue();
+      assertThat(event.path("msg").isTextual()).as(line).isTrue();
+    }
+    assertThat(lines).anyMatch(line -> line.contains("\"logger\":\"dev.ballot.KvServer\""));
   }
 
   private Exit run(String... args) throws IOException, InterruptedException {

@@ -1,21 +1,20 @@
 package dev.ballot.flags;
 
-import java.util.List;
-import java.util.Locale;
+import dev.ballot.logging.LogLevels;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
-/** {@code --log-level}: one of Logback's level names, any case; returned upper case. */
+/**
+ * {@code --log-level}: a root level, or a root level and {@code logger=LEVEL} pairs ({@code
+ * INFO,dev.ballot.raft=DEBUG}), levels in any case; returned as {@link LogLevels.Spec} writes it.
+ */
 public final class LogLevelConverter implements ITypeConverter<String> {
-  public static final List<String> LEVELS = List.of("ERROR", "WARN", "INFO", "DEBUG", "TRACE");
-
   @Override
   public String convert(String value) {
-    String level = value.trim().toUpperCase(Locale.ROOT);
-    if (!LEVELS.contains(level)) {
-      throw new TypeConversionException(
-          "'" + value + "' is not a log level (" + String.join(", ", LEVELS) + ")");
+    try {
+      return LogLevels.parse(value).toString();
+    } catch (IllegalArgumentException e) {
+      throw new TypeConversionException(e.getMessage());
     }
-    return level;
   }
 }

@@ -1,5 +1,7 @@
 package dev.ballot.http;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ballot.logging.LogLevels;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -76,6 +78,20 @@ final class Routes {
       case "/v1/members" -> {
         requireGet(r);
         yield CompletableFuture.completedFuture(Reply.ok(status.members()));
+      }
+      case "/v1/log-levels" -> {
+        if (r.method().equals(HttpMethod.PUT)) {
+          try {
+            LogLevels.apply(new String(r.body(), StandardCharsets.UTF_8).strip());
+          } catch (IllegalArgumentException e) {
+            throw HttpError.badRequest(e.getMessage());
+          }
+        } else {
+          requireMethod(r, Set.of(HttpMethod.GET, HttpMethod.HEAD), "GET, PUT");
+        }
+        ObjectNode levels = JsonCodec.object();
+        LogLevels.current().forEach(levels::put);
+        yield CompletableFuture.completedFuture(Reply.ok(JsonCodec.object().set("levels", levels)));
       }
       case "/health" -> {
         requireGet(r);

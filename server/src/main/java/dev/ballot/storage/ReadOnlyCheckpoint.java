@@ -16,7 +16,8 @@ import org.rocksdb.RocksDBException;
 
 /** A checkpoint (a local snapshot's folder) opened read-only with its kv_data and kv_meta. */
 public final class ReadOnlyCheckpoint implements AutoCloseable {
-  private final DBOptions dbOptions = new DBOptions();
+  private final RocksDbLog rocksLog = new RocksDbLog();
+  private final DBOptions dbOptions = new DBOptions().setLogger(rocksLog);
   private final ColumnFamilyOptions familyOptions = new ColumnFamilyOptions();
   private final List<ColumnFamilyHandle> handles = new ArrayList<>();
   private final RocksDB db;
@@ -61,5 +62,6 @@ public final class ReadOnlyCheckpoint implements AutoCloseable {
   private void closeOptions() {
     familyOptions.close();
     dbOptions.close();
+    rocksLog.close();
   }
 }

@@ -72,6 +72,7 @@ public final class RocksDbRaftStorage implements RaftStorage {
 
   private final Path dir;
   private final DBOptions dbOptions;
+  private final RocksDbLog rocksLog;
   private final ColumnFamilyOptions familyOptions;
   private final ColumnFamilyOptions logOptions;
   private final ColumnFamilyOptions metaOptions;
@@ -91,6 +92,7 @@ public final class RocksDbRaftStorage implements RaftStorage {
   private RocksDbRaftStorage(
       Path dir,
       DBOptions dbOptions,
+      RocksDbLog rocksLog,
       ColumnFamilyOptions familyOptions,
       ColumnFamilyOptions logOptions,
       ColumnFamilyOptions metaOptions,
@@ -98,6 +100,7 @@ public final class RocksDbRaftStorage implements RaftStorage {
       List<ColumnFamilyHandle> handles) {
     this.dir = dir;
     this.dbOptions = dbOptions;
+    this.rocksLog = rocksLog;
     this.familyOptions = familyOptions;
     this.logOptions = logOptions;
     this.metaOptions = metaOptions;
@@ -117,6 +120,7 @@ public final class RocksDbRaftStorage implements RaftStorage {
 
   /** As {@link #open(Path)}, recording RocksDB statistics into {@code statistics} if not null. */
   static RocksDbRaftStorage open(Path dir, Statistics statistics) {
+    RocksDbLog rocksLog = new RocksDbLog();
     DBOptions dbOptions =
         new DBOptions()
             .setCreateIfMissing(true)
@@ -129,7 +133,8 @@ public final class RocksDbRaftStorage implements RaftStorage {
             .setParanoidChecks(true)
             // The kv families are written without the WAL (RocksKvEngine): a flush must persist
             // every family at one point, so the applied index never runs ahead of its data.
-            .setAtomicFlush(true);
+            .setAtomicFlush(true)
+            .setLogger(rocksLog);
     if (statistics != null) {
       dbOptions.setStatistics(statistics);
     }
@@ -180,6 +185,7 @@ public final class RocksDbRaftStorage implements RaftStorage {
       logOptions.close();
       metaOptions.close();
       dbOptions.close();
+      rocksLog.close();
       if (e instanceof RocksDBException r
           && r.getStatus() != null
           && r.getStatus().getCode() == Status.Code.Corruption) {
@@ -188,13 +194,14 @@ public final class RocksDbRaftStorage implements RaftStorage {
                 + dir
                 + " is corrupt: "
                 + e.getMessage()
-                + " (RocksDB's LOG file there names the damaged file)",
+                + " (RocksDB's log, logger org.rocksdb, names the damaged file)",
             e);
       }
       throw new UncheckedIOException(new IOException("cannot open raft storage at " + dir, e));
     }
     RocksDbRaftStorage storage =
-        new RocksDbRaftStorage(dir, dbOptions, familyOptions, logOptions, metaOptions, db, handles);
+        new RocksDbRaftStorage(
+            dir, dbOptions, rocksLog, familyOptions, logOptions, metaOptions, db, handles);
     try {
       storage.verifyChecksums();
       storage.lastLogIndex = storage.readLastLogIndex();
@@ -542,6 +549,7 @@ public final class RocksDbRaftStorage implements RaftStorage {
     logOptions.close();
     metaOptions.close();
     dbOptions.close();
+    rocksLog.close();
     if (failure != null) {
       throw failure("close", failure);
     }

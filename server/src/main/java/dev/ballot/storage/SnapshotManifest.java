@@ -110,7 +110,8 @@ record SnapshotManifest(List<FileEntry> files) {
   /** Opens the checkpoint read-only and has RocksDB read every block of every SST file. */
   static void verifyBlockChecksums(Path dir) {
     List<ColumnFamilyHandle> handles = new ArrayList<>();
-    try (DBOptions options = new DBOptions();
+    try (RocksDbLog rocksLog = new RocksDbLog();
+        DBOptions options = new DBOptions().setLogger(rocksLog);
         Options listOptions = new Options();
         ColumnFamilyOptions familyOptions = new ColumnFamilyOptions()) {
       List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();

@@ -95,6 +95,10 @@ class KvServerFlagsTest {
         bad("--snapshot-count", "many", "not a whole number"),
         bad("--snapshot-catchup-entries", "-3", "less than 0"),
         bad("--log-level", "LOUD", "not a log level"),
+        bad("--log-level", "INFO,dev.ballot.raft=LOUD", "'LOUD' in 'dev.ballot.raft=LOUD' is not"),
+        bad("--log-level", "INFO,=DEBUG", "names no logger"),
+        bad("--log-level", "dev.ballot.raft=DEBUG", "the root level comes first"),
+        bad("--log-format", "xml", "'xml' is not a log format (text, json)"),
         bad("--restore-from", "/no/such/backup.ballot", "no such file"),
         bad("--restore-from", "/", "not a regular file"));
   }
