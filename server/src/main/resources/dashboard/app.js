@@ -277,21 +277,51 @@ function formatNumber(value, digits) {
   return value.toFixed(digits);
 }
 
+// Commit latency (proposal to apply) is measured where writes are proposed: on the leader. A
+// follower's page charts the latency of the writes made through that node instead.
+const LATENCIES = {
+  commit: {
+    name: 'Commit latency',
+    what: 'from proposal to apply, on this node (the leader)',
+    p50: 'commit_p50_ms',
+    p99: 'commit_p99_ms',
+  },
+  write: {
+    name: 'Write latency',
+    what: 'of the writes made through this node (commit latency: see the leader)',
+    p50: 'write_p50_ms',
+    p99: 'write_p99_ms',
+  },
+};
+
+function latencyShown() {
+  const node = state.status && state.status.node;
+  if (node) return node.role === 'leader' ? LATENCIES.commit : LATENCIES.write;
+  return state.samples.some((s) => typeof s.commit_p50_ms === 'number') ? LATENCIES.commit : LATENCIES.write;
+}
+
 function renderCharts() {
   const samples = state.samples;
   const latest = samples[samples.length - 1];
   const endMs = latest ? latest.time_ms : Date.now();
   drawChart(byId('chart-throughput'), endMs, [
     { color: '--chart-a', points: samples.map((s) => [s.time_ms, s.writes_per_sec]) },
-  ]);
+  ], 'no samples yet');
+  const latency = latencyShown();
   drawChart(byId('chart-latency'), endMs, [
-    { color: '--chart-a', points: samples.map((s) => [s.time_ms, s.commit_p50_ms]) },
-    { color: '--chart-b', points: samples.map((s) => [s.time_ms, s.commit_p99_ms]) },
-  ]);
+    { color: '--chart-a', points: samples.map((s) => [s.time_ms, s[latency.p50]]) },
+    { color: '--chart-b', points: samples.map((s) => [s.time_ms, s[latency.p99]]) },
+  ], 'no writes measured in the last 5 minutes');
+  byId('latency-name').textContent = latency.name;
+  byId('latency-what').textContent = latency.what;
   byId('throughput-now').textContent = latest ? `${formatNumber(latest.writes_per_sec, 1)} /s now` : '';
-  byId('latency-now').textContent = latest
-    ? `p50 ${formatNumber(latest.commit_p50_ms, 1)} · p99 ${formatNumber(latest.commit_p99_ms, 1)} ms`
-    : '';
+  let latencyNow = '';
+  if (latest && typeof latest[latency.p50] === 'number') {
+    latencyNow = `p50 ${formatNumber(latest[latency.p50], 1)} · p99 ${formatNumber(latest[latency.p99], 1)} ms`;
+  } else if (latest) {
+    latencyNow = 'no writes now';
+  }
+  byId('latency-now').textContent = latencyNow;
 }
 
 /** A round upper bound for the y axis: 1, 2 or 5 times a power of ten, at least maxValue. */
@@ -304,8 +334,11 @@ function niceCeiling(maxValue) {
   return 10 * power;
 }
 
-/** Lines of [timeMs, value|null] over the last CHART_WINDOW_MS up to endMs; null leaves a gap. */
-function drawChart(canvas, endMs, series) {
+/**
+ * Lines of [timeMs, value|null] over the last CHART_WINDOW_MS up to endMs; null leaves a gap, and
+ * emptyText stands in the middle when there is no value at all.
+ */
+function drawChart(canvas, endMs, series, emptyText) {
   const ratio = window.devicePixelRatio || 1;
   const width = canvas.clientWidth;
   const height = canvas.clientHeight;
@@ -344,13 +377,20 @@ function drawChart(canvas, endMs, series) {
     ctx.moveTo(pad.left, py);
     ctx.lineTo(width - pad.right, py);
     ctx.stroke();
-    ctx.fillText(v >= 10 || v === 0 ? String(Math.round(v)) : v.toFixed(1), pad.left - 6, py);
+    ctx.fillText(String(Number(v.toPrecision(3))), pad.left - 6, py);
   }
   ctx.textAlign = 'center';
   ctx.textBaseline = 'top';
   for (let minute = 5; minute >= 0; minute--) {
     const px = x(endMs - minute * 60000);
     ctx.fillText(minute === 0 ? 'now' : `-${minute}m`, Math.min(px, width - pad.right - 12), height - pad.bottom + 5);
+  }
+
+  if (maxValue === 0 && !series.some((s) => s.points.some(([, v]) => typeof v === 'number'))) {
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'middle';
+    ctx.fillText(emptyText, pad.left + plotW / 2, pad.top + plotH / 2);
+    return;
   }
 
   ctx.save();

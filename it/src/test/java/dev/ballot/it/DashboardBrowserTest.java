@@ -8,6 +8,7 @@ import dev.ballot.it.KvctlIT.Run;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -102,7 +103,9 @@ class DashboardBrowserTest {
         .pollInterval(POLL_INTERVAL)
         .untilAsserted(
             () -> {
-              long leaderId = cluster.memberId(cluster.awaitLeader());
+              OptionalInt leader = cluster.leaderIndex();
+              assertThat(leader).as("the cluster's leader").isPresent();
+              long leaderId = cluster.memberId(leader.getAsInt());
               Page page = readPage();
               assertThat(page.conn()).as("connection state").isEqualTo("connected");
               assertThat(page.memberIds())
@@ -142,6 +145,7 @@ class DashboardBrowserTest {
             });
 
     cluster.kill9(oldLeader);
+    long killedAtNanos = System.nanoTime();
 
     await("node " + viewer + "'s dashboard to show leader " + oldLeaderId + " gone and another")
         .atMost(PAGE_UPDATE_BOUND)
@@ -161,6 +165,9 @@ class DashboardBrowserTest {
               assertThat(page.leaderId()).as("#leader-name's leader").isEqualTo(newLeaderId);
               assertThat(page.electedIds()).as("recent elections").contains(newLeaderId);
             });
+    System.out.printf(
+        "node %d's dashboard showed leader %d unhealthy and another leading %d ms after its kill%n",
+        viewer, oldLeaderId, (System.nanoTime() - killedAtNanos) / 1_000_000);
     int newLeader = cluster.awaitLeader(Set.of(oldLeader));
     assertThat(readPage().leaderRowIds()).containsExactly(cluster.memberId(newLeader));
     chromium.screenshot(cluster.dir().resolve("dashboard-after-leader-kill.png"));
