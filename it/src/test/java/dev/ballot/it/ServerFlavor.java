@@ -109,6 +109,10 @@ public enum ServerFlavor {
     command.add("127.0.0.1:" + launch.peerPort());
     command.add("--http-addr");
     command.add("127.0.0.1:" + launch.httpPort());
+    // Named after the harness's own numbering, as start-cluster.sh does: node i is "n<i>",
+    // whatever member id discovery gives it.
+    command.add("--name");
+    command.add("n" + launch.index());
     command.addAll(membershipFlags);
     if (options.heartbeatIntervalMs() > 0) {
       command.add("--heartbeat-interval-ms");

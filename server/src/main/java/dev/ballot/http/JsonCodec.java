@@ -62,10 +62,10 @@ final class JsonCodec {
     return n;
   }
 
-  static ObjectNode kv(KeyValue kv) {
+  static ObjectNode kv(KeyValue kv, boolean keysOnly) {
     ObjectNode n = object();
     putBytes(n, "key", kv.getKey());
-    if (!kv.getValue().isEmpty() || kv.getVersion() > 0) {
+    if (!keysOnly) {
       putBytes(n, "value", kv.getValue());
     }
     n.put("create_revision", kv.getCreateRevision());
@@ -75,10 +75,18 @@ final class JsonCodec {
     return n;
   }
 
-  static ArrayNode kvs(List<KeyValue> kvs) {
+  static ObjectNode kv(KeyValue kv) {
+    return kv(kv, false);
+  }
+
+  static ArrayNode kvs(List<KeyValue> kvs, boolean keysOnly) {
     ArrayNode a = MAPPER.createArrayNode();
-    kvs.forEach(kv -> a.add(kv(kv)));
+    kvs.forEach(kv -> a.add(kv(kv, keysOnly)));
     return a;
+  }
+
+  static ArrayNode kvs(List<KeyValue> kvs) {
+    return kvs(kvs, false);
   }
 
   /**

@@ -56,11 +56,13 @@ final class KvRoutes {
         .setLimit(p.number("limit", 0))
         .setKeysOnly(p.flag("keys_only"))
         .setCountOnly(p.flag("count_only"));
+    boolean keysOnly = p.flag("keys_only");
     return Loopback.call(loopback.kv()::range, range.build())
-        .thenApply(r -> rangeReply(r, prefix, wantsText && !prefix && !p.flag("keys_only")));
+        .thenApply(r -> rangeReply(r, prefix, keysOnly, wantsText && !prefix && !keysOnly));
   }
 
-  private static Reply rangeReply(RangeResponse r, boolean prefix, boolean rawValue) {
+  private static Reply rangeReply(
+      RangeResponse r, boolean prefix, boolean keysOnly, boolean rawValue) {
     if (!prefix && r.getKvsCount() == 0 && r.getCount() == 0) {
       return Reply.json(
           HttpResponseStatus.NOT_FOUND,
@@ -75,7 +77,7 @@ final class KvRoutes {
     }
     ObjectNode body = JsonCodec.object();
     body.set("header", JsonCodec.header(r.getHeader()));
-    body.set("kvs", JsonCodec.kvs(r.getKvsList()));
+    body.set("kvs", JsonCodec.kvs(r.getKvsList(), keysOnly));
     body.put("count", r.getCount());
     body.put("more", r.getMore());
     return Reply.ok(body);
@@ -163,7 +165,8 @@ final class KvRoutes {
     for (JsonNode op : array(json, "failure")) {
       txn.addFailure(op(op));
     }
-    return Loopback.call(loopback.kv()::txn, txn.build()).thenApply(KvRoutes::txnReply);
+    TxnRequest request = txn.build();
+    return Loopback.call(loopback.kv()::txn, request).thenApply(r -> txnReply(request, r));
   }
 
   private static List<JsonNode> array(JsonNode json, String name) {
@@ -280,12 +283,15 @@ final class KvRoutes {
     }
   }
 
-  private static Reply txnReply(TxnResponse r) {
+  private static Reply txnReply(TxnRequest request, TxnResponse r) {
     ObjectNode body = JsonCodec.object();
     body.set("header", JsonCodec.header(r.getHeader()));
     body.put("succeeded", r.getSucceeded());
     ArrayNode responses = body.putArray("responses");
-    for (ResponseOp op : r.getResponsesList()) {
+    List<RequestOp> ran = r.getSucceeded() ? request.getSuccessList() : request.getFailureList();
+    for (int i = 0; i < r.getResponsesCount(); i++) {
+      ResponseOp op = r.getResponses(i);
+      boolean keysOnly = i < ran.size() && ran.get(i).getRequestRange().getKeysOnly();
       ObjectNode one = JsonCodec.object();
       switch (op.getResponseCase()) {
         case RESPONSE_PUT -> {
@@ -296,7 +302,7 @@ final class KvRoutes {
         }
         case RESPONSE_RANGE -> {
           ObjectNode get = one.putObject("get");
-          get.set("kvs", JsonCodec.kvs(op.getResponseRange().getKvsList()));
+          get.set("kvs", JsonCodec.kvs(op.getResponseRange().getKvsList(), keysOnly));
           get.put("count", op.getResponseRange().getCount());
           get.put("more", op.getResponseRange().getMore());
         }
