@@ -138,7 +138,12 @@ final class IdentityBootstrap {
           .setClusterId(identity.clusterId())
           .setPeerAddr(options.advertisedPeerAddr())
           .setClientAddr(options.advertisedClientAddr())
-          .setName(options.name)
+          .setName(
+              identity
+                  .initialMembership()
+                  .member(identity.nodeId())
+                  .map(Membership.Member::name)
+                  .orElse(""))
           .setRemoved(manager != null && manager.members().removed(request.getNodeId()));
     }
     return b.build();

@@ -173,6 +173,11 @@ final class NodeWiring {
             });
     managerRef.set(manager);
     driver.onConfigAppended(manager::configAppended);
+    // Meters only serve /metrics and the dashboard, so they exist only with an HTTP port.
+    Metrics metrics = options.httpAddr == null ? null : Metrics.create();
+    if (metrics != null) {
+      driver.metrics(metrics.node());
+    }
     storageSafeToClose = false; // from here on, only a clean stop closes it
     driver.start();
     manager.start();
@@ -185,10 +190,6 @@ final class NodeWiring {
           stop.countDown();
         },
         onRemoved);
-    Metrics metrics = options.httpAddr == null ? null : Metrics.create();
-    if (metrics != null) {
-      driver.metrics(metrics.node());
-    }
     ClientApi clientApi;
     try {
       clientApi =
@@ -231,9 +232,12 @@ final class NodeWiring {
                 metrics.node(),
                 metrics.grpc(),
                 metrics.bindNode(driver, manager, kv, storage, options.dataDir.resolve("db")));
-      } catch (IOException e) {
+      } catch (IOException | RuntimeException e) {
         clientApi.stop();
-        throw new ListenFailure("--http-addr", options.httpAddr, e);
+        if (e instanceof IOException io) {
+          throw new ListenFailure("--http-addr", options.httpAddr, io);
+        }
+        throw e;
       }
       log.info("serving HTTP addr={}", options.httpAddr);
     }
@@ -263,7 +267,13 @@ final class NodeWiring {
       new StopHandover(driver, manager, routes.timer(), options.electionTimeoutMs).run();
     }
     if (http != null) {
-      http.close();
+      try {
+        http.close();
+      } catch (InterruptedException | RuntimeException e) {
+        // The rest of the stop must still run: the client API, the driver, the storage.
+        log.warn("closing the HTTP port failed error=\"{}\"", e.toString());
+      }
+      Thread.interrupted();
     }
     boolean apiStopped = clientApi.stop();
     peerServer.shutdownNow();

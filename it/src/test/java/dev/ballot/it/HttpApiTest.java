@@ -250,6 +250,64 @@ class HttpApiTest {
   }
 
   @Test
+  void pipelinedRequestsAreAnsweredInOrderOnOneConnection() throws Exception {
+    put(0, "/v1/kv/first", "1");
+    String[] host = cluster.httpAddress(1).split(":");
+    try (Socket s = new Socket(host[0], Integer.parseInt(host[1]))) {
+      s.setSoTimeout(10_000);
+      // A linearizable read (a round to the leader) ahead of two local answers.
+      String three =
+          "GET /v1/kv/first HTTP/1.1\r\nHost: x\r\n\r\n"
+              + "GET /livez HTTP/1.1\r\nHost: x\r\n\r\n"
+              + "GET /v1/kv/first?count_only HTTP/1.1\r\nHost: x\r\nAccept: text/plain\r\n\r\n";
+      s.getOutputStream().write(three.getBytes(StandardCharsets.US_ASCII));
+      BufferedReader in =
+          new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+      List<String> bodies = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        String status = in.readLine();
+        assertThat(status).as("answer %d", i).isEqualTo("HTTP/1.1 200 OK");
+        int length = -1;
+        for (String h; !(h = in.readLine()).isEmpty(); ) {
+          if (h.toLowerCase().startsWith("content-length:")) {
+            length = Integer.parseInt(h.substring(15).trim());
+          }
+        }
+        char[] body = new char[length];
+        int read = 0;
+        while (read < length) {
+          read += in.read(body, read, length - read);
+        }
+        bodies.add(new String(body));
+      }
+      assertThat(bodies.get(0)).contains("\"key\":\"first\"");
+      assertThat(bodies.get(1)).isEqualTo("ok\n");
+      assertThat(bodies.get(2)).contains("\"count\":1").doesNotContain("\"value\"");
+    }
+  }
+
+  @Test
+  void aPageOfAnotherOriginCannotWrite() throws Exception {
+    long before = Etcd.get(cluster.kv(0), "x", false).getHeader().getRevision();
+    String txn = "{\"success\":[{\"delete\":{\"key\":\"\",\"prefix\":true}}]}";
+    HttpResponse<String> crossSite =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://" + cluster.httpAddress(0) + "/v1/txn"))
+                .header("Content-Type", "application/json")
+                .header("Origin", "http://evil.example")
+                .POST(HttpRequest.BodyPublishers.ofString(txn))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(crossSite.statusCode()).isEqualTo(403);
+    // What a cross-site form can send without asking first: a text/plain POST.
+    Answer form = send(0, "POST", "/v1/txn", "text/plain", txn.getBytes(StandardCharsets.UTF_8));
+    assertThat(form.status()).isEqualTo(415);
+    assertThat(Etcd.get(cluster.kv(0), "x", false).getHeader().getRevision())
+        .as("nothing was written")
+        .isEqualTo(before);
+  }
+
+  @Test
   void statusShowsEveryMemberAndOneLeaderOnEveryNode() throws Exception {
     cluster.awaitLeader();
     long leaderId = cluster.memberId(cluster.awaitLeader());

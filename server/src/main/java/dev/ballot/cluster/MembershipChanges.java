@@ -261,6 +261,11 @@ public final class MembershipChanges implements PeerService.MembershipHandler {
                       .asRuntimeException();
                 }
               }
+              if (!Membership.isValidName(request.getName())) {
+                throw Status.INVALID_ARGUMENT
+                    .withDescription("etcdserver: bad member name " + request.getName())
+                    .asRuntimeException();
+              }
               return m.withLearner(
                   request.getPeerAddr(),
                   request.getClientAddr(),

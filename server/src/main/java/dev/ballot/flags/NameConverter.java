@@ -1,6 +1,6 @@
 package dev.ballot.flags;
 
-import java.util.regex.Pattern;
+import dev.ballot.membership.Membership;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
@@ -9,11 +9,9 @@ import picocli.CommandLine.TypeConversionException;
  * label: letters, digits, '.', '_' and '-', starting with a letter or digit, at most 63.
  */
 public final class NameConverter implements ITypeConverter<String> {
-  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
-
   @Override
   public String convert(String value) {
-    if (!NAME.matcher(value).matches()) {
+    if (value.isEmpty() || !Membership.isValidName(value)) {
       throw new TypeConversionException(
           "'"
               + value

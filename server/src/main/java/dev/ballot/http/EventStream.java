@@ -19,8 +19,13 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.HdrHistogram.Histogram;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,6 +46,11 @@ final class EventStream implements AutoCloseable {
   static final int ELECTIONS_KEPT = 20;
   static final int WRITES_KEPT = 50;
   static final int WRITES_PUSHED_PER_SECOND = 20;
+
+  /** Watch answers handed to the events thread and not yet taken; beyond it they are dropped. */
+  static final int MAX_QUEUED_WATCH_RESPONSES = 256;
+
+  private final AtomicInteger queuedWatchResponses = new AtomicInteger();
 
   private final NodeView node;
   private final StatusView statusView;
@@ -70,9 +80,21 @@ final class EventStream implements AutoCloseable {
     this.grpcMeters = grpcMeters;
     this.loopback = loopback;
     this.events = events;
-    meters.onLeaderOrTermChange(s -> events.execute(() -> election(s)));
+    meters.onLeaderOrTermChange(leaderListener);
     NodeStatus now = node.status();
     events.execute(() -> election(now));
+  }
+
+  /** On the driver thread: hands the change over, never blocks or throws. */
+  private final Consumer<NodeStatus> leaderListener = s -> runOnEvents(() -> election(s));
+
+  /** Runs on the events thread, unless it has stopped (the node is stopping). */
+  private void runOnEvents(Runnable task) {
+    try {
+      events.execute(task);
+    } catch (RejectedExecutionException e) {
+      // stopping: the dashboards are being closed anyway
+    }
   }
 
   /** Starts the once-a-second sample and push. */
@@ -86,7 +108,7 @@ final class EventStream implements AutoCloseable {
       return false;
     }
     streams.add(channel);
-    channel.closeFuture().addListener(f -> events.execute(() -> removed(channel)));
+    channel.closeFuture().addListener(f -> runOnEvents(() -> removed(channel)));
     events.execute(
         () -> {
           ObjectNode history = JsonCodec.object();
@@ -125,16 +147,12 @@ final class EventStream implements AutoCloseable {
         return;
       }
       statusView
-          .status()
-          .whenComplete(
-              (status, error) ->
-                  events.execute(
-                      () -> {
-                        if (status != null) {
-                          status.set("sample", sample);
-                          broadcast("status", status);
-                        }
-                      }));
+          .status(events)
+          .thenAccept(
+              status -> {
+                status.set("sample", sample);
+                broadcast("status", status);
+              });
     } catch (RuntimeException e) {
       log.warn("dashboard sample failed error=\"{}\"", e.toString());
     }
@@ -184,25 +202,37 @@ final class EventStream implements AutoCloseable {
 
                   @Override
                   public void beforeStart(ClientCallStreamObserver<WatchRequest> requestStream) {
+                    // Called within watch(), on the events thread: no second watch starts now.
                     stream = requestStream;
-                    events.execute(() -> watch = requestStream);
+                    watch = requestStream;
                   }
 
                   @Override
                   public void onNext(WatchResponse response) {
-                    if (response.getEventsCount() > 0) {
-                      events.execute(() -> written(response));
+                    // Writes faster than the events thread takes them are dropped, not queued:
+                    // the page shows at most WRITES_PUSHED_PER_SECOND a second anyway.
+                    if (response.getEventsCount() == 0) {
+                      return;
                     }
+                    if (queuedWatchResponses.incrementAndGet() > MAX_QUEUED_WATCH_RESPONSES) {
+                      queuedWatchResponses.decrementAndGet();
+                      return;
+                    }
+                    runOnEvents(
+                        () -> {
+                          queuedWatchResponses.decrementAndGet();
+                          written(response);
+                        });
                   }
 
                   @Override
                   public void onError(Throwable t) {
-                    events.execute(() -> watchEnded(stream));
+                    runOnEvents(() -> watchEnded(stream));
                   }
 
                   @Override
                   public void onCompleted() {
-                    events.execute(() -> watchEnded(stream));
+                    runOnEvents(() -> watchEnded(stream));
                   }
                 });
     requests.onNext(request);
@@ -277,11 +307,25 @@ final class EventStream implements AutoCloseable {
     return streams.size();
   }
 
+  /** Ends every stream and the watch, on the events thread; waits for that at most 2 s. */
   @Override
   public void close() {
-    streams.forEach(Channel::close);
-    if (watch != null) {
-      watch.cancel("stopping", null);
+    meters.removeLeaderListener(leaderListener);
+    try {
+      events
+          .submit(
+              () -> {
+                streams.forEach(Channel::close);
+                if (watch != null) {
+                  watch.cancel("stopping", null);
+                  watch = null;
+                }
+              })
+          .get(2, TimeUnit.SECONDS);
+    } catch (RejectedExecutionException | ExecutionException | TimeoutException e) {
+      streams.forEach(Channel::close);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 }

@@ -30,6 +30,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -62,6 +63,7 @@ public final class HttpGateway implements AutoCloseable {
   private final Loopback loopback;
   private final StatusView statusView;
   private final EventStream stream;
+  private final ExecutorService work;
 
   private HttpGateway(
       EventLoopGroup group,
@@ -69,7 +71,9 @@ public final class HttpGateway implements AutoCloseable {
       ScheduledExecutorService events,
       Loopback loopback,
       StatusView statusView,
-      EventStream stream) {
+      EventStream stream,
+      ExecutorService work) {
+    this.work = work;
     this.group = group;
     this.server = server;
     this.events = events;
@@ -100,8 +104,20 @@ public final class HttpGateway implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    Loopback loopback = new Loopback(clientPort, requestTimeoutMs + 1000);
-    StatusView statusView = new StatusView(node);
+    // Answers of the client port and of the members' status calls arrive here and are turned
+    // into JSON: never on gRPC's network threads, which also carry this node's Raft traffic.
+    AtomicInteger workers = new AtomicInteger();
+    ExecutorService work =
+        Executors.newFixedThreadPool(
+            2,
+            r -> {
+              Thread t =
+                  new Thread(r, "http-work-" + node.nodeId() + "-" + workers.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    Loopback loopback = new Loopback(clientPort, requestTimeoutMs + 1000, work);
+    StatusView statusView = new StatusView(node, work);
     EventStream stream = new EventStream(node, statusView, meters, grpcMeters, loopback, events);
     Routes routes =
         new Routes(
@@ -110,18 +126,9 @@ public final class HttpGateway implements AutoCloseable {
             new Probes(node, loopback),
             stream,
             registry,
-            StaticFiles.load());
-    events.scheduleAtFixedRate(
-        () -> {
-          try {
-            gauges.sampleFollowers();
-          } catch (RuntimeException e) {
-            log.debug("follower sample failed", e);
-          }
-        },
-        1,
-        1,
-        TimeUnit.SECONDS);
+            StaticFiles.load(),
+            work);
+    events.scheduleAtFixedRate(() -> gauges.sampleFollowers(events), 1, 1, TimeUnit.SECONDS);
     EventLoopGroup group =
         new MultiThreadIoEventLoopGroup(
             1, new DefaultThreadFactory("http-" + node.nodeId(), true), NioIoHandler.newFactory());
@@ -155,7 +162,7 @@ public final class HttpGateway implements AutoCloseable {
               .sync()
               .channel();
       stream.start();
-      return new HttpGateway(group, server, events, loopback, statusView, stream);
+      return new HttpGateway(group, server, events, loopback, statusView, stream, work);
     } catch (Exception e) {
       group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
       events.shutdownNow();
@@ -165,6 +172,7 @@ public final class HttpGateway implements AutoCloseable {
       } catch (InterruptedException ie) {
         Thread.currentThread().interrupt();
       }
+      work.shutdownNow();
       if (e instanceof IOException io) {
         throw io;
       }
@@ -198,11 +206,24 @@ public final class HttpGateway implements AutoCloseable {
   /** Stops listening and ends every connection (event streams included). */
   @Override
   public void close() throws InterruptedException {
-    server.close().await(5, TimeUnit.SECONDS);
-    stream.close();
-    events.shutdownNow();
-    statusView.close();
-    group.shutdownGracefully(0, 2, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
-    loopback.close();
+    try {
+      server.close().await(5, TimeUnit.SECONDS);
+    } finally {
+      try {
+        stream.close();
+      } finally {
+        events.shutdownNow();
+        statusView.close();
+        try {
+          group.shutdownGracefully(0, 2, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
+        } finally {
+          try {
+            loopback.close();
+          } finally {
+            work.shutdownNow();
+          }
+        }
+      }
+    }
   }
 }

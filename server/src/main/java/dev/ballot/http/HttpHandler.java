@@ -21,6 +21,8 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.timeout.IdleStateEvent;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
@@ -34,25 +36,44 @@ import org.slf4j.LoggerFactory;
 final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private static final Logger log = LoggerFactory.getLogger(HttpHandler.class);
 
+  /** Requests a connection may send ahead of their answers before it is closed. */
+  static final int MAX_QUEUED_PER_CONNECTION = 16;
+
   private final Routes routes;
 
   HttpHandler(Routes routes) {
     this.routes = routes;
   }
 
+  /** Requests of this connection not yet answered; one is answered at a time, in order. */
+  private final Deque<Pending> queue = new ArrayDeque<>();
+
+  private boolean busy;
+  private boolean streaming;
+
+  /** A request waiting for its turn; {@code refused} is its answer when decided on arrival. */
+  private record Pending(Routes.Request request, boolean keepAlive, boolean head, Reply refused) {}
+
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+    if (streaming) {
+      ctx.close(); // an event stream's connection carries nothing else
+      return;
+    }
     if (request.decoderResult().isFailure()) {
       Throwable cause = request.decoderResult().cause();
       HttpResponseStatus status =
           cause instanceof TooLongFrameException
               ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
               : HttpResponseStatus.BAD_REQUEST;
+      queue.clear();
       write(ctx, false, false, Reply.error(status, "INVALID_ARGUMENT", "malformed HTTP request"));
       return;
     }
-    boolean keepAlive = HttpUtil.isKeepAlive(request);
-    boolean head = request.method().equals(HttpMethod.HEAD);
+    if (queue.size() >= MAX_QUEUED_PER_CONNECTION) {
+      ctx.close(); // pipelining far ahead of the answers
+      return;
+    }
     QueryStringDecoder uri = new QueryStringDecoder(request.uri());
     Routes.Request r =
         new Routes.Request(
@@ -62,6 +83,53 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             request.headers().get(HttpHeaderNames.CONTENT_TYPE),
             request.headers().get(HttpHeaderNames.ACCEPT),
             ByteBufUtil.getBytes(request.content()));
+    Reply refused = crossOrigin(request);
+    queue.add(
+        new Pending(
+            r,
+            refused == null && HttpUtil.isKeepAlive(request),
+            request.method().equals(HttpMethod.HEAD),
+            refused));
+    if (!busy) {
+      next(ctx);
+    }
+  }
+
+  /**
+   * A browser page from another origin must not act on the store (a cross-site form can POST to
+   * localhost): a request whose Origin is not this host and port is refused.
+   */
+  private static Reply crossOrigin(FullHttpRequest request) {
+    String origin = request.headers().get(HttpHeaderNames.ORIGIN);
+    if (origin == null) {
+      return null;
+    }
+    String host = request.headers().get(HttpHeaderNames.HOST);
+    String originHost = origin.replaceFirst("^[a-zA-Z][a-zA-Z0-9+.-]*://", "");
+    if (host != null && originHost.equalsIgnoreCase(host)) {
+      return null;
+    }
+    return Reply.error(
+        HttpResponseStatus.FORBIDDEN,
+        "PERMISSION_DENIED",
+        "cross-origin request refused (Origin " + origin + ", Host " + host + ")");
+  }
+
+  /** Answers the oldest waiting request; reads no more of the connection meanwhile. */
+  private void next(ChannelHandlerContext ctx) {
+    Pending p = queue.poll();
+    if (p == null) {
+      busy = false;
+      ctx.channel().config().setAutoRead(true);
+      return;
+    }
+    busy = true;
+    ctx.channel().config().setAutoRead(false);
+    Routes.Request r = p.request();
+    if (p.refused() != null) {
+      written(ctx, p, p.refused());
+      return;
+    }
     if (Routes.isEventStream(r)) {
       openEventStream(ctx, r);
       return;
@@ -73,15 +141,37 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       reply = CompletableFuture.failedFuture(e);
     }
     reply.whenComplete(
-        (answer, error) ->
-            write(ctx, keepAlive, head, answer != null ? answer : failure(r, error)));
+        (answer, error) -> {
+          Reply out = answer != null ? answer : failure(r, error);
+          if (ctx.executor().inEventLoop()) {
+            written(ctx, p, out);
+          } else {
+            ctx.executor().execute(() -> written(ctx, p, out));
+          }
+        });
+  }
+
+  private void written(ChannelHandlerContext ctx, Pending p, Reply reply) {
+    write(ctx, p.keepAlive(), p.head(), reply);
+    if (p.keepAlive()) {
+      next(ctx);
+    } else {
+      queue.clear();
+    }
   }
 
   private void openEventStream(ChannelHandlerContext ctx, Routes.Request r) {
-    try {
-      Routes.requireGet(r);
-    } catch (HttpError e) {
-      write(ctx, false, false, failure(r, e));
+    if (!r.method().equals(HttpMethod.GET)) {
+      write(
+          ctx,
+          false,
+          false,
+          failure(
+              r,
+              new HttpError(
+                  HttpResponseStatus.METHOD_NOT_ALLOWED,
+                  "UNIMPLEMENTED",
+                  r.method() + " is not served on /v1/events (allowed: GET)")));
       return;
     }
     HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
@@ -101,6 +191,9 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                   + ")"));
       return;
     }
+    streaming = true;
+    queue.clear();
+    ctx.channel().config().setAutoRead(true); // only to see the client close it
     ctx.writeAndFlush(response);
   }
 
@@ -113,8 +206,11 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
     if (cause instanceof StatusRuntimeException s) {
       Status status = s.getStatus();
-      String message =
-          status.getDescription() != null ? status.getDescription() : status.getCode().name();
+      String message = status.getDescription() != null ? status.getDescription() : "";
+      if (!message.startsWith("etcdserver: ")) {
+        // Not the node's answer but the loopback call's own failure: say what it means.
+        return transportFailure(status.getCode(), message);
+      }
       return Reply.error(httpStatus(status.getCode(), message), status.getCode().name(), message);
     }
     log.error("HTTP request failed method={} path={}", r.method(), r.path(), cause);
@@ -122,6 +218,35 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         HttpResponseStatus.INTERNAL_SERVER_ERROR,
         "INTERNAL",
         "etcdserver: internal error (see the server log)");
+  }
+
+  /** A failure of the call to the node's own client port, in words a client can act on. */
+  static Reply transportFailure(Status.Code code, String description) {
+    return switch (code) {
+      case RESOURCE_EXHAUSTED ->
+          Reply.error(
+              HttpResponseStatus.BAD_REQUEST,
+              "RESOURCE_EXHAUSTED",
+              "the answer is larger than "
+                  + (Loopback.MAX_RESPONSE_BYTES >> 20)
+                  + " MiB: ask for less (?limit, ?keys_only, a narrower prefix)");
+      case DEADLINE_EXCEEDED ->
+          Reply.error(
+              HttpResponseStatus.GATEWAY_TIMEOUT,
+              "DEADLINE_EXCEEDED",
+              "etcdserver: request timed out");
+      case UNAVAILABLE, CANCELLED ->
+          Reply.error(
+              HttpResponseStatus.SERVICE_UNAVAILABLE,
+              code.name(),
+              "the node's client port is not answering (stopping or overloaded)");
+      default -> {
+        log.warn(
+            "HTTP call to the client port failed code={} description=\"{}\"", code, description);
+        yield Reply.error(
+            httpStatus(code, ""), code.name(), "etcdserver: internal error (see the server log)");
+      }
+    };
   }
 
   /** grpc-gateway's mapping, but a request over etcd's size limit is 413. */

@@ -56,7 +56,7 @@ final class KvRoutes {
         .setLimit(p.number("limit", 0))
         .setKeysOnly(p.flag("keys_only"))
         .setCountOnly(p.flag("count_only"));
-    boolean keysOnly = p.flag("keys_only");
+    boolean keysOnly = p.flag("keys_only") || p.flag("count_only");
     return Loopback.call(loopback.kv()::range, range.build())
         .thenApply(r -> rangeReply(r, prefix, keysOnly, wantsText && !prefix && !keysOnly));
   }
@@ -146,8 +146,15 @@ final class KvRoutes {
    *  "failure": [{"delete": {"key": "k", "prefix": true}}, ...]}
    * </pre>
    */
-  CompletableFuture<Reply> txn(Map<String, List<String>> params, byte[] body) {
+  CompletableFuture<Reply> txn(Map<String, List<String>> params, String contentType, byte[] body) {
     new Params(params, Set.of());
+    if (!isJson(contentType)) {
+      // Also what keeps a cross-site form (text/plain) from running a txn.
+      throw new HttpError(
+          HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE,
+          "INVALID_ARGUMENT",
+          "POST /v1/txn takes a JSON body: send Content-Type: application/json");
+    }
     JsonNode json = JsonCodec.parse(body);
     for (var names = json.fieldNames(); names.hasNext(); ) {
       String name = names.next();

@@ -9,6 +9,7 @@ import io.grpc.stub.StreamObserver;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 
@@ -19,12 +20,16 @@ import java.util.function.BiConsumer;
  */
 final class Loopback implements AutoCloseable {
   /** A range answer over HTTP can be this large; ask with a limit for more. */
-  static final int MAX_RESPONSE_BYTES = 64 << 20;
+  static final int MAX_RESPONSE_BYTES = 4 << 20;
 
   private final ManagedChannel channel;
   private final long deadlineMs;
 
-  Loopback(InetSocketAddress clientPort, long deadlineMs) {
+  /**
+   * @param work where answers arrive and are turned into JSON: not gRPC's own network threads,
+   *     which also carry the Raft traffic of this node
+   */
+  Loopback(InetSocketAddress clientPort, long deadlineMs, Executor work) {
     InetSocketAddress target =
         clientPort.getAddress() == null || clientPort.getAddress().isAnyLocalAddress()
             ? new InetSocketAddress(InetAddress.getLoopbackAddress(), clientPort.getPort())
@@ -32,7 +37,7 @@ final class Loopback implements AutoCloseable {
     this.channel =
         NettyChannelBuilder.forAddress(target)
             .usePlaintext()
-            .directExecutor()
+            .executor(work)
             .maxInboundMessageSize(MAX_RESPONSE_BYTES)
             .build();
     this.deadlineMs = deadlineMs;

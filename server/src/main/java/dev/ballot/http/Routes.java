@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** Which handler answers which method and path. */
 final class Routes {
@@ -31,6 +33,7 @@ final class Routes {
   final EventStream events;
   private final PrometheusMeterRegistry registry;
   private final StaticFiles files;
+  private final Executor work;
 
   Routes(
       KvRoutes kv,
@@ -38,7 +41,9 @@ final class Routes {
       Probes probes,
       EventStream events,
       PrometheusMeterRegistry registry,
-      StaticFiles files) {
+      StaticFiles files,
+      Executor work) {
+    this.work = work;
     this.kv = kv;
     this.status = status;
     this.probes = probes;
@@ -52,7 +57,40 @@ final class Routes {
     return r.path().equals("/v1/events");
   }
 
+  /**
+   * Key and status requests being answered at once, over all connections; beyond it a request is
+   * refused with 429 (the probes and /metrics are always answered). Each may hold an answer of up
+   * to {@link Loopback#MAX_RESPONSE_BYTES} while it is turned into JSON.
+   */
+  static final int MAX_IN_FLIGHT = 32;
+
+  private static final Set<String> ALWAYS_ANSWERED =
+      Set.of("/health", "/readyz", "/livez", "/metrics");
+
+  private final AtomicInteger inFlight = new AtomicInteger();
+
   CompletableFuture<Reply> answer(Request r) {
+    if (ALWAYS_ANSWERED.contains(r.path())) {
+      return route(r);
+    }
+    if (inFlight.incrementAndGet() > MAX_IN_FLIGHT) {
+      inFlight.decrementAndGet();
+      throw new HttpError(
+          HttpResponseStatus.TOO_MANY_REQUESTS,
+          "RESOURCE_EXHAUSTED",
+          "too many HTTP requests in flight on this node (at most " + MAX_IN_FLIGHT + ")");
+    }
+    CompletableFuture<Reply> reply;
+    try {
+      reply = route(r);
+    } catch (RuntimeException e) {
+      inFlight.decrementAndGet();
+      throw e;
+    }
+    return reply.whenComplete((answer, error) -> inFlight.decrementAndGet());
+  }
+
+  private CompletableFuture<Reply> route(Request r) {
     String path = r.path();
     if (path.startsWith(KvRoutes.KV_PREFIX)) {
       if (r.method().equals(HttpMethod.GET) || r.method().equals(HttpMethod.HEAD)) {
@@ -69,11 +107,11 @@ final class Routes {
     return switch (path) {
       case "/v1/txn" -> {
         requireMethod(r, Set.of(HttpMethod.POST), "POST");
-        yield kv.txn(r.params(), r.body());
+        yield kv.txn(r.params(), r.contentType(), r.body());
       }
       case "/v1/status" -> {
         requireGet(r);
-        yield status.status().thenApply(Reply::ok);
+        yield status.status(work).thenApply(Reply::ok);
       }
       case "/v1/members" -> {
         requireGet(r);
@@ -107,11 +145,14 @@ final class Routes {
       }
       case "/metrics" -> {
         requireGet(r);
-        yield CompletableFuture.completedFuture(
-            new Reply(
-                HttpResponseStatus.OK,
-                PROMETHEUS_TEXT,
-                registry.scrape().getBytes(StandardCharsets.UTF_8)));
+        // The scrape reads the store and walks its files: off the event loop.
+        yield CompletableFuture.supplyAsync(
+            () ->
+                new Reply(
+                    HttpResponseStatus.OK,
+                    PROMETHEUS_TEXT,
+                    registry.scrape().getBytes(StandardCharsets.UTF_8)),
+            work);
       }
       case "/", "/index.html" -> {
         requireGet(r);

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -38,13 +39,17 @@ final class StatusView implements AutoCloseable {
   private long roundStartedNanos;
   private boolean closed;
 
-  StatusView(NodeView node) {
+  /** Where probe answers arrive: not gRPC's network threads, which carry Raft's traffic. */
+  private final Executor work;
+
+  StatusView(NodeView node, Executor work) {
     this.node = node;
+    this.work = work;
   }
 
-  /** The status object of /v1/status. */
-  CompletableFuture<ObjectNode> status() {
-    return probes().thenApply(this::render);
+  /** The status object of /v1/status, rendered on {@code executor}. */
+  CompletableFuture<ObjectNode> status(Executor executor) {
+    return probes().thenApplyAsync(this::render, executor);
   }
 
   /** The latest round of member probes, or a new one if it is older than a second. */
@@ -84,7 +89,7 @@ final class StatusView implements AutoCloseable {
     ManagedChannel channel =
         channels.computeIfAbsent(
             m.clientAddr(),
-            addr -> NettyChannelBuilder.forTarget(addr).usePlaintext().directExecutor().build());
+            addr -> NettyChannelBuilder.forTarget(addr).usePlaintext().executor(work).build());
     return Loopback.call(
             MaintenanceGrpc.newStub(channel)
                     .withDeadlineAfter(PROBE_DEADLINE_MS, TimeUnit.MILLISECONDS)

@@ -22,6 +22,16 @@ public final class LogLevels {
 
   private static final String EXAMPLE = "e.g. INFO,dev.ballot.raft=DEBUG";
 
+  /**
+   * Logback never forgets a logger once named, so a spec (which may come over HTTP) is bounded: so
+   * many loggers, names that are Java names, so long a spec.
+   */
+  static final int MAX_LOGGERS = 64;
+
+  static final int MAX_SPEC_CHARS = 8192;
+  private static final java.util.regex.Pattern LOGGER_NAME =
+      java.util.regex.Pattern.compile("[A-Za-z_$][A-Za-z0-9_$]*(\\.[A-Za-z_$][A-Za-z0-9_$]*)*");
+
   /** Loggers the last {@link #apply} set: the next one returns those it leaves out to inherit. */
   private static final TreeSet<String> applied = new TreeSet<>();
 
@@ -45,7 +55,15 @@ public final class LogLevels {
    * @throws IllegalArgumentException saying what is wrong, in one line
    */
   public static Spec parse(String spec) {
+    if (spec.length() > MAX_SPEC_CHARS) {
+      throw new IllegalArgumentException(
+          "a level spec of " + spec.length() + " characters; at most " + MAX_SPEC_CHARS);
+    }
     String[] items = spec.split(",", -1);
+    if (items.length > MAX_LOGGERS + 1) {
+      throw new IllegalArgumentException(
+          (items.length - 1) + " loggers in one spec; at most " + MAX_LOGGERS);
+    }
     if (items[0].contains("=")) {
       throw new IllegalArgumentException("'" + spec + "': the root level comes first, " + EXAMPLE);
     }
@@ -59,7 +77,7 @@ public final class LogLevels {
             "'" + item + "' in '" + spec + "' is not logger=LEVEL, " + EXAMPLE);
       }
       String logger = item.substring(0, eq).trim();
-      if (logger.isEmpty() || logger.chars().anyMatch(Character::isWhitespace)) {
+      if (!LOGGER_NAME.matcher(logger).matches()) {
         throw new IllegalArgumentException(
             "'" + item + "' in '" + spec + "' names no logger, " + EXAMPLE);
       }

@@ -178,6 +178,10 @@ public final class Discovery {
     for (Map.Entry<Long, String> e : addressByTempId.entrySet()) {
       long id = next++;
       DiscoverResponse answer = answers.get(e.getValue());
+      if (!Membership.isValidName(answer.getName())) {
+        throw new DiscoveryException(
+            "peer " + e.getValue() + " answered with a bad member name: " + answer.getName());
+      }
       members.add(
           new Membership.Member(
               id, e.getValue(), answer.getClientAddr(), false, e.getKey(), answer.getName()));

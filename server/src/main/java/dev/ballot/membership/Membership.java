@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 
 /**
  * The members of a cluster with their addresses, as every node learns them from the committed
@@ -17,6 +18,16 @@ import java.util.TreeMap;
  * never reused, so a removed node can always be told apart from one that has yet to join.
  */
 public record Membership(List<Member> members, long maxNodeId) {
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
+
+  /**
+   * Whether {@code name} may be a member's name: letters, digits, '.', '_' and '-', starting with a
+   * letter or digit, at most 63 ("" too: a member started without one). It reads the same in a
+   * table, a URL, a log line and a metric label.
+   */
+  public static boolean isValidName(String name) {
+    return name.isEmpty() || NAME.matcher(name).matches();
+  }
 
   /**
    * One member. {@code tempId} is the random id it registered (or bootstrapped) with; {@code name}

@@ -16,7 +16,9 @@ import io.micrometer.core.instrument.Tags;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -32,6 +34,7 @@ public final class NodeGauges {
   private final MultiGauge followerMatch;
   private final MultiGauge followerLag;
   private final MultiGauge followerInflight;
+  private final AtomicBoolean sampling = new AtomicBoolean();
 
   private NodeGauges(RaftDriver<?> driver, AppliedMembership members, MeterRegistry registry) {
     this.driver = driver;
@@ -129,34 +132,39 @@ public final class NodeGauges {
   }
 
   /**
-   * Reads each follower's progress from the core (on the driver thread; waits at most 1 s) and
-   * updates the per-follower gauges: set on the leader, empty elsewhere.
+   * Asks the core (on the driver thread) for each follower's progress and updates the per-follower
+   * gauges on {@code executor}: set on the leader, empty elsewhere. Never waits; one ask at a time.
    */
-  public void sampleFollowers() {
-    Membership membership = members.members();
-    List<FollowerProgress> progress;
-    try {
-      progress =
-          driver
-              .call(
-                  node -> {
-                    List<FollowerProgress> out = new ArrayList<>();
-                    if (node.role() != Role.LEADER) {
-                      return out;
-                    }
-                    for (Membership.Member m : membership.members()) {
-                      if (m.id() != node.id()) {
-                        out.add(
-                            new FollowerProgress(
-                                m, node.matchIndex(m.id()), node.inflight(m.id())));
-                      }
-                    }
-                    return out;
-                  })
-              .get(1, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      progress = List.of(); // stopping, or the driver is stalled: no rows rather than stale ones
+  public void sampleFollowers(Executor executor) {
+    if (!sampling.compareAndSet(false, true)) {
+      return; // the last ask is still waiting for a busy driver
     }
+    Membership membership = members.members();
+    driver
+        .call(
+            node -> {
+              List<FollowerProgress> out = new ArrayList<>();
+              if (node.role() != Role.LEADER) {
+                return out;
+              }
+              for (Membership.Member m : membership.members()) {
+                if (m.id() != node.id()) {
+                  out.add(new FollowerProgress(m, node.matchIndex(m.id()), node.inflight(m.id())));
+                }
+              }
+              return out;
+            })
+        .orTimeout(5, TimeUnit.SECONDS)
+        .whenCompleteAsync(
+            (progress, error) -> {
+              sampling.set(false);
+              // Stopping, or a stalled driver: no rows rather than stale ones.
+              update(error == null ? progress : List.of());
+            },
+            executor);
+  }
+
+  private void update(List<FollowerProgress> progress) {
     long last = driver.status().lastIndex();
     List<MultiGauge.Row<?>> match = new ArrayList<>();
     List<MultiGauge.Row<?>> lag = new ArrayList<>();

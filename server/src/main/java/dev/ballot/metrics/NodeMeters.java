@@ -14,6 +14,8 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The node's own meters, fed by the driver ({@link NodeMetrics}); Micrometer names them {@code
@@ -22,6 +24,8 @@ import org.HdrHistogram.Recorder;
  * commits in the last second.
  */
 public final class NodeMeters implements NodeMetrics {
+  private static final Logger log = LoggerFactory.getLogger(NodeMeters.class);
+
   /** Bucket bounds of every latency histogram: 0.25 ms to 8 s, doubling. */
   static final Duration[] LATENCY_BUCKETS = buckets();
 
@@ -144,6 +148,10 @@ public final class NodeMeters implements NodeMetrics {
     leaderListeners.add(listener);
   }
 
+  public void removeLeaderListener(Consumer<NodeStatus> listener) {
+    leaderListeners.remove(listener);
+  }
+
   /** Entries applied since the last call. */
   public long takeApplied() {
     return appliedForRate.sumThenReset();
@@ -207,7 +215,14 @@ public final class NodeMeters implements NodeMetrics {
       leaderChanges.increment();
     }
     if (after.leaderId() != before.leaderId() || after.term() != before.term()) {
-      leaderListeners.forEach(l -> l.accept(after));
+      for (Consumer<NodeStatus> listener : leaderListeners) {
+        try {
+          listener.accept(after);
+        } catch (RuntimeException e) {
+          // Called on the driver thread: a listener's failure must never reach Raft.
+          log.warn("leader listener failed error=\"{}\"", e.toString());
+        }
+      }
     }
   }
 

@@ -181,7 +181,7 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
   private final Consumer<Throwable> onFatal;
 
   private volatile Consumer<Entry> onConfigAppended = e -> {};
-  private NodeMetrics metrics = NodeMetrics.NONE;
+  private volatile NodeMetrics metrics = NodeMetrics.NONE;
   private volatile NodeStatus status;
   private volatile boolean running = true;
   private volatile boolean done;

@@ -8,9 +8,9 @@ import org.slf4j.LoggerFactory;
 /**
  * RocksDB's info log, forwarded to the SLF4J logger {@code org.rocksdb} instead of a LOG file in
  * the database directory. RocksDB calls into Java only for events at or above the level this logger
- * had when the database opened (WARN in the shipped logback.xml), so the chatter below it costs
- * nothing. Set with {@link org.rocksdb.DBOptions#setLogger}; it must stay open, and referenced, as
- * long as the database: close it after the database.
+ * had when the database opened (WARN unless that logger is given a level of its own), so the
+ * chatter below it costs nothing. Set with {@link org.rocksdb.DBOptions#setLogger}; it must stay
+ * open, and referenced, as long as the database: close it after the database.
  */
 final class RocksDbLog extends org.rocksdb.Logger {
   static final String LOGGER = "org.rocksdb";
@@ -32,7 +32,16 @@ final class RocksDbLog extends org.rocksdb.Logger {
     super(nativeLevel());
   }
 
+  /**
+   * WARN unless the {@code org.rocksdb} logger was given a level of its own ({@code --log-level
+   * INFO,org.rocksdb=INFO}, or a logback.xml that names it): RocksDB's info log (options dumped at
+   * every open, statistics every 10 minutes) would otherwise follow the root level into the node's
+   * log whatever configuration is in use.
+   */
   private static InfoLogLevel nativeLevel() {
+    if (!(log instanceof ch.qos.logback.classic.Logger logback) || logback.getLevel() == null) {
+      return log.isWarnEnabled() ? InfoLogLevel.WARN_LEVEL : InfoLogLevel.ERROR_LEVEL;
+    }
     if (log.isDebugEnabled()) {
       return InfoLogLevel.DEBUG_LEVEL;
     }

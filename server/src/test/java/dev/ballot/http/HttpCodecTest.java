@@ -126,6 +126,40 @@ class HttpCodecTest {
   }
 
   @Test
+  void aFailureOfTheLoopbackCallItselfIsSaidInFixedWords() {
+    Routes.Request r =
+        new Routes.Request(
+            io.netty.handler.codec.http.HttpMethod.GET,
+            "/v1/kv/a",
+            java.util.Map.of(),
+            null,
+            null,
+            new byte[0]);
+    Reply tooBig =
+        HttpHandler.failure(
+            r,
+            Status.RESOURCE_EXHAUSTED
+                .withDescription("gRPC message exceeds maximum size 4194304: 5000000")
+                .asRuntimeException());
+    assertThat(tooBig.status()).isEqualTo(HttpResponseStatus.BAD_REQUEST);
+    assertThat(new String(tooBig.body(), StandardCharsets.UTF_8))
+        .contains("the answer is larger than 4 MiB")
+        .doesNotContain("4194304");
+    Reply down =
+        HttpHandler.failure(
+            r,
+            Status.UNAVAILABLE
+                .withDescription("io exception: remote_addr=localhost/127.0.0.1:2379")
+                .asRuntimeException());
+    assertThat(down.status()).isEqualTo(HttpResponseStatus.SERVICE_UNAVAILABLE);
+    assertThat(new String(down.body(), StandardCharsets.UTF_8)).doesNotContain("remote_addr");
+    Reply etcd =
+        HttpHandler.failure(
+            r, Status.UNAVAILABLE.withDescription("etcdserver: no leader").asRuntimeException());
+    assertThat(new String(etcd.body(), StandardCharsets.UTF_8)).contains("etcdserver: no leader");
+  }
+
+  @Test
   void anEventIsOneFrame() {
     assertThat(EventStream.frame("write", JsonCodec.object().put("key", "a\nb")))
         .isEqualTo("event: write\ndata: {\"key\":\"a\\nb\"}\n\n");

@@ -63,6 +63,25 @@ class LogLevelsTest {
   }
 
   @Test
+  void aSpecIsBoundedSinceEveryLoggerItNamesStaysForever() {
+    StringBuilder many = new StringBuilder("INFO");
+    for (int i = 0; i <= LogLevels.MAX_LOGGERS; i++) {
+      many.append(",made.up.logger").append(i).append("=DEBUG");
+    }
+    assertThatThrownBy(() -> LogLevels.parse(many.toString()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("at most " + LogLevels.MAX_LOGGERS);
+    assertThatThrownBy(() -> LogLevels.parse("INFO,a=" + "x".repeat(LogLevels.MAX_SPEC_CHARS)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("at most " + LogLevels.MAX_SPEC_CHARS);
+    assertThatThrownBy(() -> LogLevels.parse("INFO,a/b=DEBUG"))
+        .hasMessageContaining("names no logger");
+    assertThat(
+            LogLevels.parse("INFO,io.grpc.netty.shaded.io.netty=WARN,a.B$C=DEBUG").loggerLevels())
+        .hasSize(2);
+  }
+
+  @Test
   void applySetsTheRootAndEachNamedLogger() {
     LogLevels.apply("info,dev.ballot.raft=debug");
 

@@ -53,6 +53,20 @@ class RocksDbLogTest {
   }
 
   @Test
+  void withoutALevelOfItsOwnRocksDbLogsWarningsOnlyWhateverTheRootLevel() {
+    ch.qos.logback.classic.Logger root =
+        (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    Level before = root.getLevel();
+    rocksdb.setLevel(null);
+    root.setLevel(Level.DEBUG);
+    try (RocksDbLog log = new RocksDbLog()) {
+      assertThat(log.infoLogLevel()).isEqualTo(InfoLogLevel.WARN_LEVEL);
+    } finally {
+      root.setLevel(before);
+    }
+  }
+
+  @Test
   void forwardsAtTheMappedLevelWithoutTheTrailingLineBreak() {
     rocksdb.setLevel(Level.DEBUG);
     try (RocksDbLog log = new RocksDbLog()) {
