@@ -203,14 +203,6 @@ public final class NodeMeters implements NodeMetrics {
     if (before == null) {
       return;
     }
-    if (after.role() != before.role()) {
-      switch (after.role()) {
-        case PRE_CANDIDATE -> preVotes.increment();
-        case CANDIDATE -> elections.increment();
-        case LEADER -> electionsWon.increment();
-        default -> {}
-      }
-    }
     if (after.leaderId() != before.leaderId() && after.leaderId() != 0) {
       leaderChanges.increment();
     }
@@ -224,6 +216,13 @@ public final class NodeMeters implements NodeMetrics {
         }
       }
     }
+  }
+
+  @Override
+  public void campaigns(long preVoteRounds, long started, long won) {
+    preVotes.increment(preVoteRounds);
+    elections.increment(started);
+    electionsWon.increment(won);
   }
 
   @Override

@@ -26,6 +26,11 @@ public interface NodeMetrics {
   /** The apply loop applied {@code entries} committed entries in {@code nanos}. */
   default void applied(int entries, long nanos) {}
 
+  /**
+   * Since the last call, this node started so many pre-vote rounds and elections, and won so many.
+   */
+  default void campaigns(long preVotes, long elections, long won) {}
+
   /** The node's role, leader or term changed (before is null at start). */
   default void statusChanged(NodeStatus before, NodeStatus after) {}
 

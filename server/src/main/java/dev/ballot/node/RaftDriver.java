@@ -182,6 +182,12 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
 
   private volatile Consumer<Entry> onConfigAppended = e -> {};
   private volatile NodeMetrics metrics = NodeMetrics.NONE;
+
+  /** The core's campaign counts last told to the metrics (driver thread). */
+  private long reportedPreVotes;
+
+  private long reportedElections;
+  private long reportedWins;
   private volatile NodeStatus status;
   private volatile boolean running = true;
   private volatile boolean done;
@@ -791,6 +797,17 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
             || previous.term() != node.term();
     if (previous != null && (leaderOrTermChanged || previous.role() != node.role())) {
       metrics.statusChanged(previous, status);
+    }
+    if (node.preVotesStarted() != reportedPreVotes
+        || node.electionsStarted() != reportedElections
+        || node.electionsWon() != reportedWins) {
+      metrics.campaigns(
+          node.preVotesStarted() - reportedPreVotes,
+          node.electionsStarted() - reportedElections,
+          node.electionsWon() - reportedWins);
+      reportedPreVotes = node.preVotesStarted();
+      reportedElections = node.electionsStarted();
+      reportedWins = node.electionsWon();
     }
     if (node.leaderId() != RaftNode.NONE && leaderOrTermChanged) {
       List<CompletableFuture<Void>> ready = new ArrayList<>();

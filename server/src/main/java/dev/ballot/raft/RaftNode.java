@@ -29,6 +29,12 @@ public final class RaftNode {
   /** "No node": no vote cast, no leader known. */
   public static final long NONE = 0;
 
+  /** Counted for the node's metrics only: nothing in the protocol reads them. */
+  private long preVotesStarted;
+
+  private long electionsStarted;
+  private long electionsWon;
+
   private static final Map<Role, Set<Role>> LEGAL_TRANSITIONS =
       Map.of(
           Role.FOLLOWER, EnumSet.of(Role.FOLLOWER, Role.PRE_CANDIDATE, Role.CANDIDATE),
@@ -389,6 +395,21 @@ public final class RaftNode {
     return roleState instanceof Leader leader ? leader.matchIndex(peer) : -1;
   }
 
+  /** Pre-vote rounds this node started (each round, also a repeated one), for its metrics. */
+  public long preVotesStarted() {
+    return preVotesStarted;
+  }
+
+  /** Elections this node started as candidate (each term it campaigned in). */
+  public long electionsStarted() {
+    return electionsStarted;
+  }
+
+  /** Elections this node won. */
+  public long electionsWon() {
+    return electionsWon;
+  }
+
   /** On the leader, the append messages in flight to {@code peer}; 0 on other nodes. */
   public int inflight(long peer) {
     return roleState instanceof Leader leader ? leader.inflight(peer) : 0;
@@ -500,6 +521,7 @@ public final class RaftNode {
       return; // learners and removed nodes never campaign
     }
     if (config.preVote()) {
+      preVotesStarted++;
       transition(new PreCandidate(this, reason));
     } else {
       becomeCandidate(reason);
@@ -531,6 +553,7 @@ public final class RaftNode {
    * skips pre-vote and asks voters to set aside their leader stickiness.
    */
   void becomeCandidate(Campaign reason) {
+    electionsStarted++;
     term++;
     votedFor = id;
     leaderId = NONE;
@@ -545,6 +568,7 @@ public final class RaftNode {
   }
 
   void becomeLeader() {
+    electionsWon++;
     leaderId = id;
     transition(new Leader(this));
   }

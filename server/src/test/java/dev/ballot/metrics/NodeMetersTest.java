@@ -22,7 +22,17 @@ class NodeMetersTest {
   }
 
   @Test
-  void anElectionWonCountsAPreVoteAnElectionAWinAndALeaderChange() {
+  void campaignsAreCountedAsTheCoreCountsThem() {
+    meters.campaigns(3, 2, 1); // two pre-vote rounds failed, a split vote, then a win
+    meters.campaigns(0, 0, 0);
+    assertThat(registry.scrape())
+        .contains("ballot_raft_prevotes_started_total 3.0")
+        .contains("ballot_raft_elections_started_total 2.0")
+        .contains("ballot_raft_elections_won_total 1.0");
+  }
+
+  @Test
+  void aNewLeaderIsOneLeaderChangeAndListenersHearEachLeaderOrTerm() {
     List<NodeStatus> told = new ArrayList<>();
     meters.onLeaderOrTermChange(told::add);
     NodeStatus follower = status(Role.FOLLOWER, 2, 1);
@@ -36,12 +46,7 @@ class NodeMetersTest {
     meters.statusChanged(pre, candidate);
     meters.statusChanged(candidate, leader);
 
-    String text = registry.scrape();
-    assertThat(text)
-        .contains("ballot_raft_prevotes_started_total 1.0")
-        .contains("ballot_raft_elections_started_total 1.0")
-        .contains("ballot_raft_elections_won_total 1.0")
-        .contains("ballot_raft_leader_changes_total 1.0");
+    assertThat(registry.scrape()).contains("ballot_raft_leader_changes_total 1.0");
     assertThat(told).containsExactly(lost, candidate, leader);
   }
 
