@@ -119,6 +119,17 @@ final class EventStream implements AutoCloseable {
           if (watch == null) {
             startWatch();
           }
+          // The page fills at once rather than at the next tick.
+          JsonNode sample = samples.peekLast();
+          statusView
+              .status(events)
+              .thenAccept(
+                  status -> {
+                    if (sample != null) {
+                      status.set("sample", sample);
+                    }
+                    send(channel, "status", status);
+                  });
         });
     return true;
   }
