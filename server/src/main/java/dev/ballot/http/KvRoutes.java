@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@code /v1/kv/{key}} and {@code /v1/txn}: each request becomes the etcd request it means and goes
@@ -35,10 +36,36 @@ final class KvRoutes {
   private static final Set<String> PUT_PARAMS = Set.of("lease", "prev_kv");
   private static final Set<String> DELETE_PARAMS = Set.of("prefix", "prev_kv");
 
+  /**
+   * Memory that answers being turned into JSON may hold at once, estimated from their protobuf
+   * size: a JSON tree and its bytes take several times that. One answer is always let through.
+   */
+  static final long MAX_RENDERING_BYTES = 96L << 20;
+
+  private static final int JSON_BYTES_PER_PROTO_BYTE = 6;
+
   private final Loopback loopback;
+  private final AtomicLong rendering = new AtomicLong();
 
   KvRoutes(Loopback loopback) {
     this.loopback = loopback;
+  }
+
+  /** Renders an answer within {@link #MAX_RENDERING_BYTES}, or refuses it (503, retry later). */
+  Reply render(com.google.protobuf.Message answer, java.util.function.Supplier<Reply> json) {
+    long cost = (long) answer.getSerializedSize() * JSON_BYTES_PER_PROTO_BYTE + 4096;
+    long now = rendering.addAndGet(cost);
+    try {
+      if (now > MAX_RENDERING_BYTES && now != cost) {
+        throw new HttpError(
+            HttpResponseStatus.SERVICE_UNAVAILABLE,
+            "RESOURCE_EXHAUSTED",
+            "too many large answers are being prepared on this node; retry, or ask for less");
+      }
+      return json.get();
+    } finally {
+      rendering.addAndGet(-cost);
+    }
   }
 
   // ------------------------------------------------------------------------ /v1/kv/{key}
@@ -58,7 +85,10 @@ final class KvRoutes {
         .setCountOnly(p.flag("count_only"));
     boolean keysOnly = p.flag("keys_only") || p.flag("count_only");
     return Loopback.call(loopback.kv()::range, range.build())
-        .thenApply(r -> rangeReply(r, prefix, keysOnly, wantsText && !prefix && !keysOnly));
+        .thenApply(
+            r ->
+                render(
+                    r, () -> rangeReply(r, prefix, keysOnly, wantsText && !prefix && !keysOnly)));
   }
 
   private static Reply rangeReply(
@@ -122,7 +152,7 @@ final class KvRoutes {
     keyRange(key(rawPath), p.flag("prefix"), delete::setKey, delete::setRangeEnd);
     delete.setPrevKv(p.flag("prev_kv"));
     return Loopback.call(loopback.kv()::deleteRange, delete.build())
-        .thenApply(KvRoutes::deleteReply);
+        .thenApply(r -> render(r, () -> deleteReply(r)));
   }
 
   private static Reply deleteReply(DeleteRangeResponse r) {
@@ -173,7 +203,8 @@ final class KvRoutes {
       txn.addFailure(op(op));
     }
     TxnRequest request = txn.build();
-    return Loopback.call(loopback.kv()::txn, request).thenApply(r -> txnReply(request, r));
+    return Loopback.call(loopback.kv()::txn, request)
+        .thenApply(r -> render(r, () -> txnReply(request, r)));
   }
 
   private static List<JsonNode> array(JsonNode json, String name) {

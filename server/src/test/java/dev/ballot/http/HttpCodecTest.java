@@ -160,6 +160,34 @@ class HttpCodecTest {
   }
 
   @Test
+  void largeAnswersAreTurnedIntoJsonWithinABudgetButOneAlwaysPasses() {
+    KvRoutes routes = new KvRoutes(null);
+    dev.ballot.etcd.api.RangeResponse big =
+        dev.ballot.etcd.api.RangeResponse.newBuilder()
+            .addKvs(
+                dev.ballot.etcd.mvcc.KeyValue.newBuilder()
+                    .setKey(ByteString.copyFromUtf8("k"))
+                    .setValue(
+                        ByteString.copyFrom(new byte[(int) (KvRoutes.MAX_RENDERING_BYTES / 10)])))
+            .build();
+    Reply ok = Reply.text(HttpResponseStatus.OK, "done");
+    // One alone passes however large; a second while the first is being rendered does not.
+    Reply outer =
+        routes.render(
+            big,
+            () -> {
+              assertThatThrownBy(() -> routes.render(big, () -> ok))
+                  .isInstanceOfSatisfying(
+                      HttpError.class,
+                      e ->
+                          assertThat(e.status()).isEqualTo(HttpResponseStatus.SERVICE_UNAVAILABLE));
+              return ok;
+            });
+    assertThat(outer).isSameAs(ok);
+    assertThat(routes.render(big, () -> ok)).as("the budget was given back").isSameAs(ok);
+  }
+
+  @Test
   void anEventIsOneFrame() {
     assertThat(EventStream.frame("write", JsonCodec.object().put("key", "a\nb")))
         .isEqualTo("event: write\ndata: {\"key\":\"a\\nb\"}\n\n");
