@@ -108,8 +108,13 @@ public final class FakeWatchServer implements AutoCloseable {
   }
 
   /** As kill -9: every connection drops at once. */
+  /**
+   * Stops the member at once and returns only when its streams are gone, so that a write made after
+   * kill() can only reach clients through the other members (a stream torn down asynchronously
+   * could still carry it, and a watch would resume later than the test expects).
+   */
   public void kill() {
-    server.shutdownNow();
+    close();
   }
 
   @Override
