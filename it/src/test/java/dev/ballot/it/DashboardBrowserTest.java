@@ -15,7 +15,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.WebDriver;
 
 /**
  * The dashboard every kvserver serves at {@code /} of its HTTP port, in headless Chromium against a
@@ -125,6 +127,49 @@ class DashboardBrowserTest {
         .pollInterval(POLL_INTERVAL)
         .untilAsserted(() -> assertThat(readPage().writtenKeys()).contains(key));
     chromium.screenshot(cluster.dir().resolve("dashboard-after-write.png"));
+  }
+
+  @Test
+  void theFormPutsAKeyThroughTheNodeAndGetsItBack() {
+    KvCluster cluster = clusters.start(3);
+    cluster.awaitLeader();
+    open(cluster, 1);
+    String key = "form/" + UUID.randomUUID() + " a/b?&#";
+    WebDriver driver = chromium.driver();
+    driver.findElement(By.id("kv-key")).sendKeys(key);
+    driver.findElement(By.id("kv-value")).sendKeys("typed in a browser é");
+    driver.findElement(By.id("kv-put")).click();
+    await("the page to say the key was stored")
+        .atMost(PAGE_UPDATE_BOUND)
+        .pollInterval(POLL_INTERVAL)
+        .untilAsserted(
+            () ->
+                assertThat(driver.findElement(By.id("kv-result")).getAttribute("data-outcome"))
+                    .isEqualTo("ok"));
+    // The same store as any client's: read through another node with gRPC.
+    assertThat(Etcd.get(cluster.kv(2), key, false).getKvs(0).getValue().toStringUtf8())
+        .isEqualTo("typed in a browser é");
+
+    driver.findElement(By.id("kv-value")).clear();
+    driver.findElement(By.id("kv-get")).click();
+    await("the page to show the value")
+        .atMost(PAGE_UPDATE_BOUND)
+        .pollInterval(POLL_INTERVAL)
+        .untilAsserted(
+            () ->
+                assertThat(driver.findElement(By.id("kv-result")).getText())
+                    .contains("typed in a browser é"));
+
+    driver.findElement(By.id("kv-key")).clear();
+    driver.findElement(By.id("kv-key")).sendKeys("form/never-written");
+    driver.findElement(By.id("kv-get")).click();
+    await("the page to say a missing key is not found")
+        .atMost(PAGE_UPDATE_BOUND)
+        .pollInterval(POLL_INTERVAL)
+        .untilAsserted(
+            () ->
+                assertThat(driver.findElement(By.id("kv-result")).getAttribute("data-outcome"))
+                    .isEqualTo("not-found"));
   }
 
   @Test
