@@ -225,13 +225,13 @@ final class NodeWiring {
                     manager,
                     kv,
                     storage,
-                    options.dataDir.resolve("db")),
+                    clientApi::dbSizeBytes),
                 HostPort.parse(options.clientAddr).socketAddress(),
                 ClientApi.requestTimeoutMs(options.electionTimeoutMs),
                 metrics.registry(),
                 metrics.node(),
                 metrics.grpc(),
-                metrics.bindNode(driver, manager, kv, storage, options.dataDir.resolve("db")));
+                metrics.bindNode(driver, manager, kv, storage, clientApi::dbSizeBytes));
       } catch (IOException | RuntimeException e) {
         clientApi.stop();
         if (e instanceof IOException io) {

@@ -93,6 +93,14 @@ public final class ClientApi implements AutoCloseable {
   }
 
   /**
+   * The database's bytes on disk, as the space quota last measured them (twice a second): for
+   * status pages and metrics, which need not walk the files again.
+   */
+  public long dbSizeBytes() {
+    return quota.sizeBytes();
+  }
+
+  /**
    * Local reads of the store run here (all but serializable one-key gets), never on Raft threads.
    */
   private static ReadThreads newReadPool(long nodeId) {

@@ -12,10 +12,10 @@ import java.util.stream.Stream;
  * memtables), and recent writes live in the WAL, so they under-report a young store. Status reports
  * it as the db size, and the space quota is checked against it.
  */
-public final class DbSize {
+final class DbSize {
   private DbSize() {}
 
-  public static long bytes(Path dbDir) {
+  static long bytes(Path dbDir) {
     try (Stream<Path> files = Files.walk(dbDir)) {
       return files
           .filter(Files::isRegularFile)

@@ -128,6 +128,11 @@ final class SpaceQuota implements WriteQuota, AutoCloseable {
     }
   }
 
+  /** The database's size on disk as last measured (every {@link #CHECK_INTERVAL_MS}). */
+  long sizeBytes() {
+    return sizeBytes;
+  }
+
   private void check(BiConsumer<Command, Consumer<Boolean>> propose) {
     try {
       long size = DbSize.bytes(dbDir);

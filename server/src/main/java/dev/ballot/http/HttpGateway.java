@@ -99,23 +99,12 @@ public final class HttpGateway implements AutoCloseable {
       throws IOException {
     ScheduledExecutorService events =
         Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "http-events-" + node.nodeId());
-              t.setDaemon(true);
-              return t;
-            });
+            new DefaultThreadFactory("http-events-" + node.nodeId(), true));
     // Answers of the client port and of the members' status calls arrive here and are turned
     // into JSON: never on gRPC's network threads, which also carry this node's Raft traffic.
-    AtomicInteger workers = new AtomicInteger();
     ExecutorService work =
         Executors.newFixedThreadPool(
-            2,
-            r -> {
-              Thread t =
-                  new Thread(r, "http-work-" + node.nodeId() + "-" + workers.incrementAndGet());
-              t.setDaemon(true);
-              return t;
-            });
+            2, new DefaultThreadFactory("http-work-" + node.nodeId(), true));
     Loopback loopback = new Loopback(clientPort, requestTimeoutMs + 1000, work);
     StatusView statusView = new StatusView(node, work);
     EventStream stream = new EventStream(node, statusView, meters, grpcMeters, loopback, events);

@@ -1,5 +1,6 @@
 package dev.ballot.http;
 
+import dev.ballot.transport.Failures;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.netty.buffer.ByteBufUtil;
@@ -24,7 +25,6 @@ import io.netty.handler.timeout.IdleStateEvent;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -199,8 +199,7 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   /** The reply for a request that failed: the error's status and message. */
   static Reply failure(Routes.Request r, Throwable error) {
-    Throwable cause =
-        error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    Throwable cause = Failures.cause(error);
     if (cause instanceof HttpError e) {
       return Reply.error(e.status(), e.code(), e.getMessage());
     }

@@ -15,6 +15,7 @@ import dev.ballot.etcd.api.RequestOp;
 import dev.ballot.etcd.api.ResponseOp;
 import dev.ballot.etcd.api.TxnRequest;
 import dev.ballot.etcd.api.TxnResponse;
+import dev.ballot.kv.KeyRanges;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -406,19 +407,7 @@ final class KvRoutes {
       return;
     }
     setKey.accept(key);
-    setEnd.accept(prefixEnd(key));
-  }
-
-  /** The first key after every key that starts with {@code prefix} (etcd's GetPrefixRangeEnd). */
-  static ByteString prefixEnd(ByteString prefix) {
-    byte[] end = prefix.toByteArray();
-    for (int i = end.length - 1; i >= 0; i--) {
-      if (end[i] != (byte) 0xff) {
-        end[i]++;
-        return ByteString.copyFrom(end, 0, i + 1);
-      }
-    }
-    return ByteString.copyFrom(new byte[] {0}); // all 0xff: to the end of the key space
+    setEnd.accept(KeyRanges.prefixEnd(key));
   }
 
   static boolean isJson(String contentType) {

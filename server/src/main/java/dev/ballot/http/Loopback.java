@@ -3,10 +3,10 @@ package dev.ballot.http;
 import dev.ballot.etcd.api.KVGrpc;
 import dev.ballot.etcd.api.MaintenanceGrpc;
 import dev.ballot.etcd.api.WatchGrpc;
+import dev.ballot.recipes.LoopbackClient;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -30,12 +30,8 @@ final class Loopback implements AutoCloseable {
    *     which also carry the Raft traffic of this node
    */
   Loopback(InetSocketAddress clientPort, long deadlineMs, Executor work) {
-    InetSocketAddress target =
-        clientPort.getAddress() == null || clientPort.getAddress().isAnyLocalAddress()
-            ? new InetSocketAddress(InetAddress.getLoopbackAddress(), clientPort.getPort())
-            : clientPort;
     this.channel =
-        NettyChannelBuilder.forAddress(target)
+        NettyChannelBuilder.forAddress(LoopbackClient.target(clientPort))
             .usePlaintext()
             .executor(work)
             .maxInboundMessageSize(MAX_RESPONSE_BYTES)

@@ -7,8 +7,8 @@ import dev.ballot.node.NodeStatus;
 import dev.ballot.node.RaftDriver;
 import dev.ballot.raft.Role;
 import dev.ballot.storage.RocksDbRaftStorage;
-import java.nio.file.Path;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 
 /** What the HTTP port reads of its node, without going through the client port. */
 public record NodeView(
@@ -19,7 +19,7 @@ public record NodeView(
     AppliedMembership members,
     KvStore kv,
     RocksDbRaftStorage storage,
-    Path dbDir) {
+    LongSupplier dbSizeBytes) {
 
   NodeStatus status() {
     return driver.status();

@@ -3,6 +3,7 @@ package dev.ballot.http;
 import com.google.protobuf.ByteString;
 import dev.ballot.etcd.api.RangeRequest;
 import dev.ballot.kv.Alarms;
+import dev.ballot.transport.Failures;
 import io.grpc.StatusRuntimeException;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.concurrent.CompletableFuture;
@@ -74,11 +75,7 @@ final class Probes {
               if (error == null) {
                 return "";
               }
-              Throwable cause =
-                  error instanceof java.util.concurrent.CompletionException c
-                          && c.getCause() != null
-                      ? c.getCause()
-                      : error;
+              Throwable cause = Failures.cause(error);
               return "QGET ERROR: "
                   + (cause instanceof StatusRuntimeException s
                       ? String.valueOf(s.getStatus().getDescription())

@@ -2,7 +2,6 @@ package dev.ballot.http;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.ballot.api.DbSize;
 import dev.ballot.etcd.api.MaintenanceGrpc;
 import dev.ballot.etcd.api.StatusRequest;
 import dev.ballot.etcd.api.StatusResponse;
@@ -131,7 +130,7 @@ final class StatusView implements AutoCloseable {
     self.put("snapshot_index", node.storage().snapshotIndex());
     self.put("revision", node.kv().revision());
     self.put("compact_revision", node.kv().compactRevision());
-    self.put("db_size_bytes", DbSize.bytes(node.dbDir()));
+    self.put("db_size_bytes", node.dbSizeBytes().getAsLong());
     self.put("client_addr", node.clientAddr());
 
     // The newest log any member reports (the leader's, normally): lag is measured from it.

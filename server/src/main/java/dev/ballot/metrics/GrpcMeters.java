@@ -25,6 +25,22 @@ import org.HdrHistogram.Recorder;
 public final class GrpcMeters implements ServerInterceptor {
   private record Key(String method, Status.Code code) {}
 
+  /** What the meters need of a method, worked out once per method. */
+  private record Method(String name, boolean unary, boolean write) {
+    static Method of(MethodDescriptor<?, ?> descriptor) {
+      // "etcdserverpb.KV/Range" -> "KV/Range"
+      String full = descriptor.getFullMethodName();
+      int dot = full.lastIndexOf('.', full.indexOf('/'));
+      String name = dot < 0 ? full : full.substring(dot + 1);
+      return new Method(
+          name,
+          descriptor.getType() == MethodDescriptor.MethodType.UNARY,
+          name.equals("KV/Put") || name.equals("KV/DeleteRange") || name.equals("KV/Txn"));
+    }
+  }
+
+  private final ConcurrentMap<MethodDescriptor<?, ?>, Method> methods = new ConcurrentHashMap<>();
+
   private final MeterRegistry registry;
   private final ConcurrentMap<Key, Counter> handled = new ConcurrentHashMap<>();
   private final ConcurrentMap<Key, Timer> timers = new ConcurrentHashMap<>();
@@ -42,13 +58,10 @@ public final class GrpcMeters implements ServerInterceptor {
   @Override
   public <Q, A> ServerCall.Listener<Q> interceptCall(
       ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
-    MethodDescriptor<Q, A> method = call.getMethodDescriptor();
-    // "etcdserverpb.KV/Range" -> "KV/Range"
-    String full = method.getFullMethodName();
-    int dot = full.lastIndexOf('.', full.indexOf('/'));
-    String name = dot < 0 ? full : full.substring(dot + 1);
-    boolean unary = method.getType() == MethodDescriptor.MethodType.UNARY;
-    boolean write = name.equals("KV/Put") || name.equals("KV/DeleteRange") || name.equals("KV/Txn");
+    Method method = methods.computeIfAbsent(call.getMethodDescriptor(), Method::of);
+    String name = method.name();
+    boolean unary = method.unary();
+    boolean write = method.write();
     long started = System.nanoTime();
     return next.startCall(
         new ForwardingServerCall.SimpleForwardingServerCall<>(call) {

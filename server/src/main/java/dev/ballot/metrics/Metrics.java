@@ -13,7 +13,7 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.nio.file.Path;
+import java.util.function.LongSupplier;
 
 /**
  * The node's meter registry (Prometheus format) with the JVM's own meters (memory, GC, threads,
@@ -39,7 +39,7 @@ public record Metrics(PrometheusMeterRegistry registry, NodeMeters node, GrpcMet
       AppliedMembership members,
       KvStore kv,
       RocksDbRaftStorage storage,
-      Path dbDir) {
-    return NodeGauges.bind(registry, driver, members, kv, storage, dbDir);
+      LongSupplier dbSizeBytes) {
+    return NodeGauges.bind(registry, driver, members, kv, storage, dbSizeBytes);
   }
 }

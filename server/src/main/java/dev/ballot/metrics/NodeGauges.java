@@ -1,6 +1,5 @@
 package dev.ballot.metrics;
 
-import dev.ballot.api.DbSize;
 import dev.ballot.kv.KvStore;
 import dev.ballot.membership.AppliedMembership;
 import dev.ballot.membership.Membership;
@@ -13,12 +12,12 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -59,7 +58,7 @@ public final class NodeGauges {
       AppliedMembership members,
       KvStore kv,
       RocksDbRaftStorage storage,
-      Path dbDir) {
+      LongSupplier dbSizeBytes) {
     status(registry, driver, "ballot.raft.term", "The current Raft term", NodeStatus::term);
     status(
         registry,
@@ -107,7 +106,7 @@ public final class NodeGauges {
         .description("The revision the history is compacted to")
         .strongReference(true)
         .register(registry);
-    Gauge.builder("ballot.db.size", dbDir, DbSize::bytes)
+    Gauge.builder("ballot.db.size", dbSizeBytes, LongSupplier::getAsLong)
         .description("Bytes of the RocksDB instance on disk")
         .baseUnit("bytes")
         .strongReference(true)

@@ -6,6 +6,7 @@ import dev.ballot.etcd.api.WatchCreateRequest;
 import dev.ballot.etcd.election.LeaderResponse;
 import dev.ballot.etcd.mvcc.Event;
 import dev.ballot.etcd.mvcc.KeyValue;
+import dev.ballot.kv.KeyRanges;
 import io.grpc.Context;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.concurrent.CompletableFuture;
@@ -69,7 +70,7 @@ final class LeaderObserver {
     WatchCreateRequest create =
         WatchCreateRequest.newBuilder()
             .setKey(prefix)
-            .setRangeEnd(Prefixes.end(prefix))
+            .setRangeEnd(KeyRanges.prefixEnd(prefix))
             .setStartRevision(revision)
             .build();
     RecipeWatch.run(

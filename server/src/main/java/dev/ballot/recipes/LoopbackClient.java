@@ -32,17 +32,20 @@ public final class LoopbackClient implements AutoCloseable {
    * loopback interface). Callbacks run on gRPC's network threads: the recipes only chain requests.
    */
   public static LoopbackClient connect(InetSocketAddress bound, int maxInboundMessageBytes) {
-    InetSocketAddress target =
-        bound.getAddress() == null || bound.getAddress().isAnyLocalAddress()
-            ? new InetSocketAddress(InetAddress.getLoopbackAddress(), bound.getPort())
-            : bound;
     ManagedChannel channel =
-        NettyChannelBuilder.forAddress(target)
+        NettyChannelBuilder.forAddress(target(bound))
             .usePlaintext()
             .directExecutor()
             .maxInboundMessageSize(maxInboundMessageBytes)
             .build();
     return new LoopbackClient(channel);
+  }
+
+  /** Where this node reaches a port of its own bound at {@code bound} (a wildcard: loopback). */
+  public static InetSocketAddress target(InetSocketAddress bound) {
+    return bound.getAddress() == null || bound.getAddress().isAnyLocalAddress()
+        ? new InetSocketAddress(InetAddress.getLoopbackAddress(), bound.getPort())
+        : bound;
   }
 
   KVGrpc.KVStub kv() {

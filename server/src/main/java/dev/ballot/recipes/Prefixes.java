@@ -15,16 +15,4 @@ final class Prefixes {
     String hex = lease < 0 ? "-" + Long.toHexString(-lease) : Long.toHexString(lease);
     return prefix.concat(ByteString.copyFromUtf8(hex));
   }
-
-  /** etcd's GetPrefixRangeEnd: the first key after every key that starts with {@code prefix}. */
-  static ByteString end(ByteString prefix) {
-    byte[] end = prefix.toByteArray();
-    for (int i = end.length - 1; i >= 0; i--) {
-      if (end[i] != (byte) 0xff) {
-        end[i]++;
-        return ByteString.copyFrom(end, 0, i + 1);
-      }
-    }
-    return ByteString.copyFrom(new byte[] {0}); // every key
-  }
 }

@@ -10,6 +10,7 @@ import dev.ballot.etcd.api.RangeResponse;
 import dev.ballot.etcd.api.RequestOp;
 import dev.ballot.etcd.api.TxnRequest;
 import dev.ballot.etcd.api.TxnResponse;
+import dev.ballot.kv.KeyRanges;
 import io.grpc.Context;
 import java.util.concurrent.CompletableFuture;
 
@@ -131,6 +132,6 @@ final class RecipeKv {
   }
 
   private static RangeRequest.Builder prefixRequest(ByteString prefix) {
-    return RangeRequest.newBuilder().setKey(prefix).setRangeEnd(Prefixes.end(prefix));
+    return RangeRequest.newBuilder().setKey(prefix).setRangeEnd(KeyRanges.prefixEnd(prefix));
   }
 }

@@ -41,11 +41,12 @@ class HttpCodecTest {
 
   @Test
   void prefixEndIsEtcds() {
-    assertThat(KvRoutes.prefixEnd(ByteString.copyFromUtf8("abc")))
+    assertThat(dev.ballot.kv.KeyRanges.prefixEnd(ByteString.copyFromUtf8("abc")))
         .isEqualTo(ByteString.copyFromUtf8("abd"));
-    assertThat(KvRoutes.prefixEnd(ByteString.copyFrom(new byte[] {'a', (byte) 0xff})))
+    assertThat(
+            dev.ballot.kv.KeyRanges.prefixEnd(ByteString.copyFrom(new byte[] {'a', (byte) 0xff})))
         .isEqualTo(ByteString.copyFromUtf8("b"));
-    assertThat(KvRoutes.prefixEnd(ByteString.copyFrom(new byte[] {(byte) 0xff})))
+    assertThat(dev.ballot.kv.KeyRanges.prefixEnd(ByteString.copyFrom(new byte[] {(byte) 0xff})))
         .isEqualTo(ByteString.copyFrom(new byte[] {0}));
   }
 
@@ -111,14 +112,7 @@ class HttpCodecTest {
 
   @Test
   void anUnexpectedFailureSaysInternalErrorAndNothingMore() {
-    Routes.Request r =
-        new Routes.Request(
-            io.netty.handler.codec.http.HttpMethod.GET,
-            "/v1/status",
-            java.util.Map.of(),
-            null,
-            null,
-            new byte[0]);
+    Routes.Request r = get("/v1/status");
     Reply reply = HttpHandler.failure(r, new IllegalStateException("secret internals"));
     String body = new String(reply.body(), StandardCharsets.UTF_8);
     assertThat(reply.status()).isEqualTo(HttpResponseStatus.INTERNAL_SERVER_ERROR);
@@ -127,14 +121,7 @@ class HttpCodecTest {
 
   @Test
   void aFailureOfTheLoopbackCallItselfIsSaidInFixedWords() {
-    Routes.Request r =
-        new Routes.Request(
-            io.netty.handler.codec.http.HttpMethod.GET,
-            "/v1/kv/a",
-            java.util.Map.of(),
-            null,
-            null,
-            new byte[0]);
+    Routes.Request r = get("/v1/kv/a");
     Reply tooBig =
         HttpHandler.failure(
             r,
@@ -185,6 +172,16 @@ class HttpCodecTest {
             });
     assertThat(outer).isSameAs(ok);
     assertThat(routes.render(big, () -> ok)).as("the budget was given back").isSameAs(ok);
+  }
+
+  private static Routes.Request get(String path) {
+    return new Routes.Request(
+        io.netty.handler.codec.http.HttpMethod.GET,
+        path,
+        java.util.Map.of(),
+        null,
+        null,
+        new byte[0]);
   }
 
   @Test
