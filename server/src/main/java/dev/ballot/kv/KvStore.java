@@ -62,6 +62,9 @@ public final class KvStore implements AutoCloseable {
 
   private final KvEngine engine;
 
+  /** The records the apply thread wrote or read last, which writes read before storage. */
+  private final RecordCache records;
+
   /**
    * Readers hold it shared; a snapshot install holds it exclusively, so that no read and no backup
    * sees a store that is half old state, half new.
@@ -103,7 +106,13 @@ public final class KvStore implements AutoCloseable {
 
   /** A store over {@code engine}, which it closes when closed. */
   public KvStore(KvEngine engine) {
+    this(engine, RecordCache.DEFAULT_CAPACITY_BYTES);
+  }
+
+  /** A store whose writes keep up to {@code cachedRecordBytes} of current records in memory. */
+  KvStore(KvEngine engine, long cachedRecordBytes) {
     this.engine = engine;
+    this.records = new RecordCache(cachedRecordBytes);
     this.appliedIndex = readLong(engine.live(), APPLIED_INDEX_KEY, 0);
     this.revision = readLong(engine.live(), REVISION_KEY, INITIAL_REVISION);
     this.compactRevision = readLong(engine.live(), COMPACT_REVISION_KEY, 0);
@@ -148,6 +157,7 @@ public final class KvStore implements AutoCloseable {
   }
 
   private void reload() {
+    records.clear();
     long index = readLong(engine.live(), APPLIED_INDEX_KEY, 0);
     long rev = readLong(engine.live(), REVISION_KEY, INITIAL_REVISION);
     if (index < 0 || rev < INITIAL_REVISION) {
@@ -208,7 +218,7 @@ public final class KvStore implements AutoCloseable {
       // Every node has the same alarms at this index, so every node refuses alike.
       return reject(index, new KvException(KvError.NO_SPACE));
     }
-    try (KvTxn txn = new KvTxn(engine, engine.live(), before, compactRevision, false)) {
+    try (KvTxn txn = new KvTxn(engine, engine.live(), before, compactRevision, false, records)) {
       ResponseOp response;
       try {
         KvRequests.checkShape(command);
@@ -225,7 +235,13 @@ public final class KvStore implements AutoCloseable {
         return reject(index, new KvException(KvError.APPLY_FAILED));
       }
       long after = txn.revisionAfter();
-      commit(txn.batch(), index, after);
+      try {
+        commit(txn.batch(), index, after);
+      } catch (RuntimeException e) {
+        records.clear(); // the node stops; nothing it knew may outlive a write that failed
+        throw e;
+      }
+      records.written(txn.events());
       if (after != before) {
         listener.changed(after, txn.events());
       }
@@ -458,7 +474,7 @@ public final class KvStore implements AutoCloseable {
     }
     KvRequests.checkShape(Command.newBuilder().setTxn(request).build());
     try (SnapshotRead read = new SnapshotRead();
-        KvTxn txn = new KvTxn(engine, read.view, read.revision, read.compactRevision, true)) {
+        KvTxn txn = new KvTxn(engine, read.view, read.revision, read.compactRevision, true, null)) {
       return txn.txn(request);
     }
   }

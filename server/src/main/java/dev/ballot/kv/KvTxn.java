@@ -18,7 +18,9 @@ import dev.ballot.etcd.api.TxnResponse;
 import dev.ballot.etcd.mvcc.Event;
 import dev.ballot.etcd.mvcc.KeyValue;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Runs the operations of one command (or of one read-only txn) the way etcd's {@code txn.go} does.
@@ -41,8 +43,19 @@ final class KvTxn implements AutoCloseable {
   private final long compactRevision;
   private final boolean readOnly;
 
+  /**
+   * The current records the apply thread knows (null for a read-only txn, which reads a snapshot).
+   */
+  private final RecordCache records;
+
   /** The keys put or deleted so far, in order; any makes the command one new revision. */
   private final List<Event> events = new ArrayList<>();
+
+  /**
+   * The record each key written so far now has (null: deleted); where the batch stands for those
+   * keys, so that {@link #records} is asked only for keys the command has not written.
+   */
+  private final Map<ByteString, KeyValue> written = new HashMap<>(4);
 
   /**
    * What one delete may remove, keys and values (128 MiB): the command holds every removed record
@@ -66,13 +79,16 @@ final class KvTxn implements AutoCloseable {
    *     open while this is
    * @param beginRevision the store revision before the command
    * @param compactRevision the oldest revision a range may still read
+   * @param records the current records the writer knows, for a txn over the live state; null for a
+   *     read-only txn
    */
   KvTxn(
       KvEngine engine,
       KvView committed,
       long beginRevision,
       long compactRevision,
-      boolean readOnly) {
+      boolean readOnly,
+      RecordCache records) {
     this.batch = engine.newBatch();
     this.committed = committed;
     this.before = new KeySpace(committed);
@@ -82,6 +98,7 @@ final class KvTxn implements AutoCloseable {
     this.beginRevision = beginRevision;
     this.compactRevision = compactRevision;
     this.readOnly = readOnly;
+    this.records = records;
   }
 
   KvBatch batch() {
@@ -109,7 +126,7 @@ final class KvTxn implements AutoCloseable {
     if (leaseFirst) {
       checkLease(request.getLease());
     }
-    KeyValue prev = current.get(request.getKey());
+    KeyValue prev = currentRecord(request.getKey());
     if ((request.getIgnoreValue() || request.getIgnoreLease()) && prev == null) {
       throw new KvException(KvError.KEY_NOT_FOUND);
     }
@@ -140,7 +157,7 @@ final class KvTxn implements AutoCloseable {
     // response's bound only if the response returns them.
     List<KeyValue> prevKvs = new ArrayList<>();
     if (KeyRanges.isSingleKey(request.getRangeEnd())) {
-      KeyValue kv = current.get(request.getKey());
+      KeyValue kv = currentRecord(request.getKey());
       if (kv != null) {
         prevKvs.add(kv);
       }
@@ -336,7 +353,7 @@ final class KvTxn implements AutoCloseable {
     }
     List<byte[]> keys = leases.keys(id);
     for (byte[] key : keys) {
-      KeyValue prev = current.get(ByteString.copyFrom(key));
+      KeyValue prev = currentRecord(ByteString.copyFrom(key));
       if (prev != null) {
         delete(prev);
       }
@@ -346,10 +363,34 @@ final class KvTxn implements AutoCloseable {
     return keys.size();
   }
 
+  /**
+   * The key's record as this command sees it: its own write if it wrote the key, else the committed
+   * one, from {@link #records} if known there.
+   */
+  private KeyValue currentRecord(ByteString key) {
+    if (records == null) {
+      return current.get(key);
+    }
+    if (written.containsKey(key)) {
+      return written.get(key);
+    }
+    KeyValue known = records.get(key);
+    if (known != null) {
+      return known;
+    }
+    KeyValue stored = current.get(key); // not in the batch: the committed record
+    if (stored != null) {
+      records.learn(key, stored);
+    }
+    return stored;
+  }
+
   private void write(ByteString key, KeyValue stored, KeyValue prev) {
     checkWritable();
     batch.put(KvSpace.DATA, key.toByteArray(), KeySpace.encode(stored));
-    Event.Builder event = Event.newBuilder().setKv(stored.toBuilder().setKey(key));
+    KeyValue withKey = stored.toBuilder().setKey(key).build();
+    written.put(key, withKey);
+    Event.Builder event = Event.newBuilder().setKv(withKey);
     if (prev != null) {
       event.setPrevKv(prev);
     }
@@ -360,6 +401,7 @@ final class KvTxn implements AutoCloseable {
   private void delete(KeyValue prev) {
     checkWritable();
     batch.delete(KvSpace.DATA, prev.getKey().toByteArray());
+    written.put(prev.getKey(), null);
     record(
         Event.newBuilder()
             .setType(Event.EventType.DELETE)
