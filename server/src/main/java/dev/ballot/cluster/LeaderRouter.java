@@ -137,11 +137,16 @@ public final class LeaderRouter {
         // hears so then.
         CompletableFuture<Void> replaced = view.whenLeaderReplaced(leader, status.term());
         replaced.thenRun(
-            () ->
+            () -> {
+              if (!forwarded.isDone()) {
                 timer.schedule(
                     () -> forwarded.completeExceptionally(RouteFailure.leaderReplaced(leader)),
-                    replacedGraceMs));
-        forwarded.whenComplete((answer, error) -> replaced.cancel(false));
+                    replacedGraceMs);
+              }
+            });
+        // Done watching: completed, not cancelled, which would build two exceptions with their
+        // stack traces for every forwarded write.
+        forwarded.whenComplete((answer, error) -> replaced.complete(null));
         Deadlines.within(timer, forwarded, remainingMs)
             .whenComplete((answer, error) -> afterForward(leader, answer, error, hinted));
       }

@@ -36,7 +36,13 @@ public record Alarms(List<AlarmMember> members) {
 
   /** Whether some member raised NOSPACE: writes that add data are refused (etcd's capped apply). */
   public boolean noSpace() {
-    return members.stream().anyMatch(m -> m.getAlarm() == AlarmType.NOSPACE);
+    // Asked for every applied command: no stream, and nothing to look at in the usual case.
+    for (AlarmMember m : members) {
+      if (m.getAlarm() == AlarmType.NOSPACE) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The alarms of {@code type}, or all of them for {@code NONE} (etcd's GET). */
