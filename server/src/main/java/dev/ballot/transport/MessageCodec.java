@@ -1,6 +1,6 @@
 package dev.ballot.transport;
 
-import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.ballot.proto.raft.v1.AppendEntriesRequest;
 import dev.ballot.proto.raft.v1.AppendEntriesResponse;
 import dev.ballot.proto.raft.v1.HeartbeatRequest;
@@ -201,7 +201,8 @@ public final class MessageCodec {
         .setTerm(e.term())
         .setIndex(e.index())
         .setTypeValue(e.type().ordinal())
-        .setData(ByteString.copyFrom(e.data()))
+        // Entry data is never mutated (Entry's contract): no copy per follower and message.
+        .setData(UnsafeByteOperations.unsafeWrap(e.data()))
         .build();
   }
 
