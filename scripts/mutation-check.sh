@@ -117,4 +117,19 @@ mutate snapshot-term-at-start "a snapshot's term is its index's" 'took snapshot'
   'Map.Entry<Long, Long> start = termStarts.firstEntry();'
 mutate skip-applied-index-write "same state at the same applied index" 'differs|apply once|behind the snapshot|not linearizable' $K/KvStore.java \
   'batch.put(KvSpace.META, APPLIED_INDEX_KEY, encodeLong(index));' '// applied index not written'
+# The records a write reads before RocksDB (kv/RecordCache): wrong records change versions,
+# create revisions and the history's previous values, which nodes that restarted (with an empty
+# cache) or installed a snapshot then disagree on. The simulation's workload has no txn that
+# fails after a write, so the first is caught by RecordCacheTest alone.
+mutate cache-keeps-refused-writes "same state at the same applied index" 'differs|not linearizable' $K/KvStore.java \
+  '      } catch (KvException e) {
+        return reject(index, e);' \
+  '      } catch (KvException e) {
+        records.written(txn.events());
+        return reject(index, e);' 1 RecordCacheTest
+mutate cache-kept-over-snapshot "same state at the same applied index" 'differs|not linearizable' $K/KvStore.java \
+  '  private void reload() {
+    records.clear();' '  private void reload() {' 1 RecordCacheTest
+mutate cache-keeps-deleted "same state at the same applied index" 'differs|not linearizable' $K/RecordCache.java \
+  '        forget(kv.getKey());' '        // deleted key kept' 1 RecordCacheTest
 exit $status
