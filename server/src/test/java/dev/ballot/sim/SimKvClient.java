@@ -125,12 +125,28 @@ final class SimKvClient {
               dev.ballot.etcd.api.LeaseGrantRequest.newBuilder().setID(id).setTTL(60));
       case 1 ->
           command.setLeaseRevoke(dev.ballot.etcd.api.LeaseRevokeRequest.newBuilder().setID(id));
-      default ->
-          command.setPut(
-              PutRequest.newBuilder()
-                  .setKey(bytes("lease/" + random.nextInt(6)))
-                  .setValue(bytes("v" + nextValue++))
-                  .setLease(id));
+      default -> {
+        PutRequest.Builder put =
+            PutRequest.newBuilder()
+                .setKey(bytes("lease/" + random.nextInt(6)))
+                .setValue(bytes("v" + nextValue++))
+                .setLease(id);
+        if (id == 4) {
+          // A txn refused after its first put (the second needs a key that never exists): every
+          // node drops both, and no node may remember the dropped record.
+          command.setTxn(
+              TxnRequest.newBuilder()
+                  .addSuccess(RequestOp.newBuilder().setRequestPut(put.setLease(0)))
+                  .addSuccess(
+                      RequestOp.newBuilder()
+                          .setRequestPut(
+                              PutRequest.newBuilder()
+                                  .setKey(bytes("lease/never"))
+                                  .setIgnoreValue(true))));
+        } else {
+          command.setPut(put);
+        }
+      }
     }
     server.writes().write(command.build(), REQUEST_TIMEOUT_MS);
   }
