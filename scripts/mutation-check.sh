@@ -119,8 +119,7 @@ mutate skip-applied-index-write "same state at the same applied index" 'differs|
   'batch.put(KvSpace.META, APPLIED_INDEX_KEY, encodeLong(index));' '// applied index not written'
 # The records a write reads before RocksDB (kv/RecordCache): wrong records change versions,
 # create revisions and the history's previous values, which nodes that restarted (with an empty
-# cache) or installed a snapshot then disagree on. The simulation's workload has no txn that
-# fails after a write, so the first is caught by RecordCacheTest alone.
+# cache) or installed a snapshot then disagree on.
 mutate cache-keeps-refused-writes "same state at the same applied index" 'differs|not linearizable' $K/KvStore.java \
   '      } catch (KvException e) {
         return reject(index, e);' \
