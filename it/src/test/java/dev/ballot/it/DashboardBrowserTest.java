@@ -139,13 +139,7 @@ class DashboardBrowserTest {
     driver.findElement(By.id("kv-key")).sendKeys(key);
     driver.findElement(By.id("kv-value")).sendKeys("typed in a browser é");
     driver.findElement(By.id("kv-put")).click();
-    await("the page to say the key was stored")
-        .atMost(PAGE_UPDATE_BOUND)
-        .pollInterval(POLL_INTERVAL)
-        .untilAsserted(
-            () ->
-                assertThat(driver.findElement(By.id("kv-result")).getAttribute("data-outcome"))
-                    .isEqualTo("ok"));
+    awaitFormOutcome(driver, "the page to say the key was stored", "ok");
     // The same store as any client's: read through another node with gRPC.
     assertThat(Etcd.get(cluster.kv(2), key, false).getKvs(0).getValue().toStringUtf8())
         .isEqualTo("typed in a browser é");
@@ -163,13 +157,18 @@ class DashboardBrowserTest {
     driver.findElement(By.id("kv-key")).clear();
     driver.findElement(By.id("kv-key")).sendKeys("form/never-written");
     driver.findElement(By.id("kv-get")).click();
-    await("the page to say a missing key is not found")
+    awaitFormOutcome(driver, "the page to say a missing key is not found", "not-found");
+  }
+
+  /** Waits until the form's last answer has {@code outcome} (its data-outcome attribute). */
+  private static void awaitFormOutcome(WebDriver driver, String what, String outcome) {
+    await(what)
         .atMost(PAGE_UPDATE_BOUND)
         .pollInterval(POLL_INTERVAL)
         .untilAsserted(
             () ->
                 assertThat(driver.findElement(By.id("kv-result")).getAttribute("data-outcome"))
-                    .isEqualTo("not-found"));
+                    .isEqualTo(outcome));
   }
 
   @Test

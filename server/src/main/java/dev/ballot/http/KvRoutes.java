@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.ByteString;
+import com.google.protobuf.Message;
 import dev.ballot.etcd.api.Compare;
 import dev.ballot.etcd.api.DeleteRangeRequest;
 import dev.ballot.etcd.api.DeleteRangeResponse;
@@ -24,6 +25,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * {@code /v1/kv/{key}} and {@code /v1/txn}: each request becomes the etcd request it means and goes
@@ -53,7 +55,7 @@ final class KvRoutes {
   }
 
   /** Renders an answer within {@link #MAX_RENDERING_BYTES}, or refuses it (503, retry later). */
-  Reply render(com.google.protobuf.Message answer, java.util.function.Supplier<Reply> json) {
+  Reply render(Message answer, Supplier<Reply> json) {
     long cost = (long) answer.getSerializedSize() * JSON_BYTES_PER_PROTO_BYTE + 4096;
     long now = rendering.addAndGet(cost);
     try {
