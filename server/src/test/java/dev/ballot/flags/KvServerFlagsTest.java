@@ -36,8 +36,13 @@ class KvServerFlagsTest {
 
   @BeforeEach
   void files() throws IOException {
-    clientAddr = "127.0.0.1:" + freePort();
-    peerAddr = "127.0.0.1:" + freePort();
+    int clientPort = freePort();
+    int peerPort = freePort();
+    while (peerPort == clientPort) {
+      peerPort = freePort();
+    }
+    clientAddr = "127.0.0.1:" + clientPort;
+    peerAddr = "127.0.0.1:" + peerPort;
     dataDir = tmp.resolve("data");
     aFile = tmp.resolve("a-file");
     if (!Files.exists(aFile)) {
@@ -61,6 +66,28 @@ class KvServerFlagsTest {
   private static int freePort() throws IOException {
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return socket.getLocalPort();
+    }
+  }
+
+  /**
+   * A port held busy, none of the ports {@link #base()} names: the ports picked for the flags are
+   * free again once picked, and the system may hand one of them out next.
+   */
+  private static ServerSocket busyPort() throws IOException {
+    List<ServerSocket> passedOver = new ArrayList<>();
+    try {
+      while (true) {
+        ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        String address = "127.0.0.1:" + socket.getLocalPort();
+        if (!address.equals(clientAddr) && !address.equals(peerAddr)) {
+          return socket;
+        }
+        passedOver.add(socket);
+      }
+    } finally {
+      for (ServerSocket socket : passedOver) {
+        socket.close();
+      }
     }
   }
 
@@ -219,7 +246,7 @@ class KvServerFlagsTest {
 
   @Test
   void peerPortInUseIsOneLineAndExitCode1() throws IOException {
-    try (ServerSocket busy = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+    try (ServerSocket busy = busyPort()) {
       String address = "127.0.0.1:" + busy.getLocalPort();
       Result result =
           run(
@@ -239,7 +266,7 @@ class KvServerFlagsTest {
 
   @Test
   void clientPortInUseIsOneLineAndExitCode1() throws IOException {
-    try (ServerSocket busy = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+    try (ServerSocket busy = busyPort()) {
       String address = "127.0.0.1:" + busy.getLocalPort();
       Result result = run(with("--client-addr", address));
       assertOneLine(result, ServerFlags.FAILURE);
