@@ -131,4 +131,9 @@ mutate cache-kept-over-snapshot "same state at the same applied index" 'differs|
     records.clear();' '  private void reload() {' 1 RecordCacheTest
 mutate cache-keeps-deleted "same state at the same applied index" 'differs|not linearizable' $K/RecordCache.java \
   '        forget(kv.getKey());' '        // deleted key kept' 1 RecordCacheTest
+# The write path around the node: a follower that answers a forwarded write before applying it
+# lets its client miss its own write there (etcd's read-your-writes).
+C=server/src/main/java/dev/ballot/cluster
+mutate answer-before-applied-here "a write is applied where it is answered" 'before applying it' $C/KvWrites.java \
+  '    if (written.index() <= driver.appliedIndex()) {' '    if (true) {'
 exit $status

@@ -77,7 +77,39 @@ public final class KvWrites {
     } catch (KvException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return router.route(new Write(logBytes), timeoutMs);
+    long deadlineNanos = timer.nowNanos() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+    return router
+        .route(new Write(logBytes), timeoutMs)
+        .thenCompose(written -> appliedHere(written, deadlineNanos));
+  }
+
+  /**
+   * The write's answer once this node has applied its entry too, as etcd answers: a client that
+   * wrote through a follower then finds its write on that follower, in serializable reads, hashes
+   * and revisions included. A node that has not applied the entry by the deadline (it fell behind,
+   * or was cut off after the leader answered) answers all the same: the write is committed, and
+   * saying otherwise would be wrong.
+   */
+  private CompletableFuture<ResponseOp> appliedHere(Written written, long deadlineNanos) {
+    if (written.index() <= driver.appliedIndex()) {
+      return CompletableFuture.completedFuture(written.response());
+    }
+    long remainingMs = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - timer.nowNanos());
+    if (remainingMs <= 0) {
+      log.debug("answered before applying here index={}", written.index());
+      return CompletableFuture.completedFuture(written.response());
+    }
+    return Deadlines.within(timer, driver.whenApplied(written.index()), remainingMs)
+        .handle(
+            (applied, error) -> {
+              if (error != null) {
+                log.debug(
+                    "answered before applying here index={} error={}",
+                    written.index(),
+                    error.toString());
+              }
+              return written.response();
+            });
   }
 
   /**
@@ -96,9 +128,12 @@ public final class KvWrites {
     }
     return Deadlines.within(timer, proposeHere(commandBytes, timeoutMs), timeoutMs)
         .handle(
-            (op, error) ->
+            (written, error) ->
                 error == null
-                    ? ForwardResponse.newBuilder().setResponseOp(op.toByteString()).build()
+                    ? ForwardResponse.newBuilder()
+                        .setResponseOp(written.response().toByteString())
+                        .setIndex(written.index())
+                        .build()
                     : refusal(error));
   }
 
@@ -116,8 +151,8 @@ public final class KvWrites {
    * Proposes on this node, again while it hands leadership over (for at most half of {@code
    * timeoutMs}); the state machine's rejection fails it with its KvException.
    */
-  private CompletableFuture<ResponseOp> proposeHere(byte[] logBytes, long timeoutMs) {
-    CompletableFuture<ResponseOp> answer = new CompletableFuture<>();
+  private CompletableFuture<Written> proposeHere(byte[] logBytes, long timeoutMs) {
+    CompletableFuture<Written> answer = new CompletableFuture<>();
     AtomicReference<CompletableFuture<ApplyResult>> current = new AtomicReference<>();
     // A caller that gives up completes the answer; pass it on so the driver forgets the proposal.
     answer.whenComplete(
@@ -136,7 +171,7 @@ public final class KvWrites {
       byte[] logBytes,
       long holdUntilNanos,
       AtomicReference<CompletableFuture<ApplyResult>> current,
-      CompletableFuture<ResponseOp> answer) {
+      CompletableFuture<Written> answer) {
     if (answer.isDone()) {
       return; // the caller gave up meanwhile
     }
@@ -150,7 +185,7 @@ public final class KvWrites {
         (result, error) -> {
           if (error == null) {
             if (result.isOk()) {
-              answer.complete(result.response());
+              answer.complete(new Written(result.index(), result.response()));
             } else {
               answer.completeExceptionally(result.error());
             }
@@ -172,8 +207,13 @@ public final class KvWrites {
         && ne.kind() == NodeException.Kind.HANDING_OVER;
   }
 
+  /**
+   * A write's answer and the log index of its entry (0: a leader of an older version did not say).
+   */
+  private record Written(long index, ResponseOp response) {}
+
   /** One write in the two forms the route needs. */
-  private final class Write implements LeaderWork<ResponseOp> {
+  private final class Write implements LeaderWork<Written> {
     private final byte[] logBytes;
 
     Write(byte[] logBytes) {
@@ -181,19 +221,19 @@ public final class KvWrites {
     }
 
     @Override
-    public CompletableFuture<ResponseOp> runHere(long timeoutMs) {
+    public CompletableFuture<Written> runHere(long timeoutMs) {
       return proposeHere(logBytes, timeoutMs);
     }
 
     @Override
-    public CompletableFuture<ResponseOp> forward(long leaderId, long timeoutMs) {
+    public CompletableFuture<Written> forward(long leaderId, long timeoutMs) {
       ForwardRequest request =
           ForwardRequest.newBuilder()
               .setClusterId(clusterId)
               .setCommand(ByteString.copyFrom(logBytes))
               .build();
       CompletableFuture<ForwardResponse> call = link.forward(leaderId, request, timeoutMs);
-      CompletableFuture<ResponseOp> answer = call.thenCompose(r -> answerOf(leaderId, r));
+      CompletableFuture<Written> answer = call.thenCompose(r -> answerOf(leaderId, r));
       answer.whenComplete(
           (v, e) -> {
             if (e != null) {
@@ -204,12 +244,13 @@ public final class KvWrites {
     }
   }
 
-  private static CompletableFuture<ResponseOp> answerOf(long leaderId, ForwardResponse response) {
+  private static CompletableFuture<Written> answerOf(long leaderId, ForwardResponse response) {
     if (response.hasRefusal()) {
       return CompletableFuture.failedFuture(ForwardRefusals.fromWire(response.getRefusal()));
     }
     try {
-      return CompletableFuture.completedFuture(ResponseOp.parseFrom(response.getResponseOp()));
+      return CompletableFuture.completedFuture(
+          new Written(response.getIndex(), ResponseOp.parseFrom(response.getResponseOp())));
     } catch (InvalidProtocolBufferException e) {
       log.error("leader sent an unreadable answer leader={}", leaderId, e);
       return CompletableFuture.failedFuture(

@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.LongSupplier;
 
 /**
  * Clients of the simulated cluster, speaking etcd's requests: puts, deletes and compare-and-swaps
@@ -58,11 +59,23 @@ final class SimKvClient {
   /** Writes acknowledged that a client sent to a follower, which forwarded them to its leader. */
   long okForwardedWrites;
 
+  /**
+   * Writes answered by a node that had not applied them yet: a client reading there next would miss
+   * its own write. A node answers so only when its deadline passes first.
+   */
+  long okWritesUnappliedThere;
+
+  /** Such answers given before the deadline: each breaks etcd's promise to read one's writes. */
+  final List<String> unappliedAnswers = new ArrayList<>();
+
+  private final LongSupplier nowMs;
+
   /** An op invoked and not answered yet. */
   private record Pending(KvOp invoked, boolean[] answered) {}
 
-  SimKvClient(Random random) {
+  SimKvClient(Random random, LongSupplier nowMs) {
     this.random = random;
+    this.nowMs = nowMs;
   }
 
   /** Starts one random op on {@code server}; returns the value it writes, or null for a get. */
@@ -251,12 +264,24 @@ final class SimKvClient {
       KvOp op, Command command, SimServer server, Answer answer) {
     Pending p = track(op);
     boolean viaFollower = server.core.role() != Role.LEADER;
+    long sentMs = nowMs.getAsLong();
+    Object incarnation = server.core;
     CompletableFuture<ResponseOp> result = server.writes().write(command, REQUEST_TIMEOUT_MS);
     result.whenComplete(
         (response, error) -> {
           if (error == null) {
             okWrites++;
             okForwardedWrites += viaFollower ? 1 : 0;
+            long revision = revisionOf(response);
+            if (server.store.store().revision() < revision) {
+              okWritesUnappliedThere++;
+              // An incarnation that crashed since (the sim still runs its callbacks) is exempt:
+              // the store here is its successor's, which may not have applied as far yet.
+              if (nowMs.getAsLong() - sentMs < REQUEST_TIMEOUT_MS && incarnation == server.core) {
+                unappliedAnswers.add(
+                    "node " + server.id + " revision " + revision + " at " + nowMs.getAsLong());
+              }
+            }
             finish(p, answer.of(response));
           } else if (nothingWritten(error)) {
             finish(p, op.failed(++clock));
@@ -265,6 +290,15 @@ final class SimKvClient {
           }
         });
     return result;
+  }
+
+  private static long revisionOf(ResponseOp response) {
+    return switch (response.getResponseCase()) {
+      case RESPONSE_PUT -> response.getResponsePut().getHeader().getRevision();
+      case RESPONSE_DELETE_RANGE -> response.getResponseDeleteRange().getHeader().getRevision();
+      case RESPONSE_TXN -> response.getResponseTxn().getHeader().getRevision();
+      default -> throw new AssertionError("not a write's response: " + response);
+    };
   }
 
   private void get(int client, String key, SimServer server) {

@@ -59,6 +59,7 @@ final class Simulation {
       long events,
       long okWrites,
       long okForwardedWrites,
+      long okWritesUnappliedThere,
       long okReads,
       long committed,
       long snapshotsInstalled,
@@ -133,7 +134,7 @@ final class Simulation {
           new Identity(
               id, SimServer.CLUSTER_ID, BOOTSTRAP_TEMP_ID_BASE + id, bootstrapMembers, false));
     }
-    this.client = new SimKvClient(new Random(random.nextLong()));
+    this.client = new SimKvClient(new Random(random.nextLong()), events::nowMs);
     this.membership =
         mix.membership
             ? new SimMembership(
@@ -211,6 +212,13 @@ final class Simulation {
               + " ms after the faults healed: "
               + describeNodes());
     }
+    if (!client.unappliedAnswers.isEmpty()) {
+      throw new AssertionError(
+          "a node answered a write before applying it itself, with time left: "
+              + client.unappliedAnswers.size()
+              + " times, first "
+              + client.unappliedAnswers.subList(0, Math.min(3, client.unappliedAnswers.size())));
+    }
     client.readAllAtEnd(currentLeader().store.store());
     Verdict verdict = KvChecker.check(client.history());
     if (!verdict.linearizable()) {
@@ -223,6 +231,7 @@ final class Simulation {
         eventCount,
         client.okWrites,
         client.okForwardedWrites,
+        client.okWritesUnappliedThere,
         client.okReads,
         invariants.highestCommitted(),
         snapshotsInstalled,

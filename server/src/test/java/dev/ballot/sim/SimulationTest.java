@@ -90,7 +90,7 @@ class SimulationTest {
     for (Future<Simulation.Result> f : runs) {
       try {
         Simulation.Result r = f.get();
-        long[] t = totals.computeIfAbsent(r.mix(), k -> new long[11]);
+        long[] t = totals.computeIfAbsent(r.mix(), k -> new long[12]);
         t[0]++;
         t[1] += r.okWrites();
         t[2] += r.okReads();
@@ -102,6 +102,7 @@ class SimulationTest {
         t[8] += r.transfers();
         t[9] += r.okForwardedWrites();
         t[10] += r.forwardedChangesAcked();
+        t[11] += r.okWritesUnappliedThere();
       } catch (java.util.concurrent.ExecutionException e) {
         failures.add(e.getCause().getMessage());
       }
@@ -110,12 +111,13 @@ class SimulationTest {
     totals.forEach(
         (mix, t) ->
             System.out.printf(
-                "simulation %-24s runs=%d acked-writes=%d (forwarded %d) reads=%d events=%d"
-                    + " snapshots-installed=%d%s%n",
+                "simulation %-24s runs=%d acked-writes=%d (forwarded %d, unapplied there %d)"
+                    + " reads=%d events=%d snapshots-installed=%d%s%n",
                 mix,
                 t[0],
                 t[1],
                 t[9],
+                t[11],
                 t[2],
                 t[3],
                 t[4],
