@@ -127,6 +127,31 @@ class MemberUpdateTest {
     assertThat(cluster.memberList(leader)).isEqualTo(before);
   }
 
+  @Test
+  void theNodeAskedListsTheUpdateWhenItAnswers() {
+    KvCluster cluster = clusters.start(clusters.builder().nodes(3).flavor(ServerFlavor.KVSERVER));
+    int leader = cluster.awaitLeader();
+    int moved = (leader + 1) % cluster.size();
+    int asked = 3 - leader - moved;
+    long movedId = cluster.memberId(moved);
+    List<Integer> ports = FreePorts.take(2);
+    cluster.stop(moved);
+
+    // As in etcd, a follower answers a membership change once it has applied it itself, so its
+    // own member list, read right after, shows it (a follower learns commits a little after the
+    // leader, so any lag here shows within a few hundred changes).
+    for (int i = 0; i < 200; i++) {
+      String url = "http://127.0.0.1:" + ports.get(i % 2);
+      cluster
+          .clusterApi(asked)
+          .withDeadlineAfter(10, TimeUnit.SECONDS)
+          .memberUpdate(MemberUpdateRequest.newBuilder().setID(movedId).addPeerURLs(url).build());
+      assertThat(peerUrls(cluster, asked, movedId))
+          .as("member list of the node asked, after update %d", i)
+          .containsExactly(url);
+    }
+  }
+
   private static void assertRefused(
       KvCluster cluster, int node, long id, String url, Status.Code code, String message) {
     assertThatThrownBy(

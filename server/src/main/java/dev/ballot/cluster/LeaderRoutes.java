@@ -56,7 +56,7 @@ public final class LeaderRoutes implements AutoCloseable {
         link,
         changes,
         MembershipRequests.forElectionTimeout(
-            router, changes, link, members.clusterId(), electionTimeoutMs),
+            router, changes, link, members.clusterId(), driver, timer, electionTimeoutMs),
         promoter,
         channels);
   }

@@ -84,7 +84,10 @@ public final class MembershipChanges implements PeerService.MembershipHandler {
         .handle(
             (m, error) ->
                 error == null
-                    ? ChangeMembershipResponse.newBuilder().setMembership(m.toProto()).build()
+                    ? ChangeMembershipResponse.newBuilder()
+                        .setMembership(m.toProto())
+                        .setAppliedIndex(driver.appliedIndex())
+                        .build()
                     : ChangeMembershipResponse.newBuilder()
                         .setRefusal(ForwardRefusals.toWire(error))
                         .build());

@@ -197,7 +197,7 @@ final class SimServer {
     membershipChanges = MembershipChanges.forElectionTimeout(driver, members, timer, electionMs);
     membershipRequests =
         MembershipRequests.forElectionTimeout(
-            router, membershipChanges, link, CLUSTER_ID, electionMs);
+            router, membershipChanges, link, CLUSTER_ID, driver, timer, electionMs);
     reads = new LinearizableReads(driver, timer, 2 * electionMs);
     lastRole = Role.FOLLOWER;
     up = true;
