@@ -9,6 +9,7 @@ import dev.ballot.membership.Registration;
 import dev.ballot.storage.DiskFailureException;
 import dev.ballot.storage.RocksDbLibrary;
 import dev.ballot.storage.StorageCorruptionException;
+import dev.ballot.transport.NetworkThreads;
 import java.io.IOException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -88,6 +89,7 @@ public final class KvServer implements java.util.concurrent.Callable<Integer> {
           options.logFormat);
     }
     LogLevels.apply(options.logLevel);
+    NetworkThreads.apply(options.networkThreads);
     int code = 1; // an exception not caught below: picocli reports it and exits with 1
     try {
       code = runAndMapErrors();

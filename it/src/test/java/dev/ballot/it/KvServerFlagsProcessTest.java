@@ -5,6 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.etcd.jetcd.api.KVGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -15,16 +18,21 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A real kvserver process (the server's main class in its own JVM, as the cluster tests start it)
  * refuses a bad flag with one line on stderr and exit code 2, and an address in use with one line
  * and exit code 1, without a stack trace and without starting anything; with {@code --log-format
- * json} every line it writes on stdout is a JSON object.
+ * json} every line it writes on stdout is a JSON object; {@code --network-threads} sizes its
+ * network event loops.
  */
 class KvServerFlagsProcessTest {
   private static final long EXIT_TIMEOUT_SECONDS = 60;
+
+  @RegisterExtension final Clusters clusters = new Clusters();
 
   private final Path workDir =
       Path.of(System.getProperty("ballot.it.workDir", "target/it"), "KvServerFlagsProcessTest")
@@ -75,6 +83,47 @@ class KvServerFlagsProcessTest {
           .containsIgnoringCase("in use");
       assertThat(exit.stdout()).isEmpty();
       assertThat(dataDir.resolve("db")).doesNotExist();
+    }
+  }
+
+  @Test
+  void networkThreadsBoundsTheEventLoopsThatCarryEveryConnection() throws Exception {
+    KvCluster cluster =
+        clusters.start(
+            clusters
+                .builder()
+                .nodes(1)
+                .flavor(ServerFlavor.KVSERVER)
+                .serverArgs("--network-threads", "2"));
+    // Each connection is handed to the next event loop: eight of them start every loop there is
+    // (gRPC's default would be twice the processors, at least 4 here).
+    List<ManagedChannel> channels = new ArrayList<>();
+    try {
+      for (int i = 0; i < 8; i++) {
+        ManagedChannel channel =
+            ManagedChannelBuilder.forTarget(cluster.clientAddress(0)).usePlaintext().build();
+        channels.add(channel);
+        Etcd.put(KVGrpc.newBlockingStub(channel), "network-threads/" + i, "v");
+      }
+      assertThat(eventLoopThreads(cluster.pid(0))).isEqualTo(2);
+    } finally {
+      channels.forEach(ManagedChannel::shutdownNow);
+    }
+  }
+
+  /** The process's threads named as gRPC's event loops (Linux keeps 15 characters of a name). */
+  private static long eventLoopThreads(long pid) throws IOException {
+    try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+      return tasks
+          .filter(
+              task -> {
+                try {
+                  return Files.readString(task.resolve("comm")).startsWith("grpc-default-wo");
+                } catch (IOException e) {
+                  return false; // the thread ended meanwhile
+                }
+              })
+          .count();
     }
   }
 

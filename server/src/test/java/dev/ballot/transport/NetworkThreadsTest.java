@@ -1,0 +1,45 @@
+package dev.ballot.transport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class NetworkThreadsTest {
+  private String saved;
+
+  @BeforeEach
+  void save() {
+    saved = System.getProperty(NetworkThreads.PROPERTY);
+    System.clearProperty(NetworkThreads.PROPERTY);
+  }
+
+  @AfterEach
+  void restore() {
+    if (saved == null) {
+      System.clearProperty(NetworkThreads.PROPERTY);
+    } else {
+      System.setProperty(NetworkThreads.PROPERTY, saved);
+    }
+  }
+
+  @Test
+  void zeroMeansHalfTheProcessorsAndAtLeastOne() {
+    NetworkThreads.apply(0);
+
+    int expected = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+    assertThat(System.getProperty(NetworkThreads.PROPERTY)).isEqualTo(Integer.toString(expected));
+    assertThat(NetworkThreads.defaultCount()).isEqualTo(expected);
+  }
+
+  @Test
+  void theFlagWinsOverThePropertyAndZeroKeepsIt() {
+    System.setProperty(NetworkThreads.PROPERTY, "3");
+    NetworkThreads.apply(0);
+    assertThat(System.getProperty(NetworkThreads.PROPERTY)).isEqualTo("3");
+
+    NetworkThreads.apply(2);
+    assertThat(System.getProperty(NetworkThreads.PROPERTY)).isEqualTo("2");
+  }
+}
