@@ -177,9 +177,8 @@ final class ServerOptions {
       defaultValue = "0",
       description =
           "Threads for the network I/O of the client and peer ports (gRPC's event loops), shared"
-              + " by every connection; 0: half the processors, at least 1. Fewer threads than"
-              + " gRPC's default (twice the processors) waste less on waking each other when"
-              + " nodes share cores. Default: ${DEFAULT-VALUE}.")
+              + " by every connection; 0: gRPC's default, twice the processors."
+              + " Default: ${DEFAULT-VALUE}.")
   int networkThreads;
 
   @Option(

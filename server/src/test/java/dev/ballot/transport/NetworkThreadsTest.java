@@ -25,20 +25,18 @@ class NetworkThreadsTest {
   }
 
   @Test
-  void zeroMeansHalfTheProcessorsAndAtLeastOne() {
+  void zeroLeavesGrpcsDefaultOrTheGivenProperty() {
     NetworkThreads.apply(0);
+    assertThat(System.getProperty(NetworkThreads.PROPERTY)).isNull();
 
-    int expected = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
-    assertThat(System.getProperty(NetworkThreads.PROPERTY)).isEqualTo(Integer.toString(expected));
-    assertThat(NetworkThreads.defaultCount()).isEqualTo(expected);
-  }
-
-  @Test
-  void theFlagWinsOverThePropertyAndZeroKeepsIt() {
     System.setProperty(NetworkThreads.PROPERTY, "3");
     NetworkThreads.apply(0);
     assertThat(System.getProperty(NetworkThreads.PROPERTY)).isEqualTo("3");
+  }
 
+  @Test
+  void aCountWinsOverTheProperty() {
+    System.setProperty(NetworkThreads.PROPERTY, "3");
     NetworkThreads.apply(2);
     assertThat(System.getProperty(NetworkThreads.PROPERTY)).isEqualTo("2");
   }
