@@ -134,6 +134,6 @@ mutate cache-keeps-deleted "same state at the same applied index" 'differs|not l
 # The write path around the node: a follower that answers a forwarded write before applying it
 # lets its client miss its own write there (etcd's read-your-writes).
 C=server/src/main/java/dev/ballot/cluster
-mutate answer-before-applied-here "a write is applied where it is answered" 'before applying it' $C/KvWrites.java \
-  '    if (written.index() <= driver.appliedIndex()) {' '    if (true) {'
+mutate answer-before-applied-here "a write is applied where it is answered" 'before applying it' $C/AppliedHere.java \
+  '    if (index <= driver.appliedIndex()) {' '    if (true) {'
 exit $status

@@ -80,36 +80,10 @@ public final class KvWrites {
     long deadlineNanos = timer.nowNanos() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
     return router
         .route(new Write(logBytes), timeoutMs)
-        .thenCompose(written -> appliedHere(written, deadlineNanos));
-  }
-
-  /**
-   * The write's answer once this node has applied its entry too, as etcd answers: a client that
-   * wrote through a follower then finds its write on that follower, in serializable reads, hashes
-   * and revisions included. A node that has not applied the entry by the deadline (it fell behind,
-   * or was cut off after the leader answered) answers all the same: the write is committed, and
-   * saying otherwise would be wrong.
-   */
-  private CompletableFuture<ResponseOp> appliedHere(Written written, long deadlineNanos) {
-    if (written.index() <= driver.appliedIndex()) {
-      return CompletableFuture.completedFuture(written.response());
-    }
-    long remainingMs = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - timer.nowNanos());
-    if (remainingMs <= 0) {
-      log.debug("answered before applying here index={}", written.index());
-      return CompletableFuture.completedFuture(written.response());
-    }
-    return Deadlines.within(timer, driver.whenApplied(written.index()), remainingMs)
-        .handle(
-            (applied, error) -> {
-              if (error != null) {
-                log.debug(
-                    "answered before applying here index={} error={}",
-                    written.index(),
-                    error.toString());
-              }
-              return written.response();
-            });
+        .thenCompose(
+            written ->
+                AppliedHere.await(driver, timer, written.index(), deadlineNanos)
+                    .thenApply(applied -> written.response()));
   }
 
   /**

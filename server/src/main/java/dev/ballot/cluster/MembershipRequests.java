@@ -112,21 +112,8 @@ public final class MembershipRequests {
                 kind == ChangeMembershipRequest.Kind.REMOVE && nodeId == driver.status().nodeId()
                     // This node stops once it applies its removal: answer while it can.
                     ? CompletableFuture.completedFuture(changed.membership())
-                    : appliedHere(changed, deadlineNanos));
-  }
-
-  /**
-   * The members once this node has applied as far as the leader had when it answered (the change
-   * included), as etcd answers: the client then finds the change in this node's member list. A node
-   * that has not by the deadline answers all the same: the change is committed.
-   */
-  private CompletableFuture<Membership> appliedHere(Changed changed, long deadlineNanos) {
-    long remainingMs = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - timer.nowNanos());
-    if (changed.leaderApplied() <= driver.appliedIndex() || remainingMs <= 0) {
-      return CompletableFuture.completedFuture(changed.membership());
-    }
-    return Deadlines.within(timer, driver.whenApplied(changed.leaderApplied()), remainingMs)
-        .handle((applied, error) -> changed.membership());
+                    : AppliedHere.await(driver, timer, changed.leaderApplied(), deadlineNanos)
+                        .thenApply(applied -> changed.membership()));
   }
 
   /**
