@@ -10,6 +10,7 @@ import dev.ballot.proto.raft.v1.DiscoverRequest;
 import dev.ballot.proto.raft.v1.DiscoverResponse;
 import dev.ballot.storage.RocksDbRaftStorage;
 import dev.ballot.storage.StorageCorruptionException;
+import dev.ballot.transport.PeerChannels;
 import java.security.SecureRandom;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -27,6 +28,7 @@ final class IdentityBootstrap {
   private static final long REGISTER_GIVE_UP_MS = 300_000;
 
   private final ServerOptions options;
+  private final PeerChannels peerChannels;
   private final RocksDbRaftStorage storage;
   private final long tempId;
   private final String dataFingerprint;
@@ -34,11 +36,13 @@ final class IdentityBootstrap {
 
   private IdentityBootstrap(
       ServerOptions options,
+      PeerChannels peerChannels,
       RocksDbRaftStorage storage,
       long tempId,
       String dataFingerprint,
       Identity storedIdentity) {
     this.options = options;
+    this.peerChannels = peerChannels;
     this.storage = storage;
     this.tempId = tempId;
     this.dataFingerprint = dataFingerprint;
@@ -46,13 +50,15 @@ final class IdentityBootstrap {
   }
 
   /** Reads the stored identity (if any), the temporary id and the data fingerprint. */
-  static IdentityBootstrap load(ServerOptions options, RocksDbRaftStorage storage) {
+  static IdentityBootstrap load(
+      ServerOptions options, PeerChannels peerChannels, RocksDbRaftStorage storage) {
     byte[] storedIdentity = storage.readIdentity();
     SecureRandom random = new SecureRandom();
     long tempId = storage.bootstrapId(() -> random.nextLong() | 1); // never 0
     String dataFingerprint = BackupRestore.restoredFingerprint(storage);
     return new IdentityBootstrap(
         options,
+        peerChannels,
         storage,
         tempId,
         dataFingerprint,
@@ -154,6 +160,7 @@ final class IdentityBootstrap {
     if (!options.join.isEmpty()) {
       log.info("joining cluster join={} tempId={}", options.join, Long.toHexString(tempId));
       return new Registration(
+              peerChannels,
               tempId,
               options.advertisedPeerAddr(),
               options.advertisedClientAddr(),
@@ -167,6 +174,7 @@ final class IdentityBootstrap {
         options.initialCluster,
         Long.toHexString(tempId));
     return new Discovery(
+            peerChannels,
             tempId,
             options.advertisedPeerAddr(),
             options.advertisedClientAddr(),

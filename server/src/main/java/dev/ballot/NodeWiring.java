@@ -90,7 +90,8 @@ final class NodeWiring {
 
   private int serve(RocksDbRaftStorage storage, CountDownLatch stop, AtomicReference<Object> fatal)
       throws Exception {
-    IdentityBootstrap bootstrap = IdentityBootstrap.load(options, storage);
+    PeerChannels channels = new PeerChannels(options.peerSourceAddr);
+    IdentityBootstrap bootstrap = IdentityBootstrap.load(options, channels, storage);
     AtomicReference<AppliedMembership> managerRef = new AtomicReference<>();
     PeerService peerService =
         new PeerService(request -> bootstrap.answerDiscover(request, managerRef.get()));
@@ -109,7 +110,14 @@ final class NodeWiring {
     } catch (IOException e) {
       throw new ListenFailure("--peer-addr", options.peerAddr, e);
     }
-    log.info("listening for peers addr={}", options.peerAddr);
+    if (options.peerSourceAddr == null) {
+      log.info("listening for peers addr={}", options.peerAddr);
+    } else {
+      log.info(
+          "listening for peers addr={}, connecting to them from source={}",
+          options.peerAddr,
+          options.peerSourceAddr.getHostAddress());
+    }
 
     Identity identity = bootstrap.establish(peerServer::shutdownNow);
     if (identity == null) {
@@ -145,7 +153,6 @@ final class NodeWiring {
             onRemoved);
     PeerDirectory peers = manager.peers();
     Membership members = manager.members();
-    PeerChannels channels = new PeerChannels();
     RaftDriver<ApplyResult> driver =
         new RaftDriver<>(
             node,
@@ -183,6 +190,7 @@ final class NodeWiring {
     manager.start();
     LeaderRoutes routes = LeaderRoutes.start(driver, manager, channels, options.electionTimeoutMs);
     PeerCheck.start(
+        channels,
         identity,
         members,
         error -> {

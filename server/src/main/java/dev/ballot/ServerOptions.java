@@ -66,6 +66,16 @@ final class ServerOptions {
   String advertisePeerAddr;
 
   @Option(
+      names = "--peer-source-addr",
+      converter = dev.ballot.flags.SourceAddressConverter.class,
+      paramLabel = "IP",
+      description =
+          "The local address this node's connections to other nodes leave from, on a host with"
+              + " several: peers and firewalls then see one source address. Must be an address"
+              + " of this host. Default: chosen by the operating system.")
+  java.net.InetAddress peerSourceAddr;
+
+  @Option(
       names = "--advertise-client-addr",
       converter = HostPortConverter.class,
       paramLabel = "HOST:PORT",

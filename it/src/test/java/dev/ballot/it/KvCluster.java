@@ -38,31 +38,17 @@ import java.util.stream.Stream;
  * LinkProxy} on every directed peer link, so a test can kill, stop, pause, restart and cut off
  * nodes. It talks to them only through the etcd v3 API. Nodes are numbered from 0.
  *
- * <p>Node X's {@code --initial-cluster} names its own real peer address and, for every other node
- * Y, the proxy P(X-&gt;Y) that forwards to Y's peer port. Cutting P(X-&gt;Y) and P(Y-&gt;X) cuts X
- * from Y.
+ * <p>How links are cut (kvserver): node Y advertises a {@link NodeFront} F(Y) as its peer address
+ * ({@code --advertise-peer-addr}), so every member lists the same addresses, whether it learned
+ * them from its flags, the log or a leader's snapshot. Node X connects to the others from its own
+ * source address ({@code --peer-source-addr} 127.0.1.(X+1)); F(Y) tells X's connections by that
+ * address and hands them to the link X-&gt;Y. Cutting X-&gt;Y and Y-&gt;X cuts X from Y, and a node
+ * added by {@link #join()} gets a front and links of its own like any other.
  *
- * <p>{@link #join()} adds a node J (kvserver {@code --join}, or an etcd MemberAdd); it gets the
- * next index. Its links have no proxies, and {@link #proxy}, {@link #partition} and {@link
- * #isolate} refuse while it runs. {@code --advertise-peer-addr} would let it advertise a proxy in
- * front of it, but no set of proxies cuts its links cleanly:
- *
- * <ul>
- *   <li>Every member dials it at the one address the committed membership holds. A proxy there
- *       carries X-&gt;J for every member X at once and cannot tell them apart (all connect from
- *       127.0.0.1; kvserver binds no source address), so it can cut all of J's inbound links, never
- *       some.
- *   <li>It dials each member at the address in the membership it registered into. That holds the
- *       view of leader L that first changed the membership (later changes copy it): L's own peer
- *       port, with no proxy, and L's proxies P(L-&gt;Y), which also carry L's own traffic. A
- *       member's address is never replaced afterwards. So J's outbound links cannot be cut without
- *       cutting L's.
- * </ul>
- *
- * Cutting the inbound proxy alone is a one-way partition, not isolation: J's (pre-)vote requests
- * and forwarded client writes still reach the others. Cutting a joined node would take the server
- * binding its outgoing peer connections to its {@code --peer-addr} host, so that per-node 127.0.0.x
- * addresses tell a proxy where a connection comes from.
+ * <p>An earlier layout gave each node its own view (its own real port, a proxy per other node). A
+ * node that installed a leader's snapshot took that leader's view: it then dialled the leader
+ * directly and the others through the leader's proxies, so isolating the leader cut the wrong links
+ * and left an asymmetric partition in which no election could succeed.
  */
 public final class KvCluster implements AutoCloseable {
 
@@ -104,6 +90,9 @@ public final class KvCluster implements AutoCloseable {
   private final List<KvNode> nodes = new CopyOnWriteArrayList<>();
 
   private final Map<String, LinkProxy> proxies = new LinkedHashMap<>();
+
+  /** Node i's front, by index; empty for a flavor without link faults. */
+  private final List<NodeFront> fronts = new CopyOnWriteArrayList<>();
 
   /**
    * Indices of the nodes started with {@link #join()}; the first {@code options.nodes()} are not.
@@ -159,24 +148,14 @@ public final class KvCluster implements AutoCloseable {
     List<Integer> peerPorts = ports.subList(n, 2 * n);
     List<Integer> httpPorts = http ? ports.subList(2 * n, 3 * n) : List.of();
     if (options.flavor().supportsLinkFaults()) {
-      for (int from = 0; from < n; from++) {
-        for (int to = 0; to < n; to++) {
-          if (from != to) {
-            InetSocketAddress target = new InetSocketAddress("127.0.0.1", peerPorts.get(to));
-            try {
-              proxies.put(linkKey(from, to), LinkProxy.start("n" + from + "-n" + to, target));
-            } catch (IOException e) {
-              throw new UncheckedIOException(e);
-            }
-          }
-        }
+      for (int i = 0; i < n; i++) {
+        addFront(i, peerPorts.get(i));
       }
     }
     for (int i = 0; i < n; i++) {
       List<String> initialCluster = new ArrayList<>();
       for (int j = 0; j < n; j++) {
-        LinkProxy proxy = proxies.get(linkKey(i, j));
-        initialCluster.add(proxy == null ? "127.0.0.1:" + peerPorts.get(j) : proxy.address());
+        initialCluster.add(fronts.isEmpty() ? "127.0.0.1:" + peerPorts.get(j) : frontAddress(j));
       }
       Path dataDir = dir.resolve("node" + i);
       int httpPort = http ? httpPorts.get(i) : 0;
@@ -189,6 +168,8 @@ public final class KvCluster implements AutoCloseable {
               dataDir,
               initialCluster,
               peerPorts,
+              fronts.isEmpty() ? null : frontAddress(i),
+              fronts.isEmpty() ? null : NodeFront.sourceOf(i).getHostAddress(),
               options);
       nodes.add(
           new KvNode(
@@ -229,6 +210,9 @@ public final class KvCluster implements AutoCloseable {
     int clientPort = ports.get(0);
     int peerPort = ports.get(1);
     int httpPort = http ? ports.get(2) : 0;
+    if (!fronts.isEmpty()) {
+      addFront(index, peerPort);
+    }
     List<String> members =
         flavor().joinsByRegistration()
             ? runningPeerAddresses()
@@ -237,7 +221,16 @@ public final class KvCluster implements AutoCloseable {
     Path dataDir = dir.resolve("node" + index);
     ServerFlavor.NodeLaunch launch =
         new ServerFlavor.NodeLaunch(
-            index, clientPort, peerPort, httpPort, dataDir, members, List.of(), options);
+            index,
+            clientPort,
+            peerPort,
+            httpPort,
+            dataDir,
+            members,
+            List.of(),
+            fronts.isEmpty() ? null : frontAddress(index),
+            fronts.isEmpty() ? null : NodeFront.sourceOf(index).getHostAddress(),
+            options);
     KvNode node =
         new KvNode(
             index,
@@ -264,7 +257,7 @@ public final class KvCluster implements AutoCloseable {
 
   private List<String> runningPeerAddresses() {
     List<String> addresses =
-        nodes.stream().filter(KvNode::isRunning).map(n -> "127.0.0.1:" + n.peerPort()).toList();
+        nodes.stream().filter(KvNode::isRunning).map(n -> peerAddress(n.index())).toList();
     if (addresses.isEmpty()) {
       throw new IllegalStateException("no running node to join: " + describe());
     }
@@ -322,9 +315,38 @@ public final class KvCluster implements AutoCloseable {
     return node(i).clientAddress();
   }
 
-  /** {@code 127.0.0.1:port} of node i's peer API, as the member list shows it (without http://). */
+  /**
+   * {@code 127.0.0.1:port} of node i's peer API as the member list shows it (without http://): its
+   * front where links can be cut, else its peer port.
+   */
   public String peerAddress(int i) {
-    return "127.0.0.1:" + node(i).peerPort();
+    return fronts.isEmpty() ? "127.0.0.1:" + node(i).peerPort() : frontAddress(i);
+  }
+
+  private String frontAddress(int i) {
+    return fronts.get(i).address();
+  }
+
+  /**
+   * Node {@code index}'s front on its peer port, and the links between it and every node before it,
+   * both ways.
+   */
+  private void addFront(int index, int peerPort) {
+    try {
+      NodeFront front = NodeFront.start("n" + index, new InetSocketAddress("127.0.0.1", peerPort));
+      fronts.add(front);
+      for (int other = 0; other < index; other++) {
+        proxies.put(
+            linkKey(other, index),
+            LinkProxy.behind(front, NodeFront.sourceOf(other), "n" + other + "-n" + index));
+        proxies.put(
+            linkKey(index, other),
+            LinkProxy.behind(
+                fronts.get(other), NodeFront.sourceOf(index), "n" + index + "-n" + other));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /**
@@ -508,9 +530,8 @@ public final class KvCluster implements AutoCloseable {
       node(i);
       inside.add(i);
     }
-    requireNoJoinedNodeRunning();
-    for (int from = 0; from < options.nodes(); from++) {
-      for (int to = 0; to < options.nodes(); to++) {
+    for (int from = 0; from < nodes.size(); from++) {
+      for (int to = 0; to < nodes.size(); to++) {
         if (from != to && inside.contains(from) != inside.contains(to)) {
           proxy(from, to).cut(mode);
         }
@@ -522,27 +543,12 @@ public final class KvCluster implements AutoCloseable {
   public LinkProxy proxy(int from, int to) {
     node(from);
     node(to);
-    requireNoJoinedNodeRunning();
     LinkProxy proxy = proxies.get(linkKey(from, to));
     if (proxy == null) {
       throw new UnsupportedOperationException(
           flavor() + " cannot be given per-link proxies; link faults need kvserver");
     }
     return proxy;
-  }
-
-  /** Refuses link faults while a node added by {@link #join()} runs: see the class comment. */
-  private void requireNoJoinedNodeRunning() {
-    for (int i : joined) {
-      if (node(i).isRunning()) {
-        throw new UnsupportedOperationException(
-            "node "
-                + i
-                + " joined and runs: the members all reach it at one address, and it reaches them"
-                + " through the leader's address and proxies, so its links cannot be cut one by"
-                + " one, nor all of them without cutting the leader's (see KvCluster)");
-      }
-    }
   }
 
   /** Joins every cut link again and removes added delays. */
@@ -702,6 +708,13 @@ public final class KvCluster implements AutoCloseable {
     for (LinkProxy proxy : proxies.values()) {
       try {
         proxy.close();
+      } catch (RuntimeException e) {
+        failure = addSuppressed(failure, e);
+      }
+    }
+    for (NodeFront front : fronts) {
+      try {
+        front.close();
       } catch (RuntimeException e) {
         failure = addSuppressed(failure, e);
       }

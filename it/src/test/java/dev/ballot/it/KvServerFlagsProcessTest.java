@@ -27,7 +27,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * refuses a bad flag with one line on stderr and exit code 2, and an address in use with one line
  * and exit code 1, without a stack trace and without starting anything; with {@code --log-format
  * json} every line it writes on stdout is a JSON object; {@code --network-threads} sizes its
- * network event loops.
+ * network event loops; {@code --peer-source-addr} is where its connections to peers come from.
  */
 class KvServerFlagsProcessTest {
   private static final long EXIT_TIMEOUT_SECONDS = 60;
@@ -111,6 +111,38 @@ class KvServerFlagsProcessTest {
     }
   }
 
+  @Test
+  void peerSourceAddrIsWhereConnectionsToPeersComeFrom() throws Exception {
+    // A peer that only listens: the new node's discovery dials it and must come from the source.
+    try (ServerSocket peer = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
+      peer.setSoTimeout(30_000);
+      String self = "127.0.0.1:" + freePort();
+      Path dataDir = workDir.resolve("peer-source");
+      List<String> command =
+          kvserverCommand(
+              "--data-dir",
+              dataDir.toString(),
+              "--client-addr",
+              "127.0.0.1:" + freePort(),
+              "--peer-addr",
+              self,
+              "--initial-cluster",
+              self + ",127.0.0.1:" + peer.getLocalPort(),
+              "--peer-source-addr",
+              "127.0.1.77");
+      Process process =
+          new ProcessBuilder(command)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .redirectError(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      try (java.net.Socket connection = peer.accept()) {
+        assertThat(connection.getInetAddress().getHostAddress()).isEqualTo("127.0.1.77");
+      } finally {
+        process.destroyForcibly().waitFor();
+      }
+    }
+  }
+
   /** The process's threads named as gRPC's event loops (Linux keeps 15 characters of a name). */
   private static long eventLoopThreads(long pid) throws IOException {
     try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
@@ -185,12 +217,7 @@ class KvServerFlagsProcessTest {
     Files.createDirectories(workDir);
     Path stdout = Files.createTempFile(workDir, "stdout-", ".txt");
     Path stderr = Files.createTempFile(workDir, "stderr-", ".txt");
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add(ServerFlavor.MAIN_CLASS);
-    command.addAll(List.of(args));
+    List<String> command = kvserverCommand(args);
     Process process =
         new ProcessBuilder(command)
             .redirectOutput(stdout.toFile())
@@ -205,6 +232,17 @@ class KvServerFlagsProcessTest {
         process.exitValue(),
         Files.readString(stdout, StandardCharsets.UTF_8),
         Files.readString(stderr, StandardCharsets.UTF_8));
+  }
+
+  /** The server's main class in a JVM of its own, on this test's class path. */
+  private static List<String> kvserverCommand(String... args) {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(ServerFlavor.MAIN_CLASS);
+    command.addAll(List.of(args));
+    return command;
   }
 
   private static int freePort() throws IOException {

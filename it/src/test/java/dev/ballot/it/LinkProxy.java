@@ -17,9 +17,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A TCP forwarder for one direction of one link between two nodes: it listens on its own port and
- * forwards every connection to a target address. A test cuts it to partition the link and heals it
- * to join the link again, or adds a delay to every chunk of bytes it forwards.
+ * A TCP forwarder for one direction of one link between two nodes: it forwards every connection to
+ * a target address. A test cuts it to partition the link and heals it to join the link again, or
+ * adds a delay to every chunk of bytes it forwards. It takes connections on a port of its own
+ * ({@link #start}), or from the {@link NodeFront} of its target node, which tells the links into
+ * that node apart by where a connection comes from ({@link #behind}).
  *
  * <p>Each connection gets one thread per direction; at most {@code maxConnections} are open at
  * once, further ones are closed as soon as they are accepted.
@@ -50,23 +52,37 @@ public final class LinkProxy implements AutoCloseable {
   private final String name;
   private final InetSocketAddress target;
   private final int maxConnections;
+
+  /** Null behind a front. */
   private final ServerSocket listener;
+
   private final ExecutorService pumps;
+
+  /** Null behind a front. */
   private final Thread acceptor;
+
   private final AtomicInteger connectionSeq = new AtomicInteger();
   private final List<Connection> connections = new ArrayList<>();
   private final List<Socket> held = new ArrayList<>();
   private volatile LinkState state = LinkState.OPEN;
   private volatile long delayMs;
 
-  private LinkProxy(String name, InetSocketAddress target, int maxConnections) throws IOException {
+  private LinkProxy(String name, InetSocketAddress target, int maxConnections, boolean listen)
+      throws IOException {
+    if (maxConnections < 1) {
+      throw new IllegalArgumentException("maxConnections=" + maxConnections);
+    }
     this.name = name;
     this.target = target;
     this.maxConnections = maxConnections;
-    this.listener = new ServerSocket(0, 64, InetAddress.getLoopbackAddress());
+    this.listener = listen ? new ServerSocket(0, 64, InetAddress.getLoopbackAddress()) : null;
     this.pumps = Executors.newFixedThreadPool(2 * maxConnections, namedThreads("proxy-" + name));
-    this.acceptor = new Thread(this::acceptLoop, "proxy-" + name + "-accept");
-    this.acceptor.setDaemon(true);
+    if (listen) {
+      this.acceptor = new Thread(this::acceptLoop, "proxy-" + name + "-accept");
+      this.acceptor.setDaemon(true);
+    } else {
+      this.acceptor = null;
+    }
   }
 
   /** Starts a proxy on a free loopback port that forwards to {@code target}. */
@@ -76,19 +92,36 @@ public final class LinkProxy implements AutoCloseable {
 
   public static LinkProxy start(String name, InetSocketAddress target, int maxConnections)
       throws IOException {
-    if (maxConnections < 1) {
-      throw new IllegalArgumentException("maxConnections=" + maxConnections);
-    }
-    LinkProxy proxy = new LinkProxy(name, target, maxConnections);
+    LinkProxy proxy = new LinkProxy(name, target, maxConnections, true);
     proxy.acceptor.start();
     return proxy;
+  }
+
+  /**
+   * A link without a port of its own: {@code front} hands it the connections that come from {@code
+   * source}.
+   */
+  public static LinkProxy behind(NodeFront front, InetAddress source, String name)
+      throws IOException {
+    LinkProxy proxy = new LinkProxy(name, front.target(), 32, false);
+    front.route(source, proxy);
+    return proxy;
+  }
+
+  /** A link without a port of its own for a front's connections from no known node. */
+  static LinkProxy unrouted(InetSocketAddress target, String name) throws IOException {
+    return new LinkProxy(name, target, 32, false);
   }
 
   public String name() {
     return name;
   }
 
+  /** The port of its own; a link behind a front has none (dial the front). */
   public int port() {
+    if (listener == null) {
+      throw new IllegalStateException("link " + name + " is reached through its node's front");
+    }
     return listener.getLocalPort();
   }
 
@@ -162,12 +195,16 @@ public final class LinkProxy implements AutoCloseable {
       wasHeld = new ArrayList<>(held);
       held.clear();
     }
-    closeQuietly(listener);
+    if (listener != null) {
+      closeQuietly(listener);
+    }
     open.forEach(Connection::reset);
     wasHeld.forEach(LinkProxy::reset);
     pumps.shutdownNow();
     try {
-      acceptor.join(TimeUnit.SECONDS.toMillis(5));
+      if (acceptor != null) {
+        acceptor.join(TimeUnit.SECONDS.toMillis(5));
+      }
       if (!pumps.awaitTermination(5, TimeUnit.SECONDS)) {
         throw new IllegalStateException("proxy " + name + ": pump threads did not stop in 5 s");
       }
@@ -202,7 +239,8 @@ public final class LinkProxy implements AutoCloseable {
     }
   }
 
-  private void admit(Socket client) {
+  /** Takes one accepted connection: forwards it, holds it or resets it, as the link stands. */
+  void admit(Socket client) {
     synchronized (this) {
       switch (state) {
         case CUT_BLACKHOLE -> {

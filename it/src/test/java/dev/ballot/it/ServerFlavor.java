@@ -65,6 +65,8 @@ public enum ServerFlavor {
       Path dataDir,
       List<String> initialCluster,
       List<Integer> allPeerPorts,
+      String advertisePeerAddr,
+      String peerSourceAddr,
       KvCluster.Options options) {}
 
   List<String> command(NodeLaunch launch) {
@@ -107,6 +109,14 @@ public enum ServerFlavor {
     command.add("127.0.0.1:" + launch.clientPort());
     command.add("--peer-addr");
     command.add("127.0.0.1:" + launch.peerPort());
+    if (launch.advertisePeerAddr() != null) {
+      // Behind the harness's front: every member lists the front, and the front tells this node's
+      // connections by their source address (see KvCluster).
+      command.add("--advertise-peer-addr");
+      command.add(launch.advertisePeerAddr());
+      command.add("--peer-source-addr");
+      command.add(launch.peerSourceAddr());
+    }
     command.add("--http-addr");
     command.add("127.0.0.1:" + launch.httpPort());
     // Named after the harness's own numbering, as start-cluster.sh does: node i is "n<i>",

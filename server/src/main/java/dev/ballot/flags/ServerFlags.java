@@ -139,6 +139,17 @@ public final class ServerFlags {
               + (httpAddr.equals(clientAddr) ? "--client-addr" : "--peer-addr")
               + "; they must differ");
     }
+    java.net.InetAddress peerSource = value(spec, "--peer-source-addr");
+    if (peerSource != null) {
+      try (java.net.Socket socket = new java.net.Socket()) {
+        socket.bind(new InetSocketAddress(peerSource, 0));
+      } catch (IOException e) {
+        throw invalid(
+            spec,
+            "--peer-source-addr",
+            peerSource.getHostAddress() + " is not an address of this host: " + describe(e));
+      }
+    }
     Path dataDir = value(spec, "--data-dir");
     // A restore interrupted before db/ was complete leaves db.restoring/: the server names that.
     boolean fresh =

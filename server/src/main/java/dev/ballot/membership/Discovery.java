@@ -38,6 +38,7 @@ public final class Discovery {
    */
   private static final long REFUSAL_LINGER_MS = 3_000;
 
+  private final PeerChannels peerChannels;
   private final long tempId;
   private final String peerAddr;
   private final String clientAddr;
@@ -50,6 +51,7 @@ public final class Discovery {
    *     backup's fingerprint; every node must start from the same
    */
   public Discovery(
+      PeerChannels peerChannels,
       long tempId,
       String peerAddr,
       String clientAddr,
@@ -59,6 +61,7 @@ public final class Discovery {
     if (tempId == 0) {
       throw new IllegalArgumentException("temporary id must not be 0");
     }
+    this.peerChannels = peerChannels;
     this.tempId = tempId;
     this.peerAddr = peerAddr;
     this.clientAddr = clientAddr;
@@ -82,7 +85,7 @@ public final class Discovery {
     long lastProgressLog = System.nanoTime();
     try {
       for (String address : initialCluster) {
-        channels.put(address, PeerChannels.shortLived(address));
+        channels.put(address, peerChannels.shortLived(address));
       }
       while (answers.size() < initialCluster.size()) {
         for (String address : initialCluster) {

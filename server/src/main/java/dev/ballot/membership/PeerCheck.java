@@ -23,16 +23,19 @@ public final class PeerCheck implements Runnable {
   private static final long RETRY_INTERVAL_MS = 1_000;
   private static final int MAX_ATTEMPTS = 300;
 
+  private final PeerChannels peerChannels;
   private final Identity identity;
   private final Membership members;
   private final Consumer<String> onMismatch;
   private final Consumer<String> onRemoved;
 
   private PeerCheck(
+      PeerChannels peerChannels,
       Identity identity,
       Membership members,
       Consumer<String> onMismatch,
       Consumer<String> onRemoved) {
+    this.peerChannels = peerChannels;
     this.identity = identity;
     this.members = members;
     this.onMismatch = onMismatch;
@@ -44,11 +47,14 @@ public final class PeerCheck implements Runnable {
    * onRemoved} if a member says this node was removed from the cluster.
    */
   public static void start(
+      PeerChannels peerChannels,
       Identity identity,
       Membership members,
       Consumer<String> onMismatch,
       Consumer<String> onRemoved) {
-    Thread t = new Thread(new PeerCheck(identity, members, onMismatch, onRemoved), "peer-check");
+    Thread t =
+        new Thread(
+            new PeerCheck(peerChannels, identity, members, onMismatch, onRemoved), "peer-check");
     t.setDaemon(true);
     t.start();
   }
@@ -70,7 +76,7 @@ public final class PeerCheck implements Runnable {
     for (int attempt = 0; attempt < MAX_ATTEMPTS && !unchecked.isEmpty(); attempt++) {
       for (var it = unchecked.entrySet().iterator(); it.hasNext(); ) {
         var member = it.next();
-        ManagedChannel channel = PeerChannels.shortLived(member.getValue());
+        ManagedChannel channel = peerChannels.shortLived(member.getValue());
         try {
           DiscoverResponse answer =
               RaftPeerGrpc.newBlockingStub(channel)

@@ -27,6 +27,7 @@ public final class Registration {
   private static final int MAX_REDIRECTS = 3;
 
   private final long tempId;
+  private final PeerChannels peerChannels;
   private final String peerAddr;
   private final String clientAddr;
   private final List<String> join;
@@ -34,12 +35,14 @@ public final class Registration {
   private final String name;
 
   public Registration(
+      PeerChannels peerChannels,
       long tempId,
       String peerAddr,
       String clientAddr,
       String name,
       List<String> join,
       long giveUpAfterMs) {
+    this.peerChannels = peerChannels;
     this.name = name;
     this.tempId = tempId;
     this.peerAddr = peerAddr;
@@ -93,8 +96,8 @@ public final class Registration {
         "could not register with " + join + " within " + giveUpAfterMs + " ms: " + lastError);
   }
 
-  private static RegisterResponse call(String target, RegisterRequest request) {
-    ManagedChannel channel = PeerChannels.shortLived(target);
+  private RegisterResponse call(String target, RegisterRequest request) {
+    ManagedChannel channel = peerChannels.shortLived(target);
     try {
       return RaftPeerGrpc.newBlockingStub(channel)
           .withDeadlineAfter(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS)

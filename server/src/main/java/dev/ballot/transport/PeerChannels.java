@@ -1,7 +1,11 @@
 package dev.ballot.transport;
 
+import io.grpc.Attributes;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -15,6 +19,9 @@ import org.slf4j.LoggerFactory;
  * (discovery, registration, the start-up peer check) and snapshot streams (kept off the message
  * connection so that a large snapshot does not delay heartbeats) get short-lived channels from
  * {@link #shortLived}, which their caller closes.
+ *
+ * <p>Every connection leaves from one local address when one is given ({@code --peer-source-addr}),
+ * else from the one the operating system picks.
  */
 public final class PeerChannels implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PeerChannels.class);
@@ -29,27 +36,51 @@ public final class PeerChannels implements AutoCloseable {
   private static final long KEEPALIVE_TIMEOUT_MS = 5_000;
 
   private final Map<String, ManagedChannel> shared = new ConcurrentHashMap<>();
+  private final InetAddress sourceAddress;
   private volatile boolean closed;
 
+  /** Connections leave from the address the operating system picks. */
+  public PeerChannels() {
+    this(null);
+  }
+
+  /** Connections leave from {@code sourceAddress} (any port), or as the system picks if null. */
+  public PeerChannels(InetAddress sourceAddress) {
+    this.sourceAddress = sourceAddress;
+  }
+
   /** A channel with the peer options; the caller shuts it down. */
-  public static ManagedChannel shortLived(String address) {
+  public ManagedChannel shortLived(String address) {
     return builder(address).build();
   }
 
-  private static NettyChannelBuilder builder(String address) {
-    return NettyChannelBuilder.forTarget(address)
-        .usePlaintext()
-        .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
-        .keepAliveTime(KEEPALIVE_TIME_MS, TimeUnit.MILLISECONDS)
-        .keepAliveTimeout(KEEPALIVE_TIMEOUT_MS, TimeUnit.MILLISECONDS)
-        .keepAliveWithoutCalls(true);
+  private NettyChannelBuilder builder(String address) {
+    NettyChannelBuilder builder =
+        NettyChannelBuilder.forTarget(address)
+            .usePlaintext()
+            .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
+            .keepAliveTime(KEEPALIVE_TIME_MS, TimeUnit.MILLISECONDS)
+            .keepAliveTimeout(KEEPALIVE_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+            .keepAliveWithoutCalls(true);
+    if (sourceAddress != null) {
+      InetSocketAddress local = new InetSocketAddress(sourceAddress, 0);
+      builder.localSocketPicker(
+          new NettyChannelBuilder.LocalSocketPicker() {
+            @Override
+            public SocketAddress createSocketAddress(
+                SocketAddress remoteAddress, Attributes attrs) {
+              return local;
+            }
+          });
+    }
+    return builder;
   }
 
   /**
    * A shared channel runs its callbacks on the network thread: they only enqueue into the driver or
    * complete a future, and a hop to a pool per message costs more than the work.
    */
-  private static ManagedChannel sharedChannel(String address) {
+  private ManagedChannel sharedChannel(String address) {
     return builder(address).directExecutor().build();
   }
 
@@ -72,7 +103,7 @@ public final class PeerChannels implements AutoCloseable {
         throw new IllegalStateException(
             "peer channels: " + shared.size() + " open, at most " + MAX_CHANNELS);
       }
-      return shared.computeIfAbsent(address, PeerChannels::sharedChannel);
+      return shared.computeIfAbsent(address, this::sharedChannel);
     }
   }
 

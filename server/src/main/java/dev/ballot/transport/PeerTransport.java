@@ -49,7 +49,7 @@ public final class PeerTransport implements Transport {
     this.inbox = inbox;
     this.nanoClock = nanoClock;
     this.onRemoved = onRemoved;
-    this.snapshotSender = new SnapshotSender(clusterId, peers, snapshots, inbox);
+    this.snapshotSender = new SnapshotSender(channels, clusterId, peers, snapshots, inbox);
   }
 
   @Override

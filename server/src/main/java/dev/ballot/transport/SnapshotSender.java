@@ -35,6 +35,7 @@ final class SnapshotSender implements AutoCloseable {
   /** A stream that is not ready for this long is given up. */
   private static final long STALL_TIMEOUT_MS = 30_000;
 
+  private final PeerChannels channels;
   private final long clusterId;
   private final PeerDirectory peers;
   private final SnapshotDir snapshots;
@@ -42,7 +43,13 @@ final class SnapshotSender implements AutoCloseable {
   private final Set<Long> sending = ConcurrentHashMap.newKeySet();
   private final ThreadPoolExecutor executor;
 
-  SnapshotSender(long clusterId, PeerDirectory peers, SnapshotDir snapshots, PeerInbox inbox) {
+  SnapshotSender(
+      PeerChannels channels,
+      long clusterId,
+      PeerDirectory peers,
+      SnapshotDir snapshots,
+      PeerInbox inbox) {
+    this.channels = channels;
     this.clusterId = clusterId;
     this.peers = peers;
     this.snapshots = snapshots;
@@ -97,7 +104,7 @@ final class SnapshotSender implements AutoCloseable {
     if (address == null) {
       throw new IllegalStateException("node " + request.to() + " is no longer a peer");
     }
-    ManagedChannel channel = PeerChannels.shortLived(address);
+    ManagedChannel channel = channels.shortLived(address);
     try (SnapshotReader reader = new SnapshotReader(local.path())) {
       if (local.index() < request.snapshot().index()) {
         throw new IllegalStateException(

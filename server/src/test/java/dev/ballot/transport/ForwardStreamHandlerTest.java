@@ -78,7 +78,7 @@ class ForwardStreamHandlerTest {
                 })
             .build()
             .start();
-    channel = PeerChannels.shortLived("127.0.0.1:" + server.getPort());
+    channel = new PeerChannels().shortLived("127.0.0.1:" + server.getPort());
     requests =
         RaftPeerGrpc.newStub(channel)
             .forwardStream(
