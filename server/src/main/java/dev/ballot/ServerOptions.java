@@ -187,7 +187,7 @@ final class ServerOptions {
       defaultValue = "0",
       description =
           "Threads for the network I/O of the client and peer ports (gRPC's event loops), shared"
-              + " by every connection; 0: gRPC's default, twice the processors."
+              + " by every connection; 0: half the processors, at least 1."
               + " Default: ${DEFAULT-VALUE}.")
   int networkThreads;
 

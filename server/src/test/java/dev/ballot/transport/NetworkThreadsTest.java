@@ -25,13 +25,22 @@ class NetworkThreadsTest {
   }
 
   @Test
-  void zeroLeavesGrpcsDefaultOrTheGivenProperty() {
+  void zeroTakesHalfTheProcessorsUnlessThePropertyIsGiven() {
     NetworkThreads.apply(0);
-    assertThat(System.getProperty(NetworkThreads.PROPERTY)).isNull();
+    assertThat(System.getProperty(NetworkThreads.PROPERTY))
+        .isEqualTo(Integer.toString(Math.max(1, Runtime.getRuntime().availableProcessors() / 2)));
 
     System.setProperty(NetworkThreads.PROPERTY, "3");
     NetworkThreads.apply(0);
     assertThat(System.getProperty(NetworkThreads.PROPERTY)).isEqualTo("3");
+  }
+
+  @Test
+  void theDefaultIsHalfTheProcessorsAndAtLeastOne() {
+    assertThat(NetworkThreads.byDefault(1)).isEqualTo(1);
+    assertThat(NetworkThreads.byDefault(2)).isEqualTo(1);
+    assertThat(NetworkThreads.byDefault(3)).isEqualTo(1);
+    assertThat(NetworkThreads.byDefault(16)).isEqualTo(8);
   }
 
   @Test
