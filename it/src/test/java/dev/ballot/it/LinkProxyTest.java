@@ -140,6 +140,41 @@ class LinkProxyTest {
     assertThatThrownBy(this::connect).isInstanceOf(IOException.class);
   }
 
+  @Test
+  void aFrontHandsEachSourceToItsOwnLink() throws IOException {
+    try (NodeFront front = NodeFront.start("front-test", echo.address())) {
+      LinkProxy fromNode0 = LinkProxy.behind(front, NodeFront.sourceOf(0), "n0-front");
+      LinkProxy.behind(front, NodeFront.sourceOf(1), "n1-front");
+      Socket node0 = connectFrom(front, NodeFront.sourceOf(0));
+      Socket node1 = connectFrom(front, NodeFront.sourceOf(1));
+      Socket other = connectFrom(front, InetAddress.getLoopbackAddress());
+      assertThat(roundTrip(node0, "a")).isEqualTo("a");
+      assertThat(roundTrip(node1, "b")).isEqualTo("b");
+      assertThat(fromNode0.openConnections()).isEqualTo(1);
+
+      fromNode0.cut();
+
+      assertClosedByPeer(node0);
+      assertTurnedAway(() -> connectFrom(front, NodeFront.sourceOf(0)));
+      assertThat(roundTrip(node1, "still")).isEqualTo("still");
+      assertThat(roundTrip(other, "outside")).isEqualTo("outside");
+      fromNode0.heal();
+      assertThat(roundTrip(connectFrom(front, NodeFront.sourceOf(0)), "back")).isEqualTo("back");
+    }
+  }
+
+  /** A connection to {@code front} from the local address {@code source}. */
+  private Socket connectFrom(NodeFront front, InetAddress source) throws IOException {
+    Socket socket = new Socket();
+    sockets.add(socket);
+    socket.setSoTimeout(READ_TIMEOUT_MS);
+    socket.bind(new InetSocketAddress(source, 0));
+    String address = front.address();
+    int port = Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
+    socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 2_000);
+    return socket;
+  }
+
   private Socket connect() throws IOException {
     Socket socket = new Socket();
     sockets.add(socket);
@@ -158,9 +193,18 @@ class LinkProxyTest {
 
   /** A new connection fails, or is ended by the proxy without an echo. */
   private void assertNewConnectionIsTurnedAway() {
+    assertTurnedAway(this::connect);
+  }
+
+  private interface Connector {
+    Socket connect() throws IOException;
+  }
+
+  /** The connection {@code connector} makes fails, or is ended by the far side without an echo. */
+  private static void assertTurnedAway(Connector connector) {
     Socket socket;
     try {
-      socket = connect();
+      socket = connector.connect();
     } catch (IOException e) {
       return; // Reset before connect() returned: as good as refused.
     }
