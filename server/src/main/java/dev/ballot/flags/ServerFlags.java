@@ -2,8 +2,10 @@ package dev.ballot.flags;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -139,9 +141,9 @@ public final class ServerFlags {
               + (httpAddr.equals(clientAddr) ? "--client-addr" : "--peer-addr")
               + "; they must differ");
     }
-    java.net.InetAddress peerSource = value(spec, "--peer-source-addr");
+    InetAddress peerSource = value(spec, "--peer-source-addr");
     if (peerSource != null) {
-      try (java.net.Socket socket = new java.net.Socket()) {
+      try (Socket socket = new Socket()) {
         socket.bind(new InetSocketAddress(peerSource, 0));
       } catch (IOException e) {
         throw invalid(
