@@ -168,8 +168,8 @@ public final class KvCluster implements AutoCloseable {
               dataDir,
               initialCluster,
               peerPorts,
-              fronts.isEmpty() ? null : frontAddress(i),
-              fronts.isEmpty() ? null : NodeFront.sourceOf(i).getHostAddress(),
+              advertisedFront(i),
+              sourceAddress(i),
               options);
       nodes.add(
           new KvNode(
@@ -228,8 +228,8 @@ public final class KvCluster implements AutoCloseable {
             dataDir,
             members,
             List.of(),
-            fronts.isEmpty() ? null : frontAddress(index),
-            fronts.isEmpty() ? null : NodeFront.sourceOf(index).getHostAddress(),
+            advertisedFront(index),
+            sourceAddress(index),
             options);
     KvNode node =
         new KvNode(
@@ -325,6 +325,16 @@ public final class KvCluster implements AutoCloseable {
 
   private String frontAddress(int i) {
     return fronts.get(i).address();
+  }
+
+  /** Node i's {@code --advertise-peer-addr}: its front, or null without fronts. */
+  private String advertisedFront(int i) {
+    return fronts.isEmpty() ? null : frontAddress(i);
+  }
+
+  /** Node i's {@code --peer-source-addr}, or null without fronts. */
+  private String sourceAddress(int i) {
+    return fronts.isEmpty() ? null : NodeFront.sourceOf(i).getHostAddress();
   }
 
   /**
@@ -705,13 +715,7 @@ public final class KvCluster implements AutoCloseable {
       }
       node.closeChannel();
     }
-    for (LinkProxy proxy : proxies.values()) {
-      try {
-        proxy.close();
-      } catch (RuntimeException e) {
-        failure = addSuppressed(failure, e);
-      }
-    }
+    // Every link is behind a front, which closes it.
     for (NodeFront front : fronts) {
       try {
         front.close();

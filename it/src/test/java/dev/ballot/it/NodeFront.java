@@ -5,6 +5,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -84,13 +86,32 @@ final class NodeFront implements AutoCloseable {
     } catch (IOException e) {
       // Closing to tear down; the links close below all the same.
     }
-    links.values().forEach(LinkProxy::close);
-    outside.close();
+    RuntimeException failure = null;
+    for (LinkProxy link : allLinks()) {
+      try {
+        link.close();
+      } catch (RuntimeException e) {
+        if (failure == null) {
+          failure = e;
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
     try {
       acceptor.join(TimeUnit.SECONDS.toMillis(5));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  private List<LinkProxy> allLinks() {
+    List<LinkProxy> all = new ArrayList<>(links.values());
+    all.add(outside);
+    return all;
   }
 
   @Override

@@ -9,13 +9,11 @@ import picocli.CommandLine.TypeConversionException;
  * How many threads carry the network I/O of the client and peer ports: gRPC's shared event loops,
  * which every server port and channel of the process uses (their handlers run on them directly).
  *
- * <p>By default half the processors, at least one; gRPC's own count would be twice the processors.
- * Measured with three nodes on one 2-core machine, one event loop per node served 10-15 % more
- * puts, 15 % more serializable and 39 % more linearizable gets at 13-28 % less CPU per operation
- * than four: each loop woken for a handful of messages costs a wake-up and a context switch, and
- * more runnable threads than cores wait their turn. (Write stalls of 5-7 s once seen with one loop
- * when a leader was cut off came from the test harness, whose cut had become an asymmetric
- * partition; see the harness's {@code NodeFront}.)
+ * <p>gRPC's default is twice the processors. Measured with three nodes on one 2-core machine, one
+ * event loop per node instead of four served 10-15 % more puts, 15 % more serializable and 39 %
+ * more linearizable gets, at 13-28 % less CPU per operation: fewer threads to wake and switch
+ * between, and more answers written per wake-up. The default here is half the processors, at least
+ * one.
  *
  * <p>gRPC's Netty reads the count once, when its first event loop group is made, from a system
  * property; {@link #apply} sets it, so it must run before the node opens a port or a channel.
@@ -36,19 +34,14 @@ public final class NetworkThreads {
    * started with ({@code -D} of the property), else {@link #byDefault}.
    */
   public static void apply(int flag) {
-    if (flag == 0) {
-      String given = System.getProperty(PROPERTY);
-      if (given != null) {
-        log.info("network threads={} (from -D{})", given, PROPERTY);
-        return;
-      }
-      int threads = byDefault(Runtime.getRuntime().availableProcessors());
-      System.setProperty(PROPERTY, Integer.toString(threads));
-      log.info("network threads={} (half the processors, at least 1)", threads);
+    String given = System.getProperty(PROPERTY);
+    if (flag == 0 && given != null) {
+      log.info("network threads={} (from -D{})", given, PROPERTY);
       return;
     }
-    System.setProperty(PROPERTY, Integer.toString(flag));
-    log.info("network threads={}", flag);
+    int count = flag == 0 ? byDefault(Runtime.getRuntime().availableProcessors()) : flag;
+    System.setProperty(PROPERTY, Integer.toString(count));
+    log.info("network threads={}{}", count, flag == 0 ? " (half the processors, at least 1)" : "");
   }
 
   /** Half the processors, at least one. */
