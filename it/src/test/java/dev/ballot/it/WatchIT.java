@@ -9,13 +9,10 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ballot.client.BallotClient;
-import dev.ballot.client.BallotException;
 import dev.ballot.client.KeyValue;
 import dev.ballot.client.RangeOptions;
 import dev.ballot.client.Watch;
-import dev.ballot.client.WatchBatch;
 import dev.ballot.client.WatchEvent;
-import dev.ballot.client.WatchListener;
 import dev.ballot.client.WatchOptions;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -84,7 +81,7 @@ class WatchIT {
       assertThat(base64(events.get(1).get("prev_kv").get("value"))).isEqualTo("1");
       assertThat(events.get(2).has("prev_kv")).isFalse();
 
-      Recorder recorder = new Recorder();
+      WatchRecorder recorder = new WatchRecorder();
       try (Watch watch =
           client.watch(
               WatchOptions.builder("w/").prefix().startRevision(first).build(), recorder)) {
@@ -135,7 +132,7 @@ class WatchIT {
    */
   private static void watchThroughFaults(
       KvCluster cluster, String name, int[] watched, int[] writers, List<Runnable> faults) {
-    Recorder recorder = new Recorder();
+    WatchRecorder recorder = new WatchRecorder();
     try (BallotClient watcher = client(cluster, watched);
         BallotClient writes = client(cluster, writers)) {
       Watch watch = watcher.watch(WatchOptions.builder(name + "-").prefix().build(), recorder);
@@ -186,26 +183,4 @@ class WatchIT {
   }
 
   /** Keeps every event a watch delivered, and how it ended. */
-  private static final class Recorder implements WatchListener {
-    private final List<WatchEvent> events = new ArrayList<>();
-    private BallotException failure;
-
-    @Override
-    public synchronized void onEvents(WatchBatch batch) {
-      events.addAll(batch.events());
-    }
-
-    @Override
-    public synchronized void onError(BallotException failure) {
-      this.failure = failure;
-    }
-
-    synchronized List<WatchEvent> events() {
-      return List.copyOf(events);
-    }
-
-    synchronized BallotException failure() {
-      return failure;
-    }
-  }
 }

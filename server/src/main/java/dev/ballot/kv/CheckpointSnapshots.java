@@ -50,7 +50,12 @@ public final class CheckpointSnapshots implements KvSnapshots {
 
   @Override
   public SnapshotMeta take(LongUnaryOperator termAt) {
-    return dir.takeLive(storage.db(), checkpoint -> describe(checkpoint, termAt)).info().meta();
+    // Never in the middle of a range delete written in parts (KvStore.applyRangeDelete): the
+    // checkpoint must hold whole entries only.
+    return store
+        .readStable(() -> dir.takeLive(storage.db(), checkpoint -> describe(checkpoint, termAt)))
+        .info()
+        .meta();
   }
 
   /** What a checkpoint holds, read from its own kv_meta: the apply thread went on meanwhile. */

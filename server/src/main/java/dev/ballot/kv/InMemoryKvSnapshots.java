@@ -53,11 +53,13 @@ public final class InMemoryKvSnapshots implements KvSnapshots {
 
   @Override
   public SnapshotMeta take(LongUnaryOperator termAt) {
-    SnapshotMeta meta = KvSnapshots.metaOf(store, termAt, initialConfig);
-    KvImage image = engine.image(meta, store.revision());
+    // Never in the middle of a range delete written in parts (KvStore.applyRangeDelete).
+    KvImage image =
+        store.readStable(
+            () -> engine.image(KvSnapshots.metaOf(store, termAt, initialConfig), store.revision()));
     engine.sync();
     newest = image;
-    return meta;
+    return image.meta();
   }
 
   /** Hands over a leader's image for a later {@link #install} of {@code meta}. */

@@ -42,8 +42,9 @@ public enum KvError {
       "etcdserver: request touches more than 32 MiB of keys and values; split it (ranges: use a"
           + " limit)"),
   /**
-   * Ballot's own: a delete that removes more than {@link KvTxn#MAX_DELETE_BYTES} of keys and values
-   * (etcd would remove any amount).
+   * Ballot's own: a delete inside a txn, or one with {@code prev_kv}, that removes more than {@link
+   * KvTxn#MAX_DELETE_BYTES} of keys and values (etcd would remove any amount; so does a plain range
+   * delete here, in parts).
    */
   DELETE_TOO_LARGE(
       Status.Code.RESOURCE_EXHAUSTED,

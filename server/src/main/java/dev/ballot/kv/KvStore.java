@@ -2,8 +2,10 @@ package dev.ballot.kv;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import dev.ballot.etcd.api.AlarmRequest;
 import dev.ballot.etcd.api.CompactionRequest;
+import dev.ballot.etcd.api.DeleteRangeRequest;
 import dev.ballot.etcd.api.DeleteRangeResponse;
 import dev.ballot.etcd.api.RangeRequest;
 import dev.ballot.etcd.api.RangeResponse;
@@ -60,10 +62,25 @@ public final class KvStore implements AutoCloseable {
   /** The raised alarms ({@link Alarms}); absent when none ever was. */
   private static final byte[] ALARMS_KEY = "alarms".getBytes(UTF_8);
 
+  /**
+   * Present only while a range delete is written in parts ({@link #applyRangeDelete}): how far it
+   * got ({@link PartialDelete}), written with each part, removed with the last.
+   */
+  private static final byte[] PARTIAL_DELETE_KEY = "partial_delete".getBytes(UTF_8);
+
+  /**
+   * The keys and values one part of a range delete removes (16 MiB): what the apply thread holds in
+   * memory for it, on every node and on every replay, however large the range.
+   */
+  static final long DELETE_PART_BYTES = 16L << 20;
+
   private final KvEngine engine;
 
   /** The records the apply thread wrote or read last, which writes read before storage. */
   private final RecordCache records;
+
+  /** What one part of a range delete removes at most: {@link #DELETE_PART_BYTES} but in tests. */
+  private final long deletePartBytes;
 
   /**
    * Readers hold it shared; a snapshot install holds it exclusively, so that no read and no backup
@@ -97,6 +114,14 @@ public final class KvStore implements AutoCloseable {
      * one by one (their changes are in the history, unless compacted).
      */
     default void replaced(long revision) {}
+
+    /**
+     * {@code revision} was written in parts, too many changes to hand over at once: they are in the
+     * history only. Whoever needs them reads them from there, as after {@link #replaced}.
+     */
+    default void changedInHistory(long revision) {
+      replaced(revision);
+    }
   }
 
   /** A store in the node's RocksDB instance, which it does not own. */
@@ -111,8 +136,18 @@ public final class KvStore implements AutoCloseable {
 
   /** A store whose writes keep up to {@code cachedRecordBytes} of current records in memory. */
   KvStore(KvEngine engine, long cachedRecordBytes) {
+    this(engine, cachedRecordBytes, DELETE_PART_BYTES);
+  }
+
+  /**
+   * A store that writes a range delete in parts of at most {@code deletePartBytes} of keys and
+   * values. If the engine holds a delete that a crash interrupted, finishes it first: no reader
+   * ever sees part of one.
+   */
+  KvStore(KvEngine engine, long cachedRecordBytes, long deletePartBytes) {
     this.engine = engine;
     this.records = new RecordCache(cachedRecordBytes);
+    this.deletePartBytes = deletePartBytes;
     this.appliedIndex = readLong(engine.live(), APPLIED_INDEX_KEY, 0);
     this.revision = readLong(engine.live(), REVISION_KEY, INITIAL_REVISION);
     this.compactRevision = readLong(engine.live(), COMPACT_REVISION_KEY, 0);
@@ -121,6 +156,7 @@ public final class KvStore implements AutoCloseable {
       throw new StorageCorruptionException(
           "kv_meta is corrupt: appliedIndex=" + appliedIndex + " revision=" + revision);
     }
+    finishInterruptedDelete();
   }
 
   /**
@@ -168,6 +204,10 @@ public final class KvStore implements AutoCloseable {
     compactRevision = readLong(engine.live(), COMPACT_REVISION_KEY, 0);
     revision = rev;
     appliedIndex = index;
+    if (engine.live().get(KvSpace.META, PARTIAL_DELETE_KEY) != null) {
+      // Snapshots are taken while no delete is half written (readStable), so none holds one.
+      throw new StorageCorruptionException("the installed state holds a delete written in part");
+    }
   }
 
   /** Sets who learns each revision's changes (one listener; the watch hub). */
@@ -218,6 +258,11 @@ public final class KvStore implements AutoCloseable {
       // Every node has the same alarms at this index, so every node refuses alike.
       return reject(index, new KvException(KvError.NO_SPACE));
     }
+    if (command.hasDeleteRange()
+        && !command.getDeleteRange().getPrevKv()
+        && !KeyRanges.isSingleKey(command.getDeleteRange().getRangeEnd())) {
+      return applyRangeDelete(index, command);
+    }
     try (KvTxn txn = new KvTxn(engine, engine.live(), before, compactRevision, false, records)) {
       ResponseOp response;
       try {
@@ -228,24 +273,257 @@ public final class KvStore implements AutoCloseable {
       } catch (UncheckedIOException | StorageCorruptionException e) {
         throw e; // the disk, not the command: this node must stop
       } catch (RuntimeException e) {
-        // A committed entry must apply on every node: a failure that depends only on the command
-        // and the data (a bug) is recorded as a rejection, the same on every replica, not a stop
-        // that every restart would replay.
-        log.error("applying a committed command failed; applied as rejected index={}", index, e);
-        return reject(index, new KvException(KvError.APPLY_FAILED));
+        return rejectFailed(index, e);
       }
-      long after = txn.revisionAfter();
+      return written(txn, index, before, response);
+    }
+  }
+
+  /**
+   * A command whose failure depends only on itself and the data (a bug): a committed entry must
+   * apply on every node, so it is recorded as a rejection, the same on every replica, not a stop
+   * that every restart would replay.
+   */
+  private ApplyResult rejectFailed(long index, RuntimeException e) {
+    log.error("applying a committed command failed; applied as rejected index={}", index, e);
+    return reject(index, new KvException(KvError.APPLY_FAILED));
+  }
+
+  /** Writes what {@code txn} did as the entry at {@code index}, and tells who listens. */
+  private ApplyResult written(KvTxn txn, long index, long before, ResponseOp response) {
+    long after = commitTxn(txn, index);
+    if (after != before) {
+      listener.changed(after, txn.events());
+    }
+    return ApplyResult.ok(index, after, response);
+  }
+
+  /** Writes what {@code txn} did as the entry at {@code index}; returns the revision after it. */
+  private long commitTxn(KvTxn txn, long index) {
+    long after = txn.revisionAfter();
+    try {
+      commit(txn.batch(), index, after);
+    } catch (RuntimeException e) {
+      records.clear(); // the node stops; nothing it knew may outlive a write that failed
+      throw e;
+    }
+    records.written(txn.events());
+    return after;
+  }
+
+  /**
+   * A range delete without {@code prev_kv}, which etcd does in one transaction however large. One
+   * that removes at most {@link #deletePartBytes} of keys and values is written in one batch, as
+   * any command. A larger one is written in parts of that size, each as soon as it is made, so that
+   * the memory it takes is bounded whatever the range. While the parts are written no reader may
+   * look (the install lock, which snapshot takes and backups hold too), and each part records how
+   * far the delete got ({@link PartialDelete}). If the node stops in between, the store finishes
+   * the delete when it opens, before anyone reads ({@link #finishInterruptedDelete}): the entry was
+   * committed, so finishing it is what every replica does. The keys deleted, their order and the
+   * history written are those of a delete in one batch.
+   */
+  private ApplyResult applyRangeDelete(long index, Command command) {
+    DeleteRangeRequest request = command.getDeleteRange();
+    long before = revision;
+    PartialDelete progress;
+    try (KvTxn txn = new KvTxn(engine, engine.live(), before, compactRevision, false, records)) {
+      int deleted;
       try {
-        commit(txn.batch(), index, after);
+        KvRequests.checkShape(command);
+        deleted = txn.deletePart(request, deletePartBytes);
+      } catch (KvException e) {
+        return reject(index, e);
+      } catch (UncheckedIOException | StorageCorruptionException e) {
+        throw e;
       } catch (RuntimeException e) {
-        records.clear(); // the node stops; nothing it knew may outlive a write that failed
+        return rejectFailed(index, e);
+      }
+      if (!txn.moreToDelete()) {
+        return written(txn, index, before, deleteResponse(txn.revisionAfter(), deleted));
+      }
+      progress = new PartialDelete(index, before, deleted, rest(request, txn));
+      installLock.writeLock().lock();
+      try {
+        writePart(txn, progress);
+      } catch (RuntimeException e) {
+        installLock.writeLock().unlock();
         throw e;
       }
-      records.written(txn.events());
-      if (after != before) {
-        listener.changed(after, txn.events());
+    }
+    ApplyResult result;
+    try {
+      result = deleteRest(progress);
+    } finally {
+      installLock.writeLock().unlock();
+    }
+    listener.changedInHistory(result.revision());
+    return result;
+  }
+
+  /**
+   * Writes a part of a range delete that leaves keys to delete, with how far the delete got; not
+   * yet the entry's index or revision, which only its last part writes.
+   */
+  private void writePart(KvTxn txn, PartialDelete progress) {
+    txn.batch().put(KvSpace.META, PARTIAL_DELETE_KEY, progress.encode());
+    try {
+      engine.write(txn.batch(), progress.index());
+    } catch (RuntimeException e) {
+      records.clear(); // the node stops; nothing it knew may outlive a write that failed
+      throw e;
+    }
+    records.written(txn.events());
+  }
+
+  /**
+   * Deletes what a range delete has left after {@code progress}, part by part, and writes the last
+   * part with the entry's index and revision. The caller holds the install lock.
+   */
+  private ApplyResult deleteRest(PartialDelete progress) {
+    while (true) {
+      try (KvTxn txn =
+          new KvTxn(
+              engine,
+              engine.live(),
+              progress.revisionBefore(),
+              compactRevision,
+              false,
+              records,
+              progress.deleted())) {
+        int deleted;
+        try {
+          deleted = progress.deleted() + txn.deletePart(progress.request(), deletePartBytes);
+        } catch (UncheckedIOException | StorageCorruptionException e) {
+          throw e;
+        } catch (KvException | RuntimeException e) {
+          return abandonDelete(progress, e);
+        }
+        if (!txn.moreToDelete()) {
+          txn.batch().delete(KvSpace.META, PARTIAL_DELETE_KEY);
+          long after = commitTxn(txn, progress.index());
+          log.info(
+              "range delete written in parts index={} revision={} deleted={}",
+              progress.index(),
+              after,
+              deleted);
+          return ApplyResult.ok(progress.index(), after, deleteResponse(after, deleted));
+        }
+        progress =
+            new PartialDelete(
+                progress.index(),
+                progress.revisionBefore(),
+                deleted,
+                rest(progress.request(), txn));
+        writePart(txn, progress);
       }
-      return ApplyResult.ok(index, after, response);
+    }
+  }
+
+  /**
+   * A later part of a range delete failed in a way that depends only on the command and the data (a
+   * bug; a range delete without {@code prev_kv} has nothing to refuse after its first part), so
+   * every replica fails at the same key. What the earlier parts deleted cannot be taken back: it
+   * stays deleted, as the entry's revision, and the entry counts as applied but failed, rather than
+   * stopping every node on every replay.
+   */
+  private ApplyResult abandonDelete(PartialDelete progress, Exception e) {
+    log.error(
+        "a range delete written in parts failed after {} keys; applied as failed index={}",
+        progress.deleted(),
+        progress.index(),
+        e);
+    long after = progress.revisionBefore() + 1;
+    try (KvBatch batch = engine.newBatch()) {
+      batch.delete(KvSpace.META, PARTIAL_DELETE_KEY);
+      commit(batch, progress.index(), after);
+    }
+    return ApplyResult.rejected(progress.index(), after, new KvException(KvError.APPLY_FAILED));
+  }
+
+  /**
+   * Finishes a range delete that the node stopped in the middle of: its parts so far are written,
+   * the entry is not yet applied. Runs when the store opens, before anyone may read it.
+   */
+  private void finishInterruptedDelete() {
+    byte[] value = engine.live().get(KvSpace.META, PARTIAL_DELETE_KEY);
+    if (value == null) {
+      return;
+    }
+    PartialDelete progress = PartialDelete.decode(value);
+    if (progress.index() != appliedIndex + 1
+        || progress.revisionBefore() != revision
+        || progress.deleted() <= 0) {
+      throw new StorageCorruptionException(
+          "kv_meta holds a delete written in part that does not follow the applied state: "
+              + progress
+              + " appliedIndex="
+              + appliedIndex
+              + " revision="
+              + revision);
+    }
+    log.info(
+        "finishing a range delete that a stop interrupted index={} deleted_so_far={}",
+        progress.index(),
+        progress.deleted());
+    installLock.writeLock().lock();
+    try {
+      deleteRest(progress);
+    } finally {
+      installLock.writeLock().unlock();
+    }
+  }
+
+  /** What {@code request} has left to delete after the part {@code txn} deleted. */
+  private static DeleteRangeRequest rest(DeleteRangeRequest request, KvTxn txn) {
+    return request.toBuilder().setKey(txn.resumeKey()).build();
+  }
+
+  private static ResponseOp deleteResponse(long revisionAfter, int deleted) {
+    return ResponseOp.newBuilder()
+        .setResponseDeleteRange(
+            DeleteRangeResponse.newBuilder()
+                .setHeader(txnHeader(revisionAfter))
+                .setDeleted(deleted))
+        .build();
+  }
+
+  /**
+   * How far a range delete written in parts got: its entry, the store revision before it, how many
+   * keys its parts deleted so far (also the number of its events in the history), and what is left
+   * of the request (its key moved past the last key deleted).
+   */
+  record PartialDelete(long index, long revisionBefore, int deleted, DeleteRangeRequest request) {
+    private static final int HEADER_BYTES = 2 * Long.BYTES + Integer.BYTES;
+
+    byte[] encode() {
+      byte[] body = request.toByteArray();
+      return ByteBuffer.allocate(HEADER_BYTES + body.length)
+          .putLong(index)
+          .putLong(revisionBefore)
+          .putInt(deleted)
+          .put(body)
+          .array();
+    }
+
+    static PartialDelete decode(byte[] value) {
+      if (value.length < HEADER_BYTES) {
+        throw new StorageCorruptionException(
+            "kv_meta partial_delete has " + value.length + " bytes");
+      }
+      ByteBuffer buffer = ByteBuffer.wrap(value);
+      long index = buffer.getLong();
+      long before = buffer.getLong();
+      int deleted = buffer.getInt();
+      try {
+        return new PartialDelete(
+            index,
+            before,
+            deleted,
+            DeleteRangeRequest.parseFrom(
+                ByteBuffer.wrap(value, HEADER_BYTES, value.length - HEADER_BYTES)));
+      } catch (InvalidProtocolBufferException e) {
+        throw new StorageCorruptionException("kv_meta partial_delete does not parse", e);
+      }
     }
   }
 

@@ -51,6 +51,15 @@ final class KvTxn implements AutoCloseable {
   /** The keys put or deleted so far, in order; any makes the command one new revision. */
   private final List<Event> events = new ArrayList<>();
 
+  /** How many changes earlier parts of the same command wrote (0 for a command in one part). */
+  private final int firstEvent;
+
+  /** Whether the last {@link #deletePart} left keys of its range. */
+  private boolean moreToDelete;
+
+  /** The key after the last one {@link #deletePart} deleted. */
+  private ByteString resumeKey;
+
   /**
    * The record each key written so far now has (null: deleted); where the batch stands for those
    * keys, so that {@link #records} is asked only for keys the command has not written.
@@ -58,10 +67,12 @@ final class KvTxn implements AutoCloseable {
   private final Map<ByteString, KeyValue> written = new HashMap<>(4);
 
   /**
-   * What one delete may remove, keys and values (128 MiB): the command holds every removed record
-   * in memory until it is written (the history keeps each as its event's previous value), on every
-   * node and again on every replay, so the bound must hold whatever the heap. A constant, so every
-   * node rejects alike. etcdctl check perf's cleanup at --load m (about 80 MB) fits.
+   * What a delete inside a txn, or one that returns the removed records ({@code prev_kv}), may
+   * remove, keys and values (128 MiB): the command holds every removed record in memory until it is
+   * written (the history keeps each as its event's previous value), on every node and again on
+   * every replay, so the bound must hold whatever the heap. A constant, so every node rejects
+   * alike. A plain range delete has no bound: {@link KvStore} writes it in parts ({@link
+   * #deletePart}).
    */
   static final long MAX_DELETE_BYTES = 128L << 20;
 
@@ -89,6 +100,26 @@ final class KvTxn implements AutoCloseable {
       long compactRevision,
       boolean readOnly,
       RecordCache records) {
+    this(engine, committed, beginRevision, compactRevision, readOnly, records, 0);
+  }
+
+  /**
+   * A txn that goes on with a command whose earlier parts are written already ({@link
+   * #deletePart}).
+   *
+   * @param firstEvent how many changes the earlier parts made: this txn's changes are numbered on
+   *     from there in the history, and the command makes a new revision even if this part changes
+   *     nothing
+   */
+  KvTxn(
+      KvEngine engine,
+      KvView committed,
+      long beginRevision,
+      long compactRevision,
+      boolean readOnly,
+      RecordCache records,
+      int firstEvent) {
+    this.firstEvent = firstEvent;
     this.batch = engine.newBatch();
     this.committed = committed;
     this.before = new KeySpace(committed);
@@ -107,7 +138,7 @@ final class KvTxn implements AutoCloseable {
 
   /** The store revision once the batch is written: one more if anything changed. */
   long revisionAfter() {
-    return events.isEmpty() ? beginRevision : beginRevision + 1;
+    return events.isEmpty() && firstEvent == 0 ? beginRevision : beginRevision + 1;
   }
 
   /**
@@ -154,42 +185,17 @@ final class KvTxn implements AutoCloseable {
   DeleteRangeResponse deleteRange(DeleteRangeRequest request) throws KvException {
     // Every deleted record goes to the history as the event's prev_kv, and is held in memory until
     // the command is written: records count whole against MAX_DELETE_BYTES, and against the
-    // response's bound only if the response returns them.
+    // response's bound if the response returns them.
     List<KeyValue> prevKvs = new ArrayList<>();
     if (KeyRanges.isSingleKey(request.getRangeEnd())) {
       KeyValue kv = currentRecord(request.getKey());
       if (kv != null) {
         prevKvs.add(kv);
       }
-    } else {
-      KvError[] over = {null};
-      long[] removed = {0};
-      current.scan(
-          request.getKey().toByteArray(),
-          KeyRanges.upperBound(request.getRangeEnd()),
-          (key, position) -> {
-            KeyValue prev = KeySpace.decode(key, position.value());
-            removed[0] += key.length + prev.getSerializedSize();
-            if (removed[0] > MAX_DELETE_BYTES) {
-              over[0] = KvError.DELETE_TOO_LARGE;
-              return false;
-            }
-            if (!responseBytes.tryAdd(
-                key.length + (request.getPrevKv() ? prev.getSerializedSize() : 0))) {
-              over[0] = KvError.RESPONSE_TOO_LARGE;
-              return false;
-            }
-            prevKvs.add(prev);
-            return true;
-          });
-      if (over[0] != null) {
-        throw new KvException(over[0]);
-      }
+    } else if (collect(request, MAX_DELETE_BYTES, prevKvs)) {
+      throw new KvException(KvError.DELETE_TOO_LARGE);
     }
-    for (KeyValue prev : prevKvs) {
-      delete(prev);
-      moveLease(prev.getKey(), prev, null);
-    }
+    deleteAll(prevKvs);
     DeleteRangeResponse.Builder response =
         DeleteRangeResponse.newBuilder()
             .setHeader(header(revisionAfter()))
@@ -198,6 +204,80 @@ final class KvTxn implements AutoCloseable {
       response.addAllPrevKvs(prevKvs);
     }
     return response.build();
+  }
+
+  /**
+   * Deletes the first keys of a range delete's range (without {@code prev_kv}) as they are now,
+   * removing at most {@code partBytes} of keys and values, or the first key alone if it is larger.
+   * The next part is the same request from {@link #resumeKey} on; a command deleted in parts
+   * changes the same keys in the same order, and writes the same history, as one in one part would.
+   *
+   * @return how many keys this part deleted; {@link #moreToDelete} says whether any are left
+   */
+  int deletePart(DeleteRangeRequest request, long partBytes) throws KvException {
+    if (request.getPrevKv() || KeyRanges.isSingleKey(request.getRangeEnd())) {
+      throw new IllegalArgumentException("only a range delete without prev_kv goes in parts");
+    }
+    List<KeyValue> prevKvs = new ArrayList<>();
+    moreToDelete = collect(request, partBytes, prevKvs);
+    if (!prevKvs.isEmpty()) {
+      // The next key after the last one deleted: the next part starts there, not over this
+      // part's deletions again.
+      resumeKey = prevKvs.get(prevKvs.size() - 1).getKey().concat(ByteString.copyFrom(new byte[1]));
+    }
+    deleteAll(prevKvs);
+    return prevKvs.size();
+  }
+
+  /** After {@link #deletePart}: whether the range holds keys that part left. */
+  boolean moreToDelete() {
+    return moreToDelete;
+  }
+
+  /** After {@link #deletePart} deleted keys: where the rest of its range starts. */
+  ByteString resumeKey() {
+    return resumeKey;
+  }
+
+  /**
+   * Adds the range's current records to {@code into}, in key order, as long as their keys and
+   * values come to at most {@code bound} bytes (the first one always).
+   *
+   * @return whether the range holds more records than were added
+   */
+  private boolean collect(DeleteRangeRequest request, long bound, List<KeyValue> into)
+      throws KvException {
+    KvError[] tooLarge = {null};
+    boolean[] more = {false};
+    long[] removed = {0};
+    current.scan(
+        request.getKey().toByteArray(),
+        KeyRanges.upperBound(request.getRangeEnd()),
+        (key, position) -> {
+          KeyValue prev = KeySpace.decode(key, position.value());
+          removed[0] += key.length + prev.getSerializedSize();
+          if (removed[0] > bound && !into.isEmpty()) {
+            more[0] = true;
+            return false;
+          }
+          if (request.getPrevKv() && !responseBytes.tryAdd(key.length + prev.getSerializedSize())) {
+            tooLarge[0] = KvError.RESPONSE_TOO_LARGE;
+            return false;
+          }
+          into.add(prev);
+          return true;
+        });
+    if (tooLarge[0] != null) {
+      throw new KvException(tooLarge[0]);
+    }
+    return more[0];
+  }
+
+  private void deleteAll(List<KeyValue> prevKvs) throws KvException {
+    for (KeyValue prev : prevKvs) {
+      delete(prev);
+      moveLease(prev.getKey(), prev, null);
+    }
   }
 
   RangeResponse range(RangeRequest request) throws KvException {
@@ -411,7 +491,10 @@ final class KvTxn implements AutoCloseable {
   }
 
   private void record(Event event) {
-    batch.put(KvSpace.EVENTS, History.key(beginRevision + 1, events.size()), event.toByteArray());
+    batch.put(
+        KvSpace.EVENTS,
+        History.key(beginRevision + 1, firstEvent + events.size()),
+        event.toByteArray());
     events.add(event);
   }
 
