@@ -5,7 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.etcd.jetcd.api.ClusterGrpc;
 import io.etcd.jetcd.api.KVGrpc;
+import io.etcd.jetcd.api.MemberListRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import java.io.IOException;
@@ -141,6 +143,95 @@ class KvServerFlagsProcessTest {
         process.destroyForcibly().waitFor();
       }
     }
+  }
+
+  @Test
+  void nodesWhoseInitialClustersSpellAMemberDifferentlyStartFromOneMemberList() throws Exception {
+    int[] peerPorts = {freePort(), freePort(), freePort()};
+    int[] clientPorts = {freePort(), freePort(), freePort()};
+    List<Process> processes = new ArrayList<>();
+    List<ManagedChannel> channels = new ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) {
+        // Node i names itself "localhost", the others by IP address.
+        List<String> initialCluster = new ArrayList<>();
+        for (int j = 0; j < 3; j++) {
+          initialCluster.add((i == j ? "localhost:" : "127.0.0.1:") + peerPorts[j]);
+        }
+        Path dataDir = workDir.resolve("spelled-" + i);
+        processes.add(
+            new ProcessBuilder(
+                    kvserverCommand(
+                        "--data-dir",
+                        dataDir.toString(),
+                        "--client-addr",
+                        "127.0.0.1:" + clientPorts[i],
+                        "--peer-addr",
+                        "127.0.0.1:" + peerPorts[i],
+                        "--initial-cluster",
+                        String.join(",", initialCluster)))
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start());
+        channels.add(
+            ManagedChannelBuilder.forTarget("127.0.0.1:" + clientPorts[i]).usePlaintext().build());
+      }
+      List<List<String>> seen = new ArrayList<>();
+      for (ManagedChannel channel : channels) {
+        List<String> peerUrls =
+            await()
+                .atMost(Duration.ofSeconds(60))
+                .ignoreExceptions()
+                .until(() -> peerUrls(channel), urls -> urls.size() == 3);
+        seen.add(peerUrls);
+      }
+      List<String> expected = new ArrayList<>();
+      for (int port : peerPorts) {
+        expected.add("http://127.0.0.1:" + port);
+      }
+      assertThat(seen.get(0)).containsExactlyInAnyOrderElementsOf(expected);
+      assertThat(seen).allSatisfy(urls -> assertThat(urls).isEqualTo(seen.get(0)));
+    } finally {
+      channels.forEach(ManagedChannel::shutdownNow);
+      for (Process process : processes) {
+        process.destroyForcibly().waitFor();
+      }
+    }
+  }
+
+  @Test
+  void aMemberListedAtAnotherAddressThanItAdvertisesIsRefused() throws Exception {
+    int port = freePort();
+    Path dataDir = workDir.resolve("advertised-elsewhere");
+    Exit exit =
+        run(
+            "--data-dir",
+            dataDir.toString(),
+            "--client-addr",
+            "127.0.0.1:" + freePort(),
+            "--peer-addr",
+            "127.0.0.1:" + port,
+            "--advertise-peer-addr",
+            "127.0.0.1:" + (port == 65_535 ? port - 1 : port + 1),
+            "--initial-cluster",
+            "127.0.0.1:" + port);
+
+    assertThat(exit.code()).as(exit.toString()).isEqualTo(1);
+    assertThat(exit.stdout() + exit.stderr())
+        .contains(
+            "cannot start: peer 127.0.0.1:" + port + " advertises its peer address as 127.0.0.1:")
+        .contains("list every member in --initial-cluster at the address it advertises");
+  }
+
+  /** The peer URLs of every member, as a node lists them (etcd's MemberList). */
+  private static List<String> peerUrls(ManagedChannel channel) {
+    List<String> urls = new ArrayList<>();
+    ClusterGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(5, TimeUnit.SECONDS)
+        .memberList(MemberListRequest.getDefaultInstance())
+        .getMembersList()
+        .forEach(member -> urls.addAll(member.getPeerURLsList()));
+    return urls;
   }
 
   /** The process's threads named as gRPC's event loops (Linux keeps 15 characters of a name). */

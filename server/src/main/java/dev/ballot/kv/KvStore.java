@@ -89,6 +89,20 @@ public final class KvStore implements AutoCloseable {
   private final ReentrantReadWriteLock installLock = new ReentrantReadWriteLock();
 
   /**
+   * Held for writing while a range delete is written in parts, for reading by whatever copies the
+   * engine's files ({@link #readStable}: snapshot takes, backups), so that a copy holds whole
+   * entries only.
+   */
+  private final ReentrantReadWriteLock wholeEntries = new ReentrantReadWriteLock();
+
+  /**
+   * While a range delete is written in parts: the state before it, which every read is given until
+   * the last part is written, so that no read waits and none sees a part. Set and cleared under
+   * {@link #publishing}'s write lock.
+   */
+  private volatile SharedView beforeParts;
+
+  /**
    * Held for writing by the apply thread from a write to the engine until the fields below say what
    * it wrote, so a reader that took an engine snapshot meanwhile can tell that the revisions in the
    * fields may not be the snapshot's (see {@link SnapshotRead}).
@@ -185,9 +199,11 @@ public final class KvStore implements AutoCloseable {
   /** Runs {@code read} while no snapshot install can replace the state underneath it. */
   public <T, E extends Exception> T readStable(StableRead<T, E> read) throws E {
     installLock.readLock().lock();
+    wholeEntries.readLock().lock();
     try {
       return read.run();
     } finally {
+      wholeEntries.readLock().unlock();
       installLock.readLock().unlock();
     }
   }
@@ -315,12 +331,13 @@ public final class KvStore implements AutoCloseable {
    * A range delete without {@code prev_kv}, which etcd does in one transaction however large. One
    * that removes at most {@link #deletePartBytes} of keys and values is written in one batch, as
    * any command. A larger one is written in parts of that size, each as soon as it is made, so that
-   * the memory it takes is bounded whatever the range. While the parts are written no reader may
-   * look (the install lock, which snapshot takes and backups hold too), and each part records how
-   * far the delete got ({@link PartialDelete}). If the node stops in between, the store finishes
-   * the delete when it opens, before anyone reads ({@link #finishInterruptedDelete}): the entry was
-   * committed, so finishing it is what every replica does. The keys deleted, their order and the
-   * history written are those of a delete in one batch.
+   * the memory it takes is bounded whatever the range. While the parts are written, reads are given
+   * the state before the delete ({@link #beforeParts}) and copies of the engine's files wait
+   * ({@link #wholeEntries}); each part records how far the delete got ({@link PartialDelete}). If
+   * the node stops in between, the store finishes the delete when it opens, before anyone reads
+   * ({@link #finishInterruptedDelete}): the entry was committed, so finishing it is what every
+   * replica does. The keys deleted, their order and the history written are those of a delete in
+   * one batch.
    */
   private ApplyResult applyRangeDelete(long index, Command command) {
     DeleteRangeRequest request = command.getDeleteRange();
@@ -342,11 +359,12 @@ public final class KvStore implements AutoCloseable {
         return written(txn, index, before, deleteResponse(txn.revisionAfter(), deleted));
       }
       progress = new PartialDelete(index, before, deleted, rest(request, txn));
-      installLock.writeLock().lock();
+      wholeEntries.writeLock().lock();
       try {
+        freezeReads();
         writePart(txn, progress);
       } catch (RuntimeException e) {
-        installLock.writeLock().unlock();
+        wholeEntries.writeLock().unlock();
         throw e;
       }
     }
@@ -354,10 +372,24 @@ public final class KvStore implements AutoCloseable {
     try {
       result = deleteRest(progress);
     } finally {
-      installLock.writeLock().unlock();
+      wholeEntries.writeLock().unlock();
     }
     listener.changedInHistory(result.revision());
     return result;
+  }
+
+  /**
+   * Gives every read from now on the state as it is, until the next write is published ({@link
+   * #writeAndPublish}), whatever is written in between.
+   */
+  private void freezeReads() {
+    SharedView shared = new SharedView(engine.snapshot(), revision, compactRevision);
+    long stamp = publishing.writeLock();
+    try {
+      beforeParts = shared;
+    } finally {
+      publishing.unlockWrite(stamp);
+    }
   }
 
   /**
@@ -377,7 +409,7 @@ public final class KvStore implements AutoCloseable {
 
   /**
    * Deletes what a range delete has left after {@code progress}, part by part, and writes the last
-   * part with the entry's index and revision. The caller holds the install lock.
+   * part with the entry's index and revision. The caller holds {@link #wholeEntries}.
    */
   private ApplyResult deleteRest(PartialDelete progress) {
     while (true) {
@@ -465,11 +497,11 @@ public final class KvStore implements AutoCloseable {
         "finishing a range delete that a stop interrupted index={} deleted_so_far={}",
         progress.index(),
         progress.deleted());
-    installLock.writeLock().lock();
+    wholeEntries.writeLock().lock();
     try {
       deleteRest(progress);
     } finally {
-      installLock.writeLock().unlock();
+      wholeEntries.writeLock().unlock();
     }
   }
 
@@ -485,6 +517,63 @@ public final class KvStore implements AutoCloseable {
                 .setHeader(txnHeader(revisionAfter))
                 .setDeleted(deleted))
         .build();
+  }
+
+  /**
+   * An engine snapshot with the revisions it holds, which several reads share: closed when the last
+   * of them, and whoever made it, let go.
+   */
+  private static final class SharedView {
+    private final KvView view;
+    final long revision;
+    final long compactRevision;
+    private int holders = 1;
+
+    SharedView(KvView view, long revision, long compactRevision) {
+      this.view = view;
+      this.revision = revision;
+      this.compactRevision = compactRevision;
+    }
+
+    /** Takes a hold for one more read; false if it is closed already. */
+    synchronized boolean hold() {
+      if (holders == 0) {
+        return false;
+      }
+      holders++;
+      return true;
+    }
+
+    synchronized void release() {
+      if (--holders == 0) {
+        view.close();
+      }
+    }
+
+    /** The view for one read that took a hold: closing it lets go of that hold. */
+    KvView handle() {
+      return new KvView() {
+        private boolean closed;
+
+        @Override
+        public byte[] get(KvSpace space, byte[] key) {
+          return view.get(space, key);
+        }
+
+        @Override
+        public void scan(KvSpace space, byte[] from, byte[] to, Visitor visitor) {
+          view.scan(space, from, to, visitor);
+        }
+
+        @Override
+        public void close() {
+          if (!closed) {
+            closed = true;
+            release();
+          }
+        }
+      };
+    }
   }
 
   /**
@@ -867,6 +956,11 @@ public final class KvStore implements AutoCloseable {
     batch.put(KvSpace.META, APPLIED_INDEX_KEY, encodeLong(index));
     batch.put(KvSpace.META, REVISION_KEY, encodeLong(newRevision));
     engine.write(batch, index);
+    SharedView frozen = beforeParts;
+    if (frozen != null) { // the last part of a range delete: reads see the state after it now
+      beforeParts = null;
+      frozen.release();
+    }
     revision = newRevision;
     appliedIndex = index;
   }
@@ -904,6 +998,14 @@ public final class KvStore implements AutoCloseable {
       KvView taken = null;
       try {
         long stamp = publishing.tryOptimisticRead();
+        SharedView shared = held(beforeParts);
+        if (shared != null) {
+          taken = shared.handle();
+          view = taken;
+          revision = shared.revision;
+          compactRevision = shared.compactRevision;
+          return;
+        }
         taken = engine.snapshot();
         long rev = KvStore.this.revision;
         long compacted = KvStore.this.compactRevision;
@@ -912,9 +1014,16 @@ public final class KvStore implements AutoCloseable {
           taken = null;
           stamp = publishing.readLock();
           try {
-            taken = engine.snapshot();
-            rev = KvStore.this.revision;
-            compacted = KvStore.this.compactRevision;
+            shared = held(beforeParts);
+            if (shared != null) {
+              taken = shared.handle();
+              rev = shared.revision;
+              compacted = shared.compactRevision;
+            } else {
+              taken = engine.snapshot();
+              rev = KvStore.this.revision;
+              compacted = KvStore.this.compactRevision;
+            }
           } finally {
             publishing.unlockRead(stamp);
           }
@@ -929,6 +1038,11 @@ public final class KvStore implements AutoCloseable {
         installLock.readLock().unlock();
         throw e;
       }
+    }
+
+    /** {@code shared} if a read could take a hold of it; null if none or it was just released. */
+    private static SharedView held(SharedView shared) {
+      return shared != null && shared.hold() ? shared : null;
     }
 
     /** The key space at {@code requested} (0 or less: now), checked as a range's revision. */
@@ -946,6 +1060,11 @@ public final class KvStore implements AutoCloseable {
 
   @Override
   public void close() {
+    SharedView frozen = beforeParts; // a delete in parts that failed: the node stops
+    if (frozen != null) {
+      beforeParts = null;
+      frozen.release();
+    }
     engine.close();
   }
 }

@@ -1,11 +1,14 @@
 package dev.ballot.membership;
 
+import dev.ballot.flags.HostPort;
 import dev.ballot.proto.raft.v1.DiscoverRequest;
 import dev.ballot.proto.raft.v1.DiscoverResponse;
 import dev.ballot.proto.raft.v1.RaftPeerGrpc;
 import dev.ballot.transport.PeerChannels;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -187,12 +190,87 @@ public final class Discovery {
       }
       members.add(
           new Membership.Member(
-              id, e.getValue(), answer.getClientAddr(), false, e.getKey(), answer.getName()));
+              id,
+              memberPeerAddr(e.getValue(), answer.getPeerAddr()),
+              answer.getClientAddr(),
+              false,
+              e.getKey(),
+              answer.getName()));
       if (e.getKey() == tempId) {
         nodeId = id;
       }
     }
     return new Identity(nodeId, clusterId, tempId, new Membership(members, members.size()), false);
+  }
+
+  /**
+   * Where every node records a member: at the peer address the member advertises, the same in every
+   * node's answer, so that nodes whose {@code --initial-cluster} spell it differently (a host name
+   * on one, an IP address on another) still start from one member list. At the address dialled if
+   * the member advertises none or a wildcard (a {@code 0.0.0.0} or {@code [::]} bind without {@code
+   * --advertise-peer-addr}), which no peer could dial.
+   *
+   * @throws DiscoveryException if the dialled and the advertised address are different endpoints
+   *     (etcd refuses such a bootstrap too): the members would then be recorded at addresses this
+   *     node never reached
+   */
+  static String memberPeerAddr(String dialled, String advertised) {
+    if (advertised.isEmpty() || advertised.equals(dialled)) {
+      return dialled;
+    }
+    HostPort theirs;
+    try {
+      theirs = HostPort.parse(advertised);
+    } catch (IllegalArgumentException e) {
+      throw new DiscoveryException(
+          "peer " + dialled + " advertises a peer address that is not host:port: " + advertised);
+    }
+    if (isWildcard(theirs.host())) {
+      return dialled;
+    }
+    if (sameEndpoint(HostPort.parse(dialled), theirs)) {
+      return advertised;
+    }
+    throw new DiscoveryException(
+        "peer "
+            + dialled
+            + " advertises its peer address as "
+            + advertised
+            + "; list every member in --initial-cluster at the address it advertises"
+            + " (its --advertise-peer-addr, by default its --peer-addr)");
+  }
+
+  private static boolean isWildcard(String host) {
+    InetAddress[] addresses = resolve(host);
+    return addresses.length == 1 && addresses[0].isAnyLocalAddress();
+  }
+
+  /** The same port, and the same host or host names that resolve to a common address. */
+  private static boolean sameEndpoint(HostPort a, HostPort b) {
+    if (a.port() != b.port()) {
+      return false;
+    }
+    if (a.host().equalsIgnoreCase(b.host())) {
+      return true;
+    }
+    for (InetAddress one : resolve(a.host())) {
+      for (InetAddress other : resolve(b.host())) {
+        if (one.equals(other)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** A host's addresses (a literal IP parses without a lookup); none if it does not resolve. */
+  private static InetAddress[] resolve(String host) {
+    String bare = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+    try {
+      return InetAddress.getAllByName(bare);
+    } catch (UnknownHostException e) {
+      return new InetAddress[0];
+    }
   }
 
   /** Replicas that start from different data would diverge from the first entry on. */

@@ -31,8 +31,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A range delete larger than one part ({@link KvStore#applyRangeDelete}) is written part by part,
  * yet it is one revision like any command: the same keys, history and leases as a delete in one
- * batch; no reader and no snapshot sees part of it; and a stop between parts is finished when the
- * store opens again, whatever prefix of the parts reached the disk.
+ * batch; reads meanwhile are answered at once from the state before it, a snapshot take waits for
+ * its end; and a stop between parts is finished when the store opens again, whatever prefix of the
+ * parts reached the disk.
  */
 class RangeDeleteInPartsTest {
   /** A part removes at most this many bytes of keys and values: a few keys each. */
@@ -181,7 +182,7 @@ class RangeDeleteInPartsTest {
   }
 
   @Test
-  void aSnapshotTakeWaitsForTheLastPart() throws Exception {
+  void whilePartsAreWrittenReadsAreAnsweredFromTheStateBeforeAndATakeWaits() throws Exception {
     InMemoryKvEngine engine = new InMemoryKvEngine();
     CountDownLatch secondPartStarted = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
@@ -206,13 +207,26 @@ class RangeDeleteInPartsTest {
           CompletableFuture.supplyAsync(
               () -> store.apply(DELETE_INDEX, commands.get(DELETE_INDEX - 1)));
       assertThat(secondPartStarted.await(10, TimeUnit.SECONDS)).isTrue();
+      long before = store.revision();
       CompletableFuture<SnapshotMeta> take =
           CompletableFuture.supplyAsync(() -> snapshots.take(index -> 1));
+      // A read on another thread does not wait for the delete: it sees the state before it.
+      RangeResponse during =
+          CompletableFuture.supplyAsync(() -> range(store, "r/", "r0")).get(5, TimeUnit.SECONDS);
+      assertThat(during.getKvsCount()).isEqualTo(KEYS);
+      assertThat(during.getHeader().getRevision()).isEqualTo(before);
+      List<String> history = new ArrayList<>();
+      assertThat(store.history(before, (revision, event) -> history.add(revision + "")))
+          .isEqualTo(before);
+      assertThat(history).doesNotContain(Long.toString(before + 1));
       Thread.sleep(200);
       assertThat(take).as("a take while parts are written").isNotDone();
       release.countDown();
       assertThat(applying.get(10, TimeUnit.SECONDS).isOk()).isTrue();
       assertThat(take.get(10, TimeUnit.SECONDS).index()).isEqualTo(DELETE_INDEX);
+      RangeResponse after = range(store, "r/", "r0");
+      assertThat(after.getKvsCount()).isZero();
+      assertThat(after.getHeader().getRevision()).isEqualTo(before + 1);
     }
   }
 

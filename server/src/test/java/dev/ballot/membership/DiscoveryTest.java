@@ -101,6 +101,60 @@ class DiscoveryTest {
         .hasMessageContaining("peer b:1 starts from backup f2");
   }
 
+  private static DiscoverResponse advertising(long tempId, String peerAddr) {
+    return DiscoverResponse.newBuilder()
+        .setTempId(tempId)
+        .setPeerAddr(peerAddr)
+        .setClientAddr("c" + tempId + ":0")
+        .build();
+  }
+
+  @Test
+  void nodesThatSpellAMemberDifferentlyRecordItAtTheAddressItAdvertises() {
+    // Node 5 is 127.0.0.1:2380 in one --initial-cluster and localhost:2380 in the other.
+    Map<String, DiscoverResponse> one = new LinkedHashMap<>();
+    one.put("127.0.0.1:2380", advertising(5, "127.0.0.1:2380"));
+    one.put("127.0.0.1:2480", advertising(6, "127.0.0.1:2480"));
+    Map<String, DiscoverResponse> other = new LinkedHashMap<>();
+    other.put("localhost:2380", advertising(5, "127.0.0.1:2380"));
+    other.put("127.0.0.1:2480", advertising(6, "127.0.0.1:2480"));
+
+    Identity fromOne = Discovery.assign(5, "", one);
+    Identity fromOther = Discovery.assign(6, "", other);
+
+    assertThat(fromOne.initialMembership()).isEqualTo(fromOther.initialMembership());
+    assertThat(fromOther.initialMembership().member(1).orElseThrow().peerAddr())
+        .isEqualTo("127.0.0.1:2380");
+  }
+
+  @Test
+  void aMemberAdvertisingAWildcardIsRecordedAtTheAddressDialled() {
+    assertThat(Discovery.memberPeerAddr("10.0.0.7:2380", "0.0.0.0:2380"))
+        .isEqualTo("10.0.0.7:2380");
+    assertThat(Discovery.memberPeerAddr("10.0.0.7:2380", "[::]:2380")).isEqualTo("10.0.0.7:2380");
+    assertThat(Discovery.memberPeerAddr("10.0.0.7:2380", "")).isEqualTo("10.0.0.7:2380");
+    assertThat(Discovery.memberPeerAddr("localhost:2380", "127.0.0.1:2380"))
+        .isEqualTo("127.0.0.1:2380");
+  }
+
+  @Test
+  void aMemberAdvertisingAnotherEndpointThanTheOneDialledIsRefused() {
+    assertThatThrownBy(() -> Discovery.memberPeerAddr("127.0.0.1:2380", "127.0.0.1:2390"))
+        .isInstanceOf(Discovery.DiscoveryException.class)
+        .hasMessage(
+            "peer 127.0.0.1:2380 advertises its peer address as 127.0.0.1:2390; list every member"
+                + " in --initial-cluster at the address it advertises (its --advertise-peer-addr,"
+                + " by default its --peer-addr)");
+    assertThatThrownBy(() -> Discovery.memberPeerAddr("127.0.0.1:2380", "10.1.2.3:2380"))
+        .isInstanceOf(Discovery.DiscoveryException.class);
+    Map<String, DiscoverResponse> answers = new LinkedHashMap<>();
+    answers.put("127.0.0.1:2380", advertising(5, "127.0.0.1:2380"));
+    answers.put("127.0.0.1:2480", advertising(6, "127.0.0.9:2480"));
+    assertThatThrownBy(() -> Discovery.assign(5, "", answers))
+        .isInstanceOf(Discovery.DiscoveryException.class)
+        .hasMessageContaining("peer 127.0.0.1:2480 advertises its peer address as 127.0.0.9:2480");
+  }
+
   @Test
   void identitySurvivesEncoding() {
     Identity identity = Discovery.assign(900, "", answers(0));
