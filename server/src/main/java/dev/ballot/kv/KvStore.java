@@ -148,6 +148,15 @@ public final class KvStore implements AutoCloseable {
     this(engine, RecordCache.DEFAULT_CAPACITY_BYTES);
   }
 
+  /**
+   * A store over {@code engine} that writes a range delete in parts of at most {@code
+   * deletePartBytes} of keys and values (the simulation's small parts put its deletes through
+   * them).
+   */
+  public static KvStore withDeleteParts(KvEngine engine, long deletePartBytes) {
+    return new KvStore(engine, RecordCache.DEFAULT_CAPACITY_BYTES, deletePartBytes);
+  }
+
   /** A store whose writes keep up to {@code cachedRecordBytes} of current records in memory. */
   KvStore(KvEngine engine, long cachedRecordBytes) {
     this(engine, cachedRecordBytes, DELETE_PART_BYTES);

@@ -28,6 +28,12 @@ import java.util.function.Consumer;
  * the members the node starts from, so every snapshot carries a membership.
  */
 final class KvSimStore {
+  /**
+   * A part of a range delete holds a key or two here (the server's parts hold 16 MiB), so that the
+   * clients' range deletes are written in parts, with crashes between them.
+   */
+  private static final long DELETE_PART_BYTES = 40;
+
   private final InMemoryKvEngine engine = new InMemoryKvEngine();
   private final ClusterConfig initialConfig;
   private final byte[] initialConfigEntry;
@@ -48,7 +54,7 @@ final class KvSimStore {
    */
   KvStateMachine open(Consumer<KvStore.AppliedConfig> onConfig) {
     KvImage newest = snapshots == null ? null : snapshots.newest();
-    store = new KvStore(new Unclosed());
+    store = KvStore.withDeleteParts(new Unclosed(), DELETE_PART_BYTES);
     store.initConfig(initialConfigEntry);
     snapshots = new InMemoryKvSnapshots(store, engine, initialConfig, newest);
     return new KvStateMachine(store, snapshots, onConfig);

@@ -89,8 +89,8 @@ final class SimKvClient {
       return null;
     }
     if (roll < 6) {
-      // Leases and their keys (outside the checked keys): grants, revokes and attached puts must
-      // apply alike everywhere, across crashes and snapshots.
+      // Leases and their keys (outside the checked keys): grants, revokes, attached puts and range
+      // deletes of them must apply alike everywhere, across crashes and snapshots.
       lease(server);
       return null;
     }
@@ -136,8 +136,18 @@ final class SimKvClient {
       case 0 ->
           command.setLeaseGrant(
               dev.ballot.etcd.api.LeaseGrantRequest.newBuilder().setID(id).setTTL(60));
-      case 1 ->
+      case 1 -> {
+        if (id == 4) {
+          // Lease 4 never holds a key (its puts are refused): its turn deletes every lease/ key
+          // instead, in parts (KvSimStore), detaching each from its lease as it goes.
+          command.setDeleteRange(
+              dev.ballot.etcd.api.DeleteRangeRequest.newBuilder()
+                  .setKey(bytes("lease/"))
+                  .setRangeEnd(bytes("lease0")));
+        } else {
           command.setLeaseRevoke(dev.ballot.etcd.api.LeaseRevokeRequest.newBuilder().setID(id));
+        }
+      }
       default -> {
         PutRequest.Builder put =
             PutRequest.newBuilder()
