@@ -54,7 +54,14 @@ class SimulationTest {
               5203,
               FaultMix.CHAOS,
               "the in-memory snapshots kept one staged image: a duplicated older InstallSnapshot"
-                  + " replaced the one being installed (the server stages each by index and term)"));
+                  + " replaced the one being installed (the server stages each by index and term)"),
+          new Regression(
+              340,
+              FaultMix.CRASHES_WITH_COMPACTION,
+              "a crash between the parts of a range delete (found with the finish on open taken"
+                  + " out, KvStore.finishInterruptedDelete): the replay deleted the rest afresh"
+                  + " and the replica's history differed"),
+          new Regression(809, FaultMix.LEADER_CHURN, "as seed 340"));
 
   @Test
   void seedsThatFoundBugsStillPass() {
