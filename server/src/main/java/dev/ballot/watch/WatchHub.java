@@ -41,6 +41,14 @@ public final class WatchHub implements KvStore.ChangeListener, AutoCloseable {
   /** Events sent in one response when catching up, and the size of a fragment. */
   static final int MAX_RESPONSE_BYTES = 1 << 20;
 
+  /**
+   * The most one revision's events may come to for one watcher (as it selected them: previous
+   * values only if it asked): a catch-up holds a whole revision in memory to send it. A range
+   * delete has no size bound, so one revision can be larger than the heap; a watcher that would
+   * need more is cancelled, with a reason that says so, instead of taking the node down.
+   */
+  static final long MAX_REVISION_BYTES = 128L << 20;
+
   /** Watchers on one stream; etcd sets no bound, but each costs memory. */
   static final int MAX_WATCHERS_PER_STREAM = 10_000;
 
@@ -48,6 +56,9 @@ public final class WatchHub implements KvStore.ChangeListener, AutoCloseable {
   private final LongFunction<ResponseHeader> headers;
   private final ScheduledExecutorService thread;
   private final BooleanSupplier hasLeader;
+
+  /** {@link #MAX_REVISION_BYTES}, but in tests. */
+  private long maxRevisionBytes = MAX_REVISION_BYTES;
 
   /** Leader checks in a row that found none; only the hub's thread touches it. */
   private int leaderless;
@@ -111,6 +122,12 @@ public final class WatchHub implements KvStore.ChangeListener, AutoCloseable {
     thread.scheduleWithFixedDelay(
         this::checkLeader, leaderCheck.toMillis(), leaderCheck.toMillis(), TimeUnit.MILLISECONDS);
     kv.onChanges(this);
+  }
+
+  /** For tests: a smaller {@link #MAX_REVISION_BYTES}. */
+  WatchHub maxRevisionBytes(long bytes) {
+    this.maxRevisionBytes = bytes;
+    return this;
   }
 
   /** A new Watch call; {@code requiresLeader}: etcd's {@code hasleader} metadata. */
@@ -277,7 +294,7 @@ public final class WatchHub implements KvStore.ChangeListener, AutoCloseable {
           }
           continue;
         }
-        Collected batch = new Collected(watcher);
+        Collected batch = new Collected(watcher, maxRevisionBytes);
         long snapshotRevision;
         try {
           snapshotRevision = kv.history(watcher.next, batch::add);
@@ -287,6 +304,16 @@ public final class WatchHub implements KvStore.ChangeListener, AutoCloseable {
             return;
           }
           throw new IllegalStateException("history read failed: " + e.getMessage(), e);
+        }
+        if (batch.tooLarge > 0) {
+          log.warn(
+              "watch cancelled: a revision's events exceed the bound watchId={} revision={}"
+                  + " bound_bytes={}",
+              watcher.id,
+              batch.tooLarge,
+              maxRevisionBytes);
+          end(watcher, cancelled(watcher).setCancelReason(tooLargeReason(batch.tooLarge)));
+          return;
         }
         batch.finish();
         long covered = batch.stopped ? batch.lastComplete : snapshotRevision;
@@ -339,6 +366,18 @@ public final class WatchHub implements KvStore.ChangeListener, AutoCloseable {
     }
   }
 
+  private String tooLargeReason(long revision) {
+    return "etcdserver: the events of revision "
+        + revision
+        + " come to more than "
+        + (maxRevisionBytes % (1 << 20) == 0
+            ? (maxRevisionBytes >> 20) + " MiB"
+            : maxRevisionBytes + " bytes")
+        + " for this watcher; watch from revision "
+        + (revision + 1)
+        + ", a narrower range or without prev_kv";
+  }
+
   private void cancelCompacted(Watcher watcher) {
     end(watcher, cancelled(watcher).setCompactRevision(kv.compactRevision()));
   }
@@ -362,18 +401,29 @@ public final class WatchHub implements KvStore.ChangeListener, AutoCloseable {
   /** A watcher's events from history, whole revisions up to about {@link #MAX_RESPONSE_BYTES}. */
   private static final class Collected {
     private final Watcher watcher;
+    private final long maxRevisionBytes;
     final List<Event> events = new ArrayList<>();
     private final List<Event> current = new ArrayList<>();
     private long currentRevision = -1;
     private long bytes;
+
+    /** What {@link #current} comes to. */
+    private long currentBytes;
 
     /** Whether it stopped before the end of the history; then {@link #lastComplete} is valid. */
     boolean stopped;
 
     long lastComplete;
 
-    Collected(Watcher watcher) {
+    /**
+     * The revision whose events alone exceed the bound, if the scan met it before collecting any
+     * other events (else it stops before it, and the next scan starts there); 0 if none.
+     */
+    long tooLarge;
+
+    Collected(Watcher watcher, long maxRevisionBytes) {
       this.watcher = watcher;
+      this.maxRevisionBytes = maxRevisionBytes;
     }
 
     boolean add(long revision, Event event) {
@@ -386,12 +436,27 @@ public final class WatchHub implements KvStore.ChangeListener, AutoCloseable {
         }
         events.addAll(current);
         current.clear();
+        currentBytes = 0;
+        if (!events.isEmpty()) {
+          lastComplete = currentRevision;
+        }
         currentRevision = revision;
       }
       Event wanted = watcher.select(event);
       if (wanted != null) {
         current.add(wanted);
-        bytes += wanted.getSerializedSize();
+        int size = wanted.getSerializedSize();
+        bytes += size;
+        currentBytes += size;
+        if (currentBytes > maxRevisionBytes) {
+          current.clear();
+          if (events.isEmpty()) {
+            tooLarge = revision;
+          } else {
+            stopped = true; // lastComplete: the revision before, whose events are collected
+          }
+          return false;
+        }
       }
       return true;
     }

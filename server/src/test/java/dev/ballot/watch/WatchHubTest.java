@@ -53,7 +53,8 @@ class WatchHubTest {
 
   @BeforeEach
   void start() throws Exception {
-    store = new KvStore(new InMemoryKvEngine());
+    // Range deletes of more than 200 bytes go in parts, and to watchers through the history.
+    store = KvStore.withDeleteParts(new InMemoryKvEngine(), 200);
     hub =
         new WatchHub(
             store,
@@ -378,6 +379,48 @@ class WatchHubTest {
         Command.newBuilder()
             .setDeleteRange(DeleteRangeRequest.newBuilder().setKey(bytes(key)))
             .build());
+  }
+
+  @Test
+  void aWatcherWhoseRevisionWouldNotFitIsCancelledWithTheReasonAndOthersGetItWhole()
+      throws Exception {
+    hub.maxRevisionBytes(4_000);
+    for (int i = 0; i < 40; i++) {
+      put(String.format("big/%02d", i), "v".repeat(100));
+    }
+    long before = store.revision();
+    Client withPrev = new Client(true);
+    withPrev.create(
+        WatchCreateRequest.newBuilder()
+            .setKey(bytes("big/"))
+            .setRangeEnd(bytes("big0"))
+            .setPrevKv(true)
+            .setStartRevision(before));
+    assertThat(withPrev.next().getCreated()).isTrue();
+    Client plain = new Client(true);
+    plain.create(WatchCreateRequest.newBuilder().setKey(bytes("big/")).setRangeEnd(bytes("big0")));
+    assertThat(plain.next().getCreated()).isTrue();
+    assertThat(withPrev.events(1).get(0).getKv().getModRevision()).isEqualTo(before);
+
+    // 40 deletes with their previous values (about 5 KB) in one revision, written in parts.
+    apply(
+        Command.newBuilder()
+            .setDeleteRange(
+                DeleteRangeRequest.newBuilder().setKey(bytes("big/")).setRangeEnd(bytes("big0")))
+            .build());
+
+    List<Event> deletes = plain.events(40);
+    assertThat(deletes).extracting(e -> e.getKv().getModRevision()).containsOnly(before + 1);
+    assertThat(deletes).extracting(Event::getType).containsOnly(Event.EventType.DELETE);
+    WatchResponse cancelled = withPrev.next();
+    assertThat(cancelled.getCanceled()).isTrue();
+    assertThat(cancelled.getCancelReason())
+        .isEqualTo(
+            "etcdserver: the events of revision "
+                + (before + 1)
+                + " come to more than 4000 bytes for this watcher; watch from revision "
+                + (before + 2)
+                + ", a narrower range or without prev_kv");
   }
 
   private void compact(long revision) {
