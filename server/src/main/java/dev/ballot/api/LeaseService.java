@@ -31,6 +31,7 @@ import io.grpc.Deadline;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -86,22 +87,34 @@ final class LeaseService extends LeaseGrpc.LeaseImplBase {
 
   @Override
   public void leaseGrant(LeaseGrantRequest request, StreamObserver<LeaseGrantResponse> response) {
-    LeaseGrantRequest grant;
+    long timeoutMs = remainingMs();
+    // Choosing a free id reads the store: on a read thread, since this one carries the node's
+    // network traffic and must never wait (a follower's store is locked while it installs a
+    // snapshot).
+    CompletableFuture<LeaseGrantResponse> granted =
+        CompletableFuture.supplyAsync(() -> prepare(request), readPool)
+            .thenCompose(
+                grant ->
+                    writes
+                        .write(Command.newBuilder().setLeaseGrant(grant).build(), timeoutMs)
+                        .thenApply(
+                            op ->
+                                LeaseGrantResponse.newBuilder()
+                                    .setHeader(
+                                        headers.header(
+                                            op.getResponseRange().getHeader().getRevision()))
+                                    .setID(grant.getID())
+                                    .setTTL(grant.getTTL())
+                                    .build()));
+    answer(granted, response, Function.identity());
+  }
+
+  private LeaseGrantRequest prepare(LeaseGrantRequest request) {
     try {
-      grant = grants.prepare(request, id -> kv.lease(id) != null);
+      return grants.prepare(request, id -> kv.lease(id) != null);
     } catch (KvException e) {
-      response.onError(e.toStatus().asRuntimeException());
-      return;
+      throw new CompletionException(e);
     }
-    answer(
-        writes.write(Command.newBuilder().setLeaseGrant(grant).build(), remainingMs()),
-        response,
-        op ->
-            LeaseGrantResponse.newBuilder()
-                .setHeader(headers.header(op.getResponseRange().getHeader().getRevision()))
-                .setID(grant.getID())
-                .setTTL(grant.getTTL())
-                .build());
   }
 
   @Override
