@@ -43,6 +43,7 @@ class LargeDeleteIT {
 
       WatchRecorder recorder = new WatchRecorder();
       try (Watch watch = client.watch(WatchOptions.builder("big/").prefix().build(), recorder)) {
+        value(watch.created());
         Etcdctl etcdctl =
             new Etcdctl(cluster.clientEndpointsCsv(), cluster.dir().resolve("etcdctl"));
         Etcdctl.Result deleted = etcdctl.run("del", "--prefix", "big/").requireSuccess();

@@ -24,6 +24,7 @@ import dev.ballot.kv.KvStore;
 import dev.ballot.kv.Lease;
 import dev.ballot.kv.LeaseGrants;
 import dev.ballot.kv.proto.Command;
+import dev.ballot.node.EtcdStatus;
 import dev.ballot.node.NodeException;
 import dev.ballot.transport.SerialObserver;
 import io.grpc.Context;
@@ -33,6 +34,7 @@ import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -87,25 +89,33 @@ final class LeaseService extends LeaseGrpc.LeaseImplBase {
 
   @Override
   public void leaseGrant(LeaseGrantRequest request, StreamObserver<LeaseGrantResponse> response) {
-    long timeoutMs = remainingMs();
+    long deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(remainingMs());
     // Choosing a free id reads the store: on a read thread, since this one carries the node's
     // network traffic and must never wait (a follower's store is locked while it installs a
     // snapshot).
+    CompletableFuture<LeaseGrantRequest> prepared;
+    try {
+      prepared = CompletableFuture.supplyAsync(() -> prepare(request), readPool);
+    } catch (RejectedExecutionException e) {
+      response.onError(EtcdStatus.TOO_MANY_REQUESTS);
+      return;
+    }
     CompletableFuture<LeaseGrantResponse> granted =
-        CompletableFuture.supplyAsync(() -> prepare(request), readPool)
-            .thenCompose(
-                grant ->
-                    writes
-                        .write(Command.newBuilder().setLeaseGrant(grant).build(), timeoutMs)
-                        .thenApply(
-                            op ->
-                                LeaseGrantResponse.newBuilder()
-                                    .setHeader(
-                                        headers.header(
-                                            op.getResponseRange().getHeader().getRevision()))
-                                    .setID(grant.getID())
-                                    .setTTL(grant.getTTL())
-                                    .build()));
+        prepared.thenCompose(
+            grant ->
+                writes
+                    .write(
+                        Command.newBuilder().setLeaseGrant(grant).build(),
+                        Math.max(
+                            1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime())))
+                    .thenApply(
+                        op ->
+                            LeaseGrantResponse.newBuilder()
+                                .setHeader(
+                                    headers.header(op.getResponseRange().getHeader().getRevision()))
+                                .setID(grant.getID())
+                                .setTTL(grant.getTTL())
+                                .build()));
     answer(granted, response, Function.identity());
   }
 

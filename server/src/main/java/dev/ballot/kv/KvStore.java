@@ -533,7 +533,9 @@ public final class KvStore implements AutoCloseable {
    * of them, and whoever made it, let go.
    */
   private static final class SharedView {
-    private final KvView view;
+    /** Read by whoever holds it; closed by the last {@link #release}. */
+    final KvView view;
+
     final long revision;
     final long compactRevision;
     private int holders = 1;
@@ -557,31 +559,6 @@ public final class KvStore implements AutoCloseable {
       if (--holders == 0) {
         view.close();
       }
-    }
-
-    /** The view for one read that took a hold: closing it lets go of that hold. */
-    KvView handle() {
-      return new KvView() {
-        private boolean closed;
-
-        @Override
-        public byte[] get(KvSpace space, byte[] key) {
-          return view.get(space, key);
-        }
-
-        @Override
-        public void scan(KvSpace space, byte[] from, byte[] to, Visitor visitor) {
-          view.scan(space, from, to, visitor);
-        }
-
-        @Override
-        public void close() {
-          if (!closed) {
-            closed = true;
-            release();
-          }
-        }
-      };
     }
   }
 
@@ -996,52 +973,61 @@ public final class KvStore implements AutoCloseable {
     final long revision;
     final long compactRevision;
 
+    /** The shared view this read holds (its {@link #view}), or null if it took its own. */
+    private final SharedView shared;
+
     /**
      * Holds off snapshot installs until closed, and sees one snapshot meanwhile. Its revisions are
      * the store's fields, read with the snapshot while no write was being published (reading them
      * from the snapshot cost two engine reads per read); if one was, the snapshot is taken again
-     * while none is.
+     * while none is. While a range delete is written in parts, it shares the snapshot of the state
+     * before the delete ({@link #beforeParts}).
      */
     SnapshotRead() {
       installLock.readLock().lock();
       KvView taken = null;
+      SharedView held = null;
       try {
         long stamp = publishing.tryOptimisticRead();
-        SharedView shared = held(beforeParts);
-        if (shared != null) {
-          taken = shared.handle();
-          view = taken;
-          revision = shared.revision;
-          compactRevision = shared.compactRevision;
-          return;
-        }
-        taken = engine.snapshot();
-        long rev = KvStore.this.revision;
-        long compacted = KvStore.this.compactRevision;
-        if (!publishing.validate(stamp)) {
-          taken.close();
-          taken = null;
-          stamp = publishing.readLock();
-          try {
-            shared = held(beforeParts);
-            if (shared != null) {
-              taken = shared.handle();
-              rev = shared.revision;
-              compacted = shared.compactRevision;
-            } else {
-              taken = engine.snapshot();
-              rev = KvStore.this.revision;
-              compacted = KvStore.this.compactRevision;
+        held = held(beforeParts);
+        long rev;
+        long compacted;
+        if (held != null) {
+          taken = held.view;
+          rev = held.revision;
+          compacted = held.compactRevision;
+        } else {
+          taken = engine.snapshot();
+          rev = KvStore.this.revision;
+          compacted = KvStore.this.compactRevision;
+          if (!publishing.validate(stamp)) {
+            taken.close();
+            taken = null;
+            stamp = publishing.readLock();
+            try {
+              held = held(beforeParts);
+              if (held != null) {
+                taken = held.view;
+                rev = held.revision;
+                compacted = held.compactRevision;
+              } else {
+                taken = engine.snapshot();
+                rev = KvStore.this.revision;
+                compacted = KvStore.this.compactRevision;
+              }
+            } finally {
+              publishing.unlockRead(stamp);
             }
-          } finally {
-            publishing.unlockRead(stamp);
           }
         }
         view = taken;
         revision = rev;
         compactRevision = compacted;
+        shared = held;
       } catch (RuntimeException e) {
-        if (taken != null) {
+        if (held != null) {
+          held.release();
+        } else if (taken != null) {
           taken.close();
         }
         installLock.readLock().unlock();
@@ -1062,7 +1048,11 @@ public final class KvStore implements AutoCloseable {
 
     @Override
     public void close() {
-      view.close();
+      if (shared != null) {
+        shared.release();
+      } else {
+        view.close();
+      }
       installLock.readLock().unlock();
     }
   }

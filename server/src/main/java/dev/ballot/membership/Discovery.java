@@ -204,15 +204,16 @@ public final class Discovery {
   }
 
   /**
-   * Where every node records a member: at the peer address the member advertises, the same in every
-   * node's answer, so that nodes whose {@code --initial-cluster} spell it differently (a host name
-   * on one, an IP address on another) still start from one member list. At the address dialled if
+   * Where every node records a member. At the peer address it advertises if that is the endpoint
+   * dialled spelled another way (a host name here, its IP address there): the advertised spelling
+   * is the same in every node's answer, so nodes whose {@code --initial-cluster} spell a member
+   * differently still start from one member list. Otherwise at the address dialled, as before: when
    * the member advertises none or a wildcard (a {@code 0.0.0.0} or {@code [::]} bind without {@code
-   * --advertise-peer-addr}), which no peer could dial.
-   *
-   * @throws DiscoveryException if the dialled and the advertised address are different endpoints
-   *     (etcd refuses such a bootstrap too): the members would then be recorded at addresses this
-   *     node never reached
+   * --advertise-peer-addr}), which no peer could dial, and when it advertises another endpoint (NAT
+   * or a proxy without {@code --advertise-peer-addr}); then nodes that dial it differently may list
+   * it differently, and the node logs a warning saying how to fix it. Refusing that case instead
+   * would be one-sided: the other nodes, which see no mismatch, would form the cluster with the
+   * refusing node as a member that never runs.
    */
   static String memberPeerAddr(String dialled, String advertised) {
     if (advertised.isEmpty() || advertised.equals(dialled)) {
@@ -222,8 +223,11 @@ public final class Discovery {
     try {
       theirs = HostPort.parse(advertised);
     } catch (IllegalArgumentException e) {
-      throw new DiscoveryException(
-          "peer " + dialled + " advertises a peer address that is not host:port: " + advertised);
+      log.warn(
+          "peer advertises a peer address that is not host:port addr={} advertised={}",
+          dialled,
+          advertised);
+      return dialled;
     }
     if (isWildcard(theirs.host())) {
       return dialled;
@@ -231,13 +235,13 @@ public final class Discovery {
     if (sameEndpoint(HostPort.parse(dialled), theirs)) {
       return advertised;
     }
-    throw new DiscoveryException(
-        "peer "
-            + dialled
-            + " advertises its peer address as "
-            + advertised
-            + "; list every member in --initial-cluster at the address it advertises"
-            + " (its --advertise-peer-addr, by default its --peer-addr)");
+    log.warn(
+        "peer advertises another peer address than the one in --initial-cluster; recording the"
+            + " address dialled, which other nodes may list differently: list each member at the"
+            + " address it advertises, or set its --advertise-peer-addr addr={} advertised={}",
+        dialled,
+        advertised);
+    return dialled;
   }
 
   private static boolean isWildcard(String host) {

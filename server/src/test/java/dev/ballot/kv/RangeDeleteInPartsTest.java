@@ -12,6 +12,7 @@ import dev.ballot.etcd.api.RangeRequest;
 import dev.ballot.etcd.api.RangeResponse;
 import dev.ballot.etcd.api.RequestOp;
 import dev.ballot.etcd.api.TxnRequest;
+import dev.ballot.etcd.api.TxnResponse;
 import dev.ballot.kv.proto.Command;
 import dev.ballot.raft.ClusterConfig;
 import dev.ballot.raft.SnapshotMeta;
@@ -22,6 +23,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntConsumer;
@@ -154,7 +157,9 @@ class RangeDeleteInPartsTest {
                 () -> {
                   int reads = 0;
                   while (!done.get()) {
-                    RangeResponse response = range(store, "r/", "r0");
+                    // A range, and a read-only txn (which reads through a batch view on RocksDB).
+                    RangeResponse response =
+                        reads % 2 == 0 ? range(store, "r/", "r0") : readTxnRange(store, "r/", "r0");
                     long revision = response.getHeader().getRevision();
                     if (revision == full) {
                       assertThat(response.getKvsCount()).isEqualTo(KEYS);
@@ -183,6 +188,16 @@ class RangeDeleteInPartsTest {
 
   @Test
   void whilePartsAreWrittenReadsAreAnsweredFromTheStateBeforeAndATakeWaits() throws Exception {
+    // Threads of its own: the apply, the take and the read each wait or block in turn.
+    ExecutorService threads = Executors.newCachedThreadPool();
+    try {
+      readsAndTakesWhilePartsAreWritten(threads);
+    } finally {
+      threads.shutdownNow();
+    }
+  }
+
+  private void readsAndTakesWhilePartsAreWritten(ExecutorService threads) throws Exception {
     InMemoryKvEngine engine = new InMemoryKvEngine();
     CountDownLatch secondPartStarted = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
@@ -205,14 +220,15 @@ class RangeDeleteInPartsTest {
       slow.arm();
       CompletableFuture<ApplyResult> applying =
           CompletableFuture.supplyAsync(
-              () -> store.apply(DELETE_INDEX, commands.get(DELETE_INDEX - 1)));
+              () -> store.apply(DELETE_INDEX, commands.get(DELETE_INDEX - 1)), threads);
       assertThat(secondPartStarted.await(10, TimeUnit.SECONDS)).isTrue();
       long before = store.revision();
       CompletableFuture<SnapshotMeta> take =
-          CompletableFuture.supplyAsync(() -> snapshots.take(index -> 1));
+          CompletableFuture.supplyAsync(() -> snapshots.take(index -> 1), threads);
       // A read on another thread does not wait for the delete: it sees the state before it.
       RangeResponse during =
-          CompletableFuture.supplyAsync(() -> range(store, "r/", "r0")).get(5, TimeUnit.SECONDS);
+          CompletableFuture.supplyAsync(() -> range(store, "r/", "r0"), threads)
+              .get(5, TimeUnit.SECONDS);
       assertThat(during.getKvsCount()).isEqualTo(KEYS);
       assertThat(during.getHeader().getRevision()).isEqualTo(before);
       List<String> history = new ArrayList<>();
@@ -328,6 +344,23 @@ class RangeDeleteInPartsTest {
     try {
       return store.range(
           RangeRequest.newBuilder().setKey(bytes(key)).setRangeEnd(bytes(end)).build());
+    } catch (KvException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  /** The range as a read-only txn answers it, with the txn's header. */
+  private static RangeResponse readTxnRange(KvStore store, String key, String end) {
+    try {
+      TxnResponse txn =
+          store.readTxn(
+              TxnRequest.newBuilder()
+                  .addSuccess(
+                      RequestOp.newBuilder()
+                          .setRequestRange(
+                              RangeRequest.newBuilder().setKey(bytes(key)).setRangeEnd(bytes(end))))
+                  .build());
+      return txn.getResponses(0).getResponseRange().toBuilder().setHeader(txn.getHeader()).build();
     } catch (KvException e) {
       throw new AssertionError(e);
     }
