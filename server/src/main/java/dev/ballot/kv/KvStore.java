@@ -528,6 +528,17 @@ public final class KvStore implements AutoCloseable {
         .build();
   }
 
+  /** What a {@link SnapshotRead} reads: a view and its revisions, and the shared view it holds. */
+  private record Taken(KvView view, long revision, long compactRevision, SharedView shared) {
+    void release() {
+      if (shared != null) {
+        shared.release();
+      } else {
+        view.close();
+      }
+    }
+  }
+
   /**
    * An engine snapshot with the revisions it holds, which several reads share: closed when the last
    * of them, and whoever made it, let go.
@@ -973,8 +984,8 @@ public final class KvStore implements AutoCloseable {
     final long revision;
     final long compactRevision;
 
-    /** The shared view this read holds (its {@link #view}), or null if it took its own. */
-    private final SharedView shared;
+    /** What it holds: its own snapshot, or a hold of the shared one; let go of when closed. */
+    private final Taken held;
 
     /**
      * Holds off snapshot installs until closed, and sees one snapshot meanwhile. Its revisions are
@@ -985,59 +996,44 @@ public final class KvStore implements AutoCloseable {
      */
     SnapshotRead() {
       installLock.readLock().lock();
-      KvView taken = null;
-      SharedView held = null;
+      Taken taken = null;
       try {
         long stamp = publishing.tryOptimisticRead();
-        held = held(beforeParts);
-        long rev;
-        long compacted;
-        if (held != null) {
-          taken = held.view;
-          rev = held.revision;
-          compacted = held.compactRevision;
-        } else {
-          taken = engine.snapshot();
-          rev = KvStore.this.revision;
-          compacted = KvStore.this.compactRevision;
-          if (!publishing.validate(stamp)) {
-            taken.close();
-            taken = null;
-            stamp = publishing.readLock();
-            try {
-              held = held(beforeParts);
-              if (held != null) {
-                taken = held.view;
-                rev = held.revision;
-                compacted = held.compactRevision;
-              } else {
-                taken = engine.snapshot();
-                rev = KvStore.this.revision;
-                compacted = KvStore.this.compactRevision;
-              }
-            } finally {
-              publishing.unlockRead(stamp);
-            }
+        taken = take();
+        if (taken.shared == null && !publishing.validate(stamp)) {
+          taken.release();
+          taken = null;
+          stamp = publishing.readLock();
+          try {
+            taken = take();
+          } finally {
+            publishing.unlockRead(stamp);
           }
         }
-        view = taken;
-        revision = rev;
-        compactRevision = compacted;
-        shared = held;
       } catch (RuntimeException e) {
-        if (held != null) {
-          held.release();
-        } else if (taken != null) {
-          taken.close();
+        if (taken != null) {
+          taken.release();
         }
         installLock.readLock().unlock();
         throw e;
       }
+      view = taken.view;
+      revision = taken.revision;
+      compactRevision = taken.compactRevision;
+      held = taken;
     }
 
-    /** {@code shared} if a read could take a hold of it; null if none or it was just released. */
-    private static SharedView held(SharedView shared) {
-      return shared != null && shared.hold() ? shared : null;
+    /**
+     * The shared view of the state before a delete in parts, if one is being written and a hold of
+     * it could be taken; else a snapshot of its own, with the revisions as the fields say now.
+     */
+    private Taken take() {
+      SharedView held = beforeParts;
+      if (held != null && held.hold()) {
+        return new Taken(held.view, held.revision, held.compactRevision, held);
+      }
+      return new Taken(
+          engine.snapshot(), KvStore.this.revision, KvStore.this.compactRevision, null);
     }
 
     /** The key space at {@code requested} (0 or less: now), checked as a range's revision. */
@@ -1048,11 +1044,7 @@ public final class KvStore implements AutoCloseable {
 
     @Override
     public void close() {
-      if (shared != null) {
-        shared.release();
-      } else {
-        view.close();
-      }
+      held.release();
       installLock.readLock().unlock();
     }
   }
