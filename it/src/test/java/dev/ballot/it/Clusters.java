@@ -87,21 +87,11 @@ public final class Clusters
   }
 
   private static void closeAll(List<KvCluster> clusters) {
-    RuntimeException failure = null;
+    Teardown teardown = new Teardown();
     for (KvCluster cluster : clusters) {
-      try {
-        cluster.close();
-      } catch (RuntimeException e) {
-        if (failure == null) {
-          failure = e;
-        } else {
-          failure.addSuppressed(e);
-        }
-      }
+      teardown.run(cluster::close);
     }
     clusters.clear();
-    if (failure != null) {
-      throw failure;
-    }
+    teardown.finish();
   }
 }

@@ -706,22 +706,14 @@ public final class KvCluster implements AutoCloseable {
       }
       closed = true;
     }
-    RuntimeException failure = null;
+    Teardown teardown = new Teardown();
     for (KvNode node : nodes) {
-      try {
-        node.kill9();
-      } catch (RuntimeException e) {
-        failure = addSuppressed(failure, e);
-      }
+      teardown.run(node::kill9);
       node.closeChannel();
     }
     // Every link is behind a front, which closes it.
     for (NodeFront front : fronts) {
-      try {
-        front.close();
-      } catch (RuntimeException e) {
-        failure = addSuppressed(failure, e);
-      }
+      teardown.run(front::close);
     }
     if (!keepFiles) {
       nodes.forEach(node -> deleteRecursively(node.dataDir()));
@@ -729,9 +721,7 @@ public final class KvCluster implements AutoCloseable {
     synchronized (KvCluster.class) {
       open.remove(this);
     }
-    if (failure != null) {
-      throw failure;
-    }
+    teardown.finish();
   }
 
   private KvNode node(int i) {
@@ -749,14 +739,6 @@ public final class KvCluster implements AutoCloseable {
 
   private static String linkKey(int from, int to) {
     return from + "->" + to;
-  }
-
-  private static RuntimeException addSuppressed(RuntimeException first, RuntimeException next) {
-    if (first == null) {
-      return next;
-    }
-    first.addSuppressed(next);
-    return first;
   }
 
   private static synchronized void killAllOpen() {

@@ -86,26 +86,16 @@ final class NodeFront implements AutoCloseable {
     } catch (IOException e) {
       // Closing to tear down; the links close below all the same.
     }
-    RuntimeException failure = null;
+    Teardown teardown = new Teardown();
     for (LinkProxy link : allLinks()) {
-      try {
-        link.close();
-      } catch (RuntimeException e) {
-        if (failure == null) {
-          failure = e;
-        } else {
-          failure.addSuppressed(e);
-        }
-      }
+      teardown.run(link::close);
     }
     try {
       acceptor.join(TimeUnit.SECONDS.toMillis(5));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    if (failure != null) {
-      throw failure;
-    }
+    teardown.finish();
   }
 
   private List<LinkProxy> allLinks() {

@@ -528,20 +528,9 @@ public final class KvStore implements AutoCloseable {
         .build();
   }
 
-  /** What a {@link SnapshotRead} reads: a view and its revisions, and the shared view it holds. */
-  private record Taken(KvView view, long revision, long compactRevision, SharedView shared) {
-    void release() {
-      if (shared != null) {
-        shared.release();
-      } else {
-        view.close();
-      }
-    }
-  }
-
   /**
-   * An engine snapshot with the revisions it holds, which several reads share: closed when the last
-   * of them, and whoever made it, let go.
+   * An engine snapshot with the revisions it holds, closed when the last holder lets go: one read's
+   * own, or the state before a delete in parts, which every read shares until its last part.
    */
   private static final class SharedView {
     /** Read by whoever holds it; closed by the last {@link #release}. */
@@ -985,7 +974,7 @@ public final class KvStore implements AutoCloseable {
     final long compactRevision;
 
     /** What it holds: its own snapshot, or a hold of the shared one; let go of when closed. */
-    private final Taken held;
+    private final SharedView held;
 
     /**
      * Holds off snapshot installs until closed, and sees one snapshot meanwhile. Its revisions are
@@ -996,18 +985,24 @@ public final class KvStore implements AutoCloseable {
      */
     SnapshotRead() {
       installLock.readLock().lock();
-      Taken taken = null;
+      SharedView taken = null;
       try {
         long stamp = publishing.tryOptimisticRead();
-        taken = take();
-        if (taken.shared == null && !publishing.validate(stamp)) {
-          taken.release();
-          taken = null;
-          stamp = publishing.readLock();
-          try {
-            taken = take();
-          } finally {
-            publishing.unlockRead(stamp);
+        taken = holdBeforeParts();
+        if (taken == null) {
+          taken = ownSnapshot();
+          if (!publishing.validate(stamp)) {
+            taken.release();
+            taken = null;
+            stamp = publishing.readLock();
+            try {
+              taken = holdBeforeParts();
+              if (taken == null) {
+                taken = ownSnapshot();
+              }
+            } finally {
+              publishing.unlockRead(stamp);
+            }
           }
         }
       } catch (RuntimeException e) {
@@ -1023,17 +1018,15 @@ public final class KvStore implements AutoCloseable {
       held = taken;
     }
 
-    /**
-     * The shared view of the state before a delete in parts, if one is being written and a hold of
-     * it could be taken; else a snapshot of its own, with the revisions as the fields say now.
-     */
-    private Taken take() {
-      SharedView held = beforeParts;
-      if (held != null && held.hold()) {
-        return new Taken(held.view, held.revision, held.compactRevision, held);
-      }
-      return new Taken(
-          engine.snapshot(), KvStore.this.revision, KvStore.this.compactRevision, null);
+    /** A hold of the state before a delete in parts, if one is being written; else null. */
+    private SharedView holdBeforeParts() {
+      SharedView frozen = beforeParts;
+      return frozen != null && frozen.hold() ? frozen : null;
+    }
+
+    /** A snapshot for this read alone, with the revisions as the fields say now. */
+    private SharedView ownSnapshot() {
+      return new SharedView(engine.snapshot(), KvStore.this.revision, KvStore.this.compactRevision);
     }
 
     /** The key space at {@code requested} (0 or less: now), checked as a range's revision. */

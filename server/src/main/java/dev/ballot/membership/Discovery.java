@@ -229,10 +229,11 @@ public final class Discovery {
           advertised);
       return dialled;
     }
-    if (isWildcard(theirs.host())) {
-      return dialled;
+    InetAddress[] theirAddresses = resolve(theirs.host());
+    if (theirAddresses.length == 1 && theirAddresses[0].isAnyLocalAddress()) {
+      return dialled; // a wildcard
     }
-    if (sameEndpoint(HostPort.parse(dialled), theirs)) {
+    if (sameEndpoint(HostPort.parse(dialled), theirs, theirAddresses)) {
       return advertised;
     }
     log.warn(
@@ -244,24 +245,19 @@ public final class Discovery {
     return dialled;
   }
 
-  private static boolean isWildcard(String host) {
-    InetAddress[] addresses = resolve(host);
-    return addresses.length == 1 && addresses[0].isAnyLocalAddress();
-  }
-
   /** The same port, and the same host or host names that resolve to a common address. */
-  private static boolean sameEndpoint(HostPort a, HostPort b) {
-    if (a.port() != b.port()) {
+  private static boolean sameEndpoint(
+      HostPort ours, HostPort theirs, InetAddress[] theirAddresses) {
+    if (ours.port() != theirs.port()) {
       return false;
     }
-    if (a.host().equalsIgnoreCase(b.host())) {
+    if (ours.host().equalsIgnoreCase(theirs.host())) {
       return true;
     }
-    for (InetAddress one : resolve(a.host())) {
-      for (InetAddress other : resolve(b.host())) {
-        if (one.equals(other)) {
-          return true;
-        }
+    List<InetAddress> theirList = List.of(theirAddresses);
+    for (InetAddress one : resolve(ours.host())) {
+      if (theirList.contains(one)) {
+        return true;
       }
     }
     return false;
