@@ -63,18 +63,23 @@ class DiskFaultTest {
     CrashRecoveryTest.writeConcurrently(cluster, leader, "before-", 200);
     cluster.stop(victim);
 
-    // Flip one bit in the middle of the biggest file of its RocksDB (the WAL or an SST file).
+    // Flip one bit in the middle of what its newest Raft log segment holds.
     Path db = cluster.dataDir(victim).resolve("db");
     Path damaged;
-    try (var files = Files.list(db)) {
+    try (var files = Files.list(db.resolve("raft-log"))) {
       damaged =
           files
-              .filter(p -> p.toString().endsWith(".log") || p.toString().endsWith(".sst"))
-              .max(java.util.Comparator.comparingLong(p -> p.toFile().length()))
+              .filter(p -> p.toString().endsWith(".seg"))
+              .max(java.util.Comparator.naturalOrder())
               .orElseThrow();
     }
+    byte[] bytes = Files.readAllBytes(damaged);
+    int end = bytes.length;
+    while (end > 0 && bytes[end - 1] == 0) {
+      end--; // the rest of the segment is zeros, not yet written
+    }
     try (var file = new java.io.RandomAccessFile(damaged.toFile(), "rw")) {
-      long middle = file.length() / 2;
+      long middle = end / 2;
       file.seek(middle);
       int b = file.read();
       file.seek(middle);
@@ -112,7 +117,7 @@ class DiskFaultTest {
       String log = Files.readString(cluster.logFile(victim));
       assertThat(log)
           .contains("disk failure, stopping the node without acknowledging anything more")
-          .contains("operation=\"raft storage write\"")
+          .contains("operation=\"raft storage sync\"")
           .contains("path=" + cluster.dataDir(victim).resolve("db"))
           .contains(errno.equals("EIO") ? "Input/output error" : "No space left on device");
       // The two others elect a leader if needed and go on acknowledging writes.

@@ -35,10 +35,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Raft storage in the node's one RocksDB instance. Raft state lives in two column families, {@code
- * raft_meta} (hard state, snapshot meta) and {@code raft_log} (see {@link LogEntryCodec}); {@code
- * kv_data} and {@code kv_meta} are created here for the state machine, which shares the instance
- * through {@link #db()}.
+ * Raft storage beside the node's one RocksDB instance. The log, the hard state and the snapshot
+ * meta live in segment files of their own ({@link SegmentedLog}, in the folder {@value #LOG_DIR}
+ * inside the instance's); the column family {@code raft_meta} keeps the node's identity and
+ * markers; {@code kv_data} and {@code kv_meta} are created here for the state machine, which shares
+ * the instance through {@link #db()}. The family {@code raft_log} held the log in earlier versions;
+ * such a node's log is moved out of it on its first open.
  *
  * <p>Not thread-safe: one owner (the driver thread) calls every method, except {@link #compact},
  * which may run on a background thread beside it.
@@ -50,6 +52,10 @@ public final class RocksDbRaftStorage implements RaftStorage {
   static final String RAFT_LOG = "raft_log";
   static final String KV_DATA = "kv_data";
   static final String KV_META = "kv_meta";
+
+  /** The folder of the log's segment files, inside the RocksDB instance's folder. */
+  public static final String LOG_DIR = "raft-log";
+
   private static final List<byte[]> FAMILIES =
       List.of(
           RocksDB.DEFAULT_COLUMN_FAMILY,
@@ -94,8 +100,8 @@ public final class RocksDbRaftStorage implements RaftStorage {
   private final WriteOptions asyncWrite = new WriteOptions();
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  /** Highest index with a key in raft_log, 0 if none; lets a plain append skip a range delete. */
-  private long lastLogIndex;
+  /** The log, set once by {@link #open} after the instance. */
+  private SegmentedLog logFiles;
 
   private RocksDbRaftStorage(
       Path dir,
@@ -215,12 +221,12 @@ public final class RocksDbRaftStorage implements RaftStorage {
             dir, dbOptions, rocksLog, familyOptions, logOptions, metaOptions, db, handles);
     try {
       storage.verifyChecksums();
-      storage.lastLogIndex = storage.readLastLogIndex();
+      storage.logFiles = storage.openLog();
     } catch (RuntimeException e) {
       storage.close();
       throw e;
     }
-    log.info("raft storage opened dir={} lastLogIndex={}", dir, storage.lastLogIndex);
+    log.info("raft storage opened dir={} lastLogIndex={}", dir, storage.logFiles.lastIndex());
     return storage;
   }
 
@@ -266,70 +272,89 @@ public final class RocksDbRaftStorage implements RaftStorage {
   @Override
   public RestoredState load() {
     checkOpen();
-    try {
-      return loadChecked();
-    } catch (StorageCorruptionException e) {
-      // The codecs know the entry or record; the operator also needs to know where it is.
-      throw new StorageCorruptionException(e.getMessage() + " (in " + dir + ")", e);
-    }
-  }
-
-  private RestoredState loadChecked() {
-    HardState hardState = readHardState();
-    SnapshotMeta snapshot = readSnapshotMeta();
-    long snapshotIndex = snapshot == null ? 0 : snapshot.index();
-    List<Entry> entries = new ArrayList<>();
-    long[] previousTerm = {snapshot == null ? 0 : snapshot.term()};
-    // Entries at or below the snapshot (kept for catch-up, or whose compaction a crash undid) are
-    // not part of the restored log, so the scan starts after it.
-    scanLog(
-        snapshotIndex + 1,
-        Long.MAX_VALUE,
-        entry -> {
-          if (entry.term() < previousTerm[0]) {
-            throw LogEntryCodec.corrupt(
-                entry.index(),
-                "term " + entry.term() + " is below the previous term " + previousTerm[0]);
-          }
-          entries.add(entry);
-          previousTerm[0] = entry.term();
-          return true;
-        });
-    long expected = snapshotIndex + 1 + entries.size();
+    RestoredState restored = logFiles.load();
     log.info(
         "raft storage loaded dir={} term={} commitIndex={} snapshotIndex={} lastIndex={}",
         dir,
-        hardState.term(),
-        hardState.commitIndex(),
-        snapshotIndex,
-        expected - 1);
-    return new RestoredState(hardState, snapshot, entries, snapshotIndex);
+        restored.hardState().term(),
+        restored.hardState().commitIndex(),
+        restored.appliedIndex(),
+        restored.appliedIndex() + restored.entries().size());
+    return restored;
   }
 
   @Override
   public List<Entry> read(long lo, long hi, long maxBytes) {
     checkOpen();
-    List<Entry> out = new ArrayList<>();
-    long[] bytes = {0};
-    scanLog(
-        lo,
-        hi,
-        entry -> {
-          bytes[0] += entry.sizeBytes();
-          if (!out.isEmpty() && bytes[0] > maxBytes) {
-            return false;
-          }
-          out.add(entry);
-          return true;
-        });
-    return out;
+    return logFiles.read(lo, hi, maxBytes);
   }
 
   /**
-   * Visits the stored entries from {@code from} on, below {@code to}, checking each one's checksum
-   * and that none is missing, until the visitor says stop.
+   * Opens the log's segment files. A storage written by an older version keeps its log in the
+   * {@code raft_log} family and its hard state and snapshot meta in {@code raft_meta}: they are
+   * copied into a new log (which appears whole or not at all), then deleted from RocksDB.
    */
-  private void scanLog(long from, long to, java.util.function.Predicate<Entry> visitor) {
+  private SegmentedLog openLog() {
+    Path logDir = dir.resolve(LOG_DIR);
+    try {
+      if (!SegmentedLog.exists(logDir)) {
+        RestoredState old = loadFromRocksDb();
+        SegmentedLog.create(
+            logDir, old.hardState(), old.snapshot(), old.entries(), SegmentedLog.SEGMENT_BYTES);
+        if (old.snapshot() != null || !old.entries().isEmpty() || old.hardState().term() > 0) {
+          log.info(
+              "raft log moved out of RocksDB into segment files dir={} entries={}",
+              logDir,
+              old.entries().size());
+        }
+      }
+      dropRocksDbLog();
+    } catch (IOException e) {
+      throw new DiskFailureException("raft log creation", logDir, e);
+    }
+    return SegmentedLog.open(logDir, SegmentedLog.SEGMENT_BYTES);
+  }
+
+  /** What an older version stored in RocksDB: hard state, snapshot meta, the entries after it. */
+  private RestoredState loadFromRocksDb() {
+    byte[] hardStateValue = get(HARD_STATE_KEY);
+    HardState hardState =
+        hardStateValue == null ? HardState.EMPTY : MetaCodec.decodeHardState(hardStateValue);
+    byte[] snapshotValue = get(SNAPSHOT_META_KEY);
+    SnapshotMeta snapshot =
+        snapshotValue == null ? null : MetaCodec.decodeSnapshotMeta(snapshotValue);
+    long snapshotIndex = snapshot == null ? 0 : snapshot.index();
+    List<Entry> entries = new ArrayList<>();
+    scanLog(snapshotIndex + 1, Long.MAX_VALUE, entries::add);
+    return new RestoredState(hardState, snapshot, entries, snapshotIndex);
+  }
+
+  /** Deletes what an older version kept of the log in RocksDB, if anything is left. */
+  private void dropRocksDbLog() {
+    try (RocksIterator it = db.newIterator(raftLog)) {
+      it.seekToFirst();
+      boolean entriesLeft = it.isValid();
+      it.status();
+      if (!entriesLeft && get(HARD_STATE_KEY) == null && get(SNAPSHOT_META_KEY) == null) {
+        return;
+      }
+      try (WriteBatch batch = new WriteBatch()) {
+        batch.deleteRange(raftLog, LOG_START, LOG_END);
+        batch.delete(raftMeta, HARD_STATE_KEY);
+        batch.delete(raftMeta, SNAPSHOT_META_KEY);
+        db.write(syncWrite, batch);
+      }
+      db.compactRange(raftLog);
+    } catch (RocksDBException e) {
+      throw failure("old log removal", e);
+    }
+  }
+
+  /**
+   * Visits the entries stored by an older version from {@code from} on, below {@code to}, checking
+   * each one's checksum and that none is missing.
+   */
+  private void scanLog(long from, long to, java.util.function.Consumer<Entry> visitor) {
     long expected = from;
     try (RocksIterator it = db.newIterator(raftLog)) {
       for (it.seek(key(from)); it.isValid() && expected < to; it.next()) {
@@ -338,9 +363,7 @@ public final class RocksDbRaftStorage implements RaftStorage {
           throw new StorageCorruptionException(
               "raft log entry " + expected + " is missing: the next stored entry is " + index);
         }
-        if (!visitor.test(LogEntryCodec.decode(index, it.value()))) {
-          return;
-        }
+        visitor.accept(LogEntryCodec.decode(index, it.value()));
         expected++;
       }
       it.status();
@@ -352,41 +375,7 @@ public final class RocksDbRaftStorage implements RaftStorage {
   @Override
   public void save(SnapshotMeta snapshot, List<Entry> entries, HardState hardState, boolean sync) {
     checkOpen();
-    long newLastLogIndex = lastLogIndex;
-    try (WriteBatch batch = new WriteBatch()) {
-      if (snapshot != null) {
-        // The core drops its whole log when it installs a leader's snapshot; so does the disk.
-        batch.deleteRange(raftLog, LOG_START, LOG_END);
-        batch.put(raftMeta, SNAPSHOT_META_KEY, MetaCodec.encodeSnapshotMeta(snapshot));
-        newLastLogIndex = 0;
-      }
-      if (!entries.isEmpty()) {
-        long first = entries.get(0).index();
-        checkNoGap(first, newLastLogIndex, snapshot);
-        if (first <= newLastLogIndex) {
-          // Only a conflicting suffix needs a range delete; plain appends leave no tombstone.
-          batch.deleteRange(raftLog, key(first), key(newLastLogIndex + 1));
-        }
-        long expected = first;
-        for (Entry entry : entries) {
-          if (entry.index() != expected) {
-            throw new IllegalArgumentException(
-                "entries to save are not contiguous: expected " + expected + ", got " + entry);
-          }
-          batch.put(raftLog, key(entry.index()), LogEntryCodec.encode(entry));
-          expected++;
-        }
-        newLastLogIndex = expected - 1;
-      }
-      if (hardState != null) {
-        batch.put(raftMeta, HARD_STATE_KEY, MetaCodec.encodeHardState(hardState));
-      }
-      // The whole Ready in one write: one WAL append and, with sync, one fsync (group commit).
-      db.write(sync ? syncWrite : asyncWrite, batch);
-    } catch (RocksDBException e) {
-      throw failure("write", e);
-    }
-    lastLogIndex = newLastLogIndex;
+    logFiles.save(snapshot, entries, hardState, sync);
     if (snapshot != null) {
       log.info(
           "raft log replaced by snapshot dir={} index={} term={}",
@@ -399,17 +388,13 @@ public final class RocksDbRaftStorage implements RaftStorage {
   @Override
   public void saveSnapshotMeta(SnapshotMeta snapshot) {
     checkOpen();
-    SnapshotMeta stored = readSnapshotMeta();
+    SnapshotMeta stored = logFiles.snapshot();
     if (stored != null && snapshot.index() <= stored.index()) {
       log.debug(
           "snapshot meta not newer index={} storedIndex={}", snapshot.index(), stored.index());
       return;
     }
-    try {
-      db.put(raftMeta, syncWrite, SNAPSHOT_META_KEY, MetaCodec.encodeSnapshotMeta(snapshot));
-    } catch (RocksDBException e) {
-      throw failure("snapshot meta write", e);
-    }
+    logFiles.saveSnapshotMeta(snapshot);
     log.info("snapshot meta saved dir={} index={} term={}", dir, snapshot.index(), snapshot.term());
   }
 
@@ -419,26 +404,7 @@ public final class RocksDbRaftStorage implements RaftStorage {
     if (index < 0) {
       throw new IllegalArgumentException("negative compaction index " + index);
     }
-    SnapshotMeta stored = readSnapshotMeta();
-    if (stored == null || stored.index() < index) {
-      throw new IllegalStateException(
-          "compaction to "
-              + index
-              + " is not covered by a snapshot (snapshot index "
-              + (stored == null ? "none" : stored.index())
-              + ")");
-    }
-    byte[] end = key(index + 1);
-    try {
-      // The snapshot covers these entries, so a crash that undoes the delete loses nothing: no
-      // sync. The range delete only hides them; compacting the range frees the disk space.
-      db.deleteRange(raftLog, asyncWrite, LOG_START, end);
-      db.compactRange(raftLog, LOG_START, end);
-    } catch (RocksDBException e) {
-      throw failure("compaction", e);
-    }
-    // lastLogIndex stays: the entries after the snapshot follow it, and this may run on a
-    // background thread while the owner appends.
+    logFiles.compact(index);
     log.info("raft log compacted dir={} throughIndex={}", dir, index);
   }
 
@@ -483,19 +449,10 @@ public final class RocksDbRaftStorage implements RaftStorage {
     return bytes;
   }
 
-  /** How many entries the stored log holds (compacted ones excluded); scans the log. */
+  /** How many entries the stored log holds (compacted ones excluded). */
   public long countLogEntries() {
     checkOpen();
-    long count = 0;
-    try (RocksIterator it = db.newIterator(raftLog)) {
-      for (it.seekToFirst(); it.isValid(); it.next()) {
-        count++;
-      }
-      it.status();
-    } catch (RocksDBException e) {
-      throw failure("log read", e);
-    }
-    return count;
+    return logFiles.entryCount();
   }
 
   /** The node's identity as last written by {@link #writeIdentity}, or null on a new node. */
@@ -546,6 +503,9 @@ public final class RocksDbRaftStorage implements RaftStorage {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    if (logFiles != null) {
+      logFiles.close();
+    }
     // Handles must go before the instance, options after it.
     handles.forEach(ColumnFamilyHandle::close);
     RocksDBException failure = null;
@@ -567,40 +527,6 @@ public final class RocksDbRaftStorage implements RaftStorage {
     log.info("raft storage closed dir={}", dir);
   }
 
-  /**
-   * The first new index may be at most one past the log or the snapshot, whichever ends later;
-   * anything further would leave a hole that load() reports as corruption.
-   */
-  private void checkNoGap(long first, long logLastIndex, SnapshotMeta newSnapshot) {
-    if (first <= logLastIndex + 1) {
-      return;
-    }
-    SnapshotMeta snapshot = newSnapshot != null ? newSnapshot : readSnapshotMeta();
-    long snapshotIndex = snapshot == null ? 0 : snapshot.index();
-    if (first > snapshotIndex + 1) {
-      throw new IllegalStateException(
-          "write would leave a gap: first new index "
-              + first
-              + ", last stored index "
-              + logLastIndex
-              + ", snapshot index "
-              + snapshotIndex);
-    }
-  }
-
-  private long readLastLogIndex() {
-    try (RocksIterator it = db.newIterator(raftLog)) {
-      it.seekToLast();
-      if (it.isValid()) {
-        return logIndex(it.key());
-      }
-      it.status();
-      return 0;
-    } catch (RocksDBException e) {
-      throw failure("log read", e);
-    }
-  }
-
   private static long logIndex(byte[] key) {
     long index = key.length == LogEntryCodec.KEY_BYTES ? LogEntryCodec.index(key) : -1;
     if (index < 1) {
@@ -610,23 +536,13 @@ public final class RocksDbRaftStorage implements RaftStorage {
     return index;
   }
 
-  private HardState readHardState() {
-    byte[] value = get(HARD_STATE_KEY);
-    return value == null ? HardState.EMPTY : MetaCodec.decodeHardState(value);
-  }
-
   /**
    * The index of the newest recorded snapshot, 0 if none. Safe from any thread while the storage is
-   * open (one point read, none of the owner's state), for status endpoints.
+   * open, for status endpoints.
    */
   public long snapshotIndex() {
-    SnapshotMeta snapshot = readSnapshotMeta();
+    SnapshotMeta snapshot = logFiles.snapshot();
     return snapshot == null ? 0 : snapshot.index();
-  }
-
-  private SnapshotMeta readSnapshotMeta() {
-    byte[] value = get(SNAPSHOT_META_KEY);
-    return value == null ? null : MetaCodec.decodeSnapshotMeta(value);
   }
 
   private byte[] get(byte[] metaKey) {

@@ -17,24 +17,59 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Damage to RocksDB's own files (a flipped bit in the write-ahead log or in an SST file, a
- * truncated file) is found when the node starts, and reported with the file, never served.
+ * Damage to the node's files (a flipped bit in the Raft log's segment files or in an SST file, a
+ * truncated file) is found when the node starts, and reported with the file, never served; a write
+ * torn by a crash at the end of the log is not damage.
  */
 class CorruptFilesTest {
   @TempDir Path dir;
 
   private static final int ENTRIES = 200;
 
-  private void writeLog(boolean flush) {
+  private void writeLog() {
     try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir)) {
       for (int i = 1; i <= ENTRIES; i++) {
         byte[] data = ("entry-" + i + "-" + "x".repeat(200)).getBytes();
         storage.save(
             null, List.of(new Entry(1, i, EntryType.NORMAL, data)), new HardState(1, 1, i), true);
       }
-      if (flush) {
-        storage.compactAll();
+    }
+  }
+
+  private void writeTables() throws Exception {
+    try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir)) {
+      for (int i = 0; i < ENTRIES; i++) {
+        storage
+            .db()
+            .put(storage.kvDataFamily(), ("key-" + i).getBytes(), "v".repeat(200).getBytes());
       }
+      storage.compactAll();
+    }
+  }
+
+  private Path segment() throws IOException {
+    try (Stream<Path> files = Files.list(dir.resolve(RocksDbRaftStorage.LOG_DIR))) {
+      return files
+          .filter(p -> p.getFileName().toString().endsWith(".seg"))
+          .max(Comparator.naturalOrder())
+          .orElseThrow(() -> new AssertionError("no segment in " + dir));
+    }
+  }
+
+  /** The offset just past the last byte that is not zero. */
+  private static long endOfData(Path file) throws IOException {
+    byte[] bytes = Files.readAllBytes(file);
+    int end = bytes.length;
+    while (end > 0 && bytes[end - 1] == 0) {
+      end--;
+    }
+    return end;
+  }
+
+  private static void zero(Path file, long from, long to) throws IOException {
+    try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+      f.seek(from);
+      f.write(new byte[(int) (to - from)]);
     }
   }
 
@@ -63,63 +98,76 @@ class CorruptFilesTest {
   }
 
   @Test
-  void flippedBitInTheWriteAheadLogStopsStartUp() throws IOException {
-    writeLog(false);
-    Path wal = largest(".log");
-    flipByteAt(wal, wal.toFile().length() / 2);
+  void flippedBitInTheRaftLogStopsStartUp() throws IOException {
+    writeLog();
+    Path segment = segment();
+    flipByteAt(segment, endOfData(segment) / 2);
 
     assertThatThrownBy(this::openAndLoad)
         .isInstanceOf(StorageCorruptionException.class)
-        .hasMessageContaining("raft storage at " + dir + " is corrupt")
+        .hasMessageContaining(segment.toString())
         .hasMessageContaining("checksum mismatch");
   }
 
   @Test
-  void tornLastRecordOfTheWriteAheadLogIsTolerated() throws IOException {
-    writeLog(false);
-    Path wal = largest(".log");
-    try (RandomAccessFile f = new RandomAccessFile(wal.toFile(), "rw")) {
-      f.setLength(f.length() - 10); // a crash tore the last write
-    }
+  void tornLastWriteOfTheRaftLogIsTolerated() throws IOException {
+    writeLog();
+    Path segment = segment();
+    long end = endOfData(segment);
+    zero(segment, (end - 1) / 512 * 512, end); // the last sector never reached the disk
 
     try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir)) {
-      assertThat(storage.load().entries()).hasSize(ENTRIES - 1);
+      List<Entry> entries = storage.load().entries();
+      assertThat(entries.size()).isBetween(ENTRIES - 3, ENTRIES - 1);
+      assertThat(entries.get(entries.size() - 1).index()).isEqualTo(entries.size());
     }
   }
 
   @Test
-  void flippedBitInAnSstFileStopsStartUp() throws IOException {
-    writeLog(true);
-    Path sst = largest(".sst");
-    flipByteAt(sst, sst.toFile().length() / 3);
+  void recordsAfterATornOneNeverComeBack() throws IOException {
+    writeLog();
+    Path segment = segment();
+    long end = endOfData(segment);
+    // A sector a few records before the end was lost; the records after it reached the disk.
+    long lost = (end - 2000) / 512 * 512;
+    zero(segment, lost, lost + 512);
+    long kept;
+    try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir)) {
+      kept = storage.load().entries().size();
+      assertThat(kept).isLessThan(ENTRIES - 3);
+      // Nothing of what followed the torn record is left on disk to be read later.
+      assertThat(endOfData(segment)).isLessThanOrEqualTo(lost);
+      // The node goes on with other entries at the same indexes, then crashes again.
+      storage.save(
+          null,
+          List.of(new Entry(2, kept + 1, EntryType.NORMAL, "after".getBytes())),
+          new HardState(2, 1, kept),
+          true);
+    }
 
-    assertThatThrownBy(this::openAndLoad)
-        .isInstanceOf(StorageCorruptionException.class)
-        .hasMessageContaining(sst.getFileName().toString());
+    try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir)) {
+      List<Entry> entries = storage.load().entries();
+      assertThat(entries).hasSize((int) kept + 1);
+      assertThat(entries.get((int) kept).term()).isEqualTo(2);
+      assertThat(storage.load().hardState()).isEqualTo(new HardState(2, 1, kept));
+    }
   }
 
   @Test
-  void flippedBitInTheKeyValueDataStopsStartUp() throws Exception {
-    try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir)) {
-      for (int i = 0; i < ENTRIES; i++) {
-        storage
-            .db()
-            .put(storage.kvDataFamily(), ("key-" + i).getBytes(), "v".repeat(200).getBytes());
-      }
-      storage.compactAll();
-    }
+  void flippedBitInAnSstFileStopsStartUp() throws Exception {
+    writeTables(); // the state machine's data, which loading the log does not read
     Path sst = largest(".sst");
     flipByteAt(sst, sst.toFile().length() / 3);
 
-    // Not read by loading the log: the check at open finds it.
+    // The check at open finds it.
     assertThatThrownBy(() -> RocksDbRaftStorage.open(dir).close())
         .isInstanceOf(StorageCorruptionException.class)
         .hasMessageContaining(sst.getFileName().toString());
   }
 
   @Test
-  void truncatedSstFileStopsStartUp() throws IOException {
-    writeLog(true);
+  void truncatedSstFileStopsStartUp() throws Exception {
+    writeTables();
     Path sst = largest(".sst");
     try (RandomAccessFile f = new RandomAccessFile(sst.toFile(), "rw")) {
       f.setLength(f.length() / 2);
@@ -131,8 +179,9 @@ class CorruptFilesTest {
   }
 
   @Test
-  void intactFilesOpen() {
-    writeLog(true);
+  void intactFilesOpen() throws Exception {
+    writeLog();
+    writeTables();
     try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir)) {
       assertThat(storage.load().entries()).hasSize(ENTRIES);
     }
