@@ -30,7 +30,9 @@ class SpaceQuotaTest {
 
   /**
    * 125 MiB: the size is checked every 500 ms and RocksDB's files grow only as memtables flush, so
-   * the writes must go on long enough for a check to see the quota passed (400 once did not).
+   * the writes must go on long enough for a check to see the quota passed (400 once did not). The
+   * values are random: RocksDB compresses its files, and the Raft log (uncompressed) is not
+   * counted, so 64 KiB of one letter would hardly count at all.
    */
   private static final int MAX_WRITES = 2_000;
 
@@ -78,6 +80,10 @@ class SpaceQuotaTest {
               e -> assertThat(e.getStatus().getDescription()).isEqualTo(NO_SPACE));
     }
     assertThat(etcdctl.run("alarm", "list").requireSuccess().stdout()).contains("alarm:NOSPACE");
+    // Every node holds the same data, so each raises its own alarm (each checks every 0.5 s).
+    await("every member's NOSPACE alarm")
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> alarms(cluster, cluster.awaitLeader()).size() == cluster.size());
     // Status lists the alarms in its errors as etcd words them.
     List<String> raised =
         alarms(cluster, leader).stream()
@@ -97,23 +103,25 @@ class SpaceQuotaTest {
     cluster.awaitReady();
     assertThat(alarms(cluster, follower)).anyMatch(SpaceQuotaTest::isNoSpace);
 
-    // Deletes still work (in parts: one request may remove at most 128 MiB of keys and values);
-    // defragment gives the space back.
+    // Deletes still work, one key each: the history keeps the previous value with each event,
+    // and the revision a compaction stops at stays readable, with its events.
     leader = cluster.awaitLeader();
     long deleted = 0;
-    for (int from = 0; from < MAX_WRITES; from += 256) {
+    for (int i = 0; i < MAX_WRITES; i++) {
       deleted +=
           cluster
               .kv(leader)
               .withDeadlineAfter(10, TimeUnit.SECONDS)
               .deleteRange(
                   DeleteRangeRequest.newBuilder()
-                      .setKey(Etcd.bytes(String.format("q-%05d", from)))
-                      .setRangeEnd(Etcd.bytes(String.format("q-%05d", from + 256)))
+                      .setKey(Etcd.bytes(String.format("q-%05d", i)))
                       .build())
               .getDeleted();
     }
     assertThat(deleted).isPositive();
+    // As etcd's runbook has it: compact away the old revisions, defragment, disarm.
+    long revision = Etcd.getPrefix(cluster.kv(leader), "q-", false).getHeader().getRevision();
+    etcdctl.run("compact", Long.toString(revision)).requireSuccess();
     await("every node's database to fall under the quota")
         .atMost(Duration.ofSeconds(60))
         .pollInterval(Duration.ofSeconds(1))
@@ -174,11 +182,21 @@ class SpaceQuotaTest {
             e -> assertThat(e.getStatus().getDescription()).isEqualTo(NO_SPACE));
   }
 
-  /** Writes 64 KiB values until the cluster refuses one; returns the refusal. */
+  /** Writes random 64 KiB values until the cluster refuses one; returns the refusal. */
   private static StatusRuntimeException fillUntilRefused(KvCluster cluster, int leader) {
+    java.util.Random random = new java.util.Random(7);
     for (int i = 0; i < MAX_WRITES; i++) {
       try {
-        put(cluster, leader, String.format("q-%05d", i));
+        byte[] value = new byte[64 * 1024];
+        random.nextBytes(value);
+        cluster
+            .kv(leader)
+            .withDeadlineAfter(10, TimeUnit.SECONDS)
+            .put(
+                PutRequest.newBuilder()
+                    .setKey(Etcd.bytes(String.format("q-%05d", i)))
+                    .setValue(com.google.protobuf.ByteString.copyFrom(value))
+                    .build());
       } catch (StatusRuntimeException e) {
         if (e.getStatus().getCode() == Status.Code.RESOURCE_EXHAUSTED) {
           return e;

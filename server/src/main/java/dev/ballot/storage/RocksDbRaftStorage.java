@@ -76,6 +76,15 @@ public final class RocksDbRaftStorage implements RaftStorage {
   private static final byte[] SNAPSHOT_META_KEY = "snapshot_meta".getBytes(UTF_8);
   private static final byte[] IDENTITY_KEY = "identity".getBytes(UTF_8);
   private static final byte[] BOOTSTRAP_ID_KEY = "bootstrap_temp_id".getBytes(UTF_8);
+
+  /**
+   * Kept under the key where earlier versions read the hard state: it fails their checksum, so an
+   * earlier version started on this data refuses it as corrupt instead of starting with term 0 and
+   * no vote, which could vote twice in a term.
+   */
+  static final byte[] MOVED_MARKER =
+      "the hard state and log are in the raft-log folder".getBytes(UTF_8);
+
   // Bounds that cover every valid log key (indexes are positive).
   private static final byte[] LOG_START = key(0);
   private static final byte[] LOG_END = key(Long.MAX_VALUE);
@@ -319,7 +328,9 @@ public final class RocksDbRaftStorage implements RaftStorage {
   private RestoredState loadFromRocksDb() {
     byte[] hardStateValue = get(HARD_STATE_KEY);
     HardState hardState =
-        hardStateValue == null ? HardState.EMPTY : MetaCodec.decodeHardState(hardStateValue);
+        hardStateValue == null || java.util.Arrays.equals(hardStateValue, MOVED_MARKER)
+            ? HardState.EMPTY
+            : MetaCodec.decodeHardState(hardStateValue);
     byte[] snapshotValue = get(SNAPSHOT_META_KEY);
     SnapshotMeta snapshot =
         snapshotValue == null ? null : MetaCodec.decodeSnapshotMeta(snapshotValue);
@@ -329,22 +340,29 @@ public final class RocksDbRaftStorage implements RaftStorage {
     return new RestoredState(hardState, snapshot, entries, snapshotIndex);
   }
 
-  /** Deletes what an older version kept of the log in RocksDB, if anything is left. */
+  /**
+   * Deletes what an older version kept of the log in RocksDB, if anything is left, and leaves
+   * {@link #MOVED_MARKER} in its place.
+   */
   private void dropRocksDbLog() {
     try (RocksIterator it = db.newIterator(raftLog)) {
       it.seekToFirst();
       boolean entriesLeft = it.isValid();
       it.status();
-      if (!entriesLeft && get(HARD_STATE_KEY) == null && get(SNAPSHOT_META_KEY) == null) {
+      if (!entriesLeft
+          && java.util.Arrays.equals(get(HARD_STATE_KEY), MOVED_MARKER)
+          && get(SNAPSHOT_META_KEY) == null) {
         return;
       }
       try (WriteBatch batch = new WriteBatch()) {
         batch.deleteRange(raftLog, LOG_START, LOG_END);
-        batch.delete(raftMeta, HARD_STATE_KEY);
+        batch.put(raftMeta, HARD_STATE_KEY, MOVED_MARKER);
         batch.delete(raftMeta, SNAPSHOT_META_KEY);
         db.write(syncWrite, batch);
       }
-      db.compactRange(raftLog);
+      if (entriesLeft) {
+        db.compactRange(raftLog);
+      }
     } catch (RocksDBException e) {
       throw failure("old log removal", e);
     }

@@ -29,9 +29,12 @@ import org.slf4j.LoggerFactory;
 /**
  * The Raft log, the hard state and the snapshot meta, as records appended to segment files (the
  * shape of etcd's WAL). A record is {@code length(4) | crc32c(4) | type(1) | payload}, the checksum
- * covering type and payload. Each segment starts with a header record naming its sequence number,
- * then the hard state and snapshot meta current when it was opened, so the oldest segments can be
- * deleted without losing state; replaying every segment in order rebuilds the log.
+ * covering type and payload. Each write is one batch record, whose payload is items {@code type(1)
+ * | length(4) | payload} (entries, hard state, snapshot meta), so that a crash keeps a write whole
+ * or not at all; an entry item also carries the entry's own checksum, checked when it is read back.
+ * Each segment starts with a header record naming its sequence number, then the hard state and
+ * snapshot meta current when it was opened, so the oldest segments can be deleted without losing
+ * state; replaying every segment in order rebuilds the log.
  *
  * <p>Segments are created whole before they are written: a background thread writes the next one
  * full of zeros, syncs it and renames it into place. Appends then overwrite blocks that already
@@ -57,11 +60,22 @@ final class SegmentedLog implements AutoCloseable {
   private static final String SUFFIX = ".seg";
   private static final String TEMP_SUFFIX = ".seg.tmp";
   private static final int RECORD_HEADER_BYTES = 9;
+  private static final int ITEM_HEADER_BYTES = 5;
+
+  /** Where a segment's first batch starts, after its header record. */
+  private static final int SEGMENT_HEADER_END = RECORD_HEADER_BYTES + 16;
+
   private static final int SECTOR_BYTES = 512;
   private static final int MAGIC = 0x42414c4c; // "BALL"
   private static final int VERSION = 1;
 
+  // Record types.
   private static final byte SEGMENT_HEADER = 1;
+
+  /** One write: items {@code type(1) | length(4) | payload}, whole or not at all. */
+  private static final byte BATCH = 7;
+
+  // Item types.
   private static final byte ENTRY = 2;
   private static final byte HARD_STATE = 3;
 
@@ -216,9 +230,9 @@ final class SegmentedLog implements AutoCloseable {
       SnapshotMeta known = reset != null ? reset : snapshot;
       checkContiguous(entries, Math.max(last, known == null ? 0 : known.index()));
     }
-    buffer.clear();
+    startBatch();
     if (reset != null) {
-      putRecord(LOG_RESET, MetaCodec.encodeSnapshotMeta(reset));
+      putItem(LOG_RESET, MetaCodec.encodeSnapshotMeta(reset));
     }
     int[] entryStarts = new int[entries.size()];
     for (int i = 0; i < entries.size(); i++) {
@@ -226,9 +240,9 @@ final class SegmentedLog implements AutoCloseable {
       putEntry(entries.get(i));
     }
     if (newHardState != null) {
-      putRecord(HARD_STATE, MetaCodec.encodeHardState(newHardState));
+      putItem(HARD_STATE, MetaCodec.encodeHardState(newHardState));
     }
-    buffer.flip();
+    finishBatch();
     Segment segment = segmentFor(buffer.remaining());
     long start = segment.writePosition;
     write(segment, buffer, start);
@@ -258,9 +272,9 @@ final class SegmentedLog implements AutoCloseable {
     if (known != null && meta.index() <= known.index()) {
       return;
     }
-    buffer.clear();
-    putRecord(SNAPSHOT, MetaCodec.encodeSnapshotMeta(meta));
-    buffer.flip();
+    startBatch();
+    putItem(SNAPSHOT, MetaCodec.encodeSnapshotMeta(meta));
+    finishBatch();
     Segment segment = segmentFor(buffer.remaining());
     write(segment, buffer, segment.writePosition);
     force(segment);
@@ -307,9 +321,9 @@ final class SegmentedLog implements AutoCloseable {
     }
     if (index >= firstIndex && !segments.isEmpty()) {
       forget(index);
-      buffer.clear();
-      putRecord(COMPACTED, java.nio.ByteBuffer.allocate(Long.BYTES).putLong(index).array());
-      buffer.flip();
+      startBatch();
+      putItem(COMPACTED, ByteBuffer.allocate(Long.BYTES).putLong(index).array());
+      finishBatch();
       Segment segment = segmentFor(buffer.remaining());
       write(segment, buffer, segment.writePosition);
       segment.writePosition += buffer.limit();
@@ -366,18 +380,38 @@ final class SegmentedLog implements AutoCloseable {
       try (Stream<Path> files = Files.list(dir)) {
         paths = files.filter(p -> p.toString().endsWith(SUFFIX)).sorted().toList();
       }
-      for (int i = 0; i < paths.size(); i++) {
-        Path path = paths.get(i);
-        Segment segment = new Segment(sequence(path), path, FileChannel.open(path, READ, WRITE));
-        segments.add(segment);
-        replaySegment(segment, i == paths.size() - 1);
+      for (Path path : paths) {
+        segments.add(new Segment(sequence(path), path, FileChannel.open(path, READ, WRITE)));
+      }
+      // The segment last written to may be followed by segments prepared but never written: a
+      // torn write can only be at the end of the last one that holds a batch.
+      int lastWritten = segments.size() - 1;
+      while (lastWritten > 0 && !holdsABatch(segments.get(lastWritten))) {
+        lastWritten--;
+      }
+      for (int i = 0; i < segments.size(); i++) {
+        replaySegment(segments.get(i), i >= lastWritten);
+      }
+      if (!segments.isEmpty()) {
+        Segment active = segments.get(segments.size() - 1);
+        if (active.writePosition == SEGMENT_HEADER_END) {
+          // Writes go on in a segment never written: it starts with the state, as after a switch.
+          ByteBuffer state = stateRecords();
+          write(active, state, active.writePosition);
+          force(active);
+          active.writePosition += state.limit();
+        }
+        prepareNextIfHalfFull(active);
       }
     } catch (IOException e) {
       throw new DiskFailureException("raft log open", dir, e);
     }
-    if (!segments.isEmpty()) {
-      prepareNextIfHalfFull(segments.get(segments.size() - 1));
-    }
+  }
+
+  private static boolean holdsABatch(Segment segment) throws IOException {
+    ByteBuffer first = ByteBuffer.allocate(RECORD_HEADER_BYTES);
+    int read = segment.channel.read(first, SEGMENT_HEADER_END);
+    return read > 0 && !isZero(first.flip(), 0, first.limit());
   }
 
   private void replaySegment(Segment segment, boolean last) throws IOException {
@@ -410,12 +444,18 @@ final class SegmentedLog implements AutoCloseable {
         }
         throw corrupt(segment, position, "checksum mismatch");
       }
-      byte[] payload = new byte[length];
-      data.get(position + RECORD_HEADER_BYTES, payload);
       if (first != (type == SEGMENT_HEADER)) {
         throw corrupt(segment, position, "the header record is missing or misplaced");
       }
-      apply(segment, position, type, payload);
+      if (type == SEGMENT_HEADER) {
+        byte[] payload = new byte[length];
+        data.get(position + RECORD_HEADER_BYTES, payload);
+        checkHeader(segment, position, payload);
+      } else if (type == BATCH) {
+        replayBatch(segment, data, position + RECORD_HEADER_BYTES, (int) end);
+      } else {
+        throw corrupt(segment, position, "unknown record type " + type);
+      }
       first = false;
       position = (int) end;
     }
@@ -437,10 +477,28 @@ final class SegmentedLog implements AutoCloseable {
     }
   }
 
+  /** Applies the items of one batch, which spans [from, end) of the segment. */
+  private void replayBatch(Segment segment, ByteBuffer data, int from, int end) {
+    int position = from;
+    while (position < end) {
+      if (position + ITEM_HEADER_BYTES > end) {
+        throw corrupt(segment, position, "an item header runs past its batch");
+      }
+      byte type = data.get(position);
+      int length = data.getInt(position + 1);
+      if (length < 0 || (long) position + ITEM_HEADER_BYTES + length > end) {
+        throw corrupt(segment, position, "an item of " + length + " bytes runs past its batch");
+      }
+      byte[] payload = new byte[length];
+      data.get(position + ITEM_HEADER_BYTES, payload);
+      apply(segment, position, type, payload);
+      position += ITEM_HEADER_BYTES + length;
+    }
+  }
+
   private void apply(Segment segment, int position, byte type, byte[] payload) {
     try {
       switch (type) {
-        case SEGMENT_HEADER -> checkHeader(segment, position, payload);
         case ENTRY -> {
           ByteBuffer buf = ByteBuffer.wrap(payload);
           long index = buf.getLong();
@@ -459,7 +517,7 @@ final class SegmentedLog implements AutoCloseable {
         }
         case SNAPSHOT -> noteSnapshot(MetaCodec.decodeSnapshotMeta(payload));
         case COMPACTED -> forget(ByteBuffer.wrap(payload).getLong());
-        default -> throw corrupt(segment, position, "unknown record type " + type);
+        default -> throw corrupt(segment, position, "unknown item type " + type);
       }
     } catch (java.nio.BufferUnderflowException e) {
       throw corrupt(segment, position, "record of type " + type + " is too short");
@@ -513,26 +571,38 @@ final class SegmentedLog implements AutoCloseable {
 
   // ---- writing ----
 
+  /** Starts a batch in {@link #buffer}: its record header is filled in by finishBatch. */
+  private void startBatch() {
+    buffer.clear().position(RECORD_HEADER_BYTES);
+  }
+
+  private void finishBatch() {
+    buffer = sealBatch(buffer);
+  }
+
   private void putEntry(Entry entry) {
     byte[] encoded = LogEntryCodec.encode(entry);
     int length = Long.BYTES + encoded.length;
-    buffer = withRoom(buffer, RECORD_HEADER_BYTES + length);
-    int start = buffer.position();
-    buffer.putInt(length).putInt(0).put(ENTRY).putLong(entry.index()).put(encoded);
-    buffer.putInt(start + 4, checksum(buffer, start + 8, length + 1));
+    buffer = withRoom(buffer, ITEM_HEADER_BYTES + length);
+    buffer.put(ENTRY).putInt(length).putLong(entry.index()).put(encoded);
   }
 
-  private void putRecord(byte type, byte[] payload) {
-    buffer = appendRecord(buffer, type, payload);
+  private void putItem(byte type, byte[] payload) {
+    buffer = appendItem(buffer, type, payload);
   }
 
-  /** Appends one record to {@code into}, or to a larger copy of it, which it returns. */
-  private ByteBuffer appendRecord(ByteBuffer into, byte type, byte[] payload) {
-    ByteBuffer out = withRoom(into, RECORD_HEADER_BYTES + payload.length);
-    int start = out.position();
-    out.putInt(payload.length).putInt(0).put(type).put(payload);
-    out.putInt(start + 4, checksum(out, start + 8, payload.length + 1));
+  private static ByteBuffer appendItem(ByteBuffer into, byte type, byte[] payload) {
+    ByteBuffer out = withRoom(into, ITEM_HEADER_BYTES + payload.length);
+    out.put(type).putInt(payload.length).put(payload);
     return out;
+  }
+
+  /** Fills in the record header of the batch written after it, and flips the buffer. */
+  private ByteBuffer sealBatch(ByteBuffer buf) {
+    int length = buf.position() - RECORD_HEADER_BYTES;
+    buf.putInt(0, length).put(8, BATCH);
+    buf.putInt(4, checksum(buf, 8, length + 1));
+    return buf.flip();
   }
 
   private static ByteBuffer withRoom(ByteBuffer buf, int bytes) {
@@ -568,7 +638,7 @@ final class SegmentedLog implements AutoCloseable {
       return current;
     }
     ByteBuffer state = stateRecords();
-    long needed = (long) bytes + state.remaining() + RECORD_HEADER_BYTES + 16;
+    long needed = (long) bytes + state.remaining();
     if (current != null) {
       force(current); // nothing in the next segment may outlive what this one holds
     }
@@ -584,7 +654,7 @@ final class SegmentedLog implements AutoCloseable {
       }
     }
     if (next == null) {
-      next = createSegment(dir, sequence, Math.max(segmentBytes, needed));
+      next = createSegment(dir, sequence, Math.max(segmentBytes, SEGMENT_HEADER_END + needed));
     }
     segments.add(next);
     write(next, state, next.writePosition);
@@ -593,13 +663,13 @@ final class SegmentedLog implements AutoCloseable {
   }
 
   private ByteBuffer stateRecords() {
-    ByteBuffer state =
-        appendRecord(ByteBuffer.allocate(256), HARD_STATE, MetaCodec.encodeHardState(hardState));
+    ByteBuffer state = ByteBuffer.allocate(256).position(RECORD_HEADER_BYTES);
+    state = appendItem(state, HARD_STATE, MetaCodec.encodeHardState(hardState));
     SnapshotMeta known = snapshot;
     if (known != null) {
-      state = appendRecord(state, SNAPSHOT, MetaCodec.encodeSnapshotMeta(known));
+      state = appendItem(state, SNAPSHOT, MetaCodec.encodeSnapshotMeta(known));
     }
-    return state.flip();
+    return sealBatch(state);
   }
 
   private Segment awaitPrepared() {
@@ -637,7 +707,7 @@ final class SegmentedLog implements AutoCloseable {
           zeros.clear().limit((int) Math.min(zeros.capacity(), size - written));
           written += channel.write(zeros, written);
         }
-        ByteBuffer header = ByteBuffer.allocate(RECORD_HEADER_BYTES + 16);
+        ByteBuffer header = ByteBuffer.allocate(SEGMENT_HEADER_END);
         header.putInt(16).putInt(0).put(SEGMENT_HEADER);
         header.putInt(MAGIC).putInt(VERSION).putLong(sequence);
         CRC32C crc = new CRC32C();
@@ -651,7 +721,7 @@ final class SegmentedLog implements AutoCloseable {
       Files.move(temp, path, StandardCopyOption.ATOMIC_MOVE);
       syncDirectory(dir);
       Segment segment = new Segment(sequence, path, FileChannel.open(path, READ, WRITE));
-      segment.writePosition = RECORD_HEADER_BYTES + 16;
+      segment.writePosition = SEGMENT_HEADER_END;
       return segment;
     } catch (IOException e) {
       throw new DiskFailureException("raft log segment creation", path, e);
@@ -719,28 +789,27 @@ final class SegmentedLog implements AutoCloseable {
     firstIndex += drop;
   }
 
+  /** Reads the entry item at {@code offset}; its own checksum (LogEntryCodec's) is checked. */
   private Entry readEntry(Segment segment, long offset, long index) {
     try {
-      ByteBuffer header = ByteBuffer.allocate(RECORD_HEADER_BYTES);
+      ByteBuffer header = ByteBuffer.allocate(ITEM_HEADER_BYTES);
       readFully(segment, header, offset);
-      int length = header.getInt(0);
-      if (length < Long.BYTES || offset + RECORD_HEADER_BYTES + length > segment.size) {
-        throw corrupt(segment, offset, "entry record of " + length + " bytes");
+      byte type = header.get(0);
+      int length = header.getInt(1);
+      if (type != ENTRY
+          || length < Long.BYTES
+          || offset + ITEM_HEADER_BYTES + length > segment.size) {
+        throw corrupt(segment, offset, "no entry item (type " + type + ", " + length + " bytes)");
       }
-      ByteBuffer record = ByteBuffer.allocate(length + 1);
-      record.put(header.get(8));
-      readFully(segment, record, offset + RECORD_HEADER_BYTES);
-      if (header.getInt(4) != checksum(record, 0, length + 1)) {
-        throw corrupt(segment, offset, "checksum mismatch");
-      }
-      long stored = record.getLong(1);
+      ByteBuffer item = ByteBuffer.allocate(length);
+      readFully(segment, item, offset + ITEM_HEADER_BYTES);
+      long stored = item.getLong(0);
       if (stored != index) {
         throw corrupt(segment, offset, "holds entry " + stored + " where " + index + " belongs");
       }
-      return LogEntryCodec.decode(
-          index, Arrays.copyOfRange(record.array(), 1 + Long.BYTES, length + 1));
+      return LogEntryCodec.decode(index, Arrays.copyOfRange(item.array(), Long.BYTES, length));
     } catch (IOException e) {
-      throw new DiskFailureException("raft log read", segment.path, e);
+      throw new DiskFailureException("raft storage read", segment.path, e);
     }
   }
 

@@ -82,8 +82,23 @@ class RocksDbRaftStorageTest extends RaftStorageContractTest {
       it.seekToFirst();
       assertThat(it.isValid()).isFalse();
     }
-    assertThat(rocks().db().get(rocks().raftMetaFamily(), bytes("hard_state"))).isNull();
+    // An earlier version started on this data finds a hard state it cannot read, and refuses it.
+    byte[] left = rocks().db().get(rocks().raftMetaFamily(), bytes("hard_state"));
+    assertThatThrownBy(() -> MetaCodec.decodeHardState(left))
+        .isInstanceOf(StorageCorruptionException.class);
     assertThat(reopen().load()).isEqualTo(moved);
+  }
+
+  @Test
+  void anEarlierVersionStartedOnNewDataRefusesItsHardState() throws Exception {
+    storage.save(null, entries(1, 1, 3), new HardState(4, 2, 1), true);
+
+    byte[] value = rocks().db().get(rocks().raftMetaFamily(), bytes("hard_state"));
+    assertThat(value).isNotNull();
+    assertThatThrownBy(() -> MetaCodec.decodeHardState(value))
+        .isInstanceOf(StorageCorruptionException.class)
+        .hasMessageContaining("hard state is corrupt");
+    assertThat(reopen().load().hardState()).isEqualTo(new HardState(4, 2, 1));
   }
 
   @Test
