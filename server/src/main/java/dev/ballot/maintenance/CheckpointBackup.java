@@ -87,7 +87,7 @@ public final class CheckpointBackup {
     RocksDbRaftStorage copy;
     try {
       // A copy of our own: opening it read-write (it replays its WAL) touches nothing live.
-      copy = RocksDbRaftStorage.open(checkpointDir);
+      copy = RocksDbRaftStorage.openCopy(checkpointDir);
     } catch (UncheckedIOException e) {
       throw e.getCause();
     }

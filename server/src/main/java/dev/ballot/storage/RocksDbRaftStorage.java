@@ -142,7 +142,19 @@ public final class RocksDbRaftStorage implements RaftStorage {
   }
 
   /** As {@link #open(Path)}, recording RocksDB statistics into {@code statistics} if not null. */
+  /**
+   * Opens a RocksDB checkpoint of an instance for its key-value families (a backup reads one). A
+   * checkpoint holds no Raft log, and none is opened: the log's methods throw.
+   */
+  public static RocksDbRaftStorage openCopy(Path dir) {
+    return open(dir, null, false);
+  }
+
   static RocksDbRaftStorage open(Path dir, Statistics statistics) {
+    return open(dir, statistics, true);
+  }
+
+  private static RocksDbRaftStorage open(Path dir, Statistics statistics, boolean withLog) {
     RocksDbLog rocksLog = new RocksDbLog();
     DBOptions dbOptions =
         new DBOptions()
@@ -230,12 +242,15 @@ public final class RocksDbRaftStorage implements RaftStorage {
             dir, dbOptions, rocksLog, familyOptions, logOptions, metaOptions, db, handles);
     try {
       storage.verifyChecksums();
-      storage.logFiles = storage.openLog();
+      storage.logFiles = withLog ? storage.openLog() : null;
     } catch (RuntimeException e) {
       storage.close();
       throw e;
     }
-    log.info("raft storage opened dir={} lastLogIndex={}", dir, storage.logFiles.lastIndex());
+    log.info(
+        "raft storage opened dir={} lastLogIndex={}",
+        dir,
+        withLog ? storage.logFiles.lastIndex() : "none (a copy)");
     return storage;
   }
 
@@ -281,7 +296,7 @@ public final class RocksDbRaftStorage implements RaftStorage {
   @Override
   public RestoredState load() {
     checkOpen();
-    RestoredState restored = logFiles.load();
+    RestoredState restored = logFiles().load();
     log.info(
         "raft storage loaded dir={} term={} commitIndex={} snapshotIndex={} lastIndex={}",
         dir,
@@ -295,7 +310,7 @@ public final class RocksDbRaftStorage implements RaftStorage {
   @Override
   public List<Entry> read(long lo, long hi, long maxBytes) {
     checkOpen();
-    return logFiles.read(lo, hi, maxBytes);
+    return logFiles().read(lo, hi, maxBytes);
   }
 
   /**
@@ -306,6 +321,18 @@ public final class RocksDbRaftStorage implements RaftStorage {
   private SegmentedLog openLog() {
     Path logDir = dir.resolve(LOG_DIR);
     try {
+      byte[] storedHardState = get(HARD_STATE_KEY);
+      boolean moved = java.util.Arrays.equals(storedHardState, MOVED_MARKER);
+      if (moved && !SegmentedLog.exists(logDir)) {
+        throw new StorageCorruptionException(
+            "the raft log folder " + logDir + " is missing: its hard state and entries are gone");
+      }
+      if (!moved && SegmentedLog.exists(logDir) && storedHardState != null) {
+        // A move that a crash interrupted before RocksDB's copy was replaced (an earlier version
+        // may even have run on it since): RocksDB's copy is the one to keep.
+        log.warn("raft log folder from an unfinished move, moving again dir={}", logDir);
+        SegmentedLog.deleteTree(logDir);
+      }
       if (!SegmentedLog.exists(logDir)) {
         RestoredState old = loadFromRocksDb();
         SegmentedLog.create(
@@ -328,9 +355,7 @@ public final class RocksDbRaftStorage implements RaftStorage {
   private RestoredState loadFromRocksDb() {
     byte[] hardStateValue = get(HARD_STATE_KEY);
     HardState hardState =
-        hardStateValue == null || java.util.Arrays.equals(hardStateValue, MOVED_MARKER)
-            ? HardState.EMPTY
-            : MetaCodec.decodeHardState(hardStateValue);
+        hardStateValue == null ? HardState.EMPTY : MetaCodec.decodeHardState(hardStateValue);
     byte[] snapshotValue = get(SNAPSHOT_META_KEY);
     SnapshotMeta snapshot =
         snapshotValue == null ? null : MetaCodec.decodeSnapshotMeta(snapshotValue);
@@ -393,7 +418,7 @@ public final class RocksDbRaftStorage implements RaftStorage {
   @Override
   public void save(SnapshotMeta snapshot, List<Entry> entries, HardState hardState, boolean sync) {
     checkOpen();
-    logFiles.save(snapshot, entries, hardState, sync);
+    logFiles().save(snapshot, entries, hardState, sync);
     if (snapshot != null) {
       log.info(
           "raft log replaced by snapshot dir={} index={} term={}",
@@ -406,13 +431,13 @@ public final class RocksDbRaftStorage implements RaftStorage {
   @Override
   public void saveSnapshotMeta(SnapshotMeta snapshot) {
     checkOpen();
-    SnapshotMeta stored = logFiles.snapshot();
+    SnapshotMeta stored = logFiles().snapshot();
     if (stored != null && snapshot.index() <= stored.index()) {
       log.debug(
           "snapshot meta not newer index={} storedIndex={}", snapshot.index(), stored.index());
       return;
     }
-    logFiles.saveSnapshotMeta(snapshot);
+    logFiles().saveSnapshotMeta(snapshot);
     log.info("snapshot meta saved dir={} index={} term={}", dir, snapshot.index(), snapshot.term());
   }
 
@@ -422,7 +447,7 @@ public final class RocksDbRaftStorage implements RaftStorage {
     if (index < 0) {
       throw new IllegalArgumentException("negative compaction index " + index);
     }
-    logFiles.compact(index);
+    logFiles().compact(index);
     log.info("raft log compacted dir={} throughIndex={}", dir, index);
   }
 
@@ -470,7 +495,7 @@ public final class RocksDbRaftStorage implements RaftStorage {
   /** How many entries the stored log holds (compacted ones excluded). */
   public long countLogEntries() {
     checkOpen();
-    return logFiles.entryCount();
+    return logFiles().entryCount();
   }
 
   /** The node's identity as last written by {@link #writeIdentity}, or null on a new node. */
@@ -522,7 +547,7 @@ public final class RocksDbRaftStorage implements RaftStorage {
       return;
     }
     if (logFiles != null) {
-      logFiles.close();
+      logFiles().close();
     }
     // Handles must go before the instance, options after it.
     handles.forEach(ColumnFamilyHandle::close);
@@ -559,7 +584,7 @@ public final class RocksDbRaftStorage implements RaftStorage {
    * open, for status endpoints.
    */
   public long snapshotIndex() {
-    SnapshotMeta snapshot = logFiles.snapshot();
+    SnapshotMeta snapshot = logFiles().snapshot();
     return snapshot == null ? 0 : snapshot.index();
   }
 
@@ -569,6 +594,13 @@ public final class RocksDbRaftStorage implements RaftStorage {
     } catch (RocksDBException e) {
       throw failure("meta read", e);
     }
+  }
+
+  private SegmentedLog logFiles() {
+    if (logFiles == null) {
+      throw new IllegalStateException("raft storage at " + dir + " is a copy without a raft log");
+    }
+    return logFiles;
   }
 
   private void checkOpen() {

@@ -17,6 +17,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -108,6 +109,9 @@ final class SegmentedLog implements AutoCloseable {
   private HardState hardState = HardState.EMPTY;
   private volatile SnapshotMeta snapshot;
   private boolean closed;
+  // Where the last write went, for crash tests that tear it.
+  private Path lastWritePath;
+  private long lastWriteStart;
 
   private SegmentedLog(Path dir, long segmentBytes) {
     this.dir = dir;
@@ -212,6 +216,11 @@ final class SegmentedLog implements AutoCloseable {
     return count == 0 ? firstIndex - 1 : firstIndex + count - 1;
   }
 
+  /** The segment and offset of the last write, for tests that tear it. */
+  synchronized Map.Entry<Path, Long> lastWrite() {
+    return Map.entry(lastWritePath, lastWriteStart);
+  }
+
   /** How many entries are indexed, those a snapshot covers included. */
   synchronized long entryCount() {
     return count;
@@ -220,7 +229,7 @@ final class SegmentedLog implements AutoCloseable {
   /**
    * Appends one Ready in one write: {@code reset} (if not null, the log is dropped and restarts
    * after it), {@code entries} (replacing every entry at or after the first one's index), then
-   * {@code hardState} (if not null). With {@code sync} it is on disk when this returns.
+   * {@code hardState} (if not null). It is on disk when this returns, {@code sync} or not.
    */
   synchronized void save(
       SnapshotMeta reset, List<Entry> entries, HardState newHardState, boolean sync) {
@@ -246,9 +255,9 @@ final class SegmentedLog implements AutoCloseable {
     Segment segment = segmentFor(buffer.remaining());
     long start = segment.writePosition;
     write(segment, buffer, start);
-    if (sync) {
-      force(segment);
-    }
+    // Synced even when not asked: with every write synced before the next, only the last record
+    // can be torn, so a valid record after a damaged one proves damage (see replaySegment).
+    force(segment);
     segment.writePosition = start + buffer.limit();
     if (reset != null) {
       count = 0;
@@ -326,6 +335,7 @@ final class SegmentedLog implements AutoCloseable {
       finishBatch();
       Segment segment = segmentFor(buffer.remaining());
       write(segment, buffer, segment.writePosition);
+      force(segment); // also before any older segment goes: the newest must hold the state
       segment.writePosition += buffer.limit();
     }
     int deleted = 0;
@@ -390,6 +400,12 @@ final class SegmentedLog implements AutoCloseable {
         lastWritten--;
       }
       for (int i = 0; i < segments.size(); i++) {
+        if (i > 0 && segments.get(i).sequence != segments.get(i - 1).sequence + 1) {
+          // Segments between were deleted: those before the gap came back after a crash undid
+          // their deletion, and their entries may be ones a later segment replaced.
+          Arrays.fill(entrySegment, 0, count, null);
+          count = 0;
+        }
         replaySegment(segments.get(i), i >= lastWritten);
       }
       if (!segments.isEmpty()) {
@@ -435,7 +451,7 @@ final class SegmentedLog implements AutoCloseable {
       byte type = data.get(position + 8);
       long end = (long) position + RECORD_HEADER_BYTES + length;
       if (length < 0 || end > size || storedCrc != checksum(data, position + 8, length + 1)) {
-        if (last && torn(data, position, end)) {
+        if (last && torn(data, position, end) && !validRecordAfter(segment, data, position)) {
           log.warn(
               "raft log ends in a torn write, discarded segment={} offset={}",
               segment.path,
@@ -465,7 +481,7 @@ final class SegmentedLog implements AutoCloseable {
     segment.writePosition = position;
     int tail = (int) size - position;
     if (!isZero(data, position, tail)) {
-      if (!last) {
+      if (!last || validRecordAfter(segment, data, position)) {
         throw corrupt(segment, position, "data follows the end of the segment's records");
       }
       // Unsynced writes past a torn record, or bytes of a write a crash cut short: zero them, so
@@ -537,7 +553,36 @@ final class SegmentedLog implements AutoCloseable {
     }
   }
 
-  /** A record is torn if it runs past the file or one of its sectors was never written. */
+  /**
+   * Whether a record with a valid checksum starts after {@code from}. Every write is synced before
+   * the next one, so only the last can be torn: a valid record after the point where the records
+   * stop proves that what stops them is damage, not a torn write.
+   */
+  private boolean validRecordAfter(Segment segment, ByteBuffer data, int from) {
+    int limit = data.limit();
+    for (int at = from + 1; at + RECORD_HEADER_BYTES <= limit; at++) {
+      int length = data.getInt(at);
+      if (data.get(at + 8) != BATCH
+          || length <= 0
+          || (long) at + RECORD_HEADER_BYTES + length > limit) {
+        continue;
+      }
+      if (data.getInt(at + 4) == checksum(data, at + 8, length + 1)) {
+        log.error(
+            "raft log holds a valid record after damage segment={} offset={}", segment.path, at);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * A record is torn if it runs past the file or one of its sectors was never written: the part of
+   * it in that sector is all zeros. A first sector holding only the leading bytes of the header is
+   * ambiguous (the high bytes of a length are zeros in any record); what settles such a case is
+   * {@link #validRecordAfter}: damage is followed by the records synced after it, a torn last write
+   * by nothing.
+   */
   private static boolean torn(ByteBuffer data, int position, long end) {
     if (end < position) {
       return false; // a negative length: the header was written, and is wrong
@@ -658,6 +703,7 @@ final class SegmentedLog implements AutoCloseable {
     }
     segments.add(next);
     write(next, state, next.writePosition);
+    force(next);
     next.writePosition += state.limit();
     return next;
   }
@@ -728,7 +774,9 @@ final class SegmentedLog implements AutoCloseable {
     }
   }
 
-  private static void write(Segment segment, ByteBuffer data, long position) {
+  private void write(Segment segment, ByteBuffer data, long position) {
+    lastWritePath = segment.path;
+    lastWriteStart = position;
     ByteBuffer view = data.duplicate();
     long at = position;
     try {

@@ -124,33 +124,76 @@ class CorruptFilesTest {
   }
 
   @Test
-  void recordsAfterATornOneNeverComeBack() throws IOException {
+  void whatATornLastWriteLeftNeverComesBack() throws IOException {
     writeLog();
     Path segment = segment();
-    long end = endOfData(segment);
-    // A sector a few records before the end was lost; the records after it reached the disk.
-    long lost = (end - 2000) / 512 * 512;
-    zero(segment, lost, lost + 512);
-    long kept;
+    long start = endOfData(segment);
     try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir)) {
-      kept = storage.load().entries().size();
-      assertThat(kept).isLessThan(ENTRIES - 3);
-      // Nothing of what followed the torn record is left on disk to be read later.
-      assertThat(endOfData(segment)).isLessThanOrEqualTo(lost);
-      // The node goes on with other entries at the same indexes, then crashes again.
+      byte[] big = ("last-" + "y".repeat(3000)).getBytes();
       storage.save(
           null,
-          List.of(new Entry(2, kept + 1, EntryType.NORMAL, "after".getBytes())),
-          new HardState(2, 1, kept),
+          List.of(new Entry(1, ENTRIES + 1, EntryType.NORMAL, big)),
+          new HardState(1, 1, ENTRIES),
+          true);
+    }
+    // The crash tore that last write: its first sector never reached the disk, the rest did.
+    long first = (start + 511) / 512 * 512;
+    zero(segment, first, first + 512);
+    try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir)) {
+      assertThat(storage.load().entries()).hasSize(ENTRIES);
+      // Nothing of the torn write is left on disk to be read later.
+      assertThat(endOfData(segment)).isLessThanOrEqualTo(first);
+      // The node goes on with another entry at that index, then crashes again.
+      storage.save(
+          null,
+          List.of(new Entry(2, ENTRIES + 1, EntryType.NORMAL, "after".getBytes())),
+          new HardState(2, 1, ENTRIES),
           true);
     }
 
     try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir)) {
       List<Entry> entries = storage.load().entries();
-      assertThat(entries).hasSize((int) kept + 1);
-      assertThat(entries.get((int) kept).term()).isEqualTo(2);
-      assertThat(storage.load().hardState()).isEqualTo(new HardState(2, 1, kept));
+      assertThat(entries).hasSize(ENTRIES + 1);
+      assertThat(entries.get(ENTRIES).term()).isEqualTo(2);
+      assertThat(storage.load().hardState()).isEqualTo(new HardState(2, 1, ENTRIES));
     }
+  }
+
+  @Test
+  void aLostSectorBeforeRecordsThatWereSyncedStopsStartUp() throws IOException {
+    writeLog();
+    Path segment = segment();
+    // Every write is synced before the next: valid records after the damage prove it is not a
+    // torn last write, so nothing is discarded.
+    long lost = (endOfData(segment) - 2000) / 512 * 512;
+    zero(segment, lost, lost + 512);
+
+    assertThatThrownBy(this::openAndLoad)
+        .isInstanceOf(StorageCorruptionException.class)
+        .hasMessageContaining(segment.toString());
+  }
+
+  @Test
+  void aFlippedBitInARecordHeaderStopsStartUp() throws IOException {
+    writeLog();
+    Path segment = segment();
+    // The header of a record near the middle: the length's highest byte, which a torn-write
+    // check could take for a sector never written.
+    byte[] bytes = Files.readAllBytes(segment);
+    long middle = endOfData(segment) / 2;
+    long header = -1;
+    for (long at = middle; at < bytes.length - 9; at++) {
+      if (bytes[(int) at + 8] == 7 && bytes[(int) at] == 0 && bytes[(int) at + 1] == 0) {
+        header = at;
+        break;
+      }
+    }
+    assertThat(header).isPositive();
+    flipByteAt(segment, header);
+
+    assertThatThrownBy(this::openAndLoad)
+        .isInstanceOf(StorageCorruptionException.class)
+        .hasMessageContaining(segment.toString());
   }
 
   @Test

@@ -90,6 +90,41 @@ class RocksDbRaftStorageTest extends RaftStorageContractTest {
   }
 
   @Test
+  void aMissingLogFolderIsCorruptionNotANewNode() throws Exception {
+    storage.save(null, entries(1, 1, 3), new HardState(4, 2, 1), true);
+    storage.close();
+    SegmentedLog.deleteTree(dir.resolve(RocksDbRaftStorage.LOG_DIR));
+
+    assertThatThrownBy(() -> RocksDbRaftStorage.open(dir))
+        .isInstanceOf(StorageCorruptionException.class)
+        .hasMessageContaining("raft-log")
+        .hasMessageContaining("missing");
+    storage = RocksDbRaftStorage.open(dir.resolve("other")); // for the teardown
+  }
+
+  @Test
+  void aMoveThatACrashInterruptedIsDoneAgainFromRocksDb() throws Exception {
+    // An earlier version's state in RocksDB, and a log folder from a move that did not finish
+    // (here: holding other, older state).
+    for (long i = 1; i <= 5; i++) {
+      rocks().db().put(rocks().raftLogFamily(), key(i), LogEntryCodec.encode(entry(3, i)));
+    }
+    HardState hardState = new HardState(3, 1, 4);
+    rocks()
+        .db()
+        .put(rocks().raftMetaFamily(), bytes("hard_state"), MetaCodec.encodeHardState(hardState));
+    storage.close();
+    Path logDir = dir.resolve(RocksDbRaftStorage.LOG_DIR);
+    SegmentedLog.deleteTree(logDir);
+    SegmentedLog.create(logDir, new HardState(1, 1, 0), null, entries(1, 1, 2), 4096);
+
+    RestoredState moved = reopen().load();
+
+    assertThat(moved.hardState()).isEqualTo(hardState);
+    assertThat(moved.entries()).isEqualTo(entries(3, 1, 5));
+  }
+
+  @Test
   void anEarlierVersionStartedOnNewDataRefusesItsHardState() throws Exception {
     storage.save(null, entries(1, 1, 3), new HardState(4, 2, 1), true);
 
