@@ -431,14 +431,12 @@ public final class RocksDbRaftStorage implements RaftStorage {
   @Override
   public void saveSnapshotMeta(SnapshotMeta snapshot) {
     checkOpen();
-    SnapshotMeta stored = logFiles().snapshot();
-    if (stored != null && snapshot.index() <= stored.index()) {
-      log.debug(
-          "snapshot meta not newer index={} storedIndex={}", snapshot.index(), stored.index());
-      return;
+    if (logFiles().saveSnapshotMeta(snapshot)) {
+      log.info(
+          "snapshot meta saved dir={} index={} term={}", dir, snapshot.index(), snapshot.term());
+    } else {
+      log.debug("snapshot meta not newer index={}", snapshot.index());
     }
-    logFiles().saveSnapshotMeta(snapshot);
-    log.info("snapshot meta saved dir={} index={} term={}", dir, snapshot.index(), snapshot.term());
   }
 
   @Override

@@ -252,13 +252,8 @@ final class SegmentedLog implements AutoCloseable {
       putItem(HARD_STATE, MetaCodec.encodeHardState(newHardState));
     }
     finishBatch();
-    Segment segment = segmentFor(buffer.remaining());
-    long start = segment.writePosition;
-    write(segment, buffer, start);
-    // Synced even when not asked: with every write synced before the next, only the last record
-    // can be torn, so a valid record after a damaged one proves damage (see replaySegment).
-    force(segment);
-    segment.writePosition = start + buffer.limit();
+    Segment segment = appendBatch();
+    long start = segment.writePosition - buffer.limit();
     if (reset != null) {
       count = 0;
       firstIndex = reset.index() + 1;
@@ -274,21 +269,23 @@ final class SegmentedLog implements AutoCloseable {
     prepareNextIfHalfFull(segment);
   }
 
-  /** Records, synced, that a snapshot exists at {@code meta}, if it is newer than the one known. */
-  synchronized void saveSnapshotMeta(SnapshotMeta meta) {
+  /**
+   * Records, synced, that a snapshot exists at {@code meta}, if it is newer than the one known.
+   *
+   * @return whether it was newer, and so recorded
+   */
+  synchronized boolean saveSnapshotMeta(SnapshotMeta meta) {
     checkOpen();
     SnapshotMeta known = snapshot;
     if (known != null && meta.index() <= known.index()) {
-      return;
+      return false;
     }
     startBatch();
     putItem(SNAPSHOT, MetaCodec.encodeSnapshotMeta(meta));
     finishBatch();
-    Segment segment = segmentFor(buffer.remaining());
-    write(segment, buffer, segment.writePosition);
-    force(segment);
-    segment.writePosition += buffer.limit();
+    appendBatch();
     snapshot = meta;
+    return true;
   }
 
   /** Entries [lo, hi): at most {@code maxBytes} of payload but at least one. */
@@ -333,10 +330,7 @@ final class SegmentedLog implements AutoCloseable {
       startBatch();
       putItem(COMPACTED, ByteBuffer.allocate(Long.BYTES).putLong(index).array());
       finishBatch();
-      Segment segment = segmentFor(buffer.remaining());
-      write(segment, buffer, segment.writePosition);
-      force(segment); // also before any older segment goes: the newest must hold the state
-      segment.writePosition += buffer.limit();
+      appendBatch(); // synced before any older segment goes: the newest must hold the state
     }
     int deleted = 0;
     while (segments.size() > 1 && segments.get(0).maxEntryIndex <= index) {
@@ -615,6 +609,22 @@ final class SegmentedLog implements AutoCloseable {
   }
 
   // ---- writing ----
+
+  /**
+   * Writes the finished batch in {@link #buffer} to the current segment (or the next, if it does
+   * not fit) and syncs it: every write is synced before the next, even a save not asked to be, so
+   * only the last record can be torn and a valid record after a damaged one proves damage (see
+   * {@link #validRecordAfter}).
+   *
+   * @return the segment written, whose write position is now after the batch
+   */
+  private Segment appendBatch() {
+    Segment segment = segmentFor(buffer.remaining());
+    write(segment, buffer, segment.writePosition);
+    force(segment);
+    segment.writePosition += buffer.limit();
+    return segment;
+  }
 
   /** Starts a batch in {@link #buffer}: its record header is filled in by finishBatch. */
   private void startBatch() {
