@@ -2,7 +2,8 @@ package dev.ballot.kv;
 
 /**
  * Puts and deletes that {@link KvEngine#write} writes at once, all or nothing. Until then they are
- * visible only through {@link #over}. Single-threaded; close it when done.
+ * visible only through {@link #over}. Single-threaded; close it when done. A batch may keep the
+ * arrays it is given until it is closed: callers do not change them afterwards.
  */
 public interface KvBatch extends AutoCloseable {
   void put(KvSpace space, byte[] key, byte[] value);

@@ -5,6 +5,8 @@ import dev.ballot.storage.StorageCorruptionException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
@@ -12,19 +14,25 @@ import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.Snapshot;
 import org.rocksdb.Status;
+import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteBatchWithIndex;
 import org.rocksdb.WriteOptions;
 
 /**
  * The key spaces in two column families of the node's RocksDB instance (kv_data and kv_meta; see
  * {@link KvSpace} for how the others live in kv_meta), which the engine does not own. Snapshots are
- * RocksDB snapshots; batches are indexed write batches, read through with {@code getFromBatchAndDB}
- * and {@code newIteratorWithBase}.
+ * RocksDB snapshots; batches are serialized write batches, indexed once a read through them needs
+ * it and then read with {@code getFromBatchAndDB} and {@code newIteratorWithBase}.
  */
 public final class RocksKvEngine implements KvEngine {
   private final RocksDB db;
   private final ColumnFamilyHandle data;
   private final ColumnFamilyHandle meta;
+
+  /** The families' ids, as serialized batches name them (asking a handle is a native call). */
+  private final int dataId;
+
+  private final int metaId;
 
   /**
    * The state machine's writes bypass the write-ahead log: the Raft log is the durable record of
@@ -43,6 +51,8 @@ public final class RocksKvEngine implements KvEngine {
     this.db = db;
     this.data = data;
     this.meta = meta;
+    this.dataId = data.getID();
+    this.metaId = meta.getID();
   }
 
   @Override
@@ -67,7 +77,7 @@ public final class RocksKvEngine implements KvEngine {
       throw new IllegalArgumentException("a batch of another engine: " + batch);
     }
     try {
-      db.write(unsyncedWrite, mine.batch);
+      mine.writeTo(db, unsyncedWrite);
     } catch (RocksDBException e) {
       if (e.getStatus() != null && e.getStatus().getCode() == Status.Code.Corruption) {
         throw new StorageCorruptionException(
@@ -158,24 +168,81 @@ public final class RocksKvEngine implements KvEngine {
     }
   }
 
+  /**
+   * A batch that is indexed only once it must be. Until a read through it finds writes in it, its
+   * writes stay in a Java list, handed to RocksDB at the write as one serialized batch ({@link
+   * WriteBatchRecords}): one call into the native library instead of one per put, and no index.
+   * Most commands read the records they replace before they write anything (a put, a delete of one
+   * key), so they never pay for the index; a command that reads after writing (a txn whose later
+   * ops see its earlier ones) has its writes so far indexed at that read, and indexed as they come
+   * from then on.
+   */
   private final class Batch implements KvBatch {
-    final WriteBatchWithIndex batch = new WriteBatchWithIndex(true);
+    /** The writes so far, while not indexed. */
+    private final List<WriteBatchRecords.Record> pending = new ArrayList<>();
+
+    /** Null until a read through the batch needed it; then the batch's only writes. */
+    private WriteBatchWithIndex indexed;
 
     @Override
     public void put(KvSpace space, byte[] key, byte[] value) {
-      try {
-        batch.put(family(space), space.stored(key), value);
-      } catch (RocksDBException e) {
-        throw new UncheckedIOException(new IOException("kv batch put failed", e));
-      }
+      add(space, key, value);
     }
 
     @Override
     public void delete(KvSpace space, byte[] key) {
+      add(space, key, null);
+    }
+
+    private void add(KvSpace space, byte[] key, byte[] value) {
+      byte[] stored = space.stored(key);
+      if (indexed == null) {
+        pending.add(
+            new WriteBatchRecords.Record(space.inDataFamily() ? dataId : metaId, stored, value));
+        return;
+      }
       try {
-        batch.delete(family(space), space.stored(key));
+        if (value == null) {
+          indexed.delete(family(space), stored);
+        } else {
+          indexed.put(family(space), stored, value);
+        }
       } catch (RocksDBException e) {
-        throw new UncheckedIOException(new IOException("kv batch delete failed", e));
+        throw new UncheckedIOException(new IOException("kv batch write failed", e));
+      }
+    }
+
+    /** The batch to read through, indexed now if needed; null while it holds no write. */
+    WriteBatchWithIndex readable() {
+      if (indexed == null && !pending.isEmpty()) {
+        WriteBatchWithIndex index = new WriteBatchWithIndex(true);
+        try {
+          for (WriteBatchRecords.Record r : pending) {
+            ColumnFamilyHandle family = r.family() == dataId ? data : meta;
+            if (r.value() == null) {
+              index.delete(family, r.key());
+            } else {
+              index.put(family, r.key(), r.value());
+            }
+          }
+        } catch (RocksDBException e) {
+          index.close();
+          throw new UncheckedIOException(new IOException("kv batch index failed", e));
+        }
+        indexed = index;
+        pending.clear();
+      }
+      return indexed;
+    }
+
+    /** Writes the batch to RocksDB. */
+    void writeTo(RocksDB db, WriteOptions options) throws RocksDBException {
+      if (indexed != null) {
+        db.write(options, indexed);
+        return;
+      }
+      try (WriteBatch batch = new WriteBatch(WriteBatchRecords.encode(pending))) {
+        db.write(options, batch);
       }
     }
 
@@ -186,7 +253,9 @@ public final class RocksKvEngine implements KvEngine {
 
     @Override
     public void close() {
-      batch.close();
+      if (indexed != null) {
+        indexed.close();
+      }
     }
   }
 
@@ -202,8 +271,12 @@ public final class RocksKvEngine implements KvEngine {
 
     @Override
     public byte[] get(KvSpace space, byte[] key) {
+      WriteBatchWithIndex writes = batch.readable();
+      if (writes == null) {
+        return base.get(space, key);
+      }
       try {
-        return batch.batch.getFromBatchAndDB(db, family(space), base.options, space.stored(key));
+        return writes.getFromBatchAndDB(db, family(space), base.options, space.stored(key));
       } catch (RocksDBException e) {
         throw readFailed(space, e);
       }
@@ -211,11 +284,15 @@ public final class RocksKvEngine implements KvEngine {
 
     @Override
     public void scan(KvSpace space, byte[] from, byte[] to, Visitor visitor) {
+      WriteBatchWithIndex writes = batch.readable();
+      if (writes == null) {
+        base.scan(space, from, to, visitor);
+        return;
+      }
       ColumnFamilyHandle family = family(space);
       // The returned iterator owns the base iterator and closes it.
       RocksIterator it =
-          batch.batch.newIteratorWithBase(
-              family, db.newIterator(family, base.options), base.options);
+          writes.newIteratorWithBase(family, db.newIterator(family, base.options), base.options);
       RocksKvEngine.scan(space, it, from, to, visitor);
     }
 

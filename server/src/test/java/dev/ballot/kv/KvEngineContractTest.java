@@ -162,6 +162,52 @@ abstract class KvEngineContractTest {
   }
 
   @Test
+  void readsBetweenABatchsWritesSeeThoseBeforeThemAndTheWriteKeepsAll() {
+    write(KvSpace.DATA, "a", "1");
+    write(KvSpace.EVENTS, "e", "old");
+
+    try (KvBatch batch = engine.newBatch()) {
+      KvView mine = batch.over(engine.live());
+      // Reads before any write, then writes in two spaces, a read, and more writes.
+      assertThat(text(mine.get(KvSpace.DATA, b("a")))).isEqualTo("1");
+      assertThat(entries(mine, NO_KEY, null)).containsExactly("a=1");
+      batch.put(KvSpace.DATA, b("b"), b("2"));
+      batch.put(KvSpace.EVENTS, b("e"), b("new"));
+      batch.delete(KvSpace.DATA, b("a"));
+
+      assertThat(mine.get(KvSpace.DATA, b("a"))).isNull();
+      assertThat(text(mine.get(KvSpace.EVENTS, b("e")))).isEqualTo("new");
+      assertThat(mine.get(KvSpace.META, b("e"))).isNull();
+
+      batch.put(KvSpace.DATA, b("c"), b("3"));
+      batch.put(KvSpace.META, b("m"), b("9"));
+
+      assertThat(entries(mine, NO_KEY, null)).containsExactly("b=2", "c=3");
+      assertThat(entries(engine.live(), NO_KEY, null)).containsExactly("a=1");
+      engine.write(batch, ++index);
+    }
+
+    assertThat(entries(engine.live(), NO_KEY, null)).containsExactly("b=2", "c=3");
+    assertThat(text(engine.live().get(KvSpace.EVENTS, b("e")))).isEqualTo("new");
+    assertThat(text(engine.live().get(KvSpace.META, b("m")))).isEqualTo("9");
+  }
+
+  @Test
+  void aBatchNeverReadThroughIsWrittenWhole() {
+    write(KvSpace.DATA, "a", "1");
+    try (KvBatch batch = engine.newBatch()) {
+      batch.over(engine.live()); // a view that is never read
+      batch.delete(KvSpace.DATA, b("a"));
+      batch.put(KvSpace.DATA, b("b"), b("2"));
+      batch.put(KvSpace.LEASES, b("l"), b("5"));
+      engine.write(batch, ++index);
+    }
+
+    assertThat(entries(engine.live(), NO_KEY, null)).containsExactly("b=2");
+    assertThat(text(engine.live().get(KvSpace.LEASES, b("l")))).isEqualTo("5");
+  }
+
+  @Test
   void aBatchOverASnapshotDoesNotSeeLaterCommits() {
     write(KvSpace.DATA, "a", "1");
     try (KvView before = engine.snapshot();
