@@ -2,6 +2,7 @@ package dev.ballot.kv;
 
 import dev.ballot.raft.SnapshotMeta;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -91,6 +92,7 @@ public final class InMemoryKvEngine implements KvEngine {
     if (!(batch instanceof Batch mine)) {
       throw new IllegalArgumentException("a batch of another engine: " + batch);
     }
+    mine.checkUnchanged();
     List<Op> ops = List.copyOf(mine.ops);
     if (latestShared) {
       latest = latest.copy();
@@ -256,14 +258,35 @@ public final class InMemoryKvEngine implements KvEngine {
     /** The batch's writes by space and key, the later one winning. */
     final State pending = State.empty();
 
+    /**
+     * The arrays as handed over, with copies: RocksDB's batch keeps them until the write ({@link
+     * KvBatch}), so a caller that changed one afterwards would write something else there; here the
+     * write refuses it.
+     */
+    final List<byte[]> handed = new ArrayList<>();
+
     @Override
     public void put(KvSpace space, byte[] key, byte[] value) {
       add(new Op(space, space.stored(key.clone()), value.clone()));
+      handed.add(key);
+      handed.add(key.clone());
+      handed.add(value);
+      handed.add(value.clone());
     }
 
     @Override
     public void delete(KvSpace space, byte[] key) {
       add(new Op(space, space.stored(key.clone()), TOMBSTONE));
+      handed.add(key);
+      handed.add(key.clone());
+    }
+
+    void checkUnchanged() {
+      for (int i = 0; i < handed.size(); i += 2) {
+        if (!Arrays.equals(handed.get(i), handed.get(i + 1))) {
+          throw new IllegalStateException("an array was changed after it was added to a batch");
+        }
+      }
     }
 
     private void add(Op op) {

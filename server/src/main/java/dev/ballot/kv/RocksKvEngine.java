@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
@@ -28,6 +29,13 @@ public final class RocksKvEngine implements KvEngine {
   private final RocksDB db;
   private final ColumnFamilyHandle data;
   private final ColumnFamilyHandle meta;
+
+  /**
+   * The keys and values a batch keeps in Java before it moves them into an indexed native batch:
+   * the commands the list pays off for are small, and a large one (a delete of many keys, up to
+   * {@link KvTxn#MAX_DELETE_BYTES}) should not hold its bytes on the heap twice until its write.
+   */
+  static final long MAX_PENDING_BYTES = 1L << 20;
 
   /** The families' ids, as serialized batches name them (asking a handle is a native call). */
   private final int dataId;
@@ -169,24 +177,33 @@ public final class RocksKvEngine implements KvEngine {
   }
 
   /**
-   * A batch that is indexed only once it must be. Until a read through it finds writes in it, its
-   * writes stay in a Java list, handed to RocksDB at the write as one serialized batch ({@link
-   * WriteBatchRecords}): one call into the native library instead of one per put, and no index.
-   * Most commands read the records they replace before they write anything (a put, a delete of one
-   * key), so they never pay for the index; a command that reads after writing (a txn whose later
-   * ops see its earlier ones) has its writes so far indexed at that read, and indexed as they come
-   * from then on.
+   * A batch that is indexed only once it must be. Until a read meets its writes (a read of a space
+   * it wrote), or they pass {@link #MAX_PENDING_BYTES}, its writes stay in a Java list, handed to
+   * RocksDB at the write as one serialized batch ({@link WriteBatchRecords}): one call into the
+   * native library instead of one per put, and no index. A put or delete of a key without a lease
+   * reads the record it replaces before it writes anything, so it never pays for the index; a
+   * command that reads a space after writing it (a txn whose later ops see its earlier ones, a
+   * lease's byte count updated twice) has its writes so far indexed at that read, and indexed as
+   * they come from then on.
    */
   private final class Batch implements KvBatch {
     /** The writes so far, while not indexed. */
     private final List<WriteBatchRecords.Record> pending = new ArrayList<>();
 
+    /** Their keys and values, in bytes. */
+    private long pendingBytes;
+
+    /** The spaces written while not indexed, a bit per {@link KvSpace} ordinal. */
+    private int writtenSpaces;
+
     /** Null until a read through the batch needed it; then the batch's only writes. */
     private WriteBatchWithIndex indexed;
 
+    private boolean closed;
+
     @Override
     public void put(KvSpace space, byte[] key, byte[] value) {
-      add(space, key, value);
+      add(space, key, Objects.requireNonNull(value, "value"));
     }
 
     @Override
@@ -195,10 +212,18 @@ public final class RocksKvEngine implements KvEngine {
     }
 
     private void add(KvSpace space, byte[] key, byte[] value) {
+      if (closed) {
+        throw new IllegalStateException("the batch is closed");
+      }
       byte[] stored = space.stored(key);
       if (indexed == null) {
         pending.add(
             new WriteBatchRecords.Record(space.inDataFamily() ? dataId : metaId, stored, value));
+        pendingBytes += stored.length + (value == null ? 0 : value.length);
+        writtenSpaces |= 1 << space.ordinal();
+        if (pendingBytes > MAX_PENDING_BYTES) {
+          index(); // a large command: its bytes go into native memory as they come, as before
+        }
         return;
       }
       try {
@@ -212,31 +237,48 @@ public final class RocksKvEngine implements KvEngine {
       }
     }
 
-    /** The batch to read through, indexed now if needed; null while it holds no write. */
-    WriteBatchWithIndex readable() {
-      if (indexed == null && !pending.isEmpty()) {
-        WriteBatchWithIndex index = new WriteBatchWithIndex(true);
-        try {
-          for (WriteBatchRecords.Record r : pending) {
-            ColumnFamilyHandle family = r.family() == dataId ? data : meta;
-            if (r.value() == null) {
-              index.delete(family, r.key());
-            } else {
-              index.put(family, r.key(), r.value());
-            }
-          }
-        } catch (RocksDBException e) {
-          index.close();
-          throw new UncheckedIOException(new IOException("kv batch index failed", e));
-        }
-        indexed = index;
-        pending.clear();
+    /**
+     * The batch to read {@code space} through, indexed now if it must be; null while no write
+     * touches the space (each space's stored keys are apart from every other's, see {@link
+     * KvSpace}), so that the read goes to the base alone.
+     */
+    WriteBatchWithIndex readable(KvSpace space) {
+      if (indexed == null && (writtenSpaces & (1 << space.ordinal())) != 0) {
+        index();
       }
       return indexed;
     }
 
+    private void index() {
+      WriteBatchWithIndex index = new WriteBatchWithIndex(true);
+      boolean done = false;
+      try {
+        for (WriteBatchRecords.Record r : pending) {
+          ColumnFamilyHandle family = r.family() == dataId ? data : meta;
+          if (r.value() == null) {
+            index.delete(family, r.key());
+          } else {
+            index.put(family, r.key(), r.value());
+          }
+        }
+        done = true;
+      } catch (RocksDBException e) {
+        throw new UncheckedIOException(new IOException("kv batch index failed", e));
+      } finally {
+        if (!done) {
+          index.close();
+        }
+      }
+      indexed = index;
+      pending.clear();
+      pendingBytes = 0;
+    }
+
     /** Writes the batch to RocksDB. */
     void writeTo(RocksDB db, WriteOptions options) throws RocksDBException {
+      if (closed) {
+        throw new IllegalStateException("the batch is closed");
+      }
       if (indexed != null) {
         db.write(options, indexed);
         return;
@@ -253,9 +295,12 @@ public final class RocksKvEngine implements KvEngine {
 
     @Override
     public void close() {
+      closed = true;
       if (indexed != null) {
         indexed.close();
+        indexed = null;
       }
+      pending.clear();
     }
   }
 
@@ -271,7 +316,7 @@ public final class RocksKvEngine implements KvEngine {
 
     @Override
     public byte[] get(KvSpace space, byte[] key) {
-      WriteBatchWithIndex writes = batch.readable();
+      WriteBatchWithIndex writes = batch.readable(space);
       if (writes == null) {
         return base.get(space, key);
       }
@@ -284,7 +329,7 @@ public final class RocksKvEngine implements KvEngine {
 
     @Override
     public void scan(KvSpace space, byte[] from, byte[] to, Visitor visitor) {
-      WriteBatchWithIndex writes = batch.readable();
+      WriteBatchWithIndex writes = batch.readable(space);
       if (writes == null) {
         base.scan(space, from, to, visitor);
         return;

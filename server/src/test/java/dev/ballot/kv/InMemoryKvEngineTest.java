@@ -1,6 +1,7 @@
 package dev.ballot.kv;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -21,6 +22,20 @@ class InMemoryKvEngineTest extends KvEngineContractTest {
 
   private InMemoryKvEngine memory() {
     return (InMemoryKvEngine) engine;
+  }
+
+  @Test
+  void aWriteRefusesABatchWhoseArraysChangedAfterTheyWereAdded() {
+    byte[] value = "1".getBytes();
+    try (KvBatch batch = engine.newBatch()) {
+      batch.put(KvSpace.DATA, "a".getBytes(), value);
+      value[0] = '2'; // RocksDB's batch would write "2": the caller broke KvBatch's contract
+
+      assertThatThrownBy(() -> engine.write(batch, 1))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("changed after it was added");
+    }
+    assertThat(engine.live().get(KvSpace.DATA, "a".getBytes())).isNull();
   }
 
   @Test

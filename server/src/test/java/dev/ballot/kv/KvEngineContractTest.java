@@ -208,6 +208,53 @@ abstract class KvEngineContractTest {
   }
 
   @Test
+  void aBatchWrittenWithoutReadsKeepsTheLastWriteOfEachKey() {
+    write(KvSpace.DATA, "a", "1");
+    write(KvSpace.DATA, "b", "2");
+    try (KvBatch batch = engine.newBatch()) {
+      batch.put(KvSpace.DATA, b("a"), b("x"));
+      batch.delete(KvSpace.DATA, b("a"));
+      batch.put(KvSpace.DATA, b("a"), b("y"));
+      batch.delete(KvSpace.DATA, b("b"));
+      batch.put(KvSpace.DATA, b("c"), b("z"));
+      batch.delete(KvSpace.DATA, b("c"));
+      engine.write(batch, ++index);
+    }
+
+    assertThat(entries(engine.live(), NO_KEY, null)).containsExactly("a=y");
+  }
+
+  @Test
+  void aLargeBatchIsReadAndWrittenWhole() {
+    byte[] value = new byte[100_000];
+    java.util.Arrays.fill(value, (byte) 'v');
+    try (KvBatch batch = engine.newBatch()) {
+      KvView mine = batch.over(engine.live());
+      for (int i = 0; i < 40; i++) { // 4 MB: past what a batch keeps before indexing
+        batch.put(KvSpace.DATA, b("k" + (100 + i)), value);
+      }
+      batch.delete(KvSpace.DATA, b("k100"));
+      batch.put(KvSpace.EVENTS, b("e"), value);
+
+      assertThat(mine.get(KvSpace.DATA, b("k100"))).isNull();
+      assertThat(mine.get(KvSpace.DATA, b("k139"))).isEqualTo(value);
+      engine.write(batch, ++index);
+    }
+
+    assertThat(scan(engine.live(), NO_KEY, null)).hasSize(39);
+    assertThat(engine.live().get(KvSpace.DATA, b("k120"))).isEqualTo(value);
+    assertThat(engine.live().get(KvSpace.EVENTS, b("e"))).isEqualTo(value);
+  }
+
+  @Test
+  void aPutWithoutAValueIsRefused() {
+    try (KvBatch batch = engine.newBatch()) {
+      assertThatThrownBy(() -> batch.put(KvSpace.DATA, b("a"), null))
+          .isInstanceOf(NullPointerException.class);
+    }
+  }
+
+  @Test
   void aBatchOverASnapshotDoesNotSeeLaterCommits() {
     write(KvSpace.DATA, "a", "1");
     try (KvView before = engine.snapshot();
