@@ -306,6 +306,9 @@ run_system() {
   local system="$1" entry row workload clients target warmup load
   echo
   echo "==== $system: starting a 3-node cluster"
+  # Writes still in the page cache (the system measured before, its deleted data, a build) would
+  # be written back while this one runs, on the same disk: the two would share it after all.
+  sync
   if ! "start_$system"; then
     echo "$system: the cluster did not start; see $OUT/logs" >&2
     fail_all "$system" "cluster did not start"
@@ -334,6 +337,7 @@ run_system() {
     done
   fi
   "stop_$system"
+  rm -rf "${WORK:?}/$system" # its data (the logs were copied to OUT)
 }
 
 ensure_tools
