@@ -267,18 +267,23 @@ public final class InMemoryKvEngine implements KvEngine {
 
     @Override
     public void put(KvSpace space, byte[] key, byte[] value) {
-      add(new Op(space, space.stored(key.clone()), value.clone()));
-      handed.add(key);
-      handed.add(key.clone());
+      byte[] valueCopy = value.clone();
+      add(new Op(space, space.stored(handOver(key)), valueCopy));
       handed.add(value);
-      handed.add(value.clone());
+      handed.add(valueCopy);
     }
 
     @Override
     public void delete(KvSpace space, byte[] key) {
-      add(new Op(space, space.stored(key.clone()), TOMBSTONE));
-      handed.add(key);
-      handed.add(key.clone());
+      add(new Op(space, space.stored(handOver(key)), TOMBSTONE));
+    }
+
+    /** The batch's own copy of {@code array}, remembered beside it (neither copy ever changes). */
+    private byte[] handOver(byte[] array) {
+      byte[] copy = array.clone();
+      handed.add(array);
+      handed.add(copy);
+      return copy;
     }
 
     void checkUnchanged() {

@@ -212,9 +212,7 @@ public final class RocksKvEngine implements KvEngine {
     }
 
     private void add(KvSpace space, byte[] key, byte[] value) {
-      if (closed) {
-        throw new IllegalStateException("the batch is closed");
-      }
+      checkOpen();
       byte[] stored = space.stored(key);
       if (indexed == null) {
         pending.add(
@@ -276,15 +274,19 @@ public final class RocksKvEngine implements KvEngine {
 
     /** Writes the batch to RocksDB. */
     void writeTo(RocksDB db, WriteOptions options) throws RocksDBException {
-      if (closed) {
-        throw new IllegalStateException("the batch is closed");
-      }
+      checkOpen();
       if (indexed != null) {
         db.write(options, indexed);
         return;
       }
       try (WriteBatch batch = new WriteBatch(WriteBatchRecords.encode(pending))) {
         db.write(options, batch);
+      }
+    }
+
+    private void checkOpen() {
+      if (closed) {
+        throw new IllegalStateException("the batch is closed");
       }
     }
 

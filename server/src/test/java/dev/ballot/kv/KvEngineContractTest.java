@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -227,7 +228,7 @@ abstract class KvEngineContractTest {
   @Test
   void aLargeBatchIsReadAndWrittenWhole() {
     byte[] value = new byte[100_000];
-    java.util.Arrays.fill(value, (byte) 'v');
+    Arrays.fill(value, (byte) 'v');
     try (KvBatch batch = engine.newBatch()) {
       KvView mine = batch.over(engine.live());
       for (int i = 0; i < 40; i++) { // 4 MB: past what a batch keeps before indexing
