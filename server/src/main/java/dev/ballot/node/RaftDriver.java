@@ -139,6 +139,12 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
   private final long tickNanos;
   private final int electionTicks;
 
+  /**
+   * A turn later than this many ticks (a tenth of the election timeout: the default heartbeat
+   * interval) counts as one tick; see {@link #turn}.
+   */
+  private final int stallTicks;
+
   /** Peer traffic has its own queue, so a flood of client requests cannot starve heartbeats. */
   private final Inbox<Input> peerInbox = new Inbox<>(MAX_PEER_INBOX);
 
@@ -220,6 +226,7 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
     this.nextReadContext = runtime.random().nextLong() & (Long.MAX_VALUE >>> 1);
     this.tickNanos = TimeUnit.MILLISECONDS.toNanos(tickMs);
     this.electionTicks = electionTicks;
+    this.stallTicks = Math.max(1, electionTicks / 10);
     this.transport = transportFactory.apply(this);
     this.snapshotPolicy = snapshotPolicy;
     this.onFatal = onFatal;
@@ -474,8 +481,12 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
       node.tick();
       ticks++;
       nextTickNanos += tickNanos;
-      if (now - nextTickNanos > electionTicks * tickNanos) {
-        // The process was paused (GC, SIGSTOP): do not replay the missed ticks in a burst.
+      if (now - nextTickNanos >= stallTicks * tickNanos) {
+        // The loop stalled (a GC pause, the machine stuck behind its disk, SIGSTOP): one tick for
+        // all that time, as etcd's ticker drops the ticks its loop missed. Replayed in a burst,
+        // they would run before this process's network thread, stalled too, hands over the
+        // heartbeats that came meanwhile: followers stalled together would time out together and
+        // depose a leader that never stopped. A turn only somewhat late replays its ticks.
         nextTickNanos = now + tickNanos;
       }
       retryStaleReads();
