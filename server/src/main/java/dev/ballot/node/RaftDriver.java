@@ -140,8 +140,8 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
   private final int electionTicks;
 
   /**
-   * A turn later than this many ticks (a tenth of the election timeout: the default heartbeat
-   * interval) counts as one tick; see {@link #turn}.
+   * The most ticks a late turn replays (the heartbeat interval); a turn later than that drops the
+   * rest, see {@link #turn}.
    */
   private final int stallTicks;
 
@@ -226,7 +226,7 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
     this.nextReadContext = runtime.random().nextLong() & (Long.MAX_VALUE >>> 1);
     this.tickNanos = TimeUnit.MILLISECONDS.toNanos(tickMs);
     this.electionTicks = electionTicks;
-    this.stallTicks = Math.max(1, electionTicks / 10);
+    this.stallTicks = node.config().heartbeatIntervalTicks();
     this.transport = transportFactory.apply(this);
     this.snapshotPolicy = snapshotPolicy;
     this.onFatal = onFatal;
@@ -478,17 +478,18 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
     }
     long now = nanoClock.getAsLong();
     if (now - nextTickNanos >= 0) {
+      if (now - nextTickNanos >= stallTicks * tickNanos) {
+        // The loop stalled (a GC pause, the machine stuck behind its disk, SIGSTOP): it replays
+        // one heartbeat interval of ticks for all that time, as etcd's loop counts one tick (its
+        // heartbeat interval) however many its ticker dropped. A leader still heartbeats at once.
+        // Replayed whole, the ticks would run before this process's network thread, stalled too,
+        // hands over the heartbeats that came meanwhile: followers stalled together would time
+        // out together and depose a leader that never stopped.
+        nextTickNanos = now - (stallTicks - 1) * tickNanos;
+      }
       node.tick();
       ticks++;
       nextTickNanos += tickNanos;
-      if (now - nextTickNanos >= stallTicks * tickNanos) {
-        // The loop stalled (a GC pause, the machine stuck behind its disk, SIGSTOP): one tick for
-        // all that time, as etcd's ticker drops the ticks its loop missed. Replayed in a burst,
-        // they would run before this process's network thread, stalled too, hands over the
-        // heartbeats that came meanwhile: followers stalled together would time out together and
-        // depose a leader that never stopped. A turn only somewhat late replays its ticks.
-        nextTickNanos = now + tickNanos;
-      }
       retryStaleReads();
     }
     List<Input> batch = turnInputs;

@@ -374,6 +374,11 @@ public final class RaftNode {
     return log.latestConfig();
   }
 
+  /** The timing and options this node was built with. */
+  public RaftConfig config() {
+    return config;
+  }
+
   /**
    * The index of the entry that set {@link #cluster()}. When it is above {@link #commitIndex()} a
    * change is pending and no other may start.

