@@ -481,7 +481,7 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
       if (now - nextTickNanos >= stallTicks * tickNanos) {
         // The loop stalled (a GC pause, the machine stuck behind its disk, SIGSTOP): it replays
         // one heartbeat interval of ticks for all that time, as etcd's loop counts one tick (its
-        // heartbeat interval) however many its ticker dropped. A leader still heartbeats at once.
+        // heartbeat interval) however many its ticker dropped, so a leader heartbeats at once.
         // Replayed whole, the ticks would run before this process's network thread, stalled too,
         // hands over the heartbeats that came meanwhile: followers stalled together would time
         // out together and depose a leader that never stopped.
