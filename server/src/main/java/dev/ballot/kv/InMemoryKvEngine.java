@@ -267,10 +267,7 @@ public final class InMemoryKvEngine implements KvEngine {
 
     @Override
     public void put(KvSpace space, byte[] key, byte[] value) {
-      byte[] valueCopy = value.clone();
-      add(new Op(space, space.stored(handOver(key)), valueCopy));
-      handed.add(value);
-      handed.add(valueCopy);
+      add(new Op(space, space.stored(handOver(key)), handOver(value)));
     }
 
     @Override

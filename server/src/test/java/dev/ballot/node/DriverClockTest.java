@@ -56,9 +56,7 @@ class DriverClockTest {
 
     // Three stalls of 450 ms each (a pause, the machine stuck behind its disk): the leader's
     // heartbeats were held up by the same stall and come only after this node's loop ran again.
-    for (int stall = 0; stall < 3; stall++) {
-      stall(45);
-    }
+    turnsEvery(45, 3);
     // Replayed whole, the missed ticks would make 135 ticks without a heartbeat: past any
     // randomized election timeout (50 to 99 ticks). Each stall counts as a heartbeat interval.
     assertThat(preVotesSent()).isZero();
@@ -74,13 +72,9 @@ class DriverClockTest {
     driver.start();
     heartbeatFromLeader();
 
-    for (int stall = 0; stall < 9; stall++) { // 45 ticks: under the shortest election timeout
-      stall(45);
-    }
+    turnsEvery(45, 9); // 45 ticks: under the shortest election timeout
     assertThat(driver.status().role()).isEqualTo(Role.FOLLOWER);
-    for (int stall = 9; stall < 20; stall++) { // 100 ticks: past the longest
-      stall(45);
-    }
+    turnsEvery(45, 11); // 100 ticks: past the longest
     assertThat(driver.status().role()).isEqualTo(Role.PRE_CANDIDATE);
   }
 
@@ -90,7 +84,7 @@ class DriverClockTest {
     becomeLeader();
     transport.sent.clear();
 
-    stall(45);
+    turnsEvery(45, 1);
     assertThat(
             transport.sent.stream()
                 .filter(m -> m instanceof Message.Heartbeat)
@@ -104,10 +98,7 @@ class DriverClockTest {
     driver.start();
     heartbeatFromLeader();
 
-    for (int tick = 0; tick < 2 * ELECTION_TICKS; tick++) {
-      nowNanos += TimeUnit.MILLISECONDS.toNanos(TICK_MS);
-      runner.runDueTurns();
-    }
+    turnsEvery(1, 2 * ELECTION_TICKS);
     assertThat(preVotesSent()).isPositive();
     assertThat(driver.status().role()).isEqualTo(Role.PRE_CANDIDATE);
   }
@@ -119,25 +110,24 @@ class DriverClockTest {
 
     // Turns 40 ms apart, each 30 ms late (CPU contention, not a stall), lose no time: two election
     // timeouts of them depose a silent leader as on-time turns would.
-    for (int turn = 0; turn < 2 * ELECTION_TICKS / 4; turn++) {
-      nowNanos += TimeUnit.MILLISECONDS.toNanos(4 * TICK_MS);
-      runner.runDueTurns();
-    }
+    turnsEvery(4, 2 * ELECTION_TICKS / 4);
     assertThat(driver.status().role()).isEqualTo(Role.PRE_CANDIDATE);
   }
 
-  /** The loop runs again after {@code ticks} ticks of nothing, and catches up as it would. */
-  private void stall(int ticks) {
-    nowNanos += TimeUnit.MILLISECONDS.toNanos(ticks * TICK_MS);
-    runner.runDueTurns();
+  /**
+   * {@code times} times: {@code ticks} ticks pass with the loop not running (one: it runs on time),
+   * then it runs and catches up as it would.
+   */
+  private void turnsEvery(int ticks, int times) {
+    for (int i = 0; i < times; i++) {
+      nowNanos += TimeUnit.MILLISECONDS.toNanos(ticks * TICK_MS);
+      runner.runDueTurns();
+    }
   }
 
   /** Times out with no leader, then wins the pre-vote and the vote with node 1's. */
   private void becomeLeader() {
-    for (int tick = 0; tick < 2 * ELECTION_TICKS; tick++) {
-      nowNanos += TimeUnit.MILLISECONDS.toNanos(TICK_MS);
-      runner.runDueTurns();
-    }
+    turnsEvery(1, 2 * ELECTION_TICKS);
     assertThat(driver.status().role()).isEqualTo(Role.PRE_CANDIDATE);
     driver.receive(new Message.VoteResponse(1, 2, 1, true, true));
     runner.runDueTurns();
