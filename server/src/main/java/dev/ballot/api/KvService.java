@@ -20,6 +20,7 @@ import dev.ballot.kv.KvException;
 import dev.ballot.kv.KvRequests;
 import dev.ballot.kv.KvStore;
 import dev.ballot.kv.proto.Command;
+import dev.ballot.transport.CallLoop;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.StatusRuntimeException;
@@ -119,12 +120,16 @@ final class KvService extends KVGrpc.KVImplBase {
       onReadPool(response, read);
       return;
     }
+    // One key is read on the network thread it came from, with the other reads of its round.
+    Executor loop = oneKey ? CallLoop.current() : null;
     reads
         .awaitReadable(remainingMs())
         .whenComplete(
             (applied, error) -> {
               if (error != null) {
-                response.onError(ClientStatus.of(error));
+                CallLoop.answerOn(loop, () -> response.onError(ClientStatus.of(error)));
+              } else if (loop != null) {
+                CallLoop.answerOn(loop, () -> PooledRead.answerHere(response, "read", read));
               } else {
                 onReadPool(response, read);
               }
@@ -189,21 +194,28 @@ final class KvService extends KVGrpc.KVImplBase {
 
   /** Proposes {@code command} (here or through the leader) and answers with its result. */
   <T> void write(Command command, StreamObserver<T> response, Function<ResponseOp, T> toResponse) {
+    Executor loop = CallLoop.current();
     writes
         .write(command, remainingMs())
         .whenComplete(
-            (op, error) -> {
-              try {
-                if (error == null) {
-                  response.onNext(toResponse.apply(op));
-                  response.onCompleted();
-                } else {
-                  response.onError(ClientStatus.of(error));
-                }
-              } catch (StatusRuntimeException e) {
-                log.debug("write answer not delivered status={}", e.getStatus()); // client left
-              }
-            });
+            (op, error) -> CallLoop.answerOn(loop, () -> answer(response, toResponse, op, error)));
+  }
+
+  private static <T> void answer(
+      StreamObserver<T> response,
+      Function<ResponseOp, T> toResponse,
+      ResponseOp op,
+      Throwable error) {
+    try {
+      if (error == null) {
+        response.onNext(toResponse.apply(op));
+        response.onCompleted();
+      } else {
+        response.onError(ClientStatus.of(error));
+      }
+    } catch (StatusRuntimeException e) {
+      log.debug("write answer not delivered status={}", e.getStatus()); // client left
+    }
   }
 
   // ------------------------------------------------------------------ helpers

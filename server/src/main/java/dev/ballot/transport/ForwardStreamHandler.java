@@ -8,16 +8,17 @@ import dev.ballot.proto.raft.v1.LeaderRefusal;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The leader's end of one follower's {@code RaftPeer.ForwardStream}: each write is handled as the
- * unary {@code Forward} handles it and answered, under its id, from whichever thread completes it.
- * At most {@link #MAX_OUTSTANDING} writes of one stream wait at a time; a write beyond is refused
- * at once with etcd's "too many requests" (nothing done). A write of another cluster ends the
- * stream with the unary call's FAILED_PRECONDITION.
+ * unary {@code Forward} handles it and answered, under its id, on the stream's network thread. At
+ * most {@link #MAX_OUTSTANDING} writes of one stream wait at a time; a write beyond is refused at
+ * once with etcd's "too many requests" (nothing done). A write of another cluster ends the stream
+ * with the unary call's FAILED_PRECONDITION.
  */
 final class ForwardStreamHandler implements StreamObserver<ForwardStreamRequest> {
   private static final Logger log = LoggerFactory.getLogger(ForwardStreamHandler.class);
@@ -71,7 +72,10 @@ final class ForwardStreamHandler implements StreamObserver<ForwardStreamRequest>
       log.warn("forwarded write failed id={}", id, e);
       result = CompletableFuture.failedFuture(e);
     }
-    result.whenComplete((response, error) -> done(id, response, error));
+    // Answered on this stream's network thread, with the other answers of the same applied batch.
+    Executor loop = CallLoop.current();
+    result.whenComplete(
+        (response, error) -> CallLoop.answerOn(loop, () -> done(id, response, error)));
   }
 
   private void done(long id, ForwardResponse response, Throwable error) {

@@ -43,6 +43,11 @@ class ForwardStreamHandlerTest {
 
   private final Map<String, Long> timeoutsMs = new ConcurrentHashMap<>();
   private final List<ForwardStreamResponse> answers = new CopyOnWriteArrayList<>();
+
+  /** The thread each write arrived on, and the threads the leader answered on. */
+  private final Map<String, Thread> receivedOn = new ConcurrentHashMap<>();
+
+  private final List<Thread> answeredOn = new CopyOnWriteArrayList<>();
   private final AtomicReference<Status> end = new AtomicReference<>();
   private Server server;
   private ManagedChannel channel;
@@ -61,6 +66,7 @@ class ForwardStreamHandlerTest {
                 Status.FAILED_PRECONDITION.withDescription("cluster id mismatch").asException());
           }
           timeoutsMs.put(command, timeoutMs);
+          receivedOn.put(command, Thread.currentThread());
           CompletableFuture<ForwardResponse> result = new CompletableFuture<>();
           writes.put(command, result);
           return result;
@@ -73,7 +79,7 @@ class ForwardStreamHandlerTest {
                   @Override
                   public StreamObserver<ForwardStreamRequest> forwardStream(
                       StreamObserver<ForwardStreamResponse> response) {
-                    return new ForwardStreamHandler(write, response);
+                    return new ForwardStreamHandler(write, recordingThreads(response));
                   }
                 })
             .build()
@@ -98,6 +104,27 @@ class ForwardStreamHandlerTest {
                     end.set(Status.OK);
                   }
                 });
+  }
+
+  private StreamObserver<ForwardStreamResponse> recordingThreads(
+      StreamObserver<ForwardStreamResponse> response) {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(ForwardStreamResponse answer) {
+        answeredOn.add(Thread.currentThread());
+        response.onNext(answer);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        response.onError(t);
+      }
+
+      @Override
+      public void onCompleted() {
+        response.onCompleted();
+      }
+    };
   }
 
   @AfterEach
@@ -158,6 +185,18 @@ class ForwardStreamHandlerTest {
       assertThat(timeoutsMs.get("w" + i)).isEqualTo(1_000L + i);
     }
     assertThat(end.get()).isNull();
+  }
+
+  @Test
+  void aWriteCompletedOnAnotherThreadIsAnsweredOnTheStreamsNetworkThread() throws Exception {
+    send(1, "a", 7);
+    await().atMost(WAIT).until(() -> writes.containsKey("a"));
+
+    writes.get("a").complete(result("r")); // on the test's thread, as the apply thread would
+
+    await().atMost(WAIT).until(() -> answers.size() == 1);
+    assertThat(answeredOn).containsExactly(receivedOn.get("a"));
+    assertThat(receivedOn.get("a")).isNotSameAs(Thread.currentThread());
   }
 
   @Test
