@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * etcd's KV service, the gRPC edge of {@link KvWrites} (writes through the Raft log; a follower's
  * go to its leader) and {@link LinearizableReads} (a ReadIndex applied here); serializable reads
  * are local. Handlers run on gRPC's network threads and never block: they complete from callbacks
- * (the apply loop, the route's timer, the peer link) and read the store on the read pool.
+ * (the apply loop, the route's timer, the peer link), answer on the network thread the call came in
+ * on ({@link CallLoop}), and read the store there (one key) or on the read pool.
  */
 final class KvService extends KVGrpc.KVImplBase {
   private static final Logger log = LoggerFactory.getLogger(KvService.class);
@@ -103,9 +104,10 @@ final class KvService extends KVGrpc.KVImplBase {
   }
 
   /**
-   * Runs {@code read} on the read pool: at once if serializable, else once a ReadIndex confirmed by
-   * the leader is applied here. Never on the driver or apply threads; a serializable read of one
-   * key ({@code oneKey}) runs at once on the network thread, where a hop would cost more than it.
+   * Runs {@code read}: at once if serializable, else once a ReadIndex confirmed by the leader is
+   * applied here. Never on the driver or apply threads: a read of one key ({@code oneKey}) runs on
+   * the network thread that received it (at once if serializable), where a hop to the read pool
+   * would cost more than the read; others run on the read pool.
    */
   private <T> void read(
       boolean serializable,

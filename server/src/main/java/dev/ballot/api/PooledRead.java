@@ -11,8 +11,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs a read of the store on the read pool, never on a driver or apply thread, and answers the
- * call with its result or its error; a full pool answers "too many requests". A serializable read
- * of one key runs on the network thread that received it.
+ * call with its result or its error; a full pool answers "too many requests". A read of one key
+ * runs on the network thread that received it instead ({@link #answerHere}).
  */
 final class PooledRead {
   private static final Logger log = LoggerFactory.getLogger(PooledRead.class);

@@ -214,8 +214,9 @@ class ForwardStreamHandlerTest {
     assertThat(refusal.getMessage()).isEqualTo("etcdserver: too many requests");
     assertThat(writes).hasSize(bound).doesNotContainKey("w" + (bound + 1));
 
-    // One answered makes room for one more.
+    // One answered (on the stream's network thread, so wait for its answer) makes room for one.
     writes.get("w1").complete(result("r1"));
+    await().atMost(WAIT).until(() -> answers.size() == 2);
     send(bound + 2, "w" + (bound + 2), 7);
     await().atMost(WAIT).until(() -> writes.containsKey("w" + (bound + 2)));
     assertThat(answers).hasSize(2);
