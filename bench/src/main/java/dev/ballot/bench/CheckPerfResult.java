@@ -20,7 +20,8 @@ import java.util.regex.Pattern;
  * @param writesPerS NaN when not printed
  * @param slowestS NaN when not printed
  * @param stddevS NaN when not printed
- * @param detail for ERROR, the first line that looks like the error
+ * @param detail for ERROR, etcdctl's {@code Error:} line, else the first line that mentions an
+ *     error
  */
 public record CheckPerfResult(
     String verdict, double writesPerS, double slowestS, double stddevS, String detail) {
@@ -37,6 +38,7 @@ public record CheckPerfResult(
     double stddev = Double.NaN;
     String verdict = null;
     String error = "";
+    boolean etcdctlError = false;
     for (String raw : output.split("[\r\n]+")) {
       String line = raw.strip();
       Matcher m;
@@ -48,7 +50,12 @@ public record CheckPerfResult(
         stddev = Double.parseDouble(m.group(1));
       } else if (line.equals("PASS") || line.equals("FAIL")) {
         verdict = line;
-      } else if (error.isEmpty() && line.toLowerCase(java.util.Locale.ROOT).contains("error")) {
+      } else if (line.startsWith("Error:")) {
+        error = line; // etcdctl's own last word, after any client library warnings
+        etcdctlError = true;
+      } else if (!etcdctlError
+          && error.isEmpty()
+          && line.toLowerCase(java.util.Locale.ROOT).contains("error")) {
         error = line;
       }
     }

@@ -40,4 +40,18 @@ class CheckPerfResultTest {
     assertThat(result.detail()).startsWith("Error: prefix");
     assertThat(result.writesPerS()).isNaN();
   }
+
+  @Test
+  void etcdctlsOwnErrorLineWinsOverTheClientLibrarysWarnings() {
+    CheckPerfResult result =
+        CheckPerfResult.parse(
+            " 60 / 60 Boooooooooooooooooooooo! 100.00% 1m0s\n"
+                + "{\"level\":\"warn\",\"ts\":\"2026-12-06T05:23:32.332Z\","
+                + "\"msg\":\"retrying of unary invoker failed\",\"error\":\"rpc error: code ="
+                + " Unavailable desc = etcdserver: request timed out\"}\n"
+                + "Error: etcdserver: request timed out\n");
+
+    assertThat(result.verdict()).isEqualTo("ERROR");
+    assertThat(result.detail()).isEqualTo("Error: etcdserver: request timed out");
+  }
 }
