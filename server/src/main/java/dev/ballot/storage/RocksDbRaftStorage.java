@@ -175,10 +175,10 @@ public final class RocksDbRaftStorage implements RaftStorage {
     if (statistics != null) {
       dbOptions.setStatistics(statistics);
     }
-    // Compactions yield the CPU to everything else of the node and its neighbours: after a burst
-    // of writes they catch up for seconds with a core and more, and the apply threads, which every
-    // answer waits for, got a third of a core each (docs/performance.md, item 23). Flushes keep
-    // their priority: a flush that falls behind stops writes.
+    // Compactions yield the CPU to the node's other threads: after a burst of writes they catch
+    // up for seconds with a core and more, and the apply thread, which every answer waits for, got
+    // a third of a core (docs/performance.md, item 23). Flushes keep their priority: a flush that
+    // falls behind stops writes. Process-wide (RocksDB's default environment).
     Env.getDefault().lowerThreadPoolCPUPriority(Priority.LOW);
     // Every put reads its key's current record first (kv_data), from the memtable or one of the
     // SST files: bloom filters, on the files and on the memtable, skip the places it is not in.
