@@ -1,6 +1,5 @@
 package dev.ballot.api;
 
-import dev.ballot.cluster.ClientStatus;
 import dev.ballot.cluster.MembershipRequests;
 import dev.ballot.etcd.api.ClusterGrpc;
 import dev.ballot.etcd.api.Member;
@@ -21,7 +20,6 @@ import dev.ballot.proto.raft.v1.ChangeMembershipRequest;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.List;
@@ -183,19 +181,7 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
             : Math.max(1, deadline.timeRemaining(TimeUnit.MILLISECONDS));
     requests
         .execute(kind, id, peerAddr, timeoutMs)
-        .whenComplete(
-            (m, error) -> {
-              try {
-                if (error == null) {
-                  response.onNext(answer.apply(m));
-                  response.onCompleted();
-                } else {
-                  response.onError(ClientStatus.of(error));
-                }
-              } catch (StatusRuntimeException e) {
-                // the client went away
-              }
-            });
+        .whenComplete((m, error) -> UnaryAnswer.send(response, m, error, answer, "membership"));
   }
 
   private <T> void run(

@@ -23,7 +23,6 @@ import dev.ballot.kv.proto.Command;
 import dev.ballot.transport.CallLoop;
 import io.grpc.Context;
 import io.grpc.Deadline;
-import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -200,24 +199,9 @@ final class KvService extends KVGrpc.KVImplBase {
     writes
         .write(command, remainingMs())
         .whenComplete(
-            (op, error) -> CallLoop.answerOn(loop, () -> answer(response, toResponse, op, error)));
-  }
-
-  private static <T> void answer(
-      StreamObserver<T> response,
-      Function<ResponseOp, T> toResponse,
-      ResponseOp op,
-      Throwable error) {
-    try {
-      if (error == null) {
-        response.onNext(toResponse.apply(op));
-        response.onCompleted();
-      } else {
-        response.onError(ClientStatus.of(error));
-      }
-    } catch (StatusRuntimeException e) {
-      log.debug("write answer not delivered status={}", e.getStatus()); // client left
-    }
+            (op, error) ->
+                CallLoop.answerOn(
+                    loop, () -> UnaryAnswer.send(response, op, error, toResponse, "write")));
   }
 
   // ------------------------------------------------------------------ helpers

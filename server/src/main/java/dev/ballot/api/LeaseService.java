@@ -312,18 +312,7 @@ final class LeaseService extends LeaseGrpc.LeaseImplBase {
   private static <A, T> void answer(
       CompletableFuture<A> result, StreamObserver<T> response, Function<A, T> toResponse) {
     result.whenComplete(
-        (value, error) -> {
-          try {
-            if (error == null) {
-              response.onNext(toResponse.apply(value));
-              response.onCompleted();
-            } else {
-              response.onError(ClientStatus.of(error));
-            }
-          } catch (StatusRuntimeException e) {
-            log.debug("lease answer not delivered status={}", e.getStatus()); // client left
-          }
-        });
+        (value, error) -> UnaryAnswer.send(response, value, error, toResponse, "lease"));
   }
 
   /** The time this request may take: the client's deadline, capped by the server's. */

@@ -9,12 +9,11 @@ import java.util.concurrent.RejectedExecutionException;
  *
  * <p>The handlers of the client and peer ports run on the Netty event loop that owns the call's
  * connection (a direct executor). A result is usually known on another thread: the apply thread for
- * a write, the driver or apply thread for a linearizable read. Written from there, every answer
- * makes gRPC schedule a flush of its connection of its own, often one system call per answer.
- * Handed back to the event loop instead, the answers released together (the writes of one applied
- * batch, the reads of one ReadIndex round) run in one turn of the loop, and gRPC flushes each
- * connection once after them; encoding the answers also leaves the apply thread, which every write
- * goes through.
+ * a write, the driver or apply thread for a linearizable read. Written from there, an answer makes
+ * gRPC queue a flush of its connection on the loop, which often runs before the next answer comes.
+ * Handed back to the loop instead, answers that arrive while it is busy share its flushes, and
+ * encoding them leaves the apply thread, which every write goes through (docs/performance.md, item
+ * 22, for what this did and did not measurably change).
  */
 public final class CallLoop {
   private CallLoop() {}
