@@ -127,7 +127,7 @@ final class NodeWiring {
     SnapshotDir snapshotDir = SnapshotDir.open(options.dataDir.resolve("snapshots"));
     // An install a crash interrupted is finished before anything reads the state.
     new SnapshotInstaller(storage, snapshotDir).recover();
-    KvStore kv = new KvStore(storage.db(), storage.kvDataFamily(), storage.kvMetaFamily());
+    KvStore kv = new KvStore(storage.db(), storage.kvFamilies());
     RestoredState restored = storage.loadForStateMachineAt(kv.appliedIndex());
     RaftTiming timing = RaftTiming.of(options.heartbeatIntervalMs, options.electionTimeoutMs);
     RaftConfig config =

@@ -61,7 +61,7 @@ public final class CheckpointSnapshots implements KvSnapshots {
   /** What a checkpoint holds, read from its own kv_meta: the apply thread went on meanwhile. */
   private SnapshotInfo describe(Path checkpoint, LongUnaryOperator termAt) {
     try (ReadOnlyCheckpoint db = new ReadOnlyCheckpoint(checkpoint);
-        KvStore held = new KvStore(new RocksKvEngine(db.db(), db.kvData(), db.kvMeta()))) {
+        KvStore held = new KvStore(new RocksKvEngine(db.db(), db.kvFamilies()))) {
       return new SnapshotInfo(KvSnapshots.metaOf(held, termAt, initialConfig), held.revision());
     }
   }

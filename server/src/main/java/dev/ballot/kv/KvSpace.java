@@ -1,21 +1,24 @@
 package dev.ballot.kv;
 
+import dev.ballot.storage.KvFamilies;
+
 /**
  * The key spaces of the store, each ordered bytewise, unsigned: the user's keys (each with its
  * current record), the store's own metadata (applied index, revision, configuration, alarms), the
  * history of changes by revision, and the leases.
  *
- * <p>Storage has two families, the data and the meta family (on a node, RocksDB's kv_data and
- * kv_meta column families; snapshots carry both). {@link #EVENTS} and {@link #LEASES} live in the
- * meta family, each under a one-byte prefix from {@code 0xf1} on; metadata keys (words) start below
- * {@link #META_LIMIT}, and a scan of {@link #META} ends there. So adding a space changes neither
- * the on-disk families nor the snapshot format. The engines translate keys with {@link #stored},
- * {@link #storedEnd} and {@link #unstored}; callers only see the keys of their space.
+ * <p>A snapshot carries two families, the data and the meta family. {@link #EVENTS} and {@link
+ * #LEASES} belong to the meta family, each under a one-byte prefix from {@code 0xf1} on; metadata
+ * keys (words) start below {@link #META_LIMIT}, and a scan of {@link #META} ends there. So adding a
+ * space changes neither the families nor the snapshot format. On a node the events are stored in a
+ * RocksDB column family of their own, prefix included ({@link #family}, {@link KvFamilies}). The
+ * engines translate keys with {@link #stored}, {@link #storedEnd} and {@link #unstored}; callers
+ * only see the keys of their space.
  */
 public enum KvSpace {
   DATA(-1),
   META(-1),
-  EVENTS(0xf1),
+  EVENTS(KvFamilies.EVENTS_PREFIX),
   LEASES(0xf2);
 
   /** Metadata keys start with a byte below this one; the other spaces of the family above it. */
@@ -27,7 +30,23 @@ public enum KvSpace {
     this.prefix = prefix;
   }
 
-  /** Whether the space is stored in the data family (otherwise in the meta family). */
+  /** Where a node stores a space: RocksDB's kv_data, kv_meta or kv_events. */
+  public enum Family {
+    DATA,
+    META,
+    EVENTS
+  }
+
+  /** The family that stores this space on a node. */
+  public Family family() {
+    return switch (this) {
+      case DATA -> Family.DATA;
+      case EVENTS -> Family.EVENTS;
+      case META, LEASES -> Family.META;
+    };
+  }
+
+  /** Whether the space is in a snapshot's data family (otherwise in its meta family). */
   public boolean inDataFamily() {
     return this == DATA;
   }

@@ -17,6 +17,7 @@ import dev.ballot.etcd.mvcc.Event;
 import dev.ballot.etcd.mvcc.KeyValue;
 import dev.ballot.kv.proto.Command;
 import dev.ballot.storage.DiskFailureException;
+import dev.ballot.storage.KvFamilies;
 import dev.ballot.storage.StorageCorruptionException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -26,7 +27,6 @@ import java.util.Map;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.concurrent.locks.StampedLock;
 import java.util.function.Supplier;
-import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.RocksDB;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -139,8 +139,8 @@ public final class KvStore implements AutoCloseable {
   }
 
   /** A store in the node's RocksDB instance, which it does not own. */
-  public KvStore(RocksDB db, ColumnFamilyHandle data, ColumnFamilyHandle meta) {
-    this(new RocksKvEngine(db, data, meta));
+  public KvStore(RocksDB db, KvFamilies families) {
+    this(new RocksKvEngine(db, families));
   }
 
   /** A store over {@code engine}, which it closes when closed. */

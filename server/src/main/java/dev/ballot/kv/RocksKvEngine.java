@@ -1,6 +1,7 @@
 package dev.ballot.kv;
 
 import dev.ballot.storage.DiskFailureException;
+import dev.ballot.storage.KvFamilies;
 import dev.ballot.storage.StorageCorruptionException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -20,8 +21,8 @@ import org.rocksdb.WriteBatchWithIndex;
 import org.rocksdb.WriteOptions;
 
 /**
- * The key spaces in two column families of the node's RocksDB instance (kv_data and kv_meta; see
- * {@link KvSpace} for how the others live in kv_meta), which the engine does not own. Snapshots are
+ * The key spaces in the column families of the node's RocksDB instance ({@link KvFamilies}; see
+ * {@link KvSpace#family} for which space lives where), which the engine does not own. Snapshots are
  * RocksDB snapshots; batches are serialized write batches, indexed once a read through them needs
  * it and then read with {@code getFromBatchAndDB} and {@code newIteratorWithBase}.
  */
@@ -29,6 +30,7 @@ public final class RocksKvEngine implements KvEngine {
   private final RocksDB db;
   private final ColumnFamilyHandle data;
   private final ColumnFamilyHandle meta;
+  private final ColumnFamilyHandle events;
 
   /**
    * The keys and values a batch keeps in Java before it moves them into an indexed native batch:
@@ -41,6 +43,8 @@ public final class RocksKvEngine implements KvEngine {
   private final int dataId;
 
   private final int metaId;
+
+  private final int eventsId;
 
   /**
    * The state machine's writes bypass the write-ahead log: the Raft log is the durable record of
@@ -55,12 +59,14 @@ public final class RocksKvEngine implements KvEngine {
   private final ReadOptions latestRead = new ReadOptions();
   private final DbView live = new DbView(latestRead, null);
 
-  public RocksKvEngine(RocksDB db, ColumnFamilyHandle data, ColumnFamilyHandle meta) {
+  public RocksKvEngine(RocksDB db, KvFamilies families) {
     this.db = db;
-    this.data = data;
-    this.meta = meta;
+    this.data = families.data();
+    this.meta = families.meta();
+    this.events = families.events();
     this.dataId = data.getID();
     this.metaId = meta.getID();
+    this.eventsId = events.getID();
   }
 
   @Override
@@ -112,12 +118,27 @@ public final class RocksKvEngine implements KvEngine {
   }
 
   private ColumnFamilyHandle family(KvSpace space) {
-    return space.inDataFamily() ? data : meta;
+    return switch (space.family()) {
+      case DATA -> data;
+      case META -> meta;
+      case EVENTS -> events;
+    };
+  }
+
+  private int familyId(KvSpace space) {
+    return switch (space.family()) {
+      case DATA -> dataId;
+      case META -> metaId;
+      case EVENTS -> eventsId;
+    };
+  }
+
+  private ColumnFamilyHandle family(int id) {
+    return id == dataId ? data : id == metaId ? meta : events;
   }
 
   private static UncheckedIOException readFailed(KvSpace space, RocksDBException e) {
-    return new UncheckedIOException(
-        new IOException(space.inDataFamily() ? "kv read failed" : "kv_meta read failed", e));
+    return new UncheckedIOException(new IOException("kv read of " + space.family() + " failed", e));
   }
 
   /** Runs a scan of {@code space} over {@code it}, which it closes. */
@@ -215,8 +236,7 @@ public final class RocksKvEngine implements KvEngine {
       checkOpen();
       byte[] stored = space.stored(key);
       if (indexed == null) {
-        pending.add(
-            new WriteBatchRecords.Record(space.inDataFamily() ? dataId : metaId, stored, value));
+        pending.add(new WriteBatchRecords.Record(familyId(space), stored, value));
         pendingBytes += stored.length + (value == null ? 0 : value.length);
         writtenSpaces |= 1 << space.ordinal();
         if (pendingBytes > MAX_PENDING_BYTES) {
@@ -252,7 +272,7 @@ public final class RocksKvEngine implements KvEngine {
       boolean done = false;
       try {
         for (WriteBatchRecords.Record r : pending) {
-          ColumnFamilyHandle family = r.family() == dataId ? data : meta;
+          ColumnFamilyHandle family = family(r.family());
           if (r.value() == null) {
             index.delete(family, r.key());
           } else {

@@ -109,13 +109,12 @@ public final class BackupRestore {
                 }
               });
       pending.flush();
-      try (KvStore store =
-          new KvStore(storage.db(), storage.kvDataFamily(), storage.kvMetaFamily())) {
+      try (KvStore store = new KvStore(storage.db(), storage.kvFamilies())) {
         store.completeRestore(summary.header().revision(), leases);
       }
       storage.db().flush(flush); // the store writes without the WAL
       try (WriteBatch last = new WriteBatch()) {
-        last.put(storage.kvMetaFamily(), RESTORED_FROM_KEY, fingerprint.getBytes(UTF_8));
+        last.put(storage.kvFamilies().meta(), RESTORED_FROM_KEY, fingerprint.getBytes(UTF_8));
         storage.db().write(synced, last); // syncs the WAL, and so every batch before it
       }
     } catch (RocksDBException e) {
@@ -150,7 +149,7 @@ public final class BackupRestore {
    */
   public static String restoredFingerprint(RocksDbRaftStorage storage) {
     try {
-      byte[] value = storage.db().get(storage.kvMetaFamily(), RESTORED_FROM_KEY);
+      byte[] value = storage.db().get(storage.kvFamilies().meta(), RESTORED_FROM_KEY);
       return value == null ? "" : new String(value, UTF_8);
     } catch (RocksDBException e) {
       throw new UncheckedIOException(new IOException("kv_meta read failed", e));
@@ -205,7 +204,7 @@ public final class BackupRestore {
 
     void put(byte[] key, byte[] value) throws IOException {
       try {
-        batch.put(storage.kvDataFamily(), key, value);
+        batch.put(storage.kvFamilies().data(), key, value);
         if (batch.getDataSize() >= MAX_BATCH_BYTES) {
           flush();
         }

@@ -92,9 +92,9 @@ public final class CheckpointBackup {
       throw e.getCause();
     }
     try (copy;
-        KvStore kv = new KvStore(copy.db(), copy.kvDataFamily(), copy.kvMetaFamily());
+        KvStore kv = new KvStore(copy.db(), copy.kvFamilies());
         OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 16);
-        RocksIterator it = copy.db().newIterator(copy.kvDataFamily())) {
+        RocksIterator it = copy.db().newIterator(copy.kvFamilies().data())) {
       BackupHeader header =
           new BackupHeader(BackupFormat.VERSION, clusterId, kv.revision(), kv.appliedIndex());
       BackupWriter writer = new BackupWriter(out, header);

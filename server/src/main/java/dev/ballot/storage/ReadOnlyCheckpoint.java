@@ -6,15 +6,20 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.DBOptions;
+import org.rocksdb.Options;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 
-/** A checkpoint (a local snapshot's folder) opened read-only with its kv_data and kv_meta. */
+/**
+ * A checkpoint (a local snapshot's folder) opened read-only with its key-value families; one taken
+ * by an earlier version has no {@code kv_events} and keeps its history in {@code kv_meta}.
+ */
 public final class ReadOnlyCheckpoint implements AutoCloseable {
   private final RocksDbLog rocksLog = new RocksDbLog();
   private final DBOptions dbOptions = new DBOptions().setLogger(rocksLog);
@@ -32,7 +37,12 @@ public final class ReadOnlyCheckpoint implements AutoCloseable {
         new ColumnFamilyDescriptor(RocksDbRaftStorage.KV_DATA.getBytes(UTF_8), familyOptions));
     descriptors.add(
         new ColumnFamilyDescriptor(RocksDbRaftStorage.KV_META.getBytes(UTF_8), familyOptions));
-    try {
+    byte[] events = RocksDbRaftStorage.KV_EVENTS.getBytes(UTF_8);
+    try (Options options = new Options()) {
+      if (RocksDB.listColumnFamilies(options, checkpoint.toString()).stream()
+          .anyMatch(name -> Arrays.equals(name, events))) {
+        descriptors.add(new ColumnFamilyDescriptor(events, familyOptions));
+      }
       db = RocksDB.openReadOnly(dbOptions, checkpoint.toString(), descriptors, handles);
     } catch (RocksDBException e) {
       closeOptions();
@@ -44,12 +54,10 @@ public final class ReadOnlyCheckpoint implements AutoCloseable {
     return db;
   }
 
-  public ColumnFamilyHandle kvData() {
-    return handles.get(1);
-  }
-
-  public ColumnFamilyHandle kvMeta() {
-    return handles.get(2);
+  public KvFamilies kvFamilies() {
+    return handles.size() > 3
+        ? new KvFamilies(handles.get(1), handles.get(2), handles.get(3))
+        : KvFamilies.withEventsInMeta(handles.get(1), handles.get(2));
   }
 
   @Override

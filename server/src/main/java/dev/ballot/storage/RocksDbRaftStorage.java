@@ -25,9 +25,11 @@ import org.rocksdb.DBOptions;
 import org.rocksdb.Env;
 import org.rocksdb.FlushOptions;
 import org.rocksdb.Priority;
+import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
+import org.rocksdb.Slice;
 import org.rocksdb.Statistics;
 import org.rocksdb.Status;
 import org.rocksdb.WALRecoveryMode;
@@ -40,9 +42,9 @@ import org.slf4j.LoggerFactory;
  * Raft storage beside the node's one RocksDB instance. The log, the hard state and the snapshot
  * meta live in segment files of their own ({@link SegmentedLog}, in the folder {@value #LOG_DIR}
  * inside the instance's); the column family {@code raft_meta} keeps the node's identity and
- * markers; {@code kv_data} and {@code kv_meta} are created here for the state machine, which shares
- * the instance through {@link #db()}. The family {@code raft_log} held the log in earlier versions;
- * such a node's log is moved out of it on its first open.
+ * markers; the state machine's families ({@link KvFamilies}) are created here, and it shares the
+ * instance through {@link #db()}. The family {@code raft_log} held the log in earlier versions, and
+ * {@code kv_meta} the history: such a node's log and events are moved out on its first open.
  *
  * <p>Not thread-safe: one owner (the driver thread) calls every method, except {@link #compact},
  * which may run on a background thread beside it.
@@ -54,6 +56,7 @@ public final class RocksDbRaftStorage implements RaftStorage {
   static final String RAFT_LOG = "raft_log";
   static final String KV_DATA = "kv_data";
   static final String KV_META = "kv_meta";
+  static final String KV_EVENTS = "kv_events";
 
   /** The folder of the log's segment files, inside the RocksDB instance's folder. */
   public static final String LOG_DIR = "raft-log";
@@ -64,7 +67,8 @@ public final class RocksDbRaftStorage implements RaftStorage {
           RAFT_META.getBytes(UTF_8),
           RAFT_LOG.getBytes(UTF_8),
           KV_DATA.getBytes(UTF_8),
-          KV_META.getBytes(UTF_8));
+          KV_META.getBytes(UTF_8),
+          KV_EVENTS.getBytes(UTF_8));
 
   /**
    * The size at which a family's memtable is flushed: RocksDB's default is 64 MiB. A snapshot
@@ -100,13 +104,12 @@ public final class RocksDbRaftStorage implements RaftStorage {
   private final RocksDbLog rocksLog;
   private final ColumnFamilyOptions familyOptions;
   private final ColumnFamilyOptions logOptions;
-  private final ColumnFamilyOptions metaOptions;
+  private final ColumnFamilyOptions eventsOptions;
   private final RocksDB db;
   private final List<ColumnFamilyHandle> handles;
   private final ColumnFamilyHandle raftMeta;
   private final ColumnFamilyHandle raftLog;
-  private final ColumnFamilyHandle kvData;
-  private final ColumnFamilyHandle kvMeta;
+  private final KvFamilies kvFamilies;
   private final WriteOptions syncWrite = new WriteOptions().setSync(true);
   private final WriteOptions asyncWrite = new WriteOptions();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -120,7 +123,7 @@ public final class RocksDbRaftStorage implements RaftStorage {
       RocksDbLog rocksLog,
       ColumnFamilyOptions familyOptions,
       ColumnFamilyOptions logOptions,
-      ColumnFamilyOptions metaOptions,
+      ColumnFamilyOptions eventsOptions,
       RocksDB db,
       List<ColumnFamilyHandle> handles) {
     this.dir = dir;
@@ -128,14 +131,13 @@ public final class RocksDbRaftStorage implements RaftStorage {
     this.rocksLog = rocksLog;
     this.familyOptions = familyOptions;
     this.logOptions = logOptions;
-    this.metaOptions = metaOptions;
+    this.eventsOptions = eventsOptions;
     this.db = db;
     this.handles = List.copyOf(handles);
     // RocksDB returns the handles in the order of FAMILIES.
     this.raftMeta = handles.get(1);
     this.raftLog = handles.get(2);
-    this.kvData = handles.get(3);
-    this.kvMeta = handles.get(4);
+    this.kvFamilies = new KvFamilies(handles.get(3), handles.get(4), handles.get(5));
   }
 
   /** Opens the instance in {@code dir}, creating it and any missing column family. */
@@ -196,17 +198,12 @@ public final class RocksDbRaftStorage implements RaftStorage {
         new ColumnFamilyOptions()
             .setWriteBufferSize(WRITE_BUFFER_BYTES)
             .setCompressionType(CompressionType.NO_COMPRESSION);
-    // kv_meta holds the history: every put adds an event, at the newest revision. Each flush (at
-    // every snapshot, all families flush together) makes one level-0 file that spans the metadata
-    // keys below the events and the newest events, so it overlaps every file of the level below,
-    // and compacting level 0 rewrites the whole history kept there. Compacting after 16 files
-    // instead of RocksDB's 4 rewrites it a quarter as often; reads of old revisions merge a few
-    // more files.
-    ColumnFamilyOptions metaOptions =
-        new ColumnFamilyOptions(familyOptions)
-            .setLevel0FileNumCompactionTrigger(16)
-            .setLevel0SlowdownWritesTrigger(32)
-            .setLevel0StopWritesTrigger(48);
+    // kv_events holds the history, appended in revision order and read by ranges of revisions
+    // (watches catching up, reads of old revisions): no bloom filters. Its level-0 files do not
+    // overlap one another or the levels below, so compactions move them down without rewriting
+    // (KvFamilies).
+    ColumnFamilyOptions eventsOptions =
+        new ColumnFamilyOptions().setWriteBufferSize(WRITE_BUFFER_BYTES);
     List<ColumnFamilyDescriptor> descriptors =
         FAMILIES.stream()
             .map(
@@ -215,7 +212,7 @@ public final class RocksDbRaftStorage implements RaftStorage {
                         name,
                         switch (new String(name, UTF_8)) {
                           case RAFT_LOG -> logOptions;
-                          case KV_META -> metaOptions;
+                          case KV_EVENTS -> eventsOptions;
                           default -> familyOptions;
                         }))
             .toList();
@@ -228,7 +225,7 @@ public final class RocksDbRaftStorage implements RaftStorage {
       handles.forEach(ColumnFamilyHandle::close);
       familyOptions.close();
       logOptions.close();
-      metaOptions.close();
+      eventsOptions.close();
       dbOptions.close();
       rocksLog.close();
       if (e instanceof RocksDBException r
@@ -246,9 +243,10 @@ public final class RocksDbRaftStorage implements RaftStorage {
     }
     RocksDbRaftStorage storage =
         new RocksDbRaftStorage(
-            dir, dbOptions, rocksLog, familyOptions, logOptions, metaOptions, db, handles);
+            dir, dbOptions, rocksLog, familyOptions, logOptions, eventsOptions, db, handles);
     try {
       storage.verifyChecksums();
+      storage.moveEventsOutOfMeta();
       storage.logFiles = withLog ? storage.openLog() : null;
     } catch (RuntimeException e) {
       storage.close();
@@ -279,17 +277,72 @@ public final class RocksDbRaftStorage implements RaftStorage {
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos));
   }
 
+  /**
+   * Moves the history of a storage written by an earlier version, which kept it in {@code kv_meta},
+   * into {@code kv_events}, keys and values unchanged. The copies are flushed before the originals
+   * are deleted, and a crash at any point leaves events in {@code kv_meta} for the next open to
+   * move again (copying an event twice writes the same bytes). Nothing to do, one seek, once moved.
+   */
+  private void moveEventsOutOfMeta() {
+    byte[] from = {(byte) KvFamilies.EVENTS_PREFIX};
+    byte[] to = {(byte) (KvFamilies.EVENTS_PREFIX + 1)};
+    long startNanos = System.nanoTime();
+    long moved = 0;
+    try (WriteOptions unsynced = new WriteOptions().setDisableWAL(true);
+        Slice upper = new Slice(to);
+        ReadOptions bounded = new ReadOptions().setIterateUpperBound(upper);
+        RocksIterator it = db.newIterator(kvFamilies.meta(), bounded)) {
+      it.seek(from);
+      if (!it.isValid()) {
+        it.status();
+        return;
+      }
+      WriteBatch batch = new WriteBatch();
+      try {
+        for (; it.isValid(); it.next()) {
+          batch.put(kvFamilies.events(), it.key(), it.value());
+          moved++;
+          if (batch.getDataSize() >= 4 << 20) {
+            db.write(unsynced, batch);
+            batch.close();
+            batch = new WriteBatch();
+          }
+        }
+        it.status();
+        db.write(unsynced, batch);
+      } finally {
+        batch.close();
+      }
+      // The store writes without the WAL: the copies are on disk only once flushed.
+      flushAll();
+      db.deleteRange(kvFamilies.meta(), unsynced, from, to);
+      flushAll();
+    } catch (RocksDBException e) {
+      throw failure("move of the history to " + KV_EVENTS, e);
+    }
+    log.info(
+        "history moved from {} to {} dir={} events={} tookMs={}",
+        KV_META,
+        KV_EVENTS,
+        dir,
+        moved,
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos));
+  }
+
+  private void flushAll() throws RocksDBException {
+    try (FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
+      db.flush(flush, handles);
+    }
+  }
+
   /** The shared instance, for the state machine's column families. */
   public RocksDB db() {
     return db;
   }
 
-  public ColumnFamilyHandle kvDataFamily() {
-    return kvData;
-  }
-
-  public ColumnFamilyHandle kvMetaFamily() {
-    return kvMeta;
+  /** The state machine's column families. */
+  public KvFamilies kvFamilies() {
+    return kvFamilies;
   }
 
   ColumnFamilyHandle raftMetaFamily() {
@@ -566,7 +619,7 @@ public final class RocksDbRaftStorage implements RaftStorage {
     asyncWrite.close();
     familyOptions.close();
     logOptions.close();
-    metaOptions.close();
+    eventsOptions.close();
     dbOptions.close();
     rocksLog.close();
     if (failure != null) {

@@ -23,8 +23,8 @@ import org.slf4j.LoggerFactory;
  *
  * <ol>
  *   <li>a synced marker in raft_meta names the staged folder;
- *   <li>kv_data and kv_meta are emptied with range deletes and the staged SST files ingested (the
- *       staged files are copied, so the step can be redone);
+ *   <li>kv_data, kv_meta and kv_events are emptied with range deletes and the staged SST files
+ *       ingested (the staged files are copied, so the step can be redone);
  *   <li>the Raft log is replaced by the snapshot's metadata (synced: this also makes step 2's range
  *       deletes durable, the ingested files being durable already);
  *   <li>a local snapshot (checkpoint) at the installed index is taken, so that this node can send
@@ -107,17 +107,20 @@ public final class SnapshotInstaller {
     RocksDB db = storage.db();
     try (IngestExternalFileOptions ingest = new IngestExternalFileOptions()) {
       ingest.setMoveFiles(false);
-      for (ColumnFamilyHandle family : List.of(storage.kvDataFamily(), storage.kvMetaFamily())) {
+      KvFamilies kv = storage.kvFamilies();
+      for (ColumnFamilyHandle family : List.of(kv.data(), kv.meta(), kv.events())) {
         clear(db, family);
       }
       Path data = staged.resolve(SnapshotStager.DATA_SST);
       if (Files.exists(data)) {
-        db.ingestExternalFile(storage.kvDataFamily(), List.of(data.toString()), ingest);
+        db.ingestExternalFile(kv.data(), List.of(data.toString()), ingest);
       }
       db.ingestExternalFile(
-          storage.kvMetaFamily(),
-          List.of(staged.resolve(SnapshotStager.META_SST).toString()),
-          ingest);
+          kv.meta(), List.of(staged.resolve(SnapshotStager.META_SST).toString()), ingest);
+      Path events = staged.resolve(SnapshotStager.EVENTS_SST);
+      if (Files.exists(events)) {
+        db.ingestExternalFile(kv.events(), List.of(events.toString()), ingest);
+      }
     } catch (RocksDBException e) {
       throw new UncheckedIOException(new IOException("snapshot ingest from " + staged, e));
     }

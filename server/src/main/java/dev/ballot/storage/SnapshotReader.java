@@ -6,22 +6,28 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 
 /**
  * Reads a local snapshot as a logical dump, a piece at a time: every kv_data record in key order,
- * then every kv_meta record, each as {@code [byte family][int keyLength][key][int valueLength]
- * [value]}. Opens the checkpoint read-only; holds at most one piece plus one record in memory.
+ * then every kv_meta record with the events of kv_events among them in key order (as one family,
+ * the form of earlier versions, whose kv_meta held the events; see {@link KvFamilies}), each as
+ * {@code [byte family][int keyLength][key][int valueLength][value]}. Opens the checkpoint
+ * read-only; holds at most one piece plus one record in memory.
  */
 public final class SnapshotReader implements AutoCloseable {
   static final byte FAMILY_DATA = 1;
   static final byte FAMILY_META = 2;
 
+  /** A family's keys from {@code from} (inclusive, null: the first) to {@code to} (exclusive). */
+  private record Part(byte tag, ColumnFamilyHandle family, byte[] from, byte[] to) {}
+
   private final ReadOnlyCheckpoint checkpoint;
-  private final ColumnFamilyHandle[] families;
-  private int family;
+  private final List<Part> parts;
+  private int part;
   private RocksIterator it;
   private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
   private int pendingOffset;
@@ -31,24 +37,48 @@ public final class SnapshotReader implements AutoCloseable {
    */
   public SnapshotReader(Path snapshot) {
     checkpoint = new ReadOnlyCheckpoint(snapshot);
-    families = new ColumnFamilyHandle[] {checkpoint.kvData(), checkpoint.kvMeta()};
-    it = checkpoint.db().newIterator(families[0]);
-    it.seekToFirst();
+    KvFamilies kv = checkpoint.kvFamilies();
+    if (kv.eventsApart()) {
+      byte[] events = {(byte) KvFamilies.EVENTS_PREFIX};
+      parts =
+          List.of(
+              new Part(FAMILY_DATA, kv.data(), null, null),
+              new Part(FAMILY_META, kv.meta(), null, events),
+              new Part(FAMILY_META, kv.events(), null, null),
+              new Part(FAMILY_META, kv.meta(), events, null));
+    } else {
+      parts =
+          List.of(
+              new Part(FAMILY_DATA, kv.data(), null, null),
+              new Part(FAMILY_META, kv.meta(), null, null));
+    }
+    it = open(parts.get(0));
+  }
+
+  private RocksIterator open(Part p) {
+    RocksIterator opened = checkpoint.db().newIterator(p.family());
+    if (p.from() == null) {
+      opened.seekToFirst();
+    } else {
+      opened.seek(p.from());
+    }
+    return opened;
   }
 
   /** The next piece of the dump, at most about {@code maxBytes} long; null at the end. */
   public byte[] next(int maxBytes) {
     while (pending.size() - pendingOffset < maxBytes && it != null) {
-      if (it.isValid()) {
-        writeRecord((byte) (family + 1), it.key(), it.value());
+      Part p = parts.get(part);
+      byte[] key = it.isValid() ? it.key() : null;
+      if (key != null && (p.to() == null || Arrays.compareUnsigned(key, p.to()) < 0)) {
+        writeRecord(p.tag(), key, it.value());
         it.next();
       } else {
         check();
         it.close();
         it = null;
-        if (++family < families.length) {
-          it = checkpoint.db().newIterator(families[family]);
-          it.seekToFirst();
+        if (++part < parts.size()) {
+          it = open(parts.get(part));
         }
       }
     }

@@ -15,14 +15,16 @@ import org.rocksdb.SstFileWriter;
 
 /**
  * Receives the dump of a snapshot (see {@link SnapshotReader}) into a fresh folder, then turns it
- * into SST files ready to ingest: {@code data.sst} (kv_data, absent if empty) and {@code meta.sst}
- * (kv_meta). The caller verifies checksums; the SST writer refuses keys out of order. Until {@link
- * #finish} publishes the folder, {@link #abort} leaves nothing behind.
+ * into SST files ready to ingest: {@code data.sst} (kv_data, absent if empty), {@code meta.sst}
+ * (kv_meta) and {@code events.sst} (kv_events: the dump's kv_meta records that are events, absent
+ * if none; see {@link KvFamilies}). The caller verifies checksums; the SST writer refuses keys out
+ * of order. Until {@link #finish} publishes the folder, {@link #abort} leaves nothing behind.
  */
 public final class SnapshotStager implements AutoCloseable {
   static final String DUMP_FILE = "dump";
   static final String DATA_SST = "data.sst";
   static final String META_SST = "meta.sst";
+  static final String EVENTS_SST = "events.sst";
 
   /** One key or value may not exceed this; a larger length means a corrupt stream. */
   private static final int MAX_RECORD_PART_BYTES = 64 * 1024 * 1024;
@@ -56,10 +58,12 @@ public final class SnapshotStager implements AutoCloseable {
         EnvOptions env = new EnvOptions();
         SstFileWriter data = new SstFileWriter(env, options);
         SstFileWriter meta = new SstFileWriter(env, options);
+        SstFileWriter events = new SstFileWriter(env, options);
         DataInputStream in =
             new DataInputStream(new BufferedInputStream(Files.newInputStream(dumpFile), 1 << 16))) {
       boolean dataOpen = false;
       boolean metaOpen = false;
+      boolean eventsOpen = false;
       while (true) {
         int family;
         try {
@@ -78,6 +82,12 @@ public final class SnapshotStager implements AutoCloseable {
             dataOpen = true;
           }
           data.put(key, value);
+        } else if (family == SnapshotReader.FAMILY_META && KvFamilies.isEventKey(key)) {
+          if (!eventsOpen) {
+            events.open(tmp.resolve(EVENTS_SST).toString());
+            eventsOpen = true;
+          }
+          events.put(key, value);
         } else if (family == SnapshotReader.FAMILY_META) {
           if (!metaOpen) {
             meta.open(tmp.resolve(META_SST).toString());
@@ -95,6 +105,9 @@ public final class SnapshotStager implements AutoCloseable {
         data.finish();
       }
       meta.finish();
+      if (eventsOpen) {
+        events.finish();
+      }
     } catch (RocksDBException e) {
       throw new IOException("snapshot dump cannot be staged: " + e.getMessage(), e);
     }

@@ -30,7 +30,7 @@ class SpaceQuotaTest {
   @BeforeEach
   void open() {
     storage = RocksDbRaftStorage.open(dir.resolve("db"));
-    kv = new KvStore(storage.db(), storage.kvDataFamily(), storage.kvMetaFamily());
+    kv = new KvStore(storage.db(), storage.kvFamilies());
     quota = new SpaceQuota(0, dir.resolve("db"), kv, 7, freeBytes::get);
     quota.start((command, applied) -> proposed.add(command));
   }

@@ -36,7 +36,7 @@ class CheckpointSnapshotsTest {
   @BeforeEach
   void open() {
     storage = RocksDbRaftStorage.open(dir.resolve("db"));
-    store = new KvStore(storage.db(), storage.kvDataFamily(), storage.kvMetaFamily());
+    store = new KvStore(storage.db(), storage.kvFamilies());
     snapshotDir = SnapshotDir.open(dir.resolve("snapshots"));
     snapshots = new CheckpointSnapshots(store, storage, snapshotDir, INITIAL);
   }
@@ -83,9 +83,7 @@ class CheckpointSnapshotsTest {
     assertThat(newest.info().meta()).isEqualTo(meta);
     assertThat(newest.info().revision()).isEqualTo(meta.index() + 1);
     try (ReadOnlyCheckpoint checkpoint = new ReadOnlyCheckpoint(newest.path());
-        KvStore held =
-            new KvStore(
-                new RocksKvEngine(checkpoint.db(), checkpoint.kvData(), checkpoint.kvMeta()))) {
+        KvStore held = new KvStore(new RocksKvEngine(checkpoint.db(), checkpoint.kvFamilies()))) {
       assertThat(held.appliedIndex()).isEqualTo(meta.index());
       assertThat(held.revision()).isEqualTo(meta.index() + 1);
       assertThat(keys(held)).isEqualTo(meta.index());

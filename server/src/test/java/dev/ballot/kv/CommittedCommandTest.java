@@ -27,7 +27,7 @@ class CommittedCommandTest {
 
   private KvStateMachine replica(Path dir) {
     RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir);
-    KvStore store = new KvStore(storage.db(), storage.kvDataFamily(), storage.kvMetaFamily());
+    KvStore store = new KvStore(storage.db(), storage.kvFamilies());
     open.add(storage);
     open.add(store);
     return new KvStateMachine(store, null);

@@ -41,9 +41,7 @@ class HistoryDiskTest {
   private static long writeAndMeasure(Path dir, int revisions, boolean compact) throws KvException {
     Random random = new Random(1);
     try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir);
-        KvStore store =
-            new KvStore(
-                new RocksKvEngine(storage.db(), storage.kvDataFamily(), storage.kvMetaFamily()))) {
+        KvStore store = new KvStore(new RocksKvEngine(storage.db(), storage.kvFamilies()))) {
       long index = 0;
       for (int i = 0; i < revisions; i++) {
         byte[] value = new byte[VALUE_BYTES];

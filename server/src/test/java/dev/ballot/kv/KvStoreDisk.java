@@ -20,7 +20,7 @@ interface KvStoreDisk extends AutoCloseable {
       @Override
       public KvEngine open() {
         storage = RocksDbRaftStorage.open(dir);
-        return new RocksKvEngine(storage.db(), storage.kvDataFamily(), storage.kvMetaFamily());
+        return new RocksKvEngine(storage.db(), storage.kvFamilies());
       }
 
       @Override

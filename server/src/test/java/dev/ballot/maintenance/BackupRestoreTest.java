@@ -39,7 +39,7 @@ class BackupRestoreTest {
     RangeResponse before;
     CheckpointBackup.Built built;
     try (RocksDbRaftStorage live = RocksDbRaftStorage.open(dir.resolve("live"));
-        KvStore kv = new KvStore(live.db(), live.kvDataFamily(), live.kvMetaFamily())) {
+        KvStore kv = new KvStore(live.db(), live.kvFamilies())) {
       long index = 0;
       for (int i = 0; i < 50; i++) {
         kv.apply(++index, put("k" + i, "v" + i));
@@ -67,7 +67,7 @@ class BackupRestoreTest {
 
     assertThat(restored.pairCount()).isEqualTo(49);
     try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(restoredDb);
-        KvStore kv = new KvStore(storage.db(), storage.kvDataFamily(), storage.kvMetaFamily())) {
+        KvStore kv = new KvStore(storage.db(), storage.kvFamilies())) {
       assertThat(kv.appliedIndex()).isZero();
       assertThat(kv.revision()).isEqualTo(before.getHeader().getRevision());
       assertThat(kv.range(all()).getKvsList()).isEqualTo(before.getKvsList());
@@ -80,7 +80,7 @@ class BackupRestoreTest {
     CheckpointBackup.Built built;
     long revision;
     try (RocksDbRaftStorage live = RocksDbRaftStorage.open(dir.resolve("live"));
-        KvStore kv = new KvStore(live.db(), live.kvDataFamily(), live.kvMetaFamily())) {
+        KvStore kv = new KvStore(live.db(), live.kvFamilies())) {
       long index = 0;
       kv.apply(
           ++index,
@@ -103,7 +103,7 @@ class BackupRestoreTest {
     BackupRestore.restore(built.file(), db);
 
     try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(db);
-        KvStore kv = new KvStore(storage.db(), storage.kvDataFamily(), storage.kvMetaFamily())) {
+        KvStore kv = new KvStore(storage.db(), storage.kvFamilies())) {
       assertThat(kv.leases()).containsExactly(new Lease(7, 30));
       assertThat(kv.leaseKeys(7)).containsExactly("a".getBytes(UTF_8));
       assertThat(kv.leaseBytes(7)).as("key and value of a, against the lease's bound").isEqualTo(2);
@@ -139,7 +139,7 @@ class BackupRestoreTest {
     BackupRestore.restore(file, dir.resolve("db"));
 
     try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir.resolve("db"));
-        KvStore kv = new KvStore(storage.db(), storage.kvDataFamily(), storage.kvMetaFamily())) {
+        KvStore kv = new KvStore(storage.db(), storage.kvFamilies())) {
       KeyValue restored = kv.range(all()).getKvs(0);
       assertThat(restored.getLease()).isZero();
       assertThat(restored.toBuilder().clearKey().setLease(9).build()).isEqualTo(record);

@@ -31,11 +31,11 @@ class CompactionPriorityTest {
           storage
               .db()
               .put(
-                  storage.kvDataFamily(),
+                  storage.kvFamilies().data(),
                   ("key-" + i).getBytes(StandardCharsets.UTF_8),
                   ("value-" + file).getBytes(StandardCharsets.UTF_8));
         }
-        storage.db().flush(flush, storage.kvDataFamily());
+        storage.db().flush(flush, storage.kvFamilies().data());
       }
       storage.compactAll();
 

@@ -41,7 +41,7 @@ class CorruptFilesTest {
       for (int i = 0; i < ENTRIES; i++) {
         storage
             .db()
-            .put(storage.kvDataFamily(), ("key-" + i).getBytes(), "v".repeat(200).getBytes());
+            .put(storage.kvFamilies().data(), ("key-" + i).getBytes(), "v".repeat(200).getBytes());
       }
       storage.compactAll();
     }

@@ -16,10 +16,15 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.DBOptions;
+import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 
@@ -56,14 +61,30 @@ class SnapshotInstallTest {
   }
 
   /**
-   * Writes {@code keys} keys and the applied index, as the state machine would at {@code index}.
+   * Writes {@code keys} keys, an event for each, a lease and the applied index, as the state
+   * machine would at {@code index}.
    */
   private static void writeState(RocksDbRaftStorage s, String prefix, int keys, long index)
       throws RocksDBException {
+    writeState(s.db(), s.kvFamilies(), prefix, keys, index);
+  }
+
+  private static void writeState(RocksDB db, KvFamilies kv, String prefix, int keys, long index)
+      throws RocksDBException {
     for (int i = 0; i < keys; i++) {
-      put(s, s.kvDataFamily(), String.format("%s%05d", prefix, i), "v" + i + "@" + index);
+      String key = String.format("%s%05d", prefix, i);
+      db.put(kv.data(), key.getBytes(UTF_8), ("v" + i + "@" + index).getBytes(UTF_8));
+      db.put(kv.events(), eventKey(key), ("put " + key).getBytes(UTF_8));
     }
-    put(s, s.kvMetaFamily(), "applied_index", Long.toString(index));
+    db.put(kv.meta(), new byte[] {(byte) 0xf2, 7}, "a lease".getBytes(UTF_8));
+    db.put(kv.meta(), "applied_index".getBytes(UTF_8), Long.toString(index).getBytes(UTF_8));
+  }
+
+  private static byte[] eventKey(String name) {
+    byte[] key = new byte[name.length() + 1];
+    key[0] = (byte) KvFamilies.EVENTS_PREFIX;
+    System.arraycopy(name.getBytes(UTF_8), 0, key, 1, name.length());
+    return key;
   }
 
   private static TreeMap<String, String> contents(RocksDbRaftStorage s, ColumnFamilyHandle family) {
@@ -161,10 +182,13 @@ class SnapshotInstallTest {
 
     new SnapshotInstaller(follower, followerSnapshots).install(staged);
 
-    assertThat(contents(follower, follower.kvDataFamily()))
-        .isEqualTo(contents(leader, leader.kvDataFamily()));
-    assertThat(contents(follower, follower.kvMetaFamily()))
-        .isEqualTo(contents(leader, leader.kvMetaFamily()));
+    assertThat(contents(follower, follower.kvFamilies().data()))
+        .isEqualTo(contents(leader, leader.kvFamilies().data()));
+    assertThat(contents(follower, follower.kvFamilies().meta()))
+        .isEqualTo(contents(leader, leader.kvFamilies().meta()));
+    assertThat(contents(follower, follower.kvFamilies().events()))
+        .hasSize(500)
+        .isEqualTo(contents(leader, leader.kvFamilies().events()));
     assertThat(follower.load().snapshot()).isEqualTo(info.meta());
     assertThat(follower.load().entries()).isEmpty();
     assertThat(follower.countLogEntries()).isZero();
@@ -173,6 +197,45 @@ class SnapshotInstallTest {
         .extracting(SnapshotDir.Local::info)
         .as("the installed state, ready to be sent on")
         .containsExactly(info);
+  }
+
+  @Test
+  void aCheckpointOfAnEarlierVersionDumpsAsOneOfThisVersionAndInstallsWithItsEvents()
+      throws Exception {
+    // This version: events in kv_events.
+    RocksDbRaftStorage leader = openStorage(leaderDir);
+    SnapshotDir leaderSnapshots = SnapshotDir.open(leaderDir.resolve("snapshots"));
+    SnapshotInfo info = leaderSnapshot(leader, leaderSnapshots, 40);
+    byte[] dump = dump(leaderSnapshots.list().get(0).path());
+    // An earlier version's checkpoint of the same state: no kv_events, the events in kv_meta.
+    Path old = followerDir.resolve("old-checkpoint");
+    try (DBOptions options =
+            new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
+        ColumnFamilyOptions family = new ColumnFamilyOptions()) {
+      List<ColumnFamilyHandle> handles = new ArrayList<>();
+      List<ColumnFamilyDescriptor> families =
+          Stream.of("default", "kv_data", "kv_meta")
+              .map(name -> new ColumnFamilyDescriptor(name.getBytes(UTF_8), family))
+              .toList();
+      try (RocksDB db = RocksDB.open(options, old.toString(), families, handles)) {
+        writeState(db, KvFamilies.withEventsInMeta(handles.get(1), handles.get(2)), "key", 500, 40);
+        handles.forEach(ColumnFamilyHandle::close);
+      }
+    }
+
+    byte[] oldDump = dump(old);
+
+    assertThat(oldDump).as("the same dump from either layout").isEqualTo(dump);
+    RocksDbRaftStorage follower = openStorage(followerDir);
+    SnapshotDir followerSnapshots = SnapshotDir.open(followerDir.resolve("snapshots"));
+    new SnapshotInstaller(follower, followerSnapshots)
+        .install(stage(followerSnapshots, info, oldDump));
+    assertThat(contents(follower, follower.kvFamilies().events()))
+        .hasSize(500)
+        .isEqualTo(contents(leader, leader.kvFamilies().events()));
+    assertThat(contents(follower, follower.kvFamilies().meta()))
+        .isEqualTo(contents(leader, leader.kvFamilies().meta()))
+        .hasSize(2);
   }
 
   @Test
@@ -225,10 +288,13 @@ class SnapshotInstallTest {
     SnapshotInfo recovered = new SnapshotInstaller(restarted, reopened).recover();
 
     assertThat(recovered).isEqualTo(info);
-    assertThat(contents(restarted, restarted.kvDataFamily()))
-        .isEqualTo(contents(leader, leader.kvDataFamily()));
-    assertThat(contents(restarted, restarted.kvMetaFamily()))
-        .isEqualTo(contents(leader, leader.kvMetaFamily()));
+    assertThat(contents(restarted, restarted.kvFamilies().data()))
+        .isEqualTo(contents(leader, leader.kvFamilies().data()));
+    assertThat(contents(restarted, restarted.kvFamilies().meta()))
+        .isEqualTo(contents(leader, leader.kvFamilies().meta()));
+    assertThat(contents(restarted, restarted.kvFamilies().events()))
+        .hasSize(500)
+        .isEqualTo(contents(leader, leader.kvFamilies().events()));
     assertThat(restarted.load().snapshot()).isEqualTo(info.meta());
     assertThat(restarted.load().hardState().term()).isEqualTo(2);
     assertThat(restarted.countLogEntries()).isZero();

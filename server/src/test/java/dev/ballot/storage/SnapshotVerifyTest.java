@@ -26,7 +26,7 @@ class SnapshotVerifyTest {
       for (int i = 0; i < 500; i++) {
         storage
             .db()
-            .put(storage.kvDataFamily(), ("key-" + i).getBytes(), "v".repeat(100).getBytes());
+            .put(storage.kvFamilies().data(), ("key-" + i).getBytes(), "v".repeat(100).getBytes());
       }
       SnapshotDir dir = SnapshotDir.open(data.resolve("snapshots"));
       SnapshotMeta meta = new SnapshotMeta(42, 3, ClusterConfig.ofVoters(List.of(1L, 2L, 3L)));
