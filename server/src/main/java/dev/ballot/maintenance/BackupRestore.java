@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.ballot.backup.BackupReader;
 import dev.ballot.kv.KvStore;
+import dev.ballot.storage.KvFamilies;
 import dev.ballot.storage.RocksDbRaftStorage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -11,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.rocksdb.FlushOptions;
 import org.rocksdb.RocksDBException;
@@ -112,7 +114,10 @@ public final class BackupRestore {
       try (KvStore store = new KvStore(storage.db(), storage.kvFamilies())) {
         store.completeRestore(summary.header().revision(), leases);
       }
-      storage.db().flush(flush); // the store writes without the WAL
+      // The store writes without the WAL. Under atomic flush, a flush covers only the families
+      // named (the default one if none), so all three are.
+      KvFamilies kv = storage.kvFamilies();
+      storage.db().flush(flush, List.of(kv.data(), kv.meta(), kv.events()));
       try (WriteBatch last = new WriteBatch()) {
         last.put(storage.kvFamilies().meta(), RESTORED_FROM_KEY, fingerprint.getBytes(UTF_8));
         storage.db().write(synced, last); // syncs the WAL, and so every batch before it

@@ -5,12 +5,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Test-only crash points on the snapshot path. A node started with {@code -Dballot.crashpoint=NAME}
- * halts with exit code {@value #EXIT_CODE} when it reaches point NAME: {@code Runtime.halt}, so no
- * shutdown hook runs and nothing is flushed, as under SIGKILL. Process tests (it/SnapshotCrashTest)
- * kill a node this way at each step of taking, sending, receiving and installing a snapshot.
- * Without the property {@link #hit} compares a static final null and returns. Kept in storage, the
- * lowest package that reaches these steps, so no package gains a dependency.
+ * Test-only crash points on the snapshot path and in the move of an earlier version's history. A
+ * node started with {@code -Dballot.crashpoint=NAME} halts with exit code {@value #EXIT_CODE} when
+ * it reaches point NAME: {@code Runtime.halt}, so no shutdown hook runs and nothing is flushed, as
+ * under SIGKILL. Process tests (it/SnapshotCrashTest) kill a node this way at each step of taking,
+ * sending, receiving and installing a snapshot; {@code HistoryMoveCrashTest} halts a JVM in each
+ * step of the move. Without the property {@link #hit} compares a static final null and returns.
+ * Kept in storage, the lowest package that reaches these steps, so no package gains a dependency.
  */
 public final class CrashPoints {
   private static final Logger log = LoggerFactory.getLogger(CrashPoints.class);
@@ -44,6 +45,15 @@ public final class CrashPoints {
   /** Installing: the Raft log is replaced by the snapshot; the marker is not cleared yet. */
   public static final String INSTALL_AFTER_LOG_REPLACED = "snapshot.install.after-log-replaced";
 
+  /** Moving the history to kv_events: copied (unsynced, not flushed), not yet deleted. */
+  public static final String EVENTS_MOVE_AFTER_COPY = "storage.events-move.after-copy";
+
+  /** Moving the history: the copies are flushed; kv_meta still holds the events. */
+  public static final String EVENTS_MOVE_AFTER_FLUSH = "storage.events-move.after-flush";
+
+  /** Moving the history: kv_meta's events deleted (unsynced, not flushed). */
+  public static final String EVENTS_MOVE_AFTER_DELETE = "storage.events-move.after-delete";
+
   public static final List<String> ALL =
       List.of(
           TAKE_AFTER_CHECKPOINT,
@@ -53,7 +63,10 @@ public final class CrashPoints {
           RECEIVE_STAGED,
           INSTALL_AFTER_MARKER,
           INSTALL_AFTER_INGEST,
-          INSTALL_AFTER_LOG_REPLACED);
+          INSTALL_AFTER_LOG_REPLACED,
+          EVENTS_MOVE_AFTER_COPY,
+          EVENTS_MOVE_AFTER_FLUSH,
+          EVENTS_MOVE_AFTER_DELETE);
 
   private static final String ARMED = armed(System.getProperty(PROPERTY));
 

@@ -11,7 +11,10 @@ import org.rocksdb.ColumnFamilyHandle;
  * {@code kv_events} makes a level-0 file whose keys all follow those of every older file, so
  * RocksDB moves such files down the levels instead of rewriting them. When the events shared {@code
  * kv_meta} with keys that every apply rewrites (the applied index, the revision), each level-0 file
- * overlapped the whole history below it and each compaction rewrote all of it.
+ * overlapped the whole history below it and each compaction rewrote all of it. A compaction of the
+ * history (etcd's Compact) is a range delete over its oldest events, which the next flushed file
+ * carries over the whole range below: the next compaction of level 0 then rewrites the history
+ * kept, once per compaction of the history.
  *
  * <p>An event's key keeps the one-byte prefix {@value #EVENTS_PREFIX} it had inside {@code kv_meta}
  * in earlier versions, so the keys are the same bytes in either place: a snapshot's dump carries

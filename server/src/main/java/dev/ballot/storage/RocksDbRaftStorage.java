@@ -279,11 +279,15 @@ public final class RocksDbRaftStorage implements RaftStorage {
 
   /**
    * Moves the history of a storage written by an earlier version, which kept it in {@code kv_meta},
-   * into {@code kv_events}, keys and values unchanged. The copies are flushed before the originals
-   * are deleted, and a crash at any point leaves events in {@code kv_meta} for the next open to
-   * move again (copying an event twice writes the same bytes). Nothing to do, one seek, once moved.
+   * into {@code kv_events}, keys and values unchanged: at open, and after a snapshot install (a
+   * snapshot staged by an earlier version has its events in its {@code kv_meta} file). The copies
+   * are flushed before the originals are deleted, and a crash at any point leaves events in {@code
+   * kv_meta} for the next open to move again (copying an event twice writes the same bytes); the
+   * deleted range is then compacted, so the disk holds the history once again before the node
+   * serves. It needs free space for a second copy of the history meanwhile. Nothing to do, one
+   * seek, once moved.
    */
-  private void moveEventsOutOfMeta() {
+  void moveEventsOutOfMeta() {
     byte[] from = {(byte) KvFamilies.EVENTS_PREFIX};
     byte[] to = {(byte) (KvFamilies.EVENTS_PREFIX + 1)};
     long startNanos = System.nanoTime();
@@ -313,10 +317,15 @@ public final class RocksDbRaftStorage implements RaftStorage {
       } finally {
         batch.close();
       }
+      CrashPoints.hit(CrashPoints.EVENTS_MOVE_AFTER_COPY);
       // The store writes without the WAL: the copies are on disk only once flushed.
       flushAll();
+      CrashPoints.hit(CrashPoints.EVENTS_MOVE_AFTER_FLUSH);
       db.deleteRange(kvFamilies.meta(), unsynced, from, to);
+      CrashPoints.hit(CrashPoints.EVENTS_MOVE_AFTER_DELETE);
       flushAll();
+      // kv_meta is small now, and its own compactions might not reach the range for long.
+      db.compactRange(kvFamilies.meta(), from, to);
     } catch (RocksDBException e) {
       throw failure("move of the history to " + KV_EVENTS, e);
     }

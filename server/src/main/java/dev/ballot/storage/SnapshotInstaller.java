@@ -121,6 +121,9 @@ public final class SnapshotInstaller {
       if (Files.exists(events)) {
         db.ingestExternalFile(kv.events(), List.of(events.toString()), ingest);
       }
+      // A snapshot staged by an earlier version (a node upgraded in the middle of an install)
+      // has the events in its meta file.
+      storage.moveEventsOutOfMeta();
     } catch (RocksDBException e) {
       throw new UncheckedIOException(new IOException("snapshot ingest from " + staged, e));
     }

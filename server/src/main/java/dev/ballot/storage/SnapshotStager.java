@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.rocksdb.EnvOptions;
 import org.rocksdb.Options;
 import org.rocksdb.RocksDBException;
@@ -64,6 +65,8 @@ public final class SnapshotStager implements AutoCloseable {
       boolean dataOpen = false;
       boolean metaOpen = false;
       boolean eventsOpen = false;
+      // The meta records go to two files: their order is checked across both here.
+      byte[] lastMeta = null;
       while (true) {
         int family;
         try {
@@ -73,8 +76,14 @@ public final class SnapshotStager implements AutoCloseable {
         }
         byte[] key = readPart(in);
         byte[] value = readPart(in);
+        if (family == SnapshotReader.FAMILY_META) {
+          if (lastMeta != null && Arrays.compareUnsigned(key, lastMeta) <= 0) {
+            throw new IOException("snapshot dump has kv_meta records out of order");
+          }
+          lastMeta = key;
+        }
         if (family == SnapshotReader.FAMILY_DATA) {
-          if (metaOpen) {
+          if (lastMeta != null) {
             throw new IOException("snapshot dump has kv_data after kv_meta");
           }
           if (!dataOpen) {

@@ -7,22 +7,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.ballot.raft.HardState;
 import dev.ballot.raft.RestoredState;
 import dev.ballot.raft.SnapshotMeta;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HexFormat;
-import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.rocksdb.ColumnFamilyDescriptor;
-import org.rocksdb.ColumnFamilyHandle;
-import org.rocksdb.ColumnFamilyOptions;
-import org.rocksdb.DBOptions;
-import org.rocksdb.RocksDB;
 import org.rocksdb.RocksIterator;
 
 class RocksDbRaftStorageTest extends RaftStorageContractTest {
@@ -169,63 +158,25 @@ class RocksDbRaftStorageTest extends RaftStorageContractTest {
         .isEqualTo(bytes("7"));
   }
 
-  private static byte[] event(long revision) {
-    return ByteBuffer.allocate(9).put((byte) KvFamilies.EVENTS_PREFIX).putLong(revision).array();
-  }
-
-  private static TreeMap<String, String> contents(RocksDbRaftStorage s, ColumnFamilyHandle family) {
-    TreeMap<String, String> out = new TreeMap<>();
-    try (RocksIterator it = s.db().newIterator(family)) {
-      for (it.seekToFirst(); it.isValid(); it.next()) {
-        out.put(
-            HexFormat.of().formatHex(it.key()),
-            new String(it.value(), StandardCharsets.ISO_8859_1));
-      }
-    }
-    return out;
-  }
-
   @Test
   void aHistoryKeptInKvMetaByAnEarlierVersionIsMovedToKvEvents() throws Exception {
-    // The layout of earlier versions: no kv_events; the events in kv_meta under their prefix,
-    // between the metadata keys and the leases.
     storage.close();
     Path old = dir.resolve("old");
-    Map<String, String> events = new TreeMap<>();
-    try (DBOptions options =
-            new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
-        ColumnFamilyOptions family = new ColumnFamilyOptions()) {
-      List<ColumnFamilyHandle> handles = new ArrayList<>();
-      List<ColumnFamilyDescriptor> families =
-          Stream.of("default", "raft_meta", "raft_log", "kv_data", "kv_meta")
-              .map(name -> new ColumnFamilyDescriptor(bytes(name), family))
-              .toList();
-      try (RocksDB db = RocksDB.open(options, old.toString(), families, handles)) {
-        ColumnFamilyHandle meta = handles.get(4);
-        db.put(meta, bytes("applied_index"), bytes("3000"));
-        db.put(meta, new byte[] {(byte) 0xf2, 1}, bytes("a lease"));
-        // More than one batch of the move (4 MiB).
-        for (long revision = 1; revision <= 3000; revision++) {
-          String value = "event " + revision + " " + "v".repeat(2000);
-          db.put(meta, event(revision), bytes(value));
-          events.put(HexFormat.of().formatHex(event(revision)), value);
-        }
-        handles.forEach(ColumnFamilyHandle::close);
-      }
-    }
+    Map<String, String> events = EarlierLayout.write(old, 3000); // more than one batch (4 MiB)
 
     storage = RocksDbRaftStorage.open(old);
     KvFamilies kv = rocks().kvFamilies();
 
     assertThat(kv.eventsApart()).isTrue();
-    assertThat(contents(rocks(), kv.events())).isEqualTo(events);
-    assertThat(contents(rocks(), kv.meta()))
-        .containsOnlyKeys(HexFormat.of().formatHex(bytes("applied_index")), "f201");
+    assertThat(EarlierLayout.contents(rocks().db(), kv.events())).isEqualTo(events);
+    assertThat(EarlierLayout.contents(rocks().db(), kv.meta()).keySet())
+        .containsExactlyElementsOf(EarlierLayout.META_KEYS);
     // Moved once: the next start finds nothing to move and the same state.
     storage.close();
     storage = RocksDbRaftStorage.open(old);
-    assertThat(contents(rocks(), rocks().kvFamilies().events())).isEqualTo(events);
-    assertThat(contents(rocks(), rocks().kvFamilies().meta())).hasSize(2);
+    assertThat(EarlierLayout.contents(rocks().db(), rocks().kvFamilies().events()))
+        .isEqualTo(events);
+    assertThat(EarlierLayout.contents(rocks().db(), rocks().kvFamilies().meta())).hasSize(2);
   }
 
   @Test
@@ -233,20 +184,20 @@ class RocksDbRaftStorageTest extends RaftStorageContractTest {
     // A crash after part of the copies were flushed, before kv_meta's events were deleted.
     KvFamilies kv = rocks().kvFamilies();
     for (long revision = 1; revision <= 20; revision++) {
-      rocks().db().put(kv.meta(), event(revision), bytes("e" + revision));
+      rocks().db().put(kv.meta(), EarlierLayout.eventKey(revision), bytes("e" + revision));
       if (revision <= 10) {
-        rocks().db().put(kv.events(), event(revision), bytes("e" + revision));
+        rocks().db().put(kv.events(), EarlierLayout.eventKey(revision), bytes("e" + revision));
       }
     }
     rocks().db().put(kv.meta(), bytes("revision"), bytes("20"));
 
     RocksDbRaftStorage reopened = (RocksDbRaftStorage) reopen();
 
-    assertThat(contents(reopened, reopened.kvFamilies().events())).hasSize(20);
-    assertThat(contents(reopened, reopened.kvFamilies().events()))
-        .containsEntry(HexFormat.of().formatHex(event(15)), "e15");
-    assertThat(contents(reopened, reopened.kvFamilies().meta()))
-        .containsOnlyKeys(HexFormat.of().formatHex(bytes("revision")));
+    assertThat(EarlierLayout.contents(reopened.db(), reopened.kvFamilies().events())).hasSize(20);
+    assertThat(EarlierLayout.contents(reopened.db(), reopened.kvFamilies().events()))
+        .containsEntry(EarlierLayout.hex(EarlierLayout.eventKey(15)), "e15");
+    assertThat(EarlierLayout.contents(reopened.db(), reopened.kvFamilies().meta()))
+        .containsOnlyKeys(EarlierLayout.hex(bytes("revision")));
   }
 
   @Test

@@ -11,9 +11,11 @@ import dev.ballot.raft.HardState;
 import dev.ballot.raft.SnapshotMeta;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.TreeMap;
 import java.util.stream.Stream;
@@ -24,9 +26,12 @@ import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.DBOptions;
+import org.rocksdb.EnvOptions;
+import org.rocksdb.Options;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
+import org.rocksdb.SstFileWriter;
 
 /**
  * Snapshots on real RocksDB: checkpoint and info, retention, the dump staged on another node, and
@@ -236,6 +241,75 @@ class SnapshotInstallTest {
     assertThat(contents(follower, follower.kvFamilies().meta()))
         .isEqualTo(contents(leader, leader.kvFamilies().meta()))
         .hasSize(2);
+  }
+
+  @Test
+  void aSnapshotStagedByAnEarlierVersionInstallsWithItsEventsInKvEvents() throws Exception {
+    // A node upgraded between staging and installing: its staged meta.sst holds the events.
+    RocksDbRaftStorage leader = openStorage(leaderDir);
+    SnapshotDir leaderSnapshots = SnapshotDir.open(leaderDir.resolve("snapshots"));
+    SnapshotInfo info = leaderSnapshot(leader, leaderSnapshots, 40);
+    byte[] dump = dump(leaderSnapshots.list().get(0).path());
+    RocksDbRaftStorage follower = openStorage(followerDir);
+    SnapshotDir followerSnapshots = SnapshotDir.open(followerDir.resolve("snapshots"));
+    Path staged = stage(followerSnapshots, info, dump);
+    TreeMap<byte[], byte[]> meta = new TreeMap<>(Arrays::compareUnsigned);
+    for (ColumnFamilyHandle family :
+        List.of(leader.kvFamilies().meta(), leader.kvFamilies().events())) {
+      try (RocksIterator it = leader.db().newIterator(family)) {
+        for (it.seekToFirst(); it.isValid(); it.next()) {
+          meta.put(it.key(), it.value());
+        }
+      }
+    }
+    Files.delete(staged.resolve(SnapshotStager.EVENTS_SST));
+    Files.delete(staged.resolve(SnapshotStager.META_SST));
+    try (Options options = new Options();
+        EnvOptions env = new EnvOptions();
+        SstFileWriter writer = new SstFileWriter(env, options)) {
+      writer.open(staged.resolve(SnapshotStager.META_SST).toString());
+      for (var e : meta.entrySet()) {
+        writer.put(e.getKey(), e.getValue());
+      }
+      writer.finish();
+    }
+
+    new SnapshotInstaller(follower, followerSnapshots).install(staged);
+
+    assertThat(contents(follower, follower.kvFamilies().events()))
+        .hasSize(500)
+        .isEqualTo(contents(leader, leader.kvFamilies().events()));
+    assertThat(contents(follower, follower.kvFamilies().meta()))
+        .isEqualTo(contents(leader, leader.kvFamilies().meta()));
+  }
+
+  private static void record(ByteArrayOutputStream out, byte family, byte[] key, String value) {
+    byte[] v = value.getBytes(UTF_8);
+    out.write(family);
+    out.writeBytes(ByteBuffer.allocate(4).putInt(key.length).array());
+    out.writeBytes(key);
+    out.writeBytes(ByteBuffer.allocate(4).putInt(v.length).array());
+    out.writeBytes(v);
+  }
+
+  @Test
+  void aDumpWhoseMetaRecordsAreOutOfOrderAcrossTheirFilesIsRefused() throws Exception {
+    // Events and the other meta records go to two files, each of which checks its own order.
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    record(out, SnapshotReader.FAMILY_META, eventKey("b"), "an event");
+    record(out, SnapshotReader.FAMILY_META, "applied_index".getBytes(UTF_8), "40");
+    SnapshotDir followerSnapshots = SnapshotDir.open(followerDir.resolve("snapshots"));
+    SnapshotInfo info = new SnapshotInfo(new SnapshotMeta(40, 3, CLUSTER), 41);
+
+    assertThatThrownBy(() -> stage(followerSnapshots, info, out.toByteArray()))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("out of order");
+    ByteArrayOutputStream late = new ByteArrayOutputStream();
+    record(late, SnapshotReader.FAMILY_META, eventKey("b"), "an event");
+    record(late, SnapshotReader.FAMILY_DATA, "key".getBytes(UTF_8), "v");
+    assertThatThrownBy(() -> stage(followerSnapshots, info, late.toByteArray()))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("kv_data after kv_meta");
   }
 
   @Test

@@ -1,0 +1,62 @@
+package dev.ballot.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The move of an earlier version's history out of kv_meta, halted at each of its steps in a JVM of
+ * its own ({@code Runtime.halt}: nothing is flushed or closed, and writes made without the WAL are
+ * lost, as under SIGKILL). The next open must end with every event in kv_events, none left in
+ * kv_meta, and kv_meta's own keys untouched.
+ */
+class HistoryMoveCrashTest {
+  private static final int EVENTS = 2_500;
+
+  @TempDir Path dir;
+
+  /** Opens the storage in the directory given, then exits 0; a crash point halts it before. */
+  public static final class Open {
+    public static void main(String[] args) {
+      RocksDbRaftStorage.open(Path.of(args[0])).close();
+      System.exit(0);
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        CrashPoints.EVENTS_MOVE_AFTER_COPY,
+        CrashPoints.EVENTS_MOVE_AFTER_FLUSH,
+        CrashPoints.EVENTS_MOVE_AFTER_DELETE
+      })
+  void aMoveHaltedAtAnyStepIsFinishedByTheNextOpen(String point) throws Exception {
+    Map<String, String> events = EarlierLayout.write(dir, EVENTS);
+
+    Process halted =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-D" + CrashPoints.PROPERTY + "=" + point,
+                "-cp",
+                System.getProperty("java.class.path"),
+                Open.class.getName(),
+                dir.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolveSibling(dir.getFileName() + "-halted.log").toFile())
+            .start();
+    assertThat(halted.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(halted.exitValue()).as("halted at " + point).isEqualTo(CrashPoints.EXIT_CODE);
+
+    try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir)) {
+      KvFamilies kv = storage.kvFamilies();
+      assertThat(EarlierLayout.contents(storage.db(), kv.events())).isEqualTo(events);
+      assertThat(EarlierLayout.contents(storage.db(), kv.meta()).keySet())
+          .containsExactlyElementsOf(EarlierLayout.META_KEYS);
+    }
+  }
+}
