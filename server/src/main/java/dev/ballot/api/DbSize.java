@@ -2,10 +2,11 @@ package dev.ballot.api;
 
 import dev.ballot.storage.RocksDbRaftStorage;
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.stream.Stream;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 
 /**
  * The bytes of every file of the RocksDB instance: SST files, WAL, MANIFEST and info logs, what
@@ -18,23 +19,39 @@ import java.util.stream.Stream;
 final class DbSize {
   private DbSize() {}
 
+  /**
+   * The total; a file deleted while the folder is walked (RocksDB removes a compaction's inputs and
+   * flushed WAL files at any time) counts nothing, and the walk goes on. 0 if the folder cannot be
+   * read at all.
+   */
   static long bytes(Path dbDir) {
     Path logDir = dbDir.resolve(RocksDbRaftStorage.LOG_DIR);
-    try (Stream<Path> files = Files.walk(dbDir)) {
-      return files
-          .filter(p -> !p.startsWith(logDir))
-          .filter(Files::isRegularFile)
-          .mapToLong(
-              p -> {
-                try {
-                  return Files.size(p);
-                } catch (IOException e) {
-                  return 0; // deleted by a compaction while we walked
-                }
-              })
-          .sum();
-    } catch (IOException | UncheckedIOException e) {
+    long[] total = {0};
+    try {
+      Files.walkFileTree(
+          dbDir,
+          new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
+              return d.equals(logDir) ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+              if (attrs.isRegularFile()) {
+                total[0] += attrs.size();
+              }
+              return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException e) {
+              return FileVisitResult.CONTINUE; // gone since the folder was listed
+            }
+          });
+    } catch (IOException e) {
       return 0;
     }
+    return total[0];
   }
 }

@@ -46,8 +46,9 @@ import org.slf4j.LoggerFactory;
  * instance through {@link #db()}. The family {@code raft_log} held the log in earlier versions, and
  * {@code kv_meta} the history: such a node's log and events are moved out on its first open.
  *
- * <p>Not thread-safe: one owner (the driver thread) calls every method, except {@link #compact},
- * which may run on a background thread beside it.
+ * <p>Not thread-safe: one thread at a time calls its methods (the driver thread, or the apply
+ * thread installing a snapshot while the driver waits for it), except {@link #compact}, which may
+ * run on a background thread beside it.
  */
 public final class RocksDbRaftStorage implements RaftStorage {
   private static final Logger log = LoggerFactory.getLogger(RocksDbRaftStorage.class);

@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li>a synced marker in raft_meta names the staged folder;
  *   <li>kv_data, kv_meta and kv_events are emptied with range deletes and the staged SST files
- *       ingested (the staged files are copied, so the step can be redone);
+ *       ingested (the staged files are copied, so the step can be redone); events that a snapshot
+ *       staged by an earlier version ingested into kv_meta are moved to kv_events;
  *   <li>the Raft log is replaced by the snapshot's metadata (synced: this also makes step 2's range
  *       deletes durable, the ingested files being durable already);
  *   <li>a local snapshot (checkpoint) at the installed index is taken, so that this node can send

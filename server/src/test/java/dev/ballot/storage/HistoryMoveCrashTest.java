@@ -2,6 +2,8 @@ package dev.ballot.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -36,7 +38,9 @@ class HistoryMoveCrashTest {
         CrashPoints.EVENTS_MOVE_AFTER_DELETE
       })
   void aMoveHaltedAtAnyStepIsFinishedByTheNextOpen(String point) throws Exception {
-    Map<String, String> events = EarlierLayout.write(dir, EVENTS);
+    Path db = dir.resolve("db");
+    Path log = dir.resolve("halted.log");
+    Map<String, String> events = EarlierLayout.write(db, EVENTS);
 
     Process halted =
         new ProcessBuilder(
@@ -45,18 +49,32 @@ class HistoryMoveCrashTest {
                 "-cp",
                 System.getProperty("java.class.path"),
                 Open.class.getName(),
-                dir.toString())
+                db.toString())
             .redirectErrorStream(true)
-            .redirectOutput(dir.resolveSibling(dir.getFileName() + "-halted.log").toFile())
+            .redirectOutput(log.toFile())
             .start();
-    assertThat(halted.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(halted.exitValue()).as("halted at " + point).isEqualTo(CrashPoints.EXIT_CODE);
+    try {
+      assertThat(halted.waitFor(60, TimeUnit.SECONDS)).as("the JVM ended").isTrue();
+    } finally {
+      halted.destroyForcibly(); // it holds the database's lock
+    }
+    assertThat(halted.exitValue())
+        .as(() -> "halted at " + point + "; its output:\n" + read(log))
+        .isEqualTo(CrashPoints.EXIT_CODE);
 
-    try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir)) {
+    try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(db)) {
       KvFamilies kv = storage.kvFamilies();
       assertThat(EarlierLayout.contents(storage.db(), kv.events())).isEqualTo(events);
       assertThat(EarlierLayout.contents(storage.db(), kv.meta()).keySet())
           .containsExactlyElementsOf(EarlierLayout.META_KEYS);
+    }
+  }
+
+  private static String read(Path file) {
+    try {
+      return Files.readString(file);
+    } catch (IOException e) {
+      return "(unreadable: " + e + ")";
     }
   }
 }
