@@ -54,7 +54,7 @@ public final class InMemoryKvEngine implements KvEngine {
 
     /** The family that holds {@code space}, keyed by stored keys ({@link KvSpace#stored}). */
     NavigableMap<byte[], byte[]> space(KvSpace space) {
-      return space.inDataFamily() ? data : meta;
+      return space.family() == KvSpace.Family.DATA ? data : meta;
     }
 
     void apply(List<Op> ops) {

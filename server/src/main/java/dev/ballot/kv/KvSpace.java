@@ -46,11 +46,6 @@ public enum KvSpace {
     };
   }
 
-  /** Whether the space is in a snapshot's data family (otherwise in its meta family). */
-  public boolean inDataFamily() {
-    return this == DATA;
-  }
-
   /** The key as the family stores it. */
   public byte[] stored(byte[] key) {
     if (this == META && key.length > 0 && (key[0] & 0xff) >= META_LIMIT) {

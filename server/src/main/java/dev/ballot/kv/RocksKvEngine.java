@@ -28,9 +28,9 @@ import org.rocksdb.WriteOptions;
  */
 public final class RocksKvEngine implements KvEngine {
   private final RocksDB db;
-  private final ColumnFamilyHandle data;
-  private final ColumnFamilyHandle meta;
-  private final ColumnFamilyHandle events;
+
+  /** The family of each {@link KvSpace.Family}, by ordinal. */
+  private final ColumnFamilyHandle[] families;
 
   /**
    * The keys and values a batch keeps in Java before it moves them into an indexed native batch:
@@ -39,12 +39,8 @@ public final class RocksKvEngine implements KvEngine {
    */
   static final long MAX_PENDING_BYTES = 1L << 20;
 
-  /** The families' ids, as serialized batches name them (asking a handle is a native call). */
-  private final int dataId;
-
-  private final int metaId;
-
-  private final int eventsId;
+  /** Their ids, as serialized batches name them (asking a handle is a native call). */
+  private final int[] familyIds;
 
   /**
    * The state machine's writes bypass the write-ahead log: the Raft log is the durable record of
@@ -61,12 +57,14 @@ public final class RocksKvEngine implements KvEngine {
 
   public RocksKvEngine(RocksDB db, KvFamilies families) {
     this.db = db;
-    this.data = families.data();
-    this.meta = families.meta();
-    this.events = families.events();
-    this.dataId = data.getID();
-    this.metaId = meta.getID();
-    this.eventsId = events.getID();
+    this.families = new ColumnFamilyHandle[KvSpace.Family.values().length];
+    this.families[KvSpace.Family.DATA.ordinal()] = families.data();
+    this.families[KvSpace.Family.META.ordinal()] = families.meta();
+    this.families[KvSpace.Family.EVENTS.ordinal()] = families.events();
+    this.familyIds = new int[this.families.length];
+    for (int i = 0; i < familyIds.length; i++) {
+      familyIds[i] = this.families[i].getID();
+    }
   }
 
   @Override
@@ -118,23 +116,17 @@ public final class RocksKvEngine implements KvEngine {
   }
 
   private ColumnFamilyHandle family(KvSpace space) {
-    return switch (space.family()) {
-      case DATA -> data;
-      case META -> meta;
-      case EVENTS -> events;
-    };
+    return families[space.family().ordinal()];
   }
 
-  private int familyId(KvSpace space) {
-    return switch (space.family()) {
-      case DATA -> dataId;
-      case META -> metaId;
-      case EVENTS -> eventsId;
-    };
-  }
-
-  private ColumnFamilyHandle family(int id) {
-    return id == dataId ? data : id == metaId ? meta : events;
+  /** The family a serialized batch names by {@code id}. */
+  private ColumnFamilyHandle familyWithId(int id) {
+    for (int i = 0; i < familyIds.length; i++) {
+      if (familyIds[i] == id) {
+        return families[i];
+      }
+    }
+    throw new IllegalArgumentException("no kv family has id " + id);
   }
 
   private static UncheckedIOException readFailed(KvSpace space, RocksDBException e) {
@@ -236,7 +228,8 @@ public final class RocksKvEngine implements KvEngine {
       checkOpen();
       byte[] stored = space.stored(key);
       if (indexed == null) {
-        pending.add(new WriteBatchRecords.Record(familyId(space), stored, value));
+        pending.add(
+            new WriteBatchRecords.Record(familyIds[space.family().ordinal()], stored, value));
         pendingBytes += stored.length + (value == null ? 0 : value.length);
         writtenSpaces |= 1 << space.ordinal();
         if (pendingBytes > MAX_PENDING_BYTES) {
@@ -272,7 +265,7 @@ public final class RocksKvEngine implements KvEngine {
       boolean done = false;
       try {
         for (WriteBatchRecords.Record r : pending) {
-          ColumnFamilyHandle family = family(r.family());
+          ColumnFamilyHandle family = familyWithId(r.family());
           if (r.value() == null) {
             index.delete(family, r.key());
           } else {

@@ -71,7 +71,7 @@ public final class SnapshotReader implements AutoCloseable {
       Part p = parts.get(part);
       byte[] key = it.isValid() ? it.key() : null;
       if (key != null && (p.to() == null || Arrays.compareUnsigned(key, p.to()) < 0)) {
-        writeRecord(p.tag(), key, it.value());
+        writeRecord(pending, p.tag(), key, it.value());
         it.next();
       } else {
         check();
@@ -109,12 +109,13 @@ public final class SnapshotReader implements AutoCloseable {
     }
   }
 
-  private void writeRecord(byte familyTag, byte[] key, byte[] value) {
-    pending.write(familyTag);
-    pending.writeBytes(ByteBuffer.allocate(4).putInt(key.length).array());
-    pending.writeBytes(key);
-    pending.writeBytes(ByteBuffer.allocate(4).putInt(value.length).array());
-    pending.writeBytes(value);
+  /** Appends one record of the dump to {@code out}. */
+  static void writeRecord(ByteArrayOutputStream out, byte familyTag, byte[] key, byte[] value) {
+    out.write(familyTag);
+    out.writeBytes(ByteBuffer.allocate(4).putInt(key.length).array());
+    out.writeBytes(key);
+    out.writeBytes(ByteBuffer.allocate(4).putInt(value.length).array());
+    out.writeBytes(value);
   }
 
   @Override

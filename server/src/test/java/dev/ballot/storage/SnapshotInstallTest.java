@@ -11,7 +11,6 @@ import dev.ballot.raft.HardState;
 import dev.ballot.raft.SnapshotMeta;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -130,6 +129,16 @@ class SnapshotInstallTest {
     return info;
   }
 
+  /** A leader's snapshot at index 40, as sent: its storage, info and dump. */
+  private record Sent(RocksDbRaftStorage leader, SnapshotInfo info, byte[] dump) {}
+
+  private Sent leaderSnapshotAt40() throws RocksDBException {
+    RocksDbRaftStorage leader = openStorage(leaderDir);
+    SnapshotDir leaderSnapshots = SnapshotDir.open(leaderDir.resolve("snapshots"));
+    SnapshotInfo info = leaderSnapshot(leader, leaderSnapshots, 40);
+    return new Sent(leader, info, dump(leaderSnapshots.list().get(0).path()));
+  }
+
   @Test
   void checkpointHoldsTheStateAndInfoAtItsIndex() throws Exception {
     RocksDbRaftStorage leader = openStorage(leaderDir);
@@ -174,10 +183,10 @@ class SnapshotInstallTest {
 
   @Test
   void stagedSnapshotInstallsTheLeadersStateAndReplacesTheLog() throws Exception {
-    RocksDbRaftStorage leader = openStorage(leaderDir);
-    SnapshotDir leaderSnapshots = SnapshotDir.open(leaderDir.resolve("snapshots"));
-    SnapshotInfo info = leaderSnapshot(leader, leaderSnapshots, 40);
-    byte[] dump = dump(leaderSnapshots.list().get(0).path());
+    Sent sent = leaderSnapshotAt40();
+    RocksDbRaftStorage leader = sent.leader();
+    SnapshotInfo info = sent.info();
+    byte[] dump = sent.dump();
 
     RocksDbRaftStorage follower = openStorage(followerDir);
     writeState(follower, "stale", 50, 12); // old state, different keys: all must go
@@ -208,10 +217,10 @@ class SnapshotInstallTest {
   void aCheckpointOfAnEarlierVersionDumpsAsOneOfThisVersionAndInstallsWithItsEvents()
       throws Exception {
     // This version: events in kv_events.
-    RocksDbRaftStorage leader = openStorage(leaderDir);
-    SnapshotDir leaderSnapshots = SnapshotDir.open(leaderDir.resolve("snapshots"));
-    SnapshotInfo info = leaderSnapshot(leader, leaderSnapshots, 40);
-    byte[] dump = dump(leaderSnapshots.list().get(0).path());
+    Sent sent = leaderSnapshotAt40();
+    RocksDbRaftStorage leader = sent.leader();
+    SnapshotInfo info = sent.info();
+    byte[] dump = sent.dump();
     // An earlier version's checkpoint of the same state: no kv_events, the events in kv_meta.
     Path old = followerDir.resolve("old-checkpoint");
     try (DBOptions options =
@@ -246,10 +255,10 @@ class SnapshotInstallTest {
   @Test
   void aSnapshotStagedByAnEarlierVersionInstallsWithItsEventsInKvEvents() throws Exception {
     // A node upgraded between staging and installing: its staged meta.sst holds the events.
-    RocksDbRaftStorage leader = openStorage(leaderDir);
-    SnapshotDir leaderSnapshots = SnapshotDir.open(leaderDir.resolve("snapshots"));
-    SnapshotInfo info = leaderSnapshot(leader, leaderSnapshots, 40);
-    byte[] dump = dump(leaderSnapshots.list().get(0).path());
+    Sent sent = leaderSnapshotAt40();
+    RocksDbRaftStorage leader = sent.leader();
+    SnapshotInfo info = sent.info();
+    byte[] dump = sent.dump();
     RocksDbRaftStorage follower = openStorage(followerDir);
     SnapshotDir followerSnapshots = SnapshotDir.open(followerDir.resolve("snapshots"));
     Path staged = stage(followerSnapshots, info, dump);
@@ -284,12 +293,7 @@ class SnapshotInstallTest {
   }
 
   private static void record(ByteArrayOutputStream out, byte family, byte[] key, String value) {
-    byte[] v = value.getBytes(UTF_8);
-    out.write(family);
-    out.writeBytes(ByteBuffer.allocate(4).putInt(key.length).array());
-    out.writeBytes(key);
-    out.writeBytes(ByteBuffer.allocate(4).putInt(v.length).array());
-    out.writeBytes(v);
+    SnapshotReader.writeRecord(out, family, key, value.getBytes(UTF_8));
   }
 
   @Test
@@ -314,10 +318,9 @@ class SnapshotInstallTest {
 
   @Test
   void corruptDumpIsRefusedAndLeavesNothingStaged() throws Exception {
-    RocksDbRaftStorage leader = openStorage(leaderDir);
-    SnapshotDir leaderSnapshots = SnapshotDir.open(leaderDir.resolve("snapshots"));
-    SnapshotInfo info = leaderSnapshot(leader, leaderSnapshots, 40);
-    byte[] dump = dump(leaderSnapshots.list().get(0).path());
+    Sent sent = leaderSnapshotAt40();
+    SnapshotInfo info = sent.info();
+    byte[] dump = sent.dump();
     byte[] truncated = java.util.Arrays.copyOf(dump, dump.length - 3);
     SnapshotDir followerSnapshots = SnapshotDir.open(followerDir.resolve("snapshots"));
 
@@ -330,10 +333,10 @@ class SnapshotInstallTest {
 
   /** Crashes (closes without finishing) after {@code steps} of the install, then restarts. */
   private void crashDuringInstallThenRecover(int steps) throws Exception {
-    RocksDbRaftStorage leader = openStorage(leaderDir);
-    SnapshotDir leaderSnapshots = SnapshotDir.open(leaderDir.resolve("snapshots"));
-    SnapshotInfo info = leaderSnapshot(leader, leaderSnapshots, 40);
-    byte[] dump = dump(leaderSnapshots.list().get(0).path());
+    Sent sent = leaderSnapshotAt40();
+    RocksDbRaftStorage leader = sent.leader();
+    SnapshotInfo info = sent.info();
+    byte[] dump = sent.dump();
 
     RocksDbRaftStorage follower = openStorage(followerDir);
     writeState(follower, "stale", 50, 12);
@@ -397,12 +400,11 @@ class SnapshotInstallTest {
 
   @Test
   void startUpWithoutMarkerDropsUnusedStagedSnapshots() throws Exception {
-    RocksDbRaftStorage leader = openStorage(leaderDir);
-    SnapshotDir leaderSnapshots = SnapshotDir.open(leaderDir.resolve("snapshots"));
-    SnapshotInfo info = leaderSnapshot(leader, leaderSnapshots, 40);
+    Sent sent = leaderSnapshotAt40();
+    SnapshotInfo info = sent.info();
     RocksDbRaftStorage follower = openStorage(followerDir);
     SnapshotDir followerSnapshots = SnapshotDir.open(followerDir.resolve("snapshots"));
-    Path staged = stage(followerSnapshots, info, dump(leaderSnapshots.list().get(0).path()));
+    Path staged = stage(followerSnapshots, info, sent.dump());
     Files.createDirectories(followerSnapshots.path().resolve("incoming-99-1.tmp"));
 
     assertThat(new SnapshotInstaller(follower, followerSnapshots).recover()).isNull();
