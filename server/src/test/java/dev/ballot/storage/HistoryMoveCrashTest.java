@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,17 +44,30 @@ class HistoryMoveCrashTest {
     Path log = dir.resolve("halted.log");
     Map<String, String> events = EarlierLayout.write(db, EVENTS);
 
+    runHalted(point, log, Open.class, db.toString());
+
+    try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(db)) {
+      KvFamilies kv = storage.kvFamilies();
+      assertThat(EarlierLayout.contents(storage.db(), kv.events())).isEqualTo(events);
+      assertThat(EarlierLayout.contents(storage.db(), kv.meta()).keySet())
+          .containsExactlyElementsOf(EarlierLayout.META_KEYS);
+    }
+  }
+
+  /**
+   * Runs {@code main} with {@code args} in a JVM of its own, the crash point {@code point} armed,
+   * and checks that it halted there; its output goes to {@code log}.
+   */
+  static void runHalted(String point, Path log, Class<?> main, String... args) throws Exception {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-D" + CrashPoints.PROPERTY + "=" + point);
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(main.getName());
+    command.addAll(List.of(args));
     Process halted =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-D" + CrashPoints.PROPERTY + "=" + point,
-                "-cp",
-                System.getProperty("java.class.path"),
-                Open.class.getName(),
-                db.toString())
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile())
-            .start();
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     try {
       assertThat(halted.waitFor(60, TimeUnit.SECONDS)).as("the JVM ended").isTrue();
     } finally {
@@ -61,13 +76,6 @@ class HistoryMoveCrashTest {
     assertThat(halted.exitValue())
         .as(() -> "halted at " + point + "; its output:\n" + read(log))
         .isEqualTo(CrashPoints.EXIT_CODE);
-
-    try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(db)) {
-      KvFamilies kv = storage.kvFamilies();
-      assertThat(EarlierLayout.contents(storage.db(), kv.events())).isEqualTo(events);
-      assertThat(EarlierLayout.contents(storage.db(), kv.meta()).keySet())
-          .containsExactlyElementsOf(EarlierLayout.META_KEYS);
-    }
   }
 
   private static String read(Path file) {

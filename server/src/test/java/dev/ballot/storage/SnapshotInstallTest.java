@@ -21,6 +21,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
@@ -252,16 +254,13 @@ class SnapshotInstallTest {
         .hasSize(2);
   }
 
-  @Test
-  void aSnapshotStagedByAnEarlierVersionInstallsWithItsEventsInKvEvents() throws Exception {
-    // A node upgraded between staging and installing: its staged meta.sst holds the events.
-    Sent sent = leaderSnapshotAt40();
+  /**
+   * Stages {@code sent} in {@code dir} as an earlier version did (a node upgraded between staging
+   * and installing): no events file, the events in the meta file.
+   */
+  private static Path stageAsEarlierVersion(Sent sent, SnapshotDir dir) throws Exception {
     RocksDbRaftStorage leader = sent.leader();
-    SnapshotInfo info = sent.info();
-    byte[] dump = sent.dump();
-    RocksDbRaftStorage follower = openStorage(followerDir);
-    SnapshotDir followerSnapshots = SnapshotDir.open(followerDir.resolve("snapshots"));
-    Path staged = stage(followerSnapshots, info, dump);
+    Path staged = stage(dir, sent.info(), sent.dump());
     TreeMap<byte[], byte[]> meta = new TreeMap<>(Arrays::compareUnsigned);
     for (ColumnFamilyHandle family :
         List.of(leader.kvFamilies().meta(), leader.kvFamilies().events())) {
@@ -282,14 +281,81 @@ class SnapshotInstallTest {
       }
       writer.finish();
     }
+    return staged;
+  }
 
-    new SnapshotInstaller(follower, followerSnapshots).install(staged);
-
+  /** The follower holds the leader's state at its index, the history in kv_events alone. */
+  private static void assertSameKv(RocksDbRaftStorage follower, RocksDbRaftStorage leader) {
+    for (ColumnFamilyHandle[] pair :
+        List.of(
+            new ColumnFamilyHandle[] {follower.kvFamilies().data(), leader.kvFamilies().data()},
+            new ColumnFamilyHandle[] {follower.kvFamilies().meta(), leader.kvFamilies().meta()})) {
+      assertThat(contents(follower, pair[0])).isEqualTo(contents(leader, pair[1]));
+    }
     assertThat(contents(follower, follower.kvFamilies().events()))
         .hasSize(500)
         .isEqualTo(contents(leader, leader.kvFamilies().events()));
-    assertThat(contents(follower, follower.kvFamilies().meta()))
-        .isEqualTo(contents(leader, leader.kvFamilies().meta()));
+  }
+
+  @Test
+  void aSnapshotStagedByAnEarlierVersionInstallsWithItsEventsInKvEvents() throws Exception {
+    Sent sent = leaderSnapshotAt40();
+    RocksDbRaftStorage follower = openStorage(followerDir);
+    SnapshotDir followerSnapshots = SnapshotDir.open(followerDir.resolve("snapshots"));
+    Path staged = stageAsEarlierVersion(sent, followerSnapshots);
+
+    new SnapshotInstaller(follower, followerSnapshots).install(staged);
+
+    assertSameKv(follower, sent.leader());
+  }
+
+  /** Opens the storage (args: db), installs a staged snapshot (snapshots folder, staged folder). */
+  public static final class Install {
+    public static void main(String[] args) {
+      try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(Path.of(args[0]))) {
+        new SnapshotInstaller(storage, SnapshotDir.open(Path.of(args[1])))
+            .install(Path.of(args[2]));
+      }
+      System.exit(0);
+    }
+  }
+
+  /**
+   * The install of an earlier version's staged snapshot moves its events out of kv_meta (inside
+   * step 2); a JVM halted at each step of that move starts again with the move at open, then the
+   * install redone from its marker: the leader's state, the history in kv_events alone.
+   */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        CrashPoints.EVENTS_MOVE_AFTER_COPY,
+        CrashPoints.EVENTS_MOVE_AFTER_FLUSH,
+        CrashPoints.EVENTS_MOVE_AFTER_DELETE
+      })
+  void anInstallHaltedInTheMoveOfItsHistoryIsRedoneAtStartUp(String point) throws Exception {
+    Sent sent = leaderSnapshotAt40();
+    RocksDbRaftStorage follower = openStorage(followerDir);
+    writeState(follower, "stale", 50, 12);
+    follower.save(null, entries(1, 12), new HardState(2, 0, 12), true);
+    closeStorage(follower);
+    Path snapshots = followerDir.resolve("snapshots");
+    Path staged = stageAsEarlierVersion(sent, SnapshotDir.open(snapshots));
+
+    HistoryMoveCrashTest.runHalted(
+        point,
+        followerDir.resolve("halted.log"),
+        Install.class,
+        followerDir.resolve("db").toString(),
+        snapshots.toString(),
+        staged.toString());
+
+    RocksDbRaftStorage restarted = openStorage(followerDir);
+    SnapshotDir reopened = SnapshotDir.open(snapshots);
+    assertThat(new SnapshotInstaller(restarted, reopened).recover()).isEqualTo(sent.info());
+    assertSameKv(restarted, sent.leader());
+    assertThat(restarted.load().snapshot()).isEqualTo(sent.info().meta());
+    assertThat(restarted.countLogEntries()).isZero();
+    assertThat(new SnapshotInstaller(restarted, reopened).recover()).isNull();
   }
 
   private static void record(ByteArrayOutputStream out, byte family, byte[] key, String value) {
