@@ -14,6 +14,15 @@ public interface NodeRunner {
   /** {@code loop} has new work: run it soon. May be called from any thread, before start too. */
   void wake(WorkLoop loop);
 
+  /**
+   * As {@link #wake}, for work that gains from company (a read, which shares its ReadIndex round
+   * with every read the loop finds with it): the runner may wait until the calling thread has done
+   * the rest of what it had at hand, which may bring more of it.
+   */
+  default void wakeAfterBatch(WorkLoop loop) {
+    wake(loop);
+  }
+
   /** Where slow housekeeping runs (deleting compacted log), off both loops. */
   Executor background();
 

@@ -1,8 +1,10 @@
 package dev.ballot.node;
 
+import dev.ballot.transport.CallLoop;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -31,6 +33,9 @@ public final class NodeThreads implements NodeRunner {
 
   private final AtomicBoolean applyWoken = new AtomicBoolean();
 
+  /** Whether a wake of the driver waits in a network thread's tasks ({@link #wakeAfterBatch}). */
+  private final AtomicBoolean driverWakeQueued = new AtomicBoolean();
+
   public NodeThreads(long nodeId) {
     this.nodeId = nodeId;
     // One compaction at a time; one more may wait (it merges the requests that arrive meanwhile).
@@ -58,21 +63,30 @@ public final class NodeThreads implements NodeRunner {
   @Override
   public void start(WorkLoop driver, WorkLoop applier) {
     this.driver = driver;
-    Thread apply = new Thread(() -> run(applier, applyWoken), "raft-apply-" + nodeId);
-    Thread drive = new Thread(() -> run(driver, driverWoken), "raft-driver-" + nodeId);
+    Thread apply = new Thread(() -> run(applier, applyWoken, null), "raft-apply-" + nodeId);
+    Thread drive =
+        new Thread(() -> run(driver, driverWoken, driverWakeQueued), "raft-driver-" + nodeId);
     applyThread = apply;
     driverThread = drive;
     apply.start();
     drive.start();
   }
 
-  private static void run(WorkLoop loop, AtomicBoolean woken) {
+  /**
+   * Runs {@code loop} until it is done; {@code wakeQueued}, if given, is cleared with {@code woken}
+   * before each run: a run takes the work a queued wake was for, so a wake task that a network
+   * thread never ran (its loop shutting down) delays reads until the loop's next deadline at most.
+   */
+  private static void run(WorkLoop loop, AtomicBoolean woken, AtomicBoolean wakeQueued) {
     // An interrupt would make every park return at once: nothing interrupts these threads, and
     // one that does is asking them to end.
     while (!loop.isDone() && !Thread.currentThread().isInterrupted()) {
       // Cleared before the run: work offered from here on either is seen by this run or sets the
       // flag again (and unparks), so the check below never parks over it.
       woken.set(false);
+      if (wakeQueued != null) {
+        wakeQueued.set(false);
+      }
       long waitNanos = loop.runOnce();
       if (loop.isDone()) {
         return;
@@ -82,6 +96,36 @@ public final class NodeThreads implements NodeRunner {
         LockSupport.parkNanos(loop, Math.min(waitNanos, TimeUnit.SECONDS.toNanos(1)));
       }
     }
+  }
+
+  @Override
+  public void wakeAfterBatch(WorkLoop loop) {
+    Executor networkLoop = CallLoop.current();
+    if (networkLoop == null || loop != driver) {
+      wake(loop);
+      return;
+    }
+    if (driverWakeQueued.get() || !driverWakeQueued.compareAndSet(false, true)) {
+      return; // a wake queued on a network thread is still to run: it takes this work too
+    }
+    // A network thread reads every connection that is ready before it runs its tasks: the wake,
+    // a task, comes after the requests of all of them, and the driver takes them in one turn (one
+    // ReadIndex round). Woken at the first, the driver ran with one or two reads.
+    try {
+      networkLoop.execute(this::wakeQueuedDriver);
+    } catch (RejectedExecutionException e) {
+      wakeQueuedDriver(); // the loop is shutting down
+    }
+  }
+
+  /** Whether a network thread holds a wake of the driver (for tests). */
+  boolean driverWakeQueued() {
+    return driverWakeQueued.get();
+  }
+
+  private void wakeQueuedDriver() {
+    driverWakeQueued.set(false);
+    wake(driver);
   }
 
   @Override

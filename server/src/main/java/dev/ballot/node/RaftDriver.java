@@ -388,7 +388,9 @@ public final class RaftDriver<R> implements PeerInbox, WorkLoop {
     CompletableFuture<Long> index = new CompletableFuture<>();
     if (!running) {
       index.completeExceptionally(stopped());
-    } else if (!offerRequest(new Read(index))) {
+    } else if (requestInbox.offer(new Read(index))) {
+      runner.wakeAfterBatch(this);
+    } else {
       index.completeExceptionally(
           new NodeException(NodeException.Kind.OVERLOADED, 0, "too many pending requests"));
     }
