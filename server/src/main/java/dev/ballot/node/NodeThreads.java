@@ -33,11 +33,24 @@ public final class NodeThreads implements NodeRunner {
 
   private final AtomicBoolean applyWoken = new AtomicBoolean();
 
-  /** Whether a wake of the driver waits in a network thread's tasks ({@link #wakeAfterBatch}). */
-  private final AtomicBoolean driverWakeQueued = new AtomicBoolean();
+  /**
+   * Per network thread: whether a wake of the driver waits in its tasks ({@link #wakeAfterBatch}).
+   * Its own: a thread whose wake is queued never holds back another's, and only it sets or clears
+   * the flag, so the flag and the wake follow the thread's own order.
+   */
+  private final ThreadLocal<boolean[]> wakeQueuedHere =
+      ThreadLocal.withInitial(() -> new boolean[1]);
+
+  /** The longest a loop parks before it runs again, however far its next deadline. */
+  private final long maxParkNanos;
 
   public NodeThreads(long nodeId) {
+    this(nodeId, TimeUnit.SECONDS.toNanos(1));
+  }
+
+  NodeThreads(long nodeId, long maxParkNanos) {
     this.nodeId = nodeId;
+    this.maxParkNanos = maxParkNanos;
     // One compaction at a time; one more may wait (it merges the requests that arrive meanwhile).
     this.background =
         new ThreadPoolExecutor(
@@ -63,37 +76,28 @@ public final class NodeThreads implements NodeRunner {
   @Override
   public void start(WorkLoop driver, WorkLoop applier) {
     this.driver = driver;
-    Thread apply = new Thread(() -> run(applier, applyWoken, null), "raft-apply-" + nodeId);
-    Thread drive =
-        new Thread(() -> run(driver, driverWoken, driverWakeQueued), "raft-driver-" + nodeId);
+    Thread apply = new Thread(() -> run(applier, applyWoken), "raft-apply-" + nodeId);
+    Thread drive = new Thread(() -> run(driver, driverWoken), "raft-driver-" + nodeId);
     applyThread = apply;
     driverThread = drive;
     apply.start();
     drive.start();
   }
 
-  /**
-   * Runs {@code loop} until it is done; {@code wakeQueued}, if given, is cleared with {@code woken}
-   * before each run: a run takes the work a queued wake was for, so a wake task that a network
-   * thread never ran (its loop shutting down) delays reads until the loop's next deadline at most.
-   */
-  private static void run(WorkLoop loop, AtomicBoolean woken, AtomicBoolean wakeQueued) {
+  private void run(WorkLoop loop, AtomicBoolean woken) {
     // An interrupt would make every park return at once: nothing interrupts these threads, and
     // one that does is asking them to end.
     while (!loop.isDone() && !Thread.currentThread().isInterrupted()) {
       // Cleared before the run: work offered from here on either is seen by this run or sets the
       // flag again (and unparks), so the check below never parks over it.
       woken.set(false);
-      if (wakeQueued != null) {
-        wakeQueued.set(false);
-      }
       long waitNanos = loop.runOnce();
       if (loop.isDone()) {
         return;
       }
       if (waitNanos > 0 && !woken.get()) {
         // A wake between the check and the park leaves a permit, so this returns at once.
-        LockSupport.parkNanos(loop, Math.min(waitNanos, TimeUnit.SECONDS.toNanos(1)));
+        LockSupport.parkNanos(loop, Math.min(waitNanos, maxParkNanos));
       }
     }
   }
@@ -101,31 +105,30 @@ public final class NodeThreads implements NodeRunner {
   @Override
   public void wakeAfterBatch(WorkLoop loop) {
     Executor networkLoop = CallLoop.current();
-    if (networkLoop == null || loop != driver) {
+    if (networkLoop == null) {
       wake(loop);
       return;
     }
-    if (driverWakeQueued.get() || !driverWakeQueued.compareAndSet(false, true)) {
-      return; // a wake queued on a network thread is still to run: it takes this work too
+    boolean[] queued = wakeQueuedHere.get();
+    if (queued[0]) {
+      return; // this thread's queued wake is still to run, after this work
     }
     // A network thread reads every connection that is ready before it runs its tasks: the wake,
-    // a task, comes after the requests of all of them, and the driver takes them in one turn (one
-    // ReadIndex round). Woken at the first, the driver ran with one or two reads.
+    // a task, comes after the requests of all of them, and the loop takes them in one run (for
+    // reads, one ReadIndex round). Woken at the first, the driver ran with one or two reads. A
+    // task the thread never runs (blocked, or shut down after taking it) delays only the work it
+    // handed in itself, until the loop's next deadline.
+    queued[0] = true;
     try {
-      networkLoop.execute(this::wakeQueuedDriver);
+      networkLoop.execute(
+          () -> {
+            queued[0] = false;
+            wake(loop);
+          });
     } catch (RejectedExecutionException e) {
-      wakeQueuedDriver(); // the loop is shutting down
+      queued[0] = false; // the thread is shutting down
+      wake(loop);
     }
-  }
-
-  /** Whether a network thread holds a wake of the driver (for tests). */
-  boolean driverWakeQueued() {
-    return driverWakeQueued.get();
-  }
-
-  private void wakeQueuedDriver() {
-    driverWakeQueued.set(false);
-    wake(driver);
   }
 
   @Override
