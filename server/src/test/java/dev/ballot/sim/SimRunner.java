@@ -56,6 +56,22 @@ final class SimRunner implements NodeRunner {
     }
   }
 
+  /**
+   * As a server's network thread, which wakes the driver for a read only after the rest of its
+   * batch: at once or a millisecond later, so that reads also meet a driver that ran without them.
+   */
+  @Override
+  public void wakeAfterBatch(WorkLoop loop) {
+    if (!alive || driver == null) {
+      return;
+    }
+    if (loop == driver) {
+      scheduleDriver(events.nowMs() + random.nextInt(2));
+    } else {
+      wake(loop);
+    }
+  }
+
   private void scheduleDriver(long atMs) {
     if (atMs >= driverDueMs) {
       return; // an earlier run is already due; it reschedules itself
