@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The move of an earlier version's history out of kv_meta, halted at each of its steps in a JVM of
@@ -32,13 +32,16 @@ class HistoryMoveCrashTest {
     }
   }
 
-  @ParameterizedTest
-  @ValueSource(
-      strings = {
+  /** The steps of the move a crash can fall between. */
+  static List<String> movePoints() {
+    return List.of(
         CrashPoints.EVENTS_MOVE_AFTER_COPY,
         CrashPoints.EVENTS_MOVE_AFTER_FLUSH,
-        CrashPoints.EVENTS_MOVE_AFTER_DELETE
-      })
+        CrashPoints.EVENTS_MOVE_AFTER_DELETE);
+  }
+
+  @ParameterizedTest
+  @MethodSource("movePoints")
   void aMoveHaltedAtAnyStepIsFinishedByTheNextOpen(String point) throws Exception {
     Path db = dir.resolve("db");
     Path log = dir.resolve("halted.log");

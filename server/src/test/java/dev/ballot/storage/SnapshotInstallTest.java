@@ -22,7 +22,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
@@ -326,12 +326,7 @@ class SnapshotInstallTest {
    * install redone from its marker: the leader's state, the history in kv_events alone.
    */
   @ParameterizedTest
-  @ValueSource(
-      strings = {
-        CrashPoints.EVENTS_MOVE_AFTER_COPY,
-        CrashPoints.EVENTS_MOVE_AFTER_FLUSH,
-        CrashPoints.EVENTS_MOVE_AFTER_DELETE
-      })
+  @MethodSource("dev.ballot.storage.HistoryMoveCrashTest#movePoints")
   void anInstallHaltedInTheMoveOfItsHistoryIsRedoneAtStartUp(String point) throws Exception {
     Sent sent = leaderSnapshotAt40();
     RocksDbRaftStorage follower = openStorage(followerDir);
