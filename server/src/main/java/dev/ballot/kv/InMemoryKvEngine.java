@@ -297,6 +297,11 @@ public final class InMemoryKvEngine implements KvEngine {
     }
 
     @Override
+    public int writes() {
+      return ops.size();
+    }
+
+    @Override
     public KvView over(KvView base) {
       return new BatchView(this, base);
     }

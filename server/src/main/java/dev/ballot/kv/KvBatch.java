@@ -10,6 +10,9 @@ public interface KvBatch extends AutoCloseable {
 
   void delete(KvSpace space, byte[] key);
 
+  /** How many puts and deletes were added so far. */
+  int writes();
+
   /**
    * {@code base} with this batch's writes on top, the later write of a key winning. Follows the
    * batch: writes added later are visible too. {@code base} must come from the same engine and stay

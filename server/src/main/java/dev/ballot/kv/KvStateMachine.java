@@ -79,7 +79,12 @@ public final class KvStateMachine implements StateMachine<ApplyResult> {
           entry.data().length);
       return store.reject(entry.index(), e);
     }
-    return store.apply(entry.index(), command);
+    return store.applyBatched(entry.index(), command);
+  }
+
+  @Override
+  public void endBatch() {
+    store.endBatch();
   }
 
   @Override

@@ -21,6 +21,7 @@ import dev.ballot.storage.KvFamilies;
 import dev.ballot.storage.StorageCorruptionException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -115,6 +116,12 @@ public final class KvStore implements AutoCloseable {
   private volatile long compactRevision;
   private volatile Alarms alarms;
 
+  /**
+   * The commands applied by {@link #applyBatched} and not yet written, or null; the apply thread's
+   * alone.
+   */
+  private OpenBatch open;
+
   /** Told of every revision's changes once written; the apply thread calls it. */
   private volatile ChangeListener listener = (rev, events) -> {};
 
@@ -187,6 +194,7 @@ public final class KvStore implements AutoCloseable {
    * reader runs, then reads the applied index and revision of the new state.
    */
   public <T> T replaceState(Supplier<T> install) {
+    endBatch();
     installLock.writeLock().lock();
     T result;
     try {
@@ -266,11 +274,12 @@ public final class KvStore implements AutoCloseable {
   }
 
   /**
-   * Applies the committed entry at {@code index}, which must follow the last applied one. A command
-   * rejected here (say, a put with {@code ignore_value} on a missing key) writes nothing but still
-   * counts as applied.
+   * Applies the committed entry at {@code index}, which must follow the last applied one, and
+   * writes it (after what {@link #applyBatched} held back). A command rejected here (say, a put
+   * with {@code ignore_value} on a missing key) writes nothing but still counts as applied.
    */
   public ApplyResult apply(long index, Command command) {
+    endBatch();
     checkNextIndex(index);
     long before = revision;
     if (command.hasAlarm()) {
@@ -301,6 +310,149 @@ public final class KvStore implements AutoCloseable {
         return rejectFailed(index, e);
       }
       return written(txn, index, before, response);
+    }
+  }
+
+  /**
+   * Applies the committed entry at {@code index} as {@link #apply} does, except that a put without
+   * a lease or a delete of one key may wait, with the commands applied before it this way, until
+   * {@link #endBatch}: they are written in one batch with one applied index and revision, readers
+   * see none of them before that, and who listens learns of them then. Any other command writes
+   * what waits first, then itself, as {@link #apply}. Its result is final either way, but the
+   * caller answers only after {@link #endBatch}.
+   *
+   * <p>Up to {@link #MAX_BATCHED_COMMANDS} commands or {@link #MAX_BATCHED_BYTES} wait; more are
+   * written at once.
+   */
+  public ApplyResult applyBatched(long index, Command command) {
+    if (!joinsBatch(command) || (alarms.noSpace() && Alarms.addsData(command))) {
+      return apply(index, command);
+    }
+    checkNextIndex(index);
+    if (open == null) {
+      open = new OpenBatch(engine.newBatch(), appliedIndex, revision);
+    }
+    long before = open.revision;
+    int writesBefore = open.batch.writes();
+    ResponseOp response;
+    List<Event> events;
+    long after;
+    try (KvTxn txn = new KvTxn(open.batch, engine.live(), before, compactRevision, records)) {
+      try {
+        KvRequests.checkShape(command);
+        response = execute(txn, command);
+      } catch (KvException e) {
+        if (open.batch.writes() != writesBefore) { // not expected: refusals come before writes
+          return applyAlone(index, command);
+        }
+        open.add(index, command, before, List.of());
+        return ApplyResult.rejected(index, before, e);
+      } catch (UncheckedIOException | StorageCorruptionException e) {
+        records.clear(); // the disk, not the command: this node must stop
+        throw e;
+      } catch (RuntimeException e) {
+        return applyAlone(index, command); // a bug: it is recorded as a rejection there
+      }
+      after = txn.revisionAfter();
+      events = txn.events();
+    }
+    open.add(index, command, after, events);
+    records.written(events);
+    if (open.commands >= MAX_BATCHED_COMMANDS || open.bytes() >= MAX_BATCHED_BYTES) {
+      endBatch();
+    }
+    return ApplyResult.ok(index, after, response);
+  }
+
+  /** The most commands {@link #applyBatched} holds back. */
+  static final int MAX_BATCHED_COMMANDS = 256;
+
+  /**
+   * The most command bytes {@link #applyBatched} holds back (256 KiB): a put writes its value about
+   * three times (its record, and its history event's record and previous record), and the batch
+   * should stay under the size at which the engine indexes it ({@link
+   * RocksKvEngine#MAX_PENDING_BYTES}), after which every read through it costs more.
+   */
+  static final long MAX_BATCHED_BYTES = 256L << 10;
+
+  /**
+   * Whether {@link #applyBatched} may hold the command back: one that reads only the current
+   * records of the keys it writes (no compares, no ranges, no lease to check or fill).
+   */
+  private static boolean joinsBatch(Command command) {
+    return switch (command.getOpCase()) {
+      case PUT -> command.getPut().getLease() == 0 && !command.getPut().getIgnoreLease();
+      case DELETE_RANGE -> KeyRanges.isSingleKey(command.getDeleteRange().getRangeEnd());
+      default -> false;
+    };
+  }
+
+  /**
+   * A command held back by {@link #applyBatched} failed after it wrote into the open batch (a bug):
+   * the batch is dropped, the commands before it are applied again one by one (each gives the same
+   * result: the state before them is the same), and then this one alone.
+   */
+  private ApplyResult applyAlone(long index, Command command) {
+    OpenBatch dropped = open;
+    open = null;
+    dropped.batch.close();
+    records.clear(); // it learned records of the dropped batch
+    for (OpenBatch.Applied applied : dropped.applied) {
+      apply(applied.index(), applied.command());
+    }
+    return apply(index, command);
+  }
+
+  /**
+   * Writes what {@link #applyBatched} held back, in one batch with the last one's index and the
+   * revision after it, then tells who listens of each revision in order. Nothing if nothing waits.
+   */
+  public void endBatch() {
+    OpenBatch written = open;
+    if (written == null) {
+      return;
+    }
+    open = null;
+    try (KvBatch batch = written.batch) {
+      commit(batch, written.index, written.revision);
+    } catch (RuntimeException e) {
+      records.clear(); // the node stops; nothing it knew may outlive a write that failed
+      throw e;
+    }
+    for (OpenBatch.Applied applied : written.applied) {
+      if (!applied.events().isEmpty()) {
+        listener.changed(applied.revision(), applied.events());
+      }
+    }
+  }
+
+  /** The commands {@link #applyBatched} holds back, and the batch of their writes. */
+  private static final class OpenBatch {
+    record Applied(long index, Command command, long revision, List<Event> events) {}
+
+    final KvBatch batch;
+    final List<Applied> applied = new ArrayList<>();
+    long index;
+    long revision;
+    int commands;
+    private long bytes;
+
+    OpenBatch(KvBatch batch, long index, long revision) {
+      this.batch = batch;
+      this.index = index;
+      this.revision = revision;
+    }
+
+    void add(long index, Command command, long revisionAfter, List<Event> events) {
+      applied.add(new Applied(index, command, revisionAfter, events));
+      this.index = index;
+      this.revision = revisionAfter;
+      commands++;
+      bytes += command.getSerializedSize();
+    }
+
+    long bytes() {
+      return bytes;
     }
   }
 
@@ -648,6 +800,7 @@ public final class KvStore implements AutoCloseable {
    * index, and the revision stays.
    */
   public ApplyResult reject(long index, KvException error) {
+    endBatch();
     checkNextIndex(index);
     long before = revision;
     try (KvBatch batch = engine.newBatch()) {
@@ -658,6 +811,7 @@ public final class KvStore implements AutoCloseable {
 
   /** Applies an entry with no key-value command (empty or configuration): index only. */
   public void applyEmpty(long index) {
+    endBatch();
     checkNextIndex(index);
     try (KvBatch batch = engine.newBatch()) {
       commit(batch, index, revision);
@@ -669,6 +823,7 @@ public final class KvStore implements AutoCloseable {
    * applied index, in one batch (snapshots carry it with the data).
    */
   public void applyConfig(long index, byte[] configEntry) {
+    endBatch();
     checkNextIndex(index);
     try (KvBatch batch = engine.newBatch()) {
       batch.put(KvSpace.META, CONFIG_KEY, configValue(index, configEntry));
@@ -682,6 +837,7 @@ public final class KvStore implements AutoCloseable {
    * has applied anything or holds a configuration.
    */
   public void initConfig(byte[] configEntry) {
+    endBatch();
     if (appliedIndex != 0 || appliedConfig() != null) {
       return;
     }
@@ -702,6 +858,7 @@ public final class KvStore implements AutoCloseable {
    * @param leaseTtls the backup's leases: id to the TTL each was granted with, in seconds
    */
   public void completeRestore(long restoredRevision, Map<Long, Long> leaseTtls) {
+    endBatch();
     if (appliedIndex != 0) {
       throw new IllegalStateException("restore into a store at applied index " + appliedIndex);
     }
@@ -918,9 +1075,10 @@ public final class KvStore implements AutoCloseable {
   }
 
   private void checkNextIndex(long index) {
-    if (index != appliedIndex + 1) {
+    long applied = open == null ? appliedIndex : open.index;
+    if (index != applied + 1) {
       throw new IllegalStateException(
-          "entries apply once and in order: index=" + index + " appliedIndex=" + appliedIndex);
+          "entries apply once and in order: index=" + index + " appliedIndex=" + applied);
     }
   }
 

@@ -54,6 +54,9 @@ final class KvTxn implements AutoCloseable {
   /** How many changes earlier parts of the same command wrote (0 for a command in one part). */
   private final int firstEvent;
 
+  /** Whether {@link #close} closes {@link #batch}: not when it holds other commands' writes. */
+  private final boolean ownsBatch;
+
   /** Whether the last {@link #deletePart} left keys of its range. */
   private boolean moreToDelete;
 
@@ -119,8 +122,45 @@ final class KvTxn implements AutoCloseable {
       boolean readOnly,
       RecordCache records,
       int firstEvent) {
+    this(
+        engine.newBatch(),
+        true,
+        committed,
+        beginRevision,
+        compactRevision,
+        readOnly,
+        records,
+        firstEvent);
+  }
+
+  /**
+   * A command that writes into {@code shared}, a batch holding the writes of commands applied
+   * before it and not yet written ({@link KvStore#applyBatched}): it reads through them, and they
+   * count as committed for it. Only for commands that read no state as it was before them (no
+   * compares, no ranges at a revision): that reads {@code committed} alone, without them. The
+   * caller closes the batch.
+   */
+  KvTxn(
+      KvBatch shared,
+      KvView committed,
+      long beginRevision,
+      long compactRevision,
+      RecordCache records) {
+    this(shared, false, committed, beginRevision, compactRevision, false, records, 0);
+  }
+
+  private KvTxn(
+      KvBatch batch,
+      boolean ownsBatch,
+      KvView committed,
+      long beginRevision,
+      long compactRevision,
+      boolean readOnly,
+      RecordCache records,
+      int firstEvent) {
     this.firstEvent = firstEvent;
-    this.batch = engine.newBatch();
+    this.batch = batch;
+    this.ownsBatch = ownsBatch;
     this.committed = committed;
     this.before = new KeySpace(committed);
     KvView currentView = batch.over(committed);
@@ -510,6 +550,8 @@ final class KvTxn implements AutoCloseable {
 
   @Override
   public void close() {
-    batch.close();
+    if (ownsBatch) {
+      batch.close();
+    }
   }
 }

@@ -5,10 +5,13 @@ import dev.ballot.storage.KvFamilies;
 import dev.ballot.storage.StorageCorruptionException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
@@ -209,6 +212,15 @@ public final class RocksKvEngine implements KvEngine {
     /** The spaces written while not indexed, a bit per {@link KvSpace} ordinal. */
     private int writtenSpaces;
 
+    /**
+     * The stored keys written while not indexed, so that a read of a key the batch did not write
+     * goes to the base without indexing the batch: a batch that holds several commands ({@link
+     * KvStore#applyBatched}) is read by each of them, mostly for keys it does not hold.
+     */
+    private final Set<ByteBuffer> pendingKeys = new HashSet<>();
+
+    private int writes;
+
     /** Null until a read through the batch needed it; then the batch's only writes. */
     private WriteBatchWithIndex indexed;
 
@@ -227,11 +239,13 @@ public final class RocksKvEngine implements KvEngine {
     private void add(KvSpace space, byte[] key, byte[] value) {
       checkOpen();
       byte[] stored = space.stored(key);
+      writes++;
       if (indexed == null) {
         pending.add(
             new WriteBatchRecords.Record(familyIds[space.family().ordinal()], stored, value));
         pendingBytes += stored.length + (value == null ? 0 : value.length);
         writtenSpaces |= 1 << space.ordinal();
+        pendingKeys.add(ByteBuffer.wrap(stored));
         if (pendingBytes > MAX_PENDING_BYTES) {
           index(); // a large command: its bytes go into native memory as they come, as before
         }
@@ -260,6 +274,19 @@ public final class RocksKvEngine implements KvEngine {
       return indexed;
     }
 
+    /** {@link #readable(KvSpace)} for a read of the one stored key {@code stored}. */
+    WriteBatchWithIndex readable(KvSpace space, byte[] stored) {
+      if (indexed == null && !pendingKeys.contains(ByteBuffer.wrap(stored))) {
+        return null;
+      }
+      return readable(space);
+    }
+
+    @Override
+    public int writes() {
+      return writes;
+    }
+
     private void index() {
       WriteBatchWithIndex index = new WriteBatchWithIndex(true);
       boolean done = false;
@@ -282,6 +309,7 @@ public final class RocksKvEngine implements KvEngine {
       }
       indexed = index;
       pending.clear();
+      pendingKeys.clear();
       pendingBytes = 0;
     }
 
@@ -316,6 +344,7 @@ public final class RocksKvEngine implements KvEngine {
         indexed = null;
       }
       pending.clear();
+      pendingKeys.clear();
     }
   }
 
@@ -331,12 +360,13 @@ public final class RocksKvEngine implements KvEngine {
 
     @Override
     public byte[] get(KvSpace space, byte[] key) {
-      WriteBatchWithIndex writes = batch.readable(space);
+      byte[] stored = space.stored(key);
+      WriteBatchWithIndex writes = batch.readable(space, stored);
       if (writes == null) {
         return base.get(space, key);
       }
       try {
-        return writes.getFromBatchAndDB(db, family(space), base.options, space.stored(key));
+        return writes.getFromBatchAndDB(db, family(space), base.options, stored);
       } catch (RocksDBException e) {
         throw readFailed(space, e);
       }

@@ -4,6 +4,7 @@ import dev.ballot.raft.Entry;
 import dev.ballot.raft.EntryType;
 import dev.ballot.raft.SnapshotMeta;
 import dev.ballot.storage.CrashPoints;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
@@ -88,6 +89,12 @@ final class Applier<R> implements WorkLoop {
   private final ConcurrentMap<Long, Pending<R>> pending = new ConcurrentHashMap<>();
   private final PriorityQueue<Waiter> waiters = new PriorityQueue<>();
   private volatile long appliedIndex;
+
+  /** A proposal applied in the current batch, answered once the batch ends. */
+  private record Answer<R>(CompletableFuture<R> future, R result) {}
+
+  /** Of the batch being applied; only the apply thread touches it. */
+  private final List<Answer<R>> answers = new ArrayList<>();
 
   private record Waiter(long index, CompletableFuture<Long> future) implements Comparable<Waiter> {
     @Override
@@ -227,6 +234,8 @@ final class Applier<R> implements WorkLoop {
             noteTerm(entry);
             apply(entry);
           }
+          stateMachine.endBatch();
+          answerBatch();
           metrics.applied(a.entries().size(), nanoClock.getAsLong() - started);
           appliedIndex = stateMachine.appliedIndex();
           backlog.giveBack(bytes(a.entries()));
@@ -238,6 +247,7 @@ final class Applier<R> implements WorkLoop {
       }
     } catch (RuntimeException | Error e) {
       FatalErrors.log(log, "apply", e);
+      failAnswers();
       finish();
       onFatal.accept(e);
     }
@@ -352,11 +362,30 @@ final class Applier<R> implements WorkLoop {
     }
     if (waiting != null) {
       if (waiting.term() == entry.term()) {
-        waiting.future().complete(result);
+        answers.add(new Answer<>(waiting.future(), result));
       } else {
         failReplaced(waiting, entry);
       }
     }
+  }
+
+  /** Answers the proposals of the batch just applied, now that its writes are readable. */
+  private void answerBatch() {
+    for (Answer<R> answer : answers) {
+      answer.future().complete(answer.result());
+    }
+    answers.clear();
+  }
+
+  /** The batch did not end (the node stops): its proposals fail as the pending ones do. */
+  private void failAnswers() {
+    for (Answer<R> answer : answers) {
+      answer
+          .future()
+          .completeExceptionally(
+              new NodeException(NodeException.Kind.STOPPED, 0, "node is shutting down"));
+    }
+    answers.clear();
   }
 
   private static void failReplaced(Pending<?> waiting, Entry entry) {

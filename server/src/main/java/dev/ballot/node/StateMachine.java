@@ -16,6 +16,15 @@ public interface StateMachine<R> {
   /** Applies a committed client command at {@code entry.index()}. */
   R apply(Entry entry);
 
+  /**
+   * Ends a run of {@link #apply} calls: whatever they applied is written and readable once this
+   * returns. The apply loop calls it after each batch of committed entries, before it answers any
+   * proposal of the batch or reports the batch applied; until then a state machine may hold the
+   * batch's writes back and write them together (its {@link #appliedIndex} still tells what is
+   * written). The other methods write what they apply before they return.
+   */
+  default void endBatch() {}
+
   /** Advances past a committed entry that carries no client command (a no-op). */
   void applyEmpty(long index);
 

@@ -65,6 +65,7 @@ class CommittedCommandTest {
       for (int i = 0; i < log.size(); i++) {
         results.add(replica.apply(entry(i + 1, log.get(i))));
       }
+      replica.endBatch();
 
       assertThat(results)
           .extracting(ApplyResult::isOk)

@@ -45,6 +45,14 @@ class KvStoreOnInMemoryEngineTest {
   }
 
   @Nested
+  class BatchedApply extends KvStoreBatchedApplyTest {
+    @Override
+    KvStoreDisk newDisk(Path dir) {
+      return KvStoreDisk.inMemory();
+    }
+  }
+
+  @Nested
   class LeaseBytes extends LeaseBytesTest {
     @Override
     KvStoreDisk newDisk(Path dir) {

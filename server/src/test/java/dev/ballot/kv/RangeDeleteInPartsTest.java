@@ -398,34 +398,18 @@ class RangeDeleteInPartsTest {
    * An engine that passes everything to another; once armed, it calls a test's step before each
    * write, with the number of that write since (1 for the first).
    */
-  private static final class SteppedEngine implements KvEngine {
-    private final KvEngine inner;
+  private static final class SteppedEngine extends ForwardingKvEngine {
     private final IntConsumer beforeWrite;
     private volatile boolean armed;
     private int writes;
 
     SteppedEngine(KvEngine inner, IntConsumer beforeWrite) {
-      this.inner = inner;
+      super(inner);
       this.beforeWrite = beforeWrite;
     }
 
     void arm() {
       armed = true;
-    }
-
-    @Override
-    public KvView live() {
-      return inner.live();
-    }
-
-    @Override
-    public KvView snapshot() {
-      return inner.snapshot();
-    }
-
-    @Override
-    public KvBatch newBatch() {
-      return inner.newBatch();
     }
 
     @Override
@@ -435,13 +419,5 @@ class RangeDeleteInPartsTest {
       }
       inner.write(batch, index);
     }
-
-    @Override
-    public void deleteRange(KvSpace space, byte[] from, byte[] to, long index) {
-      inner.deleteRange(space, from, to, index);
-    }
-
-    @Override
-    public void close() {}
   }
 }

@@ -1,16 +1,13 @@
 package dev.ballot.sim;
 
+import dev.ballot.kv.ForwardingKvEngine;
 import dev.ballot.kv.InMemoryKvEngine;
 import dev.ballot.kv.InMemoryKvSnapshots;
-import dev.ballot.kv.KvBatch;
-import dev.ballot.kv.KvEngine;
 import dev.ballot.kv.KvException;
 import dev.ballot.kv.KvHash;
 import dev.ballot.kv.KvImage;
-import dev.ballot.kv.KvSpace;
 import dev.ballot.kv.KvStateMachine;
 import dev.ballot.kv.KvStore;
-import dev.ballot.kv.KvView;
 import dev.ballot.membership.Membership;
 import dev.ballot.raft.ClusterConfig;
 import dev.ballot.raft.ConfigEntry;
@@ -104,33 +101,9 @@ final class KvSimStore {
   }
 
   /** The engine, which outlives each incarnation's store (a close leaves it as it is). */
-  private final class Unclosed implements KvEngine {
-    @Override
-    public KvView live() {
-      return engine.live();
+  private final class Unclosed extends ForwardingKvEngine {
+    Unclosed() {
+      super(engine);
     }
-
-    @Override
-    public KvView snapshot() {
-      return engine.snapshot();
-    }
-
-    @Override
-    public KvBatch newBatch() {
-      return engine.newBatch();
-    }
-
-    @Override
-    public void write(KvBatch batch, long index) {
-      engine.write(batch, index);
-    }
-
-    @Override
-    public void deleteRange(KvSpace space, byte[] from, byte[] to, long index) {
-      engine.deleteRange(space, from, to, index);
-    }
-
-    @Override
-    public void close() {}
   }
 }

@@ -29,6 +29,7 @@ import dev.ballot.raft.RestoredState;
 import dev.ballot.raft.Role;
 import dev.ballot.raft.SnapshotMeta;
 import dev.ballot.transport.Transport;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicReference;
@@ -55,7 +56,11 @@ final class SimServer {
 
     void hardStateSynced(SimServer server, HardState hardState);
 
-    void applied(SimServer server, Entry entry);
+    /**
+     * @param written whether the state machine's state is the one after {@code entry}: false for an
+     *     entry of a batch whose writes its state machine held back for a later one
+     */
+    void applied(SimServer server, Entry entry, boolean written);
 
     void appliedEmpty(SimServer server, long index);
 
@@ -351,6 +356,9 @@ final class SimServer {
   private final class Observed implements StateMachine<ApplyResult> {
     private final StateMachine<ApplyResult> delegate;
 
+    /** Applied in the current batch, reported when it ends. */
+    private final List<Entry> unreported = new ArrayList<>();
+
     Observed(StateMachine<ApplyResult> delegate) {
       this.delegate = delegate;
     }
@@ -363,20 +371,35 @@ final class SimServer {
     @Override
     public ApplyResult apply(Entry entry) {
       ApplyResult result = delegate.apply(entry);
-      listener.applied(SimServer.this, entry);
+      unreported.add(entry);
       return result;
+    }
+
+    /**
+     * Ends the batch and reports its entries: the state is known only after the last, the state
+     * machine may have held the writes of the others back.
+     */
+    @Override
+    public void endBatch() {
+      delegate.endBatch();
+      for (int i = 0; i < unreported.size(); i++) {
+        listener.applied(SimServer.this, unreported.get(i), i == unreported.size() - 1);
+      }
+      unreported.clear();
     }
 
     @Override
     public void applyEmpty(long index) {
+      endBatch();
       delegate.applyEmpty(index);
       listener.appliedEmpty(SimServer.this, index);
     }
 
     @Override
     public void applyConfig(Entry entry) {
+      endBatch();
       delegate.applyConfig(entry);
-      listener.applied(SimServer.this, entry);
+      listener.applied(SimServer.this, entry, true);
     }
 
     @Override
@@ -396,6 +419,7 @@ final class SimServer {
 
     @Override
     public void installSnapshot(SnapshotMeta snapshot) {
+      endBatch();
       delegate.installSnapshot(snapshot);
       wal.sync(); // an install is durable, as the server's (ingested files, synced)
       listener.snapshotInstalled(SimServer.this, snapshot);

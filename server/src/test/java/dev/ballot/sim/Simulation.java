@@ -669,11 +669,15 @@ final class Simulation {
     }
 
     @Override
-    public void applied(SimServer node, Entry entry) {
+    public void applied(SimServer node, Entry entry, boolean written) {
       // The apply loop may run before the driver's next turn: record what the core committed
       // before checking what it applies.
       invariants.checkNode(node.core);
-      invariants.applied(node.id, entry, node.store.hash());
+      if (written) {
+        invariants.applied(node.id, entry, node.store.hash());
+      } else {
+        invariants.applied(node.id, entry);
+      }
       if (membership != null && entry.type() == EntryType.CONFIG) {
         membership.committed(
             entry.index(), Membership.decode(ConfigEntry.decode(entry.data()).context()));
