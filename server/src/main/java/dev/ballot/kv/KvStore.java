@@ -37,13 +37,15 @@ import org.slf4j.LoggerFactory;
  * KvSpace#DATA} space of a {@link KvEngine} (on a node, RocksDB's kv_data column family), keyed by
  * the raw user key; its history since the last compaction in {@link KvSpace#EVENTS} ({@link
  * History}); and the applied index, revision and compacted revision in {@link KvSpace#META}
- * (kv_meta). Every apply writes its changes and the new applied index in one unsynced batch: the
- * Raft log is the durable source, and after a crash the node replays from {@code appliedIndex() +
- * 1}. Leases (id, granted TTL, attached keys) are in {@link KvSpace#LEASES} ({@link LeaseTable}).
+ * (kv_meta). Changes are written with the applied index of the last entry they hold in one unsynced
+ * batch (one entry's, or those {@link #applyBatched} held back until {@link #endBatch}): the Raft
+ * log is the durable source, and after a crash the node replays from {@code appliedIndex() + 1}.
+ * Leases (id, granted TTL, attached keys) are in {@link KvSpace#LEASES} ({@link LeaseTable}).
  *
- * <p>Threads: one thread applies ({@link #apply}, {@link #applyEmpty}); any thread may read ({@link
- * #range}, {@link #readTxn}, {@link #hash}, {@link #revision}, {@link #appliedIndex}). A read sees
- * one snapshot of the engine, keys and revision alike.
+ * <p>Threads: one thread applies ({@link #apply}, {@link #applyBatched}, {@link #endBatch}, {@link
+ * #applyEmpty}); any thread may read what is written ({@link #range}, {@link #readTxn}, {@link
+ * #hash}, {@link #revision}, {@link #appliedIndex}). A read sees one snapshot of the engine, keys
+ * and revision alike.
  */
 public final class KvStore implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(KvStore.class);
@@ -347,8 +349,8 @@ public final class KvStore implements AutoCloseable {
         }
         open.add(index, command, before, List.of());
         return ApplyResult.rejected(index, before, e);
-      } catch (UncheckedIOException | StorageCorruptionException e) {
-        records.clear(); // the disk, not the command: this node must stop
+      } catch (UncheckedIOException | StorageCorruptionException | Error e) {
+        dropOpenBatch(); // the disk or the JVM, not the command: this node must stop
         throw e;
       } catch (RuntimeException e) {
         return applyAlone(index, command); // a bug: it is recorded as a rejection there
@@ -369,9 +371,10 @@ public final class KvStore implements AutoCloseable {
 
   /**
    * The most command bytes {@link #applyBatched} holds back (256 KiB): a put writes its value about
-   * three times (its record, and its history event's record and previous record), and the batch
-   * should stay under the size at which the engine indexes it ({@link
-   * RocksKvEngine#MAX_PENDING_BYTES}), after which every read through it costs more.
+   * three times (its record, and its history event's record and previous record), and the batch is
+   * best kept under the size at which the engine indexes it ({@link
+   * RocksKvEngine#MAX_PENDING_BYTES}), after which every read through it costs more (correct either
+   * way; one large command alone passes it).
    */
   static final long MAX_BATCHED_BYTES = 256L << 10;
 
@@ -388,19 +391,29 @@ public final class KvStore implements AutoCloseable {
   }
 
   /**
-   * A command held back by {@link #applyBatched} failed after it wrote into the open batch (a bug):
-   * the batch is dropped, the commands before it are applied again one by one (each gives the same
-   * result: the state before them is the same), and then this one alone.
+   * A command held back by {@link #applyBatched} failed unexpectedly (a bug), perhaps after it
+   * wrote into the open batch: the batch is dropped, the commands before it are applied again one
+   * by one (each gives the same result: the state before them is the same), and then this one
+   * alone, which is recorded as rejected if it fails again.
    */
   private ApplyResult applyAlone(long index, Command command) {
-    OpenBatch dropped = open;
-    open = null;
-    dropped.batch.close();
-    records.clear(); // it learned records of the dropped batch
+    OpenBatch dropped = dropOpenBatch();
     for (OpenBatch.Applied applied : dropped.applied) {
       apply(applied.index(), applied.command());
     }
     return apply(index, command);
+  }
+
+  /**
+   * Forgets what {@link #applyBatched} held back, half-written command included: nothing of it is
+   * written, and the records cache, which learned its records, forgets everything.
+   */
+  private OpenBatch dropOpenBatch() {
+    OpenBatch dropped = open;
+    open = null;
+    dropped.batch.close();
+    records.clear();
+    return dropped;
   }
 
   /**

@@ -26,7 +26,8 @@ import java.util.Map;
  * Runs the operations of one command (or of one read-only txn) the way etcd's {@code txn.go} does.
  * Writes go into {@link #batch()}, which the later operations of the same command read through, all
  * at revision {@code beginRevision + 1}; nothing reaches the store until the caller writes the
- * batch, so a rejected command is dropped by clearing it. Compares, and ranges pinned to a
+ * batch, so a rejected command in a batch of its own is dropped with it (in a batch shared with
+ * other commands, {@link KvStore#applyBatched} sees to it). Compares, and ranges pinned to a
  * revision, read the state before the command.
  *
  * <p>Single-threaded: one instance per command.

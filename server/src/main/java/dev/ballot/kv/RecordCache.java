@@ -11,10 +11,12 @@ import java.util.Map;
 /**
  * The current records of the keys written or read last, so that a write finds the record it
  * replaces (its create revision, version, lease and the history's previous value) without a storage
- * lookup. Holds exactly what the data space holds for each key it has, or nothing: it learns only
- * records read from the committed state and the writes of commands once they are written, and
- * forgets everything when the state is replaced. Least recently used records go first once it holds
- * {@link #DEFAULT_CAPACITY_BYTES}.
+ * lookup. Holds exactly what the data space holds for each key it has, or nothing, as the apply
+ * thread sees it: with the writes of the commands applied so far, including those {@link
+ * KvStore#applyBatched} holds back until their batch is written. It learns records read and the
+ * writes of commands once applied, and forgets everything when the state is replaced or a batch is
+ * dropped or fails to write. Least recently used records go first once it holds {@link
+ * #DEFAULT_CAPACITY_BYTES}.
  *
  * <p>Owned by the apply thread: only the commands it applies read and update it.
  */

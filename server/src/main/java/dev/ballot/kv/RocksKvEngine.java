@@ -193,14 +193,16 @@ public final class RocksKvEngine implements KvEngine {
   }
 
   /**
-   * A batch that is indexed only once it must be. Until a read meets its writes (a read of a space
-   * it wrote), or they pass {@link #MAX_PENDING_BYTES}, its writes stay in a Java list, handed to
-   * RocksDB at the write as one serialized batch ({@link WriteBatchRecords}): one call into the
-   * native library instead of one per put, and no index. A put or delete of a key without a lease
-   * reads the record it replaces before it writes anything, so it never pays for the index; a
-   * command that reads a space after writing it (a txn whose later ops see its earlier ones, a
-   * lease's byte count updated twice) has its writes so far indexed at that read, and indexed as
-   * they come from then on.
+   * A batch that is indexed only once it must be. Until a read meets its writes (a read of a key it
+   * wrote, or a scan of a space it wrote), or they pass {@link #MAX_PENDING_BYTES}, its writes stay
+   * in a Java list, handed to RocksDB at the write as one serialized batch ({@link
+   * WriteBatchRecords}): one call into the native library instead of one per put, and no index. A
+   * put or delete of a key without a lease reads the record it replaces before it writes anything,
+   * and a batch of such commands ({@link KvStore#applyBatched}) finds the records it wrote in the
+   * store's record cache, so they seldom pay for the index; a command that reads a key after
+   * writing it (a txn whose later ops see its earlier ones, a lease's byte count updated twice, in
+   * one command or two of a batch) has the writes so far indexed at that read, and indexed as they
+   * come from then on.
    */
   private final class Batch implements KvBatch {
     /** The writes so far, while not indexed. */

@@ -4,7 +4,7 @@ import dev.ballot.raft.Entry;
 import dev.ballot.raft.EntryType;
 import dev.ballot.raft.SnapshotMeta;
 import dev.ballot.storage.CrashPoints;
-import java.util.ArrayList;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
@@ -90,11 +90,14 @@ final class Applier<R> implements WorkLoop {
   private final PriorityQueue<Waiter> waiters = new PriorityQueue<>();
   private volatile long appliedIndex;
 
-  /** A proposal applied in the current batch, answered once the batch ends. */
-  private record Answer<R>(CompletableFuture<R> future, R result) {}
+  /** A proposal applied at {@code index}, answered once the state machine has written it. */
+  private record Answer<R>(long index, CompletableFuture<R> future, R result) {}
 
-  /** Of the batch being applied; only the apply thread touches it. */
-  private final List<Answer<R>> answers = new ArrayList<>();
+  /**
+   * Proposals applied and not yet answered, in index order: the state machine may hold their writes
+   * back until the batch ends ({@link StateMachine#endBatch}). Only the apply thread touches it.
+   */
+  private final ArrayDeque<Answer<R>> answers = new ArrayDeque<>();
 
   private record Waiter(long index, CompletableFuture<Long> future) implements Comparable<Waiter> {
     @Override
@@ -233,9 +236,10 @@ final class Applier<R> implements WorkLoop {
           for (Entry entry : a.entries()) {
             noteTerm(entry);
             apply(entry);
+            answerWritten(stateMachine.appliedIndex());
           }
           stateMachine.endBatch();
-          answerBatch();
+          answerWritten(stateMachine.appliedIndex());
           metrics.applied(a.entries().size(), nanoClock.getAsLong() - started);
           appliedIndex = stateMachine.appliedIndex();
           backlog.giveBack(bytes(a.entries()));
@@ -338,54 +342,51 @@ final class Applier<R> implements WorkLoop {
       return; // replayed after a restart: already in the state machine
     }
     Pending<R> waiting = pending.remove(entry.index());
-    if (entry.type() == EntryType.CONFIG) {
-      stateMachine.applyConfig(entry);
-      failReplaced(waiting, entry);
-      return;
-    }
-    if (entry.type() != EntryType.NORMAL || entry.data().length == 0) {
-      stateMachine.applyEmpty(entry.index());
-      failReplaced(waiting, entry);
-      return;
-    }
     R result;
     try {
+      if (entry.type() == EntryType.CONFIG) {
+        stateMachine.applyConfig(entry);
+        failReplaced(waiting, entry);
+        return;
+      }
+      if (entry.type() != EntryType.NORMAL || entry.data().length == 0) {
+        stateMachine.applyEmpty(entry.index());
+        failReplaced(waiting, entry);
+        return;
+      }
       result = stateMachine.apply(entry);
     } catch (RuntimeException | Error e) {
       if (waiting != null) { // no longer in pending, so failAll would miss it
-        waiting
-            .future()
-            .completeExceptionally(
-                new NodeException(NodeException.Kind.STOPPED, 0, "node is shutting down"));
+        waiting.future().completeExceptionally(stopping());
       }
       throw e;
     }
     if (waiting != null) {
       if (waiting.term() == entry.term()) {
-        answers.add(new Answer<>(waiting.future(), result));
+        answers.add(new Answer<>(entry.index(), waiting.future(), result));
       } else {
         failReplaced(waiting, entry);
       }
     }
   }
 
-  /** Answers the proposals of the batch just applied, now that its writes are readable. */
-  private void answerBatch() {
-    for (Answer<R> answer : answers) {
-      answer.future().complete(answer.result());
+  /** Answers the proposals applied up to {@code written}, which the state machine has written. */
+  private void answerWritten(long written) {
+    for (Answer<R> next; (next = answers.peek()) != null && next.index() <= written; ) {
+      answers.poll();
+      next.future().complete(next.result());
     }
-    answers.clear();
   }
 
-  /** The batch did not end (the node stops): its proposals fail as the pending ones do. */
+  /** What was applied but not written is lost with the node: those proposals fail. */
   private void failAnswers() {
-    for (Answer<R> answer : answers) {
-      answer
-          .future()
-          .completeExceptionally(
-              new NodeException(NodeException.Kind.STOPPED, 0, "node is shutting down"));
+    for (Answer<R> answer; (answer = answers.poll()) != null; ) {
+      answer.future().completeExceptionally(stopping());
     }
-    answers.clear();
+  }
+
+  private static NodeException stopping() {
+    return new NodeException(NodeException.Kind.STOPPED, 0, "node is shutting down");
   }
 
   private static void failReplaced(Pending<?> waiting, Entry entry) {

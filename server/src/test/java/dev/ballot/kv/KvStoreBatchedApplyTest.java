@@ -144,6 +144,15 @@ class KvStoreBatchedApplyTest extends KvStoreFixture {
             .as("revision %s", revision)
             .isEqualTo(reference.hash(revision));
       }
+      assertThat(store.leases()).isEqualTo(reference.leases());
+      for (long lease = 1; lease <= 2; lease++) {
+        assertThat(store.leaseBytes(lease))
+            .as("lease %s", lease)
+            .isEqualTo(reference.leaseBytes(lease));
+        assertThat(store.leaseKeys(lease))
+            .as("lease %s", lease)
+            .containsExactlyElementsOf(reference.leaseKeys(lease));
+      }
       reopen();
       assertThat(store.hash(0)).isEqualTo(reference.hash(0));
     }

@@ -75,17 +75,4 @@ class ApplierBacklogTest {
       assertThat(threads.awaitStopped()).isTrue();
     }
   }
-
-  /** No driver in this test: a loop that has already ended. */
-  private static final class StoppedLoop implements WorkLoop {
-    @Override
-    public long runOnce() {
-      return NO_DEADLINE;
-    }
-
-    @Override
-    public boolean isDone() {
-      return true;
-    }
-  }
 }

@@ -372,16 +372,26 @@ final class SimServer {
     public ApplyResult apply(Entry entry) {
       ApplyResult result = delegate.apply(entry);
       unreported.add(entry);
+      report(); // if it was written at once
       return result;
     }
 
-    /**
-     * Ends the batch and reports its entries: the state is known only after the last, the state
-     * machine may have held the writes of the others back.
-     */
     @Override
     public void endBatch() {
       delegate.endBatch();
+      report();
+    }
+
+    /**
+     * Reports the entries applied since the last report once the state machine has written them:
+     * its state is known after the last of them only, it may have held the writes of the others
+     * back.
+     */
+    private void report() {
+      if (unreported.isEmpty()
+          || delegate.appliedIndex() < unreported.get(unreported.size() - 1).index()) {
+        return;
+      }
       for (int i = 0; i < unreported.size(); i++) {
         listener.applied(SimServer.this, unreported.get(i), i == unreported.size() - 1);
       }
