@@ -517,6 +517,7 @@ public final class KvStore implements AutoCloseable {
     DeleteRangeRequest request = command.getDeleteRange();
     long before = revision;
     PartialDelete progress;
+    long startedNanos = System.nanoTime();
     try (KvTxn txn = new KvTxn(engine, engine.live(), before, compactRevision, false, records)) {
       int deleted;
       try {
@@ -544,7 +545,7 @@ public final class KvStore implements AutoCloseable {
     }
     ApplyResult result;
     try {
-      result = deleteRest(progress);
+      result = deleteRest(progress, startedNanos);
     } finally {
       wholeEntries.writeLock().unlock();
     }
@@ -585,7 +586,7 @@ public final class KvStore implements AutoCloseable {
    * Deletes what a range delete has left after {@code progress}, part by part, and writes the last
    * part with the entry's index and revision. The caller holds {@link #wholeEntries}.
    */
-  private ApplyResult deleteRest(PartialDelete progress) {
+  private ApplyResult deleteRest(PartialDelete progress, long startedNanos) {
     while (true) {
       try (KvTxn txn =
           new KvTxn(
@@ -608,10 +609,11 @@ public final class KvStore implements AutoCloseable {
           txn.batch().delete(KvSpace.META, PARTIAL_DELETE_KEY);
           long after = commitTxn(txn, progress.index());
           log.info(
-              "range delete written in parts index={} revision={} deleted={}",
+              "range delete written in parts index={} revision={} deleted={} took_ms={}",
               progress.index(),
               after,
-              deleted);
+              deleted,
+              (System.nanoTime() - startedNanos) / 1_000_000);
           return ApplyResult.ok(progress.index(), after, deleteResponse(after, deleted));
         }
         progress =
@@ -673,7 +675,7 @@ public final class KvStore implements AutoCloseable {
         progress.deleted());
     wholeEntries.writeLock().lock();
     try {
-      deleteRest(progress);
+      deleteRest(progress, System.nanoTime());
     } finally {
       wholeEntries.writeLock().unlock();
     }
