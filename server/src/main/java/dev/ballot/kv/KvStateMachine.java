@@ -5,6 +5,7 @@ import dev.ballot.node.StateMachine;
 import dev.ballot.raft.Entry;
 import dev.ballot.raft.SnapshotMeta;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 import java.util.function.LongUnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -85,6 +86,11 @@ public final class KvStateMachine implements StateMachine<ApplyResult> {
   @Override
   public void endBatch() {
     store.endBatch();
+  }
+
+  @Override
+  public void onWritten(LongConsumer written) {
+    store.onWritten(written);
   }
 
   @Override

@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.concurrent.locks.StampedLock;
+import java.util.function.LongConsumer;
 import java.util.function.Supplier;
 import org.rocksdb.RocksDB;
 import org.slf4j.Logger;
@@ -123,6 +124,9 @@ public final class KvStore implements AutoCloseable {
    * alone.
    */
   private OpenBatch open;
+
+  /** Told of each index up to which held-back commands were written; the apply thread's. */
+  private LongConsumer onWritten = index -> {};
 
   /** Told of every revision's changes once written; the apply thread calls it. */
   private volatile ChangeListener listener = (rev, events) -> {};
@@ -437,6 +441,16 @@ public final class KvStore implements AutoCloseable {
         listener.changed(applied.revision(), applied.events());
       }
     }
+    onWritten.accept(written.index);
+  }
+
+  /**
+   * Sets who learns, on the apply thread, each index up to which {@link #endBatch} wrote what
+   * {@link #applyBatched} held back (the apply loop, to answer those proposals before a command
+   * that takes long, such as a range delete in parts).
+   */
+  public void onWritten(LongConsumer onWritten) {
+    this.onWritten = onWritten;
   }
 
   /** The commands {@link #applyBatched} holds back, and the batch of their writes. */

@@ -125,6 +125,7 @@ final class Applier<R> implements WorkLoop {
     this.onSnapshot = onSnapshot;
     this.appliedIndex = stateMachine.appliedIndex();
     this.snapshotIndex = stateMachine.snapshotIndex();
+    stateMachine.onWritten(this::answerWritten);
   }
 
   long appliedIndex() {

@@ -2,6 +2,7 @@ package dev.ballot.node;
 
 import dev.ballot.raft.Entry;
 import dev.ballot.raft.SnapshotMeta;
+import java.util.function.LongConsumer;
 import java.util.function.LongUnaryOperator;
 
 /**
@@ -24,6 +25,13 @@ public interface StateMachine<R> {
    * written). The other methods write what they apply before they return.
    */
   default void endBatch() {}
+
+  /**
+   * Sets who learns, on the apply thread, that the entries applied up to an index are written when
+   * that happens inside {@link #apply} (a held-back batch written before a command that cannot
+   * wait, which may then take long): the apply loop answers their proposals at once.
+   */
+  default void onWritten(LongConsumer written) {}
 
   /** Advances past a committed entry that carries no client command (a no-op). */
   void applyEmpty(long index);

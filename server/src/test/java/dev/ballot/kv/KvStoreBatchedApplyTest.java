@@ -59,6 +59,8 @@ class KvStoreBatchedApplyTest extends KvStoreFixture {
 
   @Test
   void aCommandThatCannotWaitWritesTheBatchFirst() throws KvException {
+    List<Long> written = new ArrayList<>();
+    store.onWritten(written::add);
     applyBatched(command(putRequest("a", "1")));
     applyBatched(command(putRequest("b", "1")));
 
@@ -74,6 +76,7 @@ class KvStoreBatchedApplyTest extends KvStoreFixture {
                     .addSuccess(op(putRequest("c", "1")))));
 
     assertThat(txn.response().getResponseTxn().getSucceeded()).isTrue();
+    assertThat(written).containsExactly(2L); // the two puts, told before the txn applied
     assertThat(store.appliedIndex()).isEqualTo(3); // written with the two before it
     assertThat(text(get("c").getValue())).isEqualTo("1");
   }

@@ -152,6 +152,7 @@ class RangeDeleteInPartsTest {
         }
         long full = store.revision();
         AtomicBoolean done = new AtomicBoolean();
+        CountDownLatch firstRead = new CountDownLatch(1);
         CompletableFuture<Integer> reader =
             CompletableFuture.supplyAsync(
                 () -> {
@@ -168,11 +169,14 @@ class RangeDeleteInPartsTest {
                       assertThat(response.getKvsCount()).isZero();
                     }
                     reads++;
+                    firstRead.countDown();
                   }
                   return reads;
                 });
         try {
-          Thread.sleep(2); // the reader runs before the delete too
+          // The reader runs before the delete too (a busy machine may start its thread late).
+          // (A reader that failed is done: its failure shows at reader.get below.)
+          assertThat(firstRead.await(30, TimeUnit.SECONDS) || reader.isDone()).isTrue();
           ApplyResult result = store.apply(++index, delete("r/", "r0"));
           assertThat(result.response().getResponseDeleteRange().getDeleted()).isEqualTo(KEYS);
           Thread.sleep(2);

@@ -12,8 +12,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongConsumer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,8 +33,15 @@ class ApplierAnswersTest {
   private static final class HoldingStateMachine implements StateMachine<String> {
     final Map<Long, CompletableFuture<String>> futures = new ConcurrentHashMap<>();
     final List<String> seen = new ArrayList<>();
+    final CountDownLatch slowGate = new CountDownLatch(1);
     volatile long written;
     long applied;
+    LongConsumer onWritten = index -> {};
+
+    @Override
+    public void onWritten(LongConsumer written) {
+      this.onWritten = written;
+    }
 
     @Override
     public long appliedIndex() {
@@ -44,6 +54,16 @@ class ApplierAnswersTest {
       String data = new String(entry.data(), UTF_8);
       if (data.equals("fail")) {
         throw new IllegalStateException("a failing entry");
+      }
+      if (data.equals("slow")) { // writes what waits, tells so, then takes long (a delete in parts)
+        written = applied;
+        onWritten.accept(written);
+        try {
+          slowGate.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException(e);
+        }
       }
       applied = entry.index();
       if (data.equals("now")) {
@@ -108,6 +128,26 @@ class ApplierAnswersTest {
       assertThat(node.sm().seen)
           .containsExactly("apply 1 answered []", "apply 2 answered []", "end answered []");
     } finally {
+      node.applier().stop();
+      assertThat(node.threads().awaitStopped()).isTrue();
+    }
+  }
+
+  @Test
+  void whatAnEntryWritesBeforeItTakesLongIsAnsweredMeanwhile() throws Exception {
+    Node node = start(new AtomicReference<>());
+    try {
+      CompletableFuture<String> first = propose(node, 1);
+      CompletableFuture<String> slow = propose(node, 2);
+
+      node.applier().enqueue(List.of(entry(1, "a"), entry(2, "slow")));
+
+      assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo("result 1");
+      assertThat(slow).isNotDone();
+      node.sm().slowGate.countDown();
+      assertThat(slow.get(10, TimeUnit.SECONDS)).isEqualTo("result 2");
+    } finally {
+      node.sm().slowGate.countDown();
       node.applier().stop();
       assertThat(node.threads().awaitStopped()).isTrue();
     }

@@ -33,6 +33,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongConsumer;
 import java.util.function.LongUnaryOperator;
 
 /**
@@ -380,6 +381,11 @@ final class SimServer {
     public void endBatch() {
       delegate.endBatch();
       report();
+    }
+
+    @Override
+    public void onWritten(LongConsumer written) {
+      delegate.onWritten(written);
     }
 
     /**
