@@ -364,7 +364,7 @@ public final class KvStore implements AutoCloseable {
     }
     open.add(index, command, after, events);
     records.written(events);
-    if (open.commands >= MAX_BATCHED_COMMANDS || open.bytes() >= MAX_BATCHED_BYTES) {
+    if (open.applied.size() >= MAX_BATCHED_COMMANDS || open.bytes >= MAX_BATCHED_BYTES) {
       endBatch();
     }
     return ApplyResult.ok(index, after, response);
@@ -461,8 +461,7 @@ public final class KvStore implements AutoCloseable {
     final List<Applied> applied = new ArrayList<>();
     long index;
     long revision;
-    int commands;
-    private long bytes;
+    long bytes;
 
     OpenBatch(KvBatch batch, long index, long revision) {
       this.batch = batch;
@@ -474,12 +473,7 @@ public final class KvStore implements AutoCloseable {
       applied.add(new Applied(index, command, revisionAfter, events));
       this.index = index;
       this.revision = revisionAfter;
-      commands++;
       bytes += command.getSerializedSize();
-    }
-
-    long bytes() {
-      return bytes;
     }
   }
 

@@ -215,9 +215,11 @@ public final class RocksKvEngine implements KvEngine {
     private int writtenSpaces;
 
     /**
-     * The stored keys written while not indexed, so that a read of a key the batch did not write
-     * goes to the base without indexing the batch: a batch that holds several commands ({@link
-     * KvStore#applyBatched}) is read by each of them, mostly for keys it does not hold.
+     * The {@link KvSpace#DATA} keys written while not indexed, so that a read of a record the batch
+     * did not write goes to the base without indexing the batch: a batch that holds several
+     * commands ({@link KvStore#applyBatched}) is read by each of them for the record each replaces,
+     * mostly of keys it does not hold. The other spaces, read seldom, are indexed at a read as a
+     * whole.
      */
     private final Set<ByteBuffer> pendingKeys = new HashSet<>();
 
@@ -247,7 +249,9 @@ public final class RocksKvEngine implements KvEngine {
             new WriteBatchRecords.Record(familyIds[space.family().ordinal()], stored, value));
         pendingBytes += stored.length + (value == null ? 0 : value.length);
         writtenSpaces |= 1 << space.ordinal();
-        pendingKeys.add(ByteBuffer.wrap(stored));
+        if (space == KvSpace.DATA) {
+          pendingKeys.add(ByteBuffer.wrap(stored));
+        }
         if (pendingBytes > MAX_PENDING_BYTES) {
           index(); // a large command: its bytes go into native memory as they come, as before
         }
@@ -278,7 +282,9 @@ public final class RocksKvEngine implements KvEngine {
 
     /** {@link #readable(KvSpace)} for a read of the one stored key {@code stored}. */
     WriteBatchWithIndex readable(KvSpace space, byte[] stored) {
-      if (indexed == null && !pendingKeys.contains(ByteBuffer.wrap(stored))) {
+      if (indexed == null
+          && space == KvSpace.DATA
+          && !pendingKeys.contains(ByteBuffer.wrap(stored))) {
         return null;
       }
       return readable(space);
