@@ -1,5 +1,7 @@
 package dev.ballot.cluster;
 
+import dev.ballot.proto.raft.v1.ForwardAnswers;
+import dev.ballot.proto.raft.v1.ForwardBatch;
 import dev.ballot.proto.raft.v1.ForwardRequest;
 import dev.ballot.proto.raft.v1.ForwardResponse;
 import dev.ballot.proto.raft.v1.ForwardStreamRequest;
@@ -19,13 +21,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One long-lived {@code RaftPeer.ForwardStream} from this node to a leader's peer port, shared by
- * every write forwarded there: a write gets an id and waits among the pending writes until the
- * answer with its id comes back (in any order). A caller that gives up completes its future, which
- * forgets the write (its outcome is unknown, as with a cancelled unary call). When the stream ends,
- * every write still waiting fails as a unary call would ({@link RouteFailure#ofFailedHop}); a
- * leader that does not know the rpc (UNIMPLEMENTED) did nothing, so those fail as never sent.
- * Callbacks run on the network thread and never block.
+ * One long-lived {@code RaftPeer.ForwardBatches} stream from this node to a leader's peer port,
+ * shared by every write forwarded there: a write gets an id and waits among the pending writes
+ * until the answer with its id comes back (in any order). Each write goes out at once, alone in its
+ * message (holding writes back to send a network thread's writes of one turn together made a single
+ * client's put slower: docs/performance.md, item 27); the leader answers many in one. A caller that
+ * gives up completes its future, which forgets the write (its outcome is unknown, as with a
+ * cancelled unary call). When the stream ends, every write still waiting fails as a unary call
+ * would ({@link RouteFailure#ofFailedHop}); a leader that does not know the rpc (UNIMPLEMENTED) did
+ * nothing, so those fail as never sent. Callbacks run on the network thread and never block.
  */
 final class ForwardStream {
   private static final Logger log = LoggerFactory.getLogger(ForwardStream.class);
@@ -34,7 +38,7 @@ final class ForwardStream {
   private final Map<Long, CompletableFuture<ForwardResponse>> pending = new ConcurrentHashMap<>();
   private final AtomicLong lastId = new AtomicLong();
   private final BiConsumer<ForwardStream, Status> onEnd;
-  private StreamObserver<ForwardStreamRequest> requests;
+  private StreamObserver<ForwardBatch> requests;
 
   /** How the stream ended; null while it is open. */
   private volatile Status end;
@@ -57,7 +61,7 @@ final class ForwardStream {
         () ->
             stream.requests =
                 new SerialObserver<>(
-                    RaftPeerGrpc.newStub(channel).forwardStream(stream.new Answers())));
+                    RaftPeerGrpc.newStub(channel).forwardBatches(stream.new Answers())));
     return stream;
   }
 
@@ -97,10 +101,12 @@ final class ForwardStream {
           }
         });
     requests.onNext(
-        ForwardStreamRequest.newBuilder()
-            .setId(id)
-            .setRequest(request)
-            .setTimeoutMs(Math.max(0, timeoutMs))
+        ForwardBatch.newBuilder()
+            .addWrites(
+                ForwardStreamRequest.newBuilder()
+                    .setId(id)
+                    .setRequest(request)
+                    .setTimeoutMs(Math.max(0, timeoutMs)))
             .build());
     return result;
   }
@@ -110,7 +116,7 @@ final class ForwardStream {
     onEnd.accept(this, status);
     RouteFailure failure =
         status.getCode() == Status.Code.UNIMPLEMENTED
-            ? RouteFailure.neverSent("leader " + address + " does not serve ForwardStream")
+            ? RouteFailure.neverSent("leader " + address + " does not serve ForwardBatches")
             : RouteFailure.ofFailedHop(status);
     int failed = 0;
     for (Long id : pending.keySet()) {
@@ -136,9 +142,15 @@ final class ForwardStream {
   }
 
   /** The leader's answers; gRPC calls it on the network thread, one call at a time. */
-  private final class Answers implements StreamObserver<ForwardStreamResponse> {
+  private final class Answers implements StreamObserver<ForwardAnswers> {
     @Override
-    public void onNext(ForwardStreamResponse answer) {
+    public void onNext(ForwardAnswers answers) {
+      for (ForwardStreamResponse answer : answers.getAnswersList()) {
+        answer(answer);
+      }
+    }
+
+    private void answer(ForwardStreamResponse answer) {
       CompletableFuture<ForwardResponse> write = pending.remove(answer.getId());
       if (write == null) {
         log.debug("late forward answer dropped address={} id={}", address, answer.getId());

@@ -24,9 +24,10 @@ import org.slf4j.LoggerFactory;
  * The production {@link LeaderLink}: the leader's peer port, over the member's shared channel (the
  * path Raft itself uses, so a follower cut off from its leader cannot commit through a side door).
  * Writes share one long-lived {@link ForwardStream} per leader address, opened on first use and
- * again by the first write after it ended; a leader that does not serve that rpc (an older node
- * during a rolling upgrade) gets unary {@code Forward} calls for {@link #UNARY_RETRY_MS} before the
- * stream is tried again. Membership changes are unary calls.
+ * again by the first write after it ended; a leader that does not serve its rpc ({@code
+ * ForwardBatches}: a node of an earlier version during a rolling upgrade) gets unary {@code
+ * Forward} calls for {@link #UNARY_RETRY_MS} before the stream is tried again. Membership changes
+ * are unary calls.
  */
 public final class GrpcLeaderLink implements LeaderLink {
   private static final Logger log = LoggerFactory.getLogger(GrpcLeaderLink.class);
@@ -39,7 +40,7 @@ public final class GrpcLeaderLink implements LeaderLink {
   private final TaskTimer timer;
   private final Map<String, ForwardStream> streams = new ConcurrentHashMap<>();
 
-  /** Leader addresses that do not serve ForwardStream, until a time of {@link #timer}. */
+  /** Leader addresses that do not serve ForwardBatches, until a time of {@link #timer}. */
   private final Map<String, Long> unaryUntilNanos = new ConcurrentHashMap<>();
 
   /**
@@ -117,7 +118,7 @@ public final class GrpcLeaderLink implements LeaderLink {
     streams.remove(stream.address(), stream);
     if (status.getCode() == Status.Code.UNIMPLEMENTED) {
       log.info(
-          "leader does not serve ForwardStream, forwarding with unary calls address={} forMs={}",
+          "leader does not serve ForwardBatches, forwarding with unary calls address={} forMs={}",
           stream.address(),
           UNARY_RETRY_MS);
       unaryUntilNanos.put(

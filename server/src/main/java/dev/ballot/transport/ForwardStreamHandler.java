@@ -1,5 +1,7 @@
 package dev.ballot.transport;
 
+import dev.ballot.proto.raft.v1.ForwardAnswers;
+import dev.ballot.proto.raft.v1.ForwardBatch;
 import dev.ballot.proto.raft.v1.ForwardRequest;
 import dev.ballot.proto.raft.v1.ForwardResponse;
 import dev.ballot.proto.raft.v1.ForwardStreamRequest;
@@ -14,11 +16,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The leader's end of one follower's {@code RaftPeer.ForwardStream}: each write is handled as the
- * unary {@code Forward} handles it and answered, under its id, on the stream's network thread. At
- * most {@link #MAX_OUTSTANDING} writes of one stream wait at a time; a write beyond is refused at
- * once with etcd's "too many requests" (nothing done). A write of another cluster ends the stream
- * with the unary call's FAILED_PRECONDITION.
+ * The leader's end of one follower's {@code RaftPeer.ForwardStream} or {@code ForwardBatches}: each
+ * write is handled as the unary {@code Forward} handles it and answered under its id; answers that
+ * are ready together go out together, on the stream's network thread ({@link Outbox}), in one
+ * {@code ForwardAnswers} message on {@code ForwardBatches}. At most {@link #MAX_OUTSTANDING} writes
+ * of one stream wait at a time; a write beyond is refused at once with etcd's "too many requests"
+ * (nothing done). A write of another cluster ends the stream with the unary call's
+ * FAILED_PRECONDITION.
  */
 final class ForwardStreamHandler implements StreamObserver<ForwardStreamRequest> {
   private static final Logger log = LoggerFactory.getLogger(ForwardStreamHandler.class);
@@ -44,14 +48,56 @@ final class ForwardStreamHandler implements StreamObserver<ForwardStreamRequest>
   }
 
   private final OneWrite write;
-  private final SerialObserver<ForwardStreamResponse> answers;
+
+  /** Where answers end up, and how the stream ends (any thread may call it). */
+  private final SerialObserver<?> stream;
+
+  private final Outbox<ForwardStreamResponse> answers;
   private final AtomicInteger outstanding = new AtomicInteger();
   private volatile boolean followerDone;
   private volatile boolean ended;
 
+  /** The network thread the follower's writes arrive on; answers are sent there. */
+  private volatile Executor loop;
+
+  /** The handler of a {@code ForwardStream}: one message per answer. */
   ForwardStreamHandler(OneWrite write, StreamObserver<ForwardStreamResponse> answers) {
+    SerialObserver<ForwardStreamResponse> stream = new SerialObserver<>(answers);
     this.write = write;
-    this.answers = new SerialObserver<>(answers);
+    this.stream = stream;
+    this.answers = new Outbox<>(batch -> batch.forEach(stream::onNext));
+  }
+
+  private ForwardStreamHandler(OneWrite write, SerialObserver<ForwardAnswers> stream) {
+    this.write = write;
+    this.stream = stream;
+    this.answers =
+        new Outbox<>(
+            batch -> stream.onNext(ForwardAnswers.newBuilder().addAllAnswers(batch).build()));
+  }
+
+  /** The handler of a {@code ForwardBatches}: a message may carry many writes, or many answers. */
+  static StreamObserver<ForwardBatch> batches(
+      OneWrite write, StreamObserver<ForwardAnswers> answers) {
+    ForwardStreamHandler handler = new ForwardStreamHandler(write, new SerialObserver<>(answers));
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(ForwardBatch batch) {
+        for (ForwardStreamRequest request : batch.getWritesList()) {
+          handler.onNext(request);
+        }
+      }
+
+      @Override
+      public void onError(Throwable error) {
+        handler.onError(error);
+      }
+
+      @Override
+      public void onCompleted() {
+        handler.onCompleted();
+      }
+    };
   }
 
   @Override
@@ -65,6 +111,9 @@ final class ForwardStreamHandler implements StreamObserver<ForwardStreamRequest>
       answer(id, ForwardResponse.newBuilder().setRefusal(TOO_MANY_REQUESTS).build());
       return;
     }
+    if (loop == null) {
+      loop = CallLoop.current();
+    }
     CompletableFuture<ForwardResponse> result;
     try {
       result = write.forward(request.getRequest(), request.getTimeoutMs());
@@ -72,10 +121,8 @@ final class ForwardStreamHandler implements StreamObserver<ForwardStreamRequest>
       log.warn("forwarded write failed id={}", id, e);
       result = CompletableFuture.failedFuture(e);
     }
-    // Answered on this stream's network thread, with the other answers of the same applied batch.
-    Executor loop = CallLoop.current();
-    result.whenComplete(
-        (response, error) -> CallLoop.answerOn(loop, () -> done(id, response, error)));
+    // Sent on this stream's network thread, with the other answers of the same applied batch.
+    result.whenComplete((response, error) -> done(id, response, error));
   }
 
   private void done(long id, ForwardResponse response, Throwable error) {
@@ -85,24 +132,32 @@ final class ForwardStreamHandler implements StreamObserver<ForwardStreamRequest>
       Status status = Status.fromThrowable(Failures.cause(error));
       if (status.getCode() == Status.Code.FAILED_PRECONDITION) {
         ended = true; // e.g. another cluster: nothing on this stream can succeed
-        answers.onError(status.asRuntimeException());
+        answers.send();
+        stream.onError(status.asRuntimeException());
       } else {
-        answers.onNext(
+        answers.add(
             ForwardStreamResponse.newBuilder()
                 .setId(id)
                 .setErrorCode(status.getCode().value())
                 .setErrorMessage(status.getDescription() == null ? "" : status.getDescription())
-                .build());
+                .build(),
+            loop);
       }
     }
-    // Answered before counted down, so that the end of the stream never overtakes an answer.
+    // Queued before counted down, so that the end of the stream never overtakes an answer.
     if (outstanding.decrementAndGet() == 0 && followerDone) {
-      answers.onCompleted();
+      complete();
     }
   }
 
   private void answer(long id, ForwardResponse response) {
-    answers.onNext(ForwardStreamResponse.newBuilder().setId(id).setResponse(response).build());
+    answers.add(ForwardStreamResponse.newBuilder().setId(id).setResponse(response).build(), loop);
+  }
+
+  /** Ends the stream after every answer queued so far. */
+  private void complete() {
+    answers.send();
+    stream.onCompleted();
   }
 
   @Override
@@ -116,7 +171,7 @@ final class ForwardStreamHandler implements StreamObserver<ForwardStreamRequest>
   public void onCompleted() {
     followerDone = true;
     if (outstanding.get() == 0) {
-      answers.onCompleted();
+      complete();
     }
   }
 }

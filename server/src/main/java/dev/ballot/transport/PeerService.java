@@ -4,6 +4,8 @@ import dev.ballot.proto.raft.v1.ChangeMembershipRequest;
 import dev.ballot.proto.raft.v1.ChangeMembershipResponse;
 import dev.ballot.proto.raft.v1.DiscoverRequest;
 import dev.ballot.proto.raft.v1.DiscoverResponse;
+import dev.ballot.proto.raft.v1.ForwardAnswers;
+import dev.ballot.proto.raft.v1.ForwardBatch;
 import dev.ballot.proto.raft.v1.ForwardRequest;
 import dev.ballot.proto.raft.v1.ForwardResponse;
 import dev.ballot.proto.raft.v1.ForwardStreamRequest;
@@ -129,11 +131,19 @@ public final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
   @Override
   public StreamObserver<ForwardStreamRequest> forwardStream(
       StreamObserver<ForwardStreamResponse> response) {
-    return new ForwardStreamHandler(
-        (request, timeoutMs) ->
-            forwardOne(
-                request, timeoutMs <= 0 ? MAX_FORWARDED_MS : Math.min(MAX_FORWARDED_MS, timeoutMs)),
-        response);
+    return new ForwardStreamHandler(this::forwardOnStream, response);
+  }
+
+  /** As {@link #forwardStream}, with the writes and answers of a turn in one message each. */
+  @Override
+  public StreamObserver<ForwardBatch> forwardBatches(StreamObserver<ForwardAnswers> response) {
+    return ForwardStreamHandler.batches(this::forwardOnStream, response);
+  }
+
+  private CompletableFuture<ForwardResponse> forwardOnStream(
+      ForwardRequest request, long timeoutMs) {
+    return forwardOne(
+        request, timeoutMs <= 0 ? MAX_FORWARDED_MS : Math.min(MAX_FORWARDED_MS, timeoutMs));
   }
 
   /** One forwarded write; fails with the status to answer (another cluster). */

@@ -105,6 +105,29 @@ class GrpcLeaderLinkTest {
   }
 
   @Test
+  void oneMessageOfAnswersCompletesEachWriteWithItsOwnAnswer() throws Exception {
+    start(ScriptedLeader.current());
+    List<CompletableFuture<ForwardResponse>> sent = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      sent.add(write("w-" + i));
+    }
+    await().atMost(WAIT).until(() -> leader.received.size() == 5);
+    assertThat(leader.batchSizes).containsExactly(1, 1, 1, 1, 1);
+
+    List<ScriptedLeader.Received> three = new ArrayList<>(leader.received.subList(1, 4));
+    Collections.reverse(three);
+    ScriptedLeader.answerAll(three);
+
+    for (int i = 1; i < 4; i++) {
+      assertThat(sent.get(i)).succeedsWithin(WAIT);
+      assertThat(answerOf(sent.get(i))).isEqualTo("w-" + i);
+    }
+    assertThat(sent.get(0)).isNotDone();
+    assertThat(sent.get(4)).isNotDone();
+    assertThat(link.pendingWrites(leader.address())).isEqualTo(2);
+  }
+
+  @Test
   void theStreamOutlivesTheClientCallThatOpenedIt() throws Exception {
     start(ScriptedLeader.current());
     // A client's put runs in the context of its gRPC call, which is cancelled once it is answered.

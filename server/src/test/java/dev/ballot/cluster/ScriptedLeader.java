@@ -1,6 +1,8 @@
 package dev.ballot.cluster;
 
 import com.google.protobuf.ByteString;
+import dev.ballot.proto.raft.v1.ForwardAnswers;
+import dev.ballot.proto.raft.v1.ForwardBatch;
 import dev.ballot.proto.raft.v1.ForwardRequest;
 import dev.ballot.proto.raft.v1.ForwardResponse;
 import dev.ballot.proto.raft.v1.ForwardStreamRequest;
@@ -22,21 +24,34 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class ScriptedLeader implements AutoCloseable {
   /** A write the leader got over a stream, and the stream to answer it on. */
-  record Received(ForwardStreamRequest request, StreamObserver<ForwardStreamResponse> stream) {
+  record Received(ForwardStreamRequest request, StreamObserver<ForwardAnswers> stream) {
     /** Answers with the write's own command as its result, so a caller can tell whose it got. */
     void answerWithItsCommand() {
-      synchronized (stream) {
-        stream.onNext(
-            ForwardStreamResponse.newBuilder()
-                .setId(request.getId())
-                .setResponse(echo(request.getRequest()))
-                .build());
-      }
+      answerAll(List.of(this));
+    }
+  }
+
+  /** Answers {@code writes} of one stream in one message, each with its own command. */
+  static void answerAll(List<Received> writes) {
+    ForwardAnswers.Builder answers = ForwardAnswers.newBuilder();
+    for (Received r : writes) {
+      answers.addAnswers(
+          ForwardStreamResponse.newBuilder()
+              .setId(r.request().getId())
+              .setResponse(echo(r.request().getRequest())));
+    }
+    StreamObserver<ForwardAnswers> stream = writes.get(0).stream();
+    synchronized (stream) {
+      stream.onNext(answers.build());
     }
   }
 
   final List<Received> received = new CopyOnWriteArrayList<>();
-  final List<StreamObserver<ForwardStreamResponse>> streams = new CopyOnWriteArrayList<>();
+
+  /** How many writes each message of the streams carried, in the order they came. */
+  final List<Integer> batchSizes = new CopyOnWriteArrayList<>();
+
+  final List<StreamObserver<ForwardAnswers>> streams = new CopyOnWriteArrayList<>();
   final AtomicInteger streamCalls = new AtomicInteger();
   final AtomicInteger unaryCalls = new AtomicInteger();
   private final boolean servesStream;
@@ -52,12 +67,12 @@ final class ScriptedLeader implements AutoCloseable {
             .start();
   }
 
-  /** A leader that serves ForwardStream. */
+  /** A leader that serves ForwardBatches. */
   static ScriptedLeader current() throws IOException {
     return new ScriptedLeader(true);
   }
 
-  /** A node of a version before ForwardStream: answers it UNIMPLEMENTED, echoes unary calls. */
+  /** A node of a version before ForwardBatches: answers it UNIMPLEMENTED, echoes unary calls. */
   static ScriptedLeader older() throws IOException {
     return new ScriptedLeader(false);
   }
@@ -79,7 +94,7 @@ final class ScriptedLeader implements AutoCloseable {
 
   /** Ends every open stream with {@code status}, as a leader that fails them would. */
   void breakStreams(Status status) {
-    for (StreamObserver<ForwardStreamResponse> stream : streams) {
+    for (StreamObserver<ForwardAnswers> stream : streams) {
       synchronized (stream) {
         stream.onError(status.asRuntimeException());
       }
@@ -106,17 +121,19 @@ final class ScriptedLeader implements AutoCloseable {
     }
 
     @Override
-    public StreamObserver<ForwardStreamRequest> forwardStream(
-        StreamObserver<ForwardStreamResponse> response) {
+    public StreamObserver<ForwardBatch> forwardBatches(StreamObserver<ForwardAnswers> response) {
       streamCalls.incrementAndGet();
       if (!servesStream) {
-        return super.forwardStream(response); // UNIMPLEMENTED, as an older node answers
+        return super.forwardBatches(response); // UNIMPLEMENTED, as an older node answers
       }
       streams.add(response);
       return new StreamObserver<>() {
         @Override
-        public void onNext(ForwardStreamRequest request) {
-          received.add(new Received(request, response));
+        public void onNext(ForwardBatch batch) {
+          batchSizes.add(batch.getWritesCount());
+          for (ForwardStreamRequest request : batch.getWritesList()) {
+            received.add(new Received(request, response));
+          }
         }
 
         @Override
