@@ -9,6 +9,7 @@ import dev.ballot.proto.raft.v1.ForwardStreamResponse;
 import dev.ballot.proto.raft.v1.LeaderRefusal;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -29,6 +30,14 @@ final class ForwardStreamHandler implements StreamObserver<ForwardStreamRequest>
 
   /** Writes of one stream waiting for their answer, at most. */
   static final int MAX_OUTSTANDING = 16_384;
+
+  /**
+   * The answers of one {@code ForwardAnswers} message come to this many bytes at most (one larger
+   * answer goes alone): well below what a peer accepts in a message, {@link
+   * PeerTransport#MAX_PEER_MESSAGE_BYTES}, which a few answers with large previous values or ranges
+   * could otherwise pass together.
+   */
+  static final int MAX_ANSWERS_BYTES = 4 * 1024 * 1024;
 
   /**
    * etcd's ErrTooManyRequests (the client API's {@code EtcdStatus.TOO_MANY_REQUESTS}, which this
@@ -71,12 +80,34 @@ final class ForwardStreamHandler implements StreamObserver<ForwardStreamRequest>
   private ForwardStreamHandler(OneWrite write, SerialObserver<ForwardAnswers> stream) {
     this.write = write;
     this.stream = stream;
-    this.answers =
-        new Outbox<>(
-            batch -> stream.onNext(ForwardAnswers.newBuilder().addAllAnswers(batch).build()));
+    this.answers = new Outbox<>(batch -> sendInMessages(batch, stream));
   }
 
-  /** The handler of a {@code ForwardBatches}: a message may carry many writes, or many answers. */
+  /**
+   * Sends {@code answers} in as few messages as the bound on a message's answers allows; an answer
+   * larger than the bound goes alone, as on {@code ForwardStream}.
+   */
+  static void sendInMessages(
+      List<ForwardStreamResponse> answers, StreamObserver<ForwardAnswers> stream) {
+    ForwardAnswers.Builder message = ForwardAnswers.newBuilder();
+    long bytes = 0;
+    for (ForwardStreamResponse answer : answers) {
+      int size = answer.getSerializedSize();
+      if (message.getAnswersCount() > 0 && bytes + size > MAX_ANSWERS_BYTES) {
+        stream.onNext(message.build());
+        message = ForwardAnswers.newBuilder();
+        bytes = 0;
+      }
+      message.addAnswers(answer);
+      bytes += size;
+    }
+    stream.onNext(message.build());
+  }
+
+  /**
+   * The handler of a {@code ForwardBatches}: a message of the follower may carry many writes (a
+   * follower of this version sends one per message); the answers go many to a message.
+   */
   static StreamObserver<ForwardBatch> batches(
       OneWrite write, StreamObserver<ForwardAnswers> answers) {
     ForwardStreamHandler handler = new ForwardStreamHandler(write, new SerialObserver<>(answers));

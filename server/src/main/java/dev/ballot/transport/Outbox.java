@@ -16,7 +16,9 @@ import java.util.function.Consumer;
  * <p>The send runs as one task on the event loop given with the first item after a send (the
  * network thread of the stream's connection); by the time it runs, the apply thread has usually
  * added the other answers of the same applied batch. Without a loop (another thread, an in-process
- * transport) it runs at once. Sends never overlap, and each sends every item added before it began.
+ * transport) it runs at once. Sends never overlap (a thread that calls {@link #send} itself, to end
+ * the stream after it, may wait for one in progress), and each sends every item added before it
+ * began.
  */
 public final class Outbox<T> {
   private final Consumer<List<T>> sink;
@@ -25,7 +27,7 @@ public final class Outbox<T> {
   /** A send is queued on a loop and has not begun. */
   private final AtomicBoolean due = new AtomicBoolean();
 
-  /** Sends the items of one batch, in the order they were added; never blocks. */
+  /** Sends the items of one batch, in the order they were added; must not block. */
   public Outbox(Consumer<List<T>> sink) {
     this.sink = sink;
   }

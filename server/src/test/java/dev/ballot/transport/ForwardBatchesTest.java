@@ -10,9 +10,11 @@ import dev.ballot.proto.raft.v1.ForwardRequest;
 import dev.ballot.proto.raft.v1.ForwardResponse;
 import dev.ballot.proto.raft.v1.ForwardStreamRequest;
 import dev.ballot.proto.raft.v1.ForwardStreamResponse;
+import io.grpc.Status;
 import io.grpc.netty.shaded.io.netty.channel.DefaultEventLoop;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -21,6 +23,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -38,6 +41,7 @@ class ForwardBatchesTest {
   private final List<ForwardAnswers> sent = new CopyOnWriteArrayList<>();
   private final List<Thread> sentOn = new CopyOnWriteArrayList<>();
   private final AtomicBoolean completed = new AtomicBoolean();
+  private final AtomicReference<Status> failed = new AtomicReference<>();
   private final StreamObserver<ForwardBatch> handler =
       ForwardStreamHandler.batches(
           (request, timeoutMs) -> {
@@ -53,7 +57,9 @@ class ForwardBatchesTest {
             }
 
             @Override
-            public void onError(Throwable t) {}
+            public void onError(Throwable t) {
+              failed.set(Status.fromThrowable(t));
+            }
 
             @Override
             public void onCompleted() {
@@ -165,5 +171,112 @@ class ForwardBatchesTest {
     release.countDown();
     onNetwork(() -> {});
     assertThat(sent).hasSize(1);
+  }
+
+  @Test
+  void answersLargerTogetherThanTheBoundGoInSeveralMessages() throws Exception {
+    onNetwork(() -> handler.onNext(batch("a", "b", "c", "d")));
+    int third = ForwardStreamHandler.MAX_ANSWERS_BYTES / 3;
+    CountDownLatch release = holdNetwork();
+    writes.get("a").complete(result("x".repeat(third)));
+    writes.get("b").complete(result("y".repeat(third)));
+    writes.get("c").complete(result("z".repeat(third)));
+    writes.get("d").complete(result("small"));
+    release.countDown();
+
+    await().atMost(WAIT).until(() -> sent.size() == 2);
+    onNetwork(() -> {});
+    assertThat(sent)
+        .extracting(m -> m.getAnswersList().stream().map(ForwardStreamResponse::getId).toList())
+        .containsExactly(List.of(1L, 2L), List.of(3L, 4L));
+    assertThat(sent).allMatch(m -> m.getSerializedSize() < ForwardStreamHandler.MAX_ANSWERS_BYTES);
+  }
+
+  @Test
+  void anAnswerLargerThanTheBoundGoesAlone() {
+    List<ForwardAnswers> messages = new ArrayList<>();
+    ForwardStreamResponse big =
+        ForwardStreamResponse.newBuilder()
+            .setId(1)
+            .setResponse(result("x".repeat(ForwardStreamHandler.MAX_ANSWERS_BYTES + 1)))
+            .build();
+    ForwardStreamResponse small =
+        ForwardStreamResponse.newBuilder().setId(2).setResponse(result("s")).build();
+    StreamObserver<ForwardAnswers> into =
+        new StreamObserver<>() {
+          @Override
+          public void onNext(ForwardAnswers answers) {
+            messages.add(answers);
+          }
+
+          @Override
+          public void onError(Throwable t) {}
+
+          @Override
+          public void onCompleted() {}
+        };
+
+    ForwardStreamHandler.sendInMessages(List.of(small, big, small), into);
+
+    assertThat(messages)
+        .extracting(m -> m.getAnswersList().stream().map(ForwardStreamResponse::getId).toList())
+        .containsExactly(List.of(2L), List.of(1L), List.of(2L));
+  }
+
+  @Test
+  void aWriteOfAnotherClusterEndsTheStreamAfterTheAnswersQueuedBeforeIt() throws Exception {
+    onNetwork(() -> handler.onNext(batch("a", "b")));
+    CountDownLatch release = holdNetwork();
+    writes.get("a").complete(result("ra"));
+    writes
+        .get("b")
+        .completeExceptionally(
+            Status.FAILED_PRECONDITION.withDescription("cluster id mismatch").asException());
+
+    assertThat(failed.get().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+    assertThat(sent).hasSize(1);
+    assertThat(sent.get(0).getAnswersList())
+        .extracting(ForwardStreamResponse::getId)
+        .containsExactly(1L);
+    release.countDown();
+    onNetwork(() -> {});
+    assertThat(sent).hasSize(1);
+  }
+
+  @Test
+  void everyAnswerGoesOutExactlyOnceWhateverThreadsCompleteThem() throws Exception {
+    int count = 4_000;
+    String[] commands = new String[count];
+    for (int i = 0; i < count; i++) {
+      commands[i] = "w" + (i + 1);
+    }
+    onNetwork(() -> handler.onNext(batch(commands)));
+    List<Thread> completers = new ArrayList<>();
+    for (int t = 0; t < 4; t++) {
+      int first = t + 1;
+      Thread completer =
+          new Thread(
+              () -> {
+                for (int i = first; i <= count; i += 4) {
+                  writes.get("w" + i).complete(result("r" + i));
+                }
+              });
+      completer.start();
+      completers.add(completer);
+    }
+    for (Thread c : completers) {
+      c.join();
+    }
+
+    await()
+        .atMost(WAIT)
+        .until(() -> sent.stream().mapToInt(ForwardAnswers::getAnswersCount).sum() >= count);
+    onNetwork(() -> {});
+    List<Long> ids =
+        sent.stream()
+            .flatMap(m -> m.getAnswersList().stream())
+            .map(ForwardStreamResponse::getId)
+            .toList();
+    assertThat(ids).hasSize(count).doesNotHaveDuplicates();
   }
 }
