@@ -126,7 +126,7 @@ public final class ClientApi implements AutoCloseable {
     Headers headers = new Headers(identity, driver);
     ReadThreads readPool = newReadPool(identity.nodeId());
     SpaceQuota quota =
-        new SpaceQuota(quotaBackendBytes, dataDir.resolve("db"), kv, identity.nodeId());
+        new SpaceQuota(quotaBackendBytes, storage, dataDir.resolve("db"), kv, identity.nodeId());
     KvRequests requests = new KvRequests(KvRequests.DEFAULT_MAX_TXN_OPS, MAX_REQUEST_BYTES);
     long requestTimeoutMs = requestTimeoutMs(electionTimeoutMs);
     KvWrites writes =
@@ -169,7 +169,7 @@ public final class ClientApi implements AutoCloseable {
             headers,
             kv::revision,
             storage::snapshotIndex,
-            dataDir.resolve("db"),
+            DbSize.of(storage, dataDir.resolve("db")),
             storage::reclaimableBytes,
             readPool,
             snapshots,

@@ -26,7 +26,6 @@ import dev.ballot.proto.raft.v1.ChangeMembershipRequest;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.nio.file.Path;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.LongSupplier;
@@ -47,7 +46,7 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
   private final Headers headers;
   private final LongSupplier revision;
   private final LongSupplier snapshotIndex;
-  private final Path dbDir;
+  private final LongSupplier dbSizeBytes;
   private final LongSupplier reclaimableBytes;
   private final Executor pool;
   private final SnapshotSender snapshots;
@@ -62,7 +61,7 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
       Headers headers,
       LongSupplier revision,
       LongSupplier snapshotIndex,
-      Path dbDir,
+      LongSupplier dbSizeBytes,
       LongSupplier reclaimableBytes,
       Executor pool,
       SnapshotSender snapshots,
@@ -80,7 +79,7 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
     this.headers = headers;
     this.revision = revision;
     this.snapshotIndex = snapshotIndex;
-    this.dbDir = dbDir;
+    this.dbSizeBytes = dbSizeBytes;
     this.reclaimableBytes = reclaimableBytes;
     this.pool = pool;
     this.snapshots = snapshots;
@@ -227,6 +226,6 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
 
   /** What Status reports as the db size; the space quota is checked against the same. */
   private long diskUsageBytes() {
-    return DbSize.bytes(dbDir);
+    return dbSizeBytes.getAsLong();
   }
 }

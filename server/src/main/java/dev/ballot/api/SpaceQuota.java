@@ -6,6 +6,7 @@ import dev.ballot.etcd.api.AlarmType;
 import dev.ballot.kv.Alarms;
 import dev.ballot.kv.KvStore;
 import dev.ballot.kv.proto.Command;
+import dev.ballot.storage.RocksDbRaftStorage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -46,7 +47,7 @@ final class SpaceQuota implements WriteQuota, AutoCloseable {
   static final long MIN_FREE_DISK_BYTES = 64L << 20;
 
   private final long quotaBytes;
-  private final Path dbDir;
+  private final LongSupplier dbSizeBytes;
   private final KvStore kv;
   private final long memberId;
   private final ScheduledExecutorService timer;
@@ -58,23 +59,29 @@ final class SpaceQuota implements WriteQuota, AutoCloseable {
   /**
    * @param quotaBytes the quota; 0 means etcd's default
    */
-  SpaceQuota(long quotaBytes, Path dbDir, KvStore kv, long memberId) {
-    this(quotaBytes, dbDir, kv, memberId, () -> usableBytes(dbDir));
+  SpaceQuota(long quotaBytes, RocksDbRaftStorage storage, Path dbDir, KvStore kv, long memberId) {
+    this(quotaBytes, DbSize.of(storage, dbDir), kv, memberId, () -> usableBytes(dbDir));
   }
 
   /**
+   * @param dbSizeBytes measures the database's size ({@link DbSize})
    * @param freeDiskBytes the free space of the file system the data directory is on
    */
-  SpaceQuota(long quotaBytes, Path dbDir, KvStore kv, long memberId, LongSupplier freeDiskBytes) {
+  SpaceQuota(
+      long quotaBytes,
+      LongSupplier dbSizeBytes,
+      KvStore kv,
+      long memberId,
+      LongSupplier freeDiskBytes) {
     if (quotaBytes < 0) {
       throw new IllegalArgumentException("negative quota " + quotaBytes);
     }
     this.quotaBytes = quotaBytes == 0 ? DEFAULT_QUOTA_BYTES : quotaBytes;
-    this.dbDir = dbDir;
+    this.dbSizeBytes = dbSizeBytes;
     this.kv = kv;
     this.memberId = memberId;
     this.freeDiskBytes = freeDiskBytes;
-    this.sizeBytes = DbSize.bytes(dbDir);
+    this.sizeBytes = dbSizeBytes.getAsLong();
     this.freeBytes = freeDiskBytes.getAsLong();
     this.timer =
         Executors.newSingleThreadScheduledExecutor(
@@ -135,7 +142,7 @@ final class SpaceQuota implements WriteQuota, AutoCloseable {
 
   private void check(BiConsumer<Command, Consumer<Boolean>> propose) {
     try {
-      long size = DbSize.bytes(dbDir);
+      long size = dbSizeBytes.getAsLong();
       long free = freeDiskBytes.getAsLong();
       sizeBytes = size;
       freeBytes = free;

@@ -12,7 +12,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.rocksdb.BlockBasedTableConfig;
@@ -24,6 +26,7 @@ import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
 import org.rocksdb.Env;
 import org.rocksdb.FlushOptions;
+import org.rocksdb.LiveFileMetaData;
 import org.rocksdb.Priority;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
@@ -558,6 +561,24 @@ public final class RocksDbRaftStorage implements RaftStorage {
       throw failure("size estimate", e);
     }
     return bytes;
+  }
+
+  /**
+   * The files that hold the instance's current state (see {@link LiveFiles}), for measuring its
+   * size without a compaction's or a flush's files counted twice. Safe beside the owner.
+   */
+  public LiveFiles liveFiles() {
+    checkOpen();
+    try {
+      Set<String> sst = new HashSet<>();
+      for (LiveFileMetaData file : db.getLiveFilesMetaData()) {
+        String name = file.fileName();
+        sst.add(name.startsWith("/") ? name.substring(1) : name);
+      }
+      return new LiveFiles(sst, db.getLongProperty("rocksdb.min-log-number-to-keep"));
+    } catch (RocksDBException e) {
+      throw failure("live files", e);
+    }
   }
 
   /** How many entries the stored log holds (compacted ones excluded). */

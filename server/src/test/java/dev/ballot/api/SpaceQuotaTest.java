@@ -31,7 +31,7 @@ class SpaceQuotaTest {
   void open() {
     storage = RocksDbRaftStorage.open(dir.resolve("db"));
     kv = new KvStore(storage.db(), storage.kvFamilies());
-    quota = new SpaceQuota(0, dir.resolve("db"), kv, 7, freeBytes::get);
+    quota = new SpaceQuota(0, DbSize.of(storage, dir.resolve("db")), kv, 7, freeBytes::get);
     quota.start((command, applied) -> proposed.add(command));
   }
 
