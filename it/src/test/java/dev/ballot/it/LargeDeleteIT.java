@@ -19,9 +19,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * A prefix delete larger than one part of the apply (16 MiB of keys and values), through Debian's
- * etcdctl against real kvserver processes: one revision on every node, every key's event to a
- * watcher, and the cluster writes on after it.
+ * A prefix delete of many parts of the apply (512 KiB of keys and values, or one larger key),
+ * through Debian's etcdctl against real kvserver processes: one revision on every node, every key's
+ * event to a watcher, and the cluster writes on after it.
  */
 class LargeDeleteIT {
   private static final int KEYS = 24;

@@ -12,6 +12,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
@@ -57,6 +58,9 @@ public final class RocksKvEngine implements KvEngine {
 
   private final ReadOptions latestRead = new ReadOptions();
   private final DbView live = new DbView(latestRead, null);
+
+  /** How many batches were indexed: each then took one call into RocksDB per write after it. */
+  private final LongAdder indexedBatches = new LongAdder();
 
   public RocksKvEngine(RocksDB db, KvFamilies families) {
     this.db = db;
@@ -116,6 +120,11 @@ public final class RocksKvEngine implements KvEngine {
   public void close() {
     unsyncedWrite.close();
     latestRead.close();
+  }
+
+  /** How many batches were indexed so far (see {@link Batch}). */
+  long indexedBatches() {
+    return indexedBatches.sum();
   }
 
   private ColumnFamilyHandle family(KvSpace space) {
@@ -296,6 +305,7 @@ public final class RocksKvEngine implements KvEngine {
     }
 
     private void index() {
+      indexedBatches.increment();
       WriteBatchWithIndex index = new WriteBatchWithIndex(true);
       boolean done = false;
       try {

@@ -17,10 +17,12 @@ import dev.ballot.kv.proto.Command;
 import dev.ballot.raft.ClusterConfig;
 import dev.ballot.raft.SnapshotMeta;
 import dev.ballot.storage.DiskFailureException;
+import dev.ballot.storage.RocksDbRaftStorage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -367,6 +369,44 @@ class RangeDeleteInPartsTest {
       return txn.getResponses(0).getResponseRange().toBuilder().setHeader(txn.getHeader()).build();
     } catch (KvException e) {
       throw new AssertionError(e);
+    }
+  }
+
+  /**
+   * On RocksDB with the store's own part size: each part's writes (each key's delete and its event,
+   * which holds the record again) stay under the size at which the engine indexes a batch, so they
+   * reach RocksDB in one call; parts of 16 MiB were indexed and written one call per key.
+   */
+  @Test
+  void eachPartOfADeleteOnRocksDbIsWrittenWithoutAnIndex() throws Exception {
+    try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir.resolve("db"))) {
+      RocksKvEngine engine = new RocksKvEngine(storage.db(), storage.kvFamilies());
+      KvStore store = new KvStore(engine); // closes the engine
+      Random random = new Random(3);
+      int keys = 3_000; // 3 MiB of 1 KiB values: six parts and more
+      long index = 0;
+      for (int i = 0; i < keys; i++) {
+        byte[] value = new byte[1024];
+        random.nextBytes(value);
+        store.apply(
+            ++index,
+            Command.newBuilder()
+                .setPut(
+                    PutRequest.newBuilder()
+                        .setKey(bytes(String.format("d/%05d", i)))
+                        .setValue(ByteString.copyFrom(value)))
+                .build());
+      }
+      long before = store.revision();
+
+      ApplyResult deleted = store.apply(++index, delete("d/", "d0"));
+
+      assertThat(deleted.isOk()).isTrue();
+      assertThat(deleted.response().getResponseDeleteRange().getDeleted()).isEqualTo(keys);
+      assertThat(store.revision()).isEqualTo(before + 1);
+      assertThat(count(store, "d/", "d0")).isZero();
+      assertThat(engine.indexedBatches()).as("batches indexed").isZero();
+      store.close();
     }
   }
 
