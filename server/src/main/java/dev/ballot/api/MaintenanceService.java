@@ -102,13 +102,22 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
 
   private void answerStatus(StreamObserver<StatusResponse> response) {
     NodeStatus s = driver.status();
-    long diskBytes = diskUsageBytes();
+    long diskBytes;
+    long inUseBytes;
+    try {
+      diskBytes = diskUsageBytes();
+      inUseBytes = inUseBytes(diskBytes);
+    } catch (RuntimeException e) { // the storage is closing, or reading its size failed
+      log.warn("status without a db size error=\"{}\"", e.toString());
+      response.onError(EtcdStatus.STOPPED);
+      return;
+    }
     response.onNext(
         StatusResponse.newBuilder()
             .setHeader(headers.header(revision.getAsLong()))
             .setVersion(ETCD_API_VERSION)
             .setDbSize(diskBytes)
-            .setDbSizeInUse(inUseBytes(diskBytes))
+            .setDbSizeInUse(inUseBytes)
             .addAllErrors(StatusErrors.of(s.leaderId(), kv.alarms()))
             .setLeader(s.leaderId())
             .setRaftIndex(s.commitIndex())

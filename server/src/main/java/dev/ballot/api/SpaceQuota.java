@@ -174,8 +174,16 @@ final class SpaceQuota implements WriteQuota, AutoCloseable {
     }
   }
 
+  /** Stops the checks and waits for one in progress, which may be measuring the storage. */
   @Override
   public void close() {
     timer.shutdownNow();
+    try {
+      if (!timer.awaitTermination(5, TimeUnit.SECONDS)) {
+        log.warn("space quota check still running after 5 s member={}", memberId);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

@@ -73,12 +73,14 @@ public final class KvStore implements AutoCloseable {
   private static final byte[] PARTIAL_DELETE_KEY = "partial_delete".getBytes(UTF_8);
 
   /**
-   * The keys and values one part of a range delete removes (512 KiB): what the apply thread holds
-   * in memory for it, on every node and on every replay, however large the range. A part's writes
-   * (each key's delete, and its history event with the record again as the previous value) stay
-   * under the size at which the engine indexes a batch ({@link RocksKvEngine#MAX_PENDING_BYTES}),
-   * so they go to RocksDB in one call: parts of 16 MiB were indexed and copied into native memory
-   * one write at a time, which took most of the apply thread's time in a delete of 210,000 keys.
+   * What one part of a range delete writes at most (512 KiB, by {@link KvTxn#deleteWriteBytes}'s
+   * estimate: each key's delete, and its history event with the record again as the previous
+   * value), or one key alone if it writes more: what the apply thread holds in memory for it, on
+   * every node and on every replay, however large the range. Half the size at which the engine
+   * indexes a batch ({@link RocksKvEngine#MAX_PENDING_BYTES}; the other half leaves room for the
+   * part's progress record), so a part goes to RocksDB in one call: parts of 16 MiB of keys and
+   * values were indexed and copied into native memory one write at a time, which took most of the
+   * apply thread's time in a delete of 210,000 keys.
    */
   static final long DELETE_PART_BYTES = RocksKvEngine.MAX_PENDING_BYTES / 2;
 
@@ -87,7 +89,7 @@ public final class KvStore implements AutoCloseable {
   /** The records the apply thread wrote or read last, which writes read before storage. */
   private final RecordCache records;
 
-  /** What one part of a range delete removes at most: {@link #DELETE_PART_BYTES} but in tests. */
+  /** What one part of a range delete writes at most: {@link #DELETE_PART_BYTES} but in tests. */
   private final long deletePartBytes;
 
   /**
@@ -167,8 +169,7 @@ public final class KvStore implements AutoCloseable {
 
   /**
    * A store over {@code engine} that writes a range delete in parts of at most {@code
-   * deletePartBytes} of keys and values (the simulation's small parts put its deletes through
-   * them).
+   * deletePartBytes} each (the simulation's small parts put its deletes through them).
    */
   public static KvStore withDeleteParts(KvEngine engine, long deletePartBytes) {
     return new KvStore(engine, RecordCache.DEFAULT_CAPACITY_BYTES, deletePartBytes);
@@ -180,9 +181,9 @@ public final class KvStore implements AutoCloseable {
   }
 
   /**
-   * A store that writes a range delete in parts of at most {@code deletePartBytes} of keys and
-   * values. If the engine holds a delete that a crash interrupted, finishes it first: no reader
-   * ever sees part of one.
+   * A store that writes a range delete in parts of at most {@code deletePartBytes} each ({@link
+   * #DELETE_PART_BYTES}). If the engine holds a delete that a crash interrupted, finishes it first:
+   * no reader ever sees part of one.
    */
   KvStore(KvEngine engine, long cachedRecordBytes, long deletePartBytes) {
     this.engine = engine;
@@ -515,15 +516,14 @@ public final class KvStore implements AutoCloseable {
 
   /**
    * A range delete without {@code prev_kv}, which etcd does in one transaction however large. One
-   * that removes at most {@link #deletePartBytes} of keys and values is written in one batch, as
-   * any command. A larger one is written in parts of that size, each as soon as it is made, so that
-   * the memory it takes is bounded whatever the range. While the parts are written, reads are given
-   * the state before the delete ({@link #beforeParts}) and copies of the engine's files wait
-   * ({@link #wholeEntries}); each part records how far the delete got ({@link PartialDelete}). If
-   * the node stops in between, the store finishes the delete when it opens, before anyone reads
-   * ({@link #finishInterruptedDelete}): the entry was committed, so finishing it is what every
-   * replica does. The keys deleted, their order and the history written are those of a delete in
-   * one batch.
+   * that writes at most {@link #deletePartBytes} is written in one batch, as any command. A larger
+   * one is written in parts of that size, each as soon as it is made, so that the memory it takes
+   * is bounded whatever the range. While the parts are written, reads are given the state before
+   * the delete ({@link #beforeParts}) and copies of the engine's files wait ({@link
+   * #wholeEntries}); each part records how far the delete got ({@link PartialDelete}). If the node
+   * stops in between, the store finishes the delete when it opens, before anyone reads ({@link
+   * #finishInterruptedDelete}): the entry was committed, so finishing it is what every replica
+   * does. The keys deleted, their order and the history written are those of a delete in one batch.
    */
   private ApplyResult applyRangeDelete(long index, Command command) {
     DeleteRangeRequest request = command.getDeleteRange();

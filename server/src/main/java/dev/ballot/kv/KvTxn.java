@@ -233,7 +233,7 @@ final class KvTxn implements AutoCloseable {
       if (kv != null) {
         prevKvs.add(kv);
       }
-    } else if (collect(request, MAX_DELETE_BYTES, prevKvs)) {
+    } else if (collect(request, MAX_DELETE_BYTES, false, prevKvs)) {
       throw new KvException(KvError.DELETE_TOO_LARGE);
     }
     deleteAll(prevKvs);
@@ -249,9 +249,10 @@ final class KvTxn implements AutoCloseable {
 
   /**
    * Deletes the first keys of a range delete's range (without {@code prev_kv}) as they are now,
-   * removing at most {@code partBytes} of keys and values, or the first key alone if it is larger.
-   * The next part is the same request from {@link #resumeKey} on; a command deleted in parts
-   * changes the same keys in the same order, and writes the same history, as one in one part would.
+   * writing at most {@code partBytes} into the batch by {@link #deleteWriteBytes}'s estimate, or
+   * the first key alone if it is larger. The next part is the same request from {@link #resumeKey}
+   * on; a command deleted in parts changes the same keys in the same order, and writes the same
+   * history, as one in one part would.
    *
    * @return how many keys this part deleted; {@link #moreToDelete} says whether any are left
    */
@@ -260,7 +261,7 @@ final class KvTxn implements AutoCloseable {
       throw new IllegalArgumentException("only a range delete without prev_kv goes in parts");
     }
     List<KeyValue> prevKvs = new ArrayList<>();
-    moreToDelete = collect(request, partBytes, prevKvs);
+    moreToDelete = collect(request, partBytes, true, prevKvs);
     if (!prevKvs.isEmpty()) {
       // The next key after the last one deleted: the next part starts there, not over this
       // part's deletions again.
@@ -281,12 +282,23 @@ final class KvTxn implements AutoCloseable {
   }
 
   /**
+   * What deleting the key {@code key} whose record is {@code prev} writes into a batch, about: the
+   * key's delete, and its history event (a key of its own, and the event, which holds the key and
+   * the record again as the previous value).
+   */
+  static long deleteWriteBytes(byte[] key, KeyValue prev) {
+    return 2L * key.length + prev.getSerializedSize() + 32;
+  }
+
+  /**
    * Adds the range's current records to {@code into}, in key order, as long as their keys and
-   * values come to at most {@code bound} bytes (the first one always).
+   * values come to at most {@code bound} bytes (the first one always); with {@code writes}, as long
+   * as what deleting them writes does ({@link #deleteWriteBytes}).
    *
    * @return whether the range holds more records than were added
    */
-  private boolean collect(DeleteRangeRequest request, long bound, List<KeyValue> into)
+  private boolean collect(
+      DeleteRangeRequest request, long bound, boolean writes, List<KeyValue> into)
       throws KvException {
     KvError[] tooLarge = {null};
     boolean[] more = {false};
@@ -296,7 +308,8 @@ final class KvTxn implements AutoCloseable {
         KeyRanges.upperBound(request.getRangeEnd()),
         (key, position) -> {
           KeyValue prev = KeySpace.decode(key, position.value());
-          removed[0] += key.length + prev.getSerializedSize();
+          removed[0] +=
+              writes ? deleteWriteBytes(key, prev) : key.length + prev.getSerializedSize();
           if (removed[0] > bound && !into.isEmpty()) {
             more[0] = true;
             return false;

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.BloomFilter;
 import org.rocksdb.ColumnFamilyDescriptor;
@@ -117,6 +118,13 @@ public final class RocksDbRaftStorage implements RaftStorage {
   private final WriteOptions syncWrite = new WriteOptions().setSync(true);
   private final WriteOptions asyncWrite = new WriteOptions();
   private final AtomicBoolean closed = new AtomicBoolean();
+
+  /**
+   * Held for reading by the size measurements other threads make ({@link #liveFiles}, {@link
+   * #reclaimableBytes}) and for writing by {@link #close}, so that a measurement never calls into
+   * an instance being closed (a freed native handle crashes the process instead of throwing).
+   */
+  private final ReentrantReadWriteLock measuring = new ReentrantReadWriteLock();
 
   /** The log, set once by {@link #open} after the instance. */
   private SegmentedLog logFiles;
@@ -548,9 +556,10 @@ public final class RocksDbRaftStorage implements RaftStorage {
    * give back. Safe beside the owner.
    */
   public long reclaimableBytes() {
-    checkOpen();
+    measuring.readLock().lock();
     long bytes = 0;
     try {
+      checkOpen();
       for (ColumnFamilyHandle family : handles) {
         long total = db.getLongProperty(family, "rocksdb.total-sst-files-size");
         long live = db.getLongProperty(family, "rocksdb.estimate-live-data-size");
@@ -559,6 +568,8 @@ public final class RocksDbRaftStorage implements RaftStorage {
       }
     } catch (RocksDBException e) {
       throw failure("size estimate", e);
+    } finally {
+      measuring.readLock().unlock();
     }
     return bytes;
   }
@@ -568,8 +579,9 @@ public final class RocksDbRaftStorage implements RaftStorage {
    * size without a compaction's or a flush's files counted twice. Safe beside the owner.
    */
   public LiveFiles liveFiles() {
-    checkOpen();
+    measuring.readLock().lock();
     try {
+      checkOpen();
       Set<String> sst = new HashSet<>();
       for (LiveFileMetaData file : db.getLiveFilesMetaData()) {
         String name = file.fileName();
@@ -578,6 +590,8 @@ public final class RocksDbRaftStorage implements RaftStorage {
       return new LiveFiles(sst, db.getLongProperty("rocksdb.min-log-number-to-keep"));
     } catch (RocksDBException e) {
       throw failure("live files", e);
+    } finally {
+      measuring.readLock().unlock();
     }
   }
 
@@ -638,13 +652,16 @@ public final class RocksDbRaftStorage implements RaftStorage {
     if (logFiles != null) {
       logFiles().close();
     }
-    // Handles must go before the instance, options after it.
-    handles.forEach(ColumnFamilyHandle::close);
     RocksDBException failure = null;
+    measuring.writeLock().lock();
     try {
+      // Handles must go before the instance, options after it.
+      handles.forEach(ColumnFamilyHandle::close);
       db.closeE();
     } catch (RocksDBException e) {
       failure = e;
+    } finally {
+      measuring.writeLock().unlock();
     }
     syncWrite.close();
     asyncWrite.close();

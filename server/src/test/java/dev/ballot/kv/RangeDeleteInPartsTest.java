@@ -374,39 +374,57 @@ class RangeDeleteInPartsTest {
 
   /**
    * On RocksDB with the store's own part size: each part's writes (each key's delete and its event,
-   * which holds the record again) stay under the size at which the engine indexes a batch, so they
-   * reach RocksDB in one call; parts of 16 MiB were indexed and written one call per key.
+   * which holds the key and the record again) stay under the size at which the engine indexes a
+   * batch, so they reach RocksDB in one call; parts of 16 MiB were indexed and written one call per
+   * key.
    */
   @Test
   void eachPartOfADeleteOnRocksDbIsWrittenWithoutAnIndex() throws Exception {
+    assertThat(indexedInDeleteOnRocksDb(3_000, 1024)).as("batches indexed").isZero();
+  }
+
+  /**
+   * Short keys without values write more than twice the keys and values they remove: a part is
+   * bounded by what it writes, not by what it removes.
+   */
+  @Test
+  void partsOfShortKeysWithoutValuesAreWrittenWithoutAnIndexToo() throws Exception {
+    assertThat(indexedInDeleteOnRocksDb(60_000, 0)).as("batches indexed").isZero();
+  }
+
+  /**
+   * Puts {@code keys} keys with random values of {@code valueBytes} on a store over RocksDB,
+   * deletes them all in one range delete, checks it is one revision that leaves none, and returns
+   * how many batches the engine indexed meanwhile.
+   */
+  private long indexedInDeleteOnRocksDb(int keys, int valueBytes) throws Exception {
     try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir.resolve("db"))) {
       RocksKvEngine engine = new RocksKvEngine(storage.db(), storage.kvFamilies());
-      KvStore store = new KvStore(engine); // closes the engine
-      Random random = new Random(3);
-      int keys = 3_000; // 3 MiB of 1 KiB values: six parts and more
-      long index = 0;
-      for (int i = 0; i < keys; i++) {
-        byte[] value = new byte[1024];
-        random.nextBytes(value);
-        store.apply(
-            ++index,
-            Command.newBuilder()
-                .setPut(
-                    PutRequest.newBuilder()
-                        .setKey(bytes(String.format("d/%05d", i)))
-                        .setValue(ByteString.copyFrom(value)))
-                .build());
+      try (KvStore store = new KvStore(engine)) { // closes the engine
+        Random random = new Random(3);
+        long index = 0;
+        for (int i = 0; i < keys; i++) {
+          byte[] value = new byte[valueBytes];
+          random.nextBytes(value);
+          store.apply(
+              ++index,
+              Command.newBuilder()
+                  .setPut(
+                      PutRequest.newBuilder()
+                          .setKey(bytes(String.format("d/%05d", i)))
+                          .setValue(ByteString.copyFrom(value)))
+                  .build());
+        }
+        long before = store.revision();
+
+        ApplyResult deleted = store.apply(++index, delete("d/", "d0"));
+
+        assertThat(deleted.isOk()).isTrue();
+        assertThat(deleted.response().getResponseDeleteRange().getDeleted()).isEqualTo(keys);
+        assertThat(store.revision()).isEqualTo(before + 1);
+        assertThat(count(store, "d/", "d0")).isZero();
+        return engine.indexedBatches();
       }
-      long before = store.revision();
-
-      ApplyResult deleted = store.apply(++index, delete("d/", "d0"));
-
-      assertThat(deleted.isOk()).isTrue();
-      assertThat(deleted.response().getResponseDeleteRange().getDeleted()).isEqualTo(keys);
-      assertThat(store.revision()).isEqualTo(before + 1);
-      assertThat(count(store, "d/", "d0")).isZero();
-      assertThat(engine.indexedBatches()).as("batches indexed").isZero();
-      store.close();
     }
   }
 

@@ -26,8 +26,8 @@ import java.util.function.Consumer;
  */
 final class KvSimStore {
   /**
-   * A part of a range delete holds a key or two here (the server's parts hold 16 MiB), so that the
-   * clients' range deletes are written in parts, with crashes between them.
+   * A part of a range delete holds a key or two here (the server's parts write 512 KiB), so that
+   * the clients' range deletes are written in parts, with crashes between them.
    */
   private static final long DELETE_PART_BYTES = 40;
 

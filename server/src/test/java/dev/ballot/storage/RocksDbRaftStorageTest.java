@@ -214,4 +214,39 @@ class RocksDbRaftStorageTest extends RaftStorageContractTest {
   private static byte[] bytes(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }
+
+  /**
+   * The quota thread and Status measure the instance from threads of their own: a measurement
+   * racing the close either answers or throws IllegalStateException, and never calls into the
+   * closed instance (a freed native handle crashes the whole process).
+   */
+  @Test
+  void sizeMeasurementsRacingTheCloseThrowOrAnswer() throws Exception {
+    for (int round = 0; round < 20; round++) {
+      RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir.resolve("race-" + round));
+      java.util.concurrent.atomic.AtomicReference<Throwable> unexpected =
+          new java.util.concurrent.atomic.AtomicReference<>();
+      java.util.concurrent.CountDownLatch measuring = new java.util.concurrent.CountDownLatch(1);
+      Thread measurer =
+          new Thread(
+              () -> {
+                try {
+                  while (true) {
+                    storage.liveFiles();
+                    storage.reclaimableBytes();
+                    measuring.countDown();
+                  }
+                } catch (IllegalStateException closed) {
+                  // the close came first: what a measurement after it must do
+                } catch (Throwable t) {
+                  unexpected.set(t);
+                }
+              });
+      measurer.start();
+      measuring.await();
+      storage.close();
+      measurer.join();
+      assertThat(unexpected.get()).isNull();
+    }
+  }
 }
