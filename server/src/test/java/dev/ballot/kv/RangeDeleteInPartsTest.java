@@ -408,12 +408,10 @@ class RangeDeleteInPartsTest {
           random.nextBytes(value);
           store.apply(
               ++index,
-              Command.newBuilder()
-                  .setPut(
-                      PutRequest.newBuilder()
-                          .setKey(bytes(String.format("d/%05d", i)))
-                          .setValue(ByteString.copyFrom(value)))
-                  .build());
+              KvStoreFixture.command(
+                  PutRequest.newBuilder()
+                      .setKey(bytes(String.format("d/%05d", i)))
+                      .setValue(ByteString.copyFrom(value))));
         }
         long before = store.revision();
 
