@@ -26,6 +26,7 @@ import dev.ballot.raft.ConfigEntry;
 import dev.ballot.raft.RaftConfig;
 import dev.ballot.raft.RaftNode;
 import dev.ballot.raft.RestoredState;
+import dev.ballot.storage.HistoryMerger;
 import dev.ballot.storage.RocksDbRaftStorage;
 import dev.ballot.storage.SnapshotDir;
 import dev.ballot.storage.SnapshotInstaller;
@@ -187,6 +188,7 @@ final class NodeWiring {
     }
     storageSafeToClose = false; // from here on, only a clean stop closes it
     driver.start();
+    HistoryMerger historyMerger = HistoryMerger.start(storage);
     manager.start();
     LeaderRoutes routes = LeaderRoutes.start(driver, manager, channels, options.electionTimeoutMs);
     PeerCheck.start(
@@ -287,6 +289,7 @@ final class NodeWiring {
     peerServer.shutdownNow();
     peerService.close();
     routes.close();
+    historyMerger.close();
     // RocksDB must outlive every thread that may still touch it.
     storageSafeToClose = driver.close() && apiStopped;
     channels.close();

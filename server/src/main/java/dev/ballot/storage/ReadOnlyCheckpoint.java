@@ -21,8 +21,22 @@ import org.rocksdb.RocksDBException;
  * by an earlier version has no {@code kv_events} and keeps its history in {@code kv_meta}.
  */
 public final class ReadOnlyCheckpoint implements AutoCloseable {
+  /** Table files kept open at once: a read in key order holds one per level and family. */
+  static final int MAX_OPEN_FILES = 64;
+
   private final RocksDbLog rocksLog = new RocksDbLog();
-  private final DBOptions dbOptions = new DBOptions().setLogger(rocksLog);
+
+  /**
+   * A snapshot is opened to read a few keys (what it holds, right after each take) or to read it
+   * through once in key order: neither needs every table file opened up front, which RocksDB does
+   * by default (one open, footer and index read per file, hundreds of files for a long history).
+   */
+  private final DBOptions dbOptions =
+      new DBOptions()
+          .setLogger(rocksLog)
+          .setMaxOpenFiles(MAX_OPEN_FILES)
+          .setSkipStatsUpdateOnDbOpen(true);
+
   private final ColumnFamilyOptions familyOptions = new ColumnFamilyOptions();
   private final List<ColumnFamilyHandle> handles = new ArrayList<>();
   private final RocksDB db;

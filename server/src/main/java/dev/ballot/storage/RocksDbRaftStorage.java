@@ -23,6 +23,7 @@ import org.rocksdb.BloomFilter;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompactRangeOptions;
 import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
 import org.rocksdb.Env;
@@ -83,6 +84,14 @@ public final class RocksDbRaftStorage implements RaftStorage {
    */
   static final long WRITE_BUFFER_BYTES = 16L << 20;
 
+  /**
+   * The size at which RocksDB starts a new MANIFEST (the record of every flush and compaction),
+   * writing only the current file set into it. RocksDB's default is 1 GiB, and every snapshot
+   * copies the MANIFEST into its checkpoint and reads it through when it opens the checkpoint: with
+   * a snapshot every few seconds, one that grew for hours made each take slower than the last.
+   */
+  static final long MAX_MANIFEST_BYTES = 4L << 20;
+
   private static final byte[] HARD_STATE_KEY = "hard_state".getBytes(UTF_8);
   private static final byte[] SNAPSHOT_META_KEY = "snapshot_meta".getBytes(UTF_8);
   private static final byte[] IDENTITY_KEY = "identity".getBytes(UTF_8);
@@ -126,6 +135,16 @@ public final class RocksDbRaftStorage implements RaftStorage {
    */
   private final ReentrantReadWriteLock measuring = new ReentrantReadWriteLock();
 
+  /**
+   * How {@link #mergeHistoryFiles} compacts: the last level too (its files are the ones merged),
+   * beside RocksDB's own compactions; {@link #close} cancels it.
+   */
+  private final CompactRangeOptions merging =
+      new CompactRangeOptions()
+          .setBottommostLevelCompaction(CompactRangeOptions.BottommostLevelCompaction.kForce)
+          .setExclusiveManualCompaction(false)
+          .setMaxSubcompactions(1);
+
   /** The log, set once by {@link #open} after the instance. */
   private SegmentedLog logFiles;
 
@@ -157,20 +176,26 @@ public final class RocksDbRaftStorage implements RaftStorage {
     return open(dir, null);
   }
 
-  /** As {@link #open(Path)}, recording RocksDB statistics into {@code statistics} if not null. */
   /**
    * Opens a RocksDB checkpoint of an instance for its key-value families (a backup reads one). A
    * checkpoint holds no Raft log, and none is opened: the log's methods throw.
    */
   public static RocksDbRaftStorage openCopy(Path dir) {
-    return open(dir, null, false);
+    return open(dir, null, false, MAX_MANIFEST_BYTES);
   }
 
+  /** As {@link #open(Path)}, recording RocksDB statistics into {@code statistics} if not null. */
   static RocksDbRaftStorage open(Path dir, Statistics statistics) {
-    return open(dir, statistics, true);
+    return open(dir, statistics, true, MAX_MANIFEST_BYTES);
   }
 
-  private static RocksDbRaftStorage open(Path dir, Statistics statistics, boolean withLog) {
+  /** As {@link #open(Path)}, starting a new MANIFEST past {@code maxManifestBytes}. */
+  static RocksDbRaftStorage open(Path dir, long maxManifestBytes) {
+    return open(dir, null, true, maxManifestBytes);
+  }
+
+  private static RocksDbRaftStorage open(
+      Path dir, Statistics statistics, boolean withLog, long maxManifestBytes) {
     RocksDbLog rocksLog = new RocksDbLog();
     DBOptions dbOptions =
         new DBOptions()
@@ -185,6 +210,7 @@ public final class RocksDbRaftStorage implements RaftStorage {
             // The kv families are written without the WAL (RocksKvEngine): a flush must persist
             // every family at one point, so the applied index never runs ahead of its data.
             .setAtomicFlush(true)
+            .setMaxManifestFileSize(maxManifestBytes)
             .setLogger(rocksLog);
     if (statistics != null) {
       dbOptions.setStatistics(statistics);
@@ -595,6 +621,67 @@ public final class RocksDbRaftStorage implements RaftStorage {
     }
   }
 
+  /**
+   * Merges the oldest run of the history's small files if one is due ({@link HistoryFiles}), in
+   * RocksDB's compaction threads (at their low priority) while the caller waits; returns the number
+   * of files merged, 0 if none was due or {@link #close} cancelled the merge. Safe beside the
+   * owner: a compaction changes no key, and a checkpoint taken meanwhile holds the files before or
+   * after.
+   */
+  public int mergeHistoryFiles() {
+    return mergeHistoryFiles(HistoryFiles.MERGE_BYTES, HistoryFiles.MAX_RUN_FILES);
+  }
+
+  /** Cancels a merge in progress and every later one (before a close). */
+  public void cancelHistoryMerges() {
+    merging.setCanceled(true);
+  }
+
+  int mergeHistoryFiles(long mergeBytes, int maxRunFiles) {
+    ColumnFamilyHandle events = kvFamilies.events();
+    if (!kvFamilies.eventsApart()) {
+      return 0; // an older layout whose history shares kv_meta: RocksDB compacts it as usual
+    }
+    measuring.readLock().lock();
+    try {
+      checkOpen();
+      List<HistoryFiles.File> files = new ArrayList<>();
+      for (LiveFileMetaData file : db.getLiveFilesMetaData()) {
+        if (KV_EVENTS.equals(new String(file.columnFamilyName(), UTF_8))) {
+          files.add(
+              new HistoryFiles.File(
+                  file.level(), file.smallestKey(), file.largestKey(), file.size()));
+        }
+      }
+      if (merging.canceled()) {
+        return 0;
+      }
+      HistoryFiles.Run run =
+          HistoryFiles.due(files, db.numberLevels(events) - 1, mergeBytes, maxRunFiles);
+      if (run == null) {
+        return 0;
+      }
+      long startNanos = System.nanoTime();
+      try {
+        db.compactRange(events, run.first(), run.last(), merging);
+      } catch (RocksDBException e) {
+        if (merging.canceled()) {
+          return 0; // closing
+        }
+        throw failure("history merge", e);
+      }
+      log.info(
+          "history files merged dir={} files={} bytes={} took_ms={}",
+          dir,
+          run.files(),
+          run.bytes(),
+          (System.nanoTime() - startNanos) / 1_000_000);
+      return run.files();
+    } finally {
+      measuring.readLock().unlock();
+    }
+  }
+
   /** How many entries the stored log holds (compacted ones excluded). */
   public long countLogEntries() {
     checkOpen();
@@ -653,6 +740,7 @@ public final class RocksDbRaftStorage implements RaftStorage {
       logFiles().close();
     }
     RocksDBException failure = null;
+    cancelHistoryMerges(); // a merge in progress gives up, so the lock below is not held long
     measuring.writeLock().lock();
     try {
       // Handles must go before the instance, options after it.
@@ -665,6 +753,7 @@ public final class RocksDbRaftStorage implements RaftStorage {
     }
     syncWrite.close();
     asyncWrite.close();
+    merging.close();
     familyOptions.close();
     logOptions.close();
     eventsOptions.close();
