@@ -188,7 +188,6 @@ final class NodeWiring {
     }
     storageSafeToClose = false; // from here on, only a clean stop closes it
     driver.start();
-    HistoryMerger historyMerger = HistoryMerger.start(storage);
     manager.start();
     LeaderRoutes routes = LeaderRoutes.start(driver, manager, channels, options.electionTimeoutMs);
     PeerCheck.start(
@@ -259,6 +258,8 @@ final class NodeWiring {
         clientApi.writes()::acceptForwarded,
         routes.membershipChanges(),
         snapshotDir);
+    // Started once nothing above can throw: the stop below closes it before the storage.
+    HistoryMerger historyMerger = HistoryMerger.start(storage);
     log.info("serving clients addr={} node={}", options.clientAddr, identity.nodeId());
 
     try {

@@ -17,7 +17,12 @@ import java.util.List;
  * <p>A run of neighbouring small files in the last level (neighbours in key order, each smaller
  * than half of {@code mergeBytes}) is merged once it holds {@code mergeBytes} or {@code
  * maxRunFiles} files: RocksDB rewrites them into files of its target size. A file that came out of
- * a merge is not small, so each event is rewritten once.
+ * a merge of {@code mergeBytes} is not small, so in the common case each event is rewritten once;
+ * where 64 files hold less than half of it (a slow write rate), the merged file is small and is
+ * merged again with the next run, until it holds half of {@code mergeBytes}. A run that a file of
+ * another level overlaps (the range delete of a history compaction, which RocksDB compacts down
+ * soon) waits: merging it would take that file's compaction, and with it the history it covers,
+ * along.
  */
 public final class HistoryFiles {
   /** What a run of small files must hold before it is merged. */
@@ -49,10 +54,9 @@ public final class HistoryFiles {
    */
   public static Run due(List<File> files, int lastLevel, long mergeBytes, int maxRunFiles) {
     List<File> bottom = new ArrayList<>();
+    List<File> above = new ArrayList<>();
     for (File f : files) {
-      if (f.level() == lastLevel) {
-        bottom.add(f);
-      }
+      (f.level() == lastLevel ? bottom : above).add(f);
     }
     bottom.sort(Comparator.comparing(File::smallestKey, Arrays::compareUnsigned));
     long small = mergeBytes / 2;
@@ -68,9 +72,24 @@ public final class HistoryFiles {
       bytes += f.size();
       int count = i - start + 1;
       if (bytes >= mergeBytes || count >= maxRunFiles) {
-        return new Run(bottom.get(start).smallestKey(), f.largestKey(), count, bytes);
+        Run run = new Run(bottom.get(start).smallestKey(), f.largestKey(), count, bytes);
+        if (!overlapsAny(run, above)) {
+          return run;
+        }
+        start = i + 1;
+        bytes = 0;
       }
     }
     return null;
+  }
+
+  private static boolean overlapsAny(Run run, List<File> files) {
+    for (File f : files) {
+      if (Arrays.compareUnsigned(f.smallestKey(), run.last()) <= 0
+          && Arrays.compareUnsigned(f.largestKey(), run.first()) >= 0) {
+        return true;
+      }
+    }
+    return false;
   }
 }

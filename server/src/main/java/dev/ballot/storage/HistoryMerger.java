@@ -8,8 +8,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Merges the history's small files in the background ({@link HistoryFiles}): every {@link
- * #CHECK_EVERY_MS} it merges each run that is due, one after the other. A failed merge changes
- * nothing (RocksDB keeps the files it had); it is logged and tried again at the next check.
+ * #CHECK_EVERY_MS} it merges each run that is due, one after the other. A merge that fails is
+ * logged and tried again at the next check; RocksDB keeps the files it had (a failed write of the
+ * new ones may put RocksDB in its background-error state, which the node's next write reports).
  */
 public final class HistoryMerger implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HistoryMerger.class);

@@ -21,7 +21,10 @@ import org.rocksdb.RocksDBException;
  * by an earlier version has no {@code kv_events} and keeps its history in {@code kv_meta}.
  */
 public final class ReadOnlyCheckpoint implements AutoCloseable {
-  /** Table files kept open at once: a read in key order holds one per level and family. */
+  /**
+   * Table files kept open at once (RocksDB opens more while iterators need them): a read in key
+   * order holds every level-0 file and one file per other level, of each family.
+   */
   static final int MAX_OPEN_FILES = 64;
 
   private final RocksDbLog rocksLog = new RocksDbLog();

@@ -53,7 +53,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Not thread-safe: one thread at a time calls its methods (the driver thread, or the apply
  * thread installing a snapshot while the driver waits for it), except {@link #compact}, which may
- * run on a background thread beside it.
+ * run on a background thread beside it, and the methods that say they are safe beside the owner
+ * (size measurements, {@link #mergeHistoryFiles}).
  */
 public final class RocksDbRaftStorage implements RaftStorage {
   private static final Logger log = LoggerFactory.getLogger(RocksDbRaftStorage.class);
@@ -137,11 +138,15 @@ public final class RocksDbRaftStorage implements RaftStorage {
 
   /**
    * How {@link #mergeHistoryFiles} compacts: the last level too (its files are the ones merged),
-   * beside RocksDB's own compactions; {@link #close} cancels it.
+   * beside RocksDB's own compactions; {@link #close} cancels it. The cancel flag is attached here:
+   * RocksDB reads where it is when a compaction starts, so one attached later would not reach a
+   * merge already running.
    */
   private final CompactRangeOptions merging =
       new CompactRangeOptions()
-          .setBottommostLevelCompaction(CompactRangeOptions.BottommostLevelCompaction.kForce)
+          .setCanceled(false)
+          .setBottommostLevelCompaction(
+              CompactRangeOptions.BottommostLevelCompaction.kForceOptimized)
           .setExclusiveManualCompaction(false)
           .setMaxSubcompactions(1);
 
@@ -634,7 +639,14 @@ public final class RocksDbRaftStorage implements RaftStorage {
 
   /** Cancels a merge in progress and every later one (before a close). */
   public void cancelHistoryMerges() {
-    merging.setCanceled(true);
+    measuring.readLock().lock(); // the options are freed under the write lock
+    try {
+      if (!closed.get()) { // else close() cancelled them
+        merging.setCanceled(true);
+      }
+    } finally {
+      measuring.readLock().unlock();
+    }
   }
 
   int mergeHistoryFiles(long mergeBytes, int maxRunFiles) {
@@ -740,7 +752,7 @@ public final class RocksDbRaftStorage implements RaftStorage {
       logFiles().close();
     }
     RocksDBException failure = null;
-    cancelHistoryMerges(); // a merge in progress gives up, so the lock below is not held long
+    merging.setCanceled(true); // a merge in progress gives up, so the lock below is not held long
     measuring.writeLock().lock();
     try {
       // Handles must go before the instance, options after it.

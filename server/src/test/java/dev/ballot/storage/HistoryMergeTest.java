@@ -110,11 +110,26 @@ class HistoryMergeTest {
           .until(() -> historyFiles(db, lastLevel) >= flushes - 4);
       int before = historyFiles(db, -1);
 
-      int merged = storage.mergeHistoryFiles(200 * 1024, 64);
-
+      long mergeBytes = 200 * 1024;
+      int merged = storage.mergeHistoryFiles(mergeBytes, 64);
       assertThat(merged).isGreaterThan(1);
       assertThat(historyFiles(db, -1)).isLessThan(before - merged / 2);
-      assertThat(storage.mergeHistoryFiles(Long.MAX_VALUE / 4, Integer.MAX_VALUE)).isZero();
+      for (int more; (more = storage.mergeHistoryFiles(mergeBytes, 64)) > 0; ) {
+        merged += more;
+      }
+
+      // Each file merged went into one that is not small: what is left small is less than a run.
+      long smallLeft = 0;
+      for (LiveFileMetaData f : db.getLiveFilesMetaData()) {
+        if (new String(f.columnFamilyName(), StandardCharsets.UTF_8)
+                .equals(RocksDbRaftStorage.KV_EVENTS)
+            && f.size() < mergeBytes / 2) {
+          smallLeft += f.size();
+        }
+      }
+      assertThat(smallLeft).isLessThan(mergeBytes);
+      assertThat(merged).isGreaterThan(before / 2);
+      assertThat(historyFiles(db, -1)).isLessThan(before / 4);
       try (RocksIterator it = db.newIterator(storage.kvFamilies().events())) {
         int n = 0;
         for (it.seekToFirst(); it.isValid(); it.next()) {
@@ -133,16 +148,47 @@ class HistoryMergeTest {
         WriteOptions noWal = new WriteOptions().setDisableWAL(true);
         FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
       RocksDB db = storage.db();
-      for (int f = 0; f < 8; f++) {
-        db.put(
-            storage.kvFamilies().events(), noWal, key(f + 1), "v".getBytes(StandardCharsets.UTF_8));
+      for (int f = 0; f < 16; f++) {
+        db.put(storage.kvFamilies().events(), noWal, key(f + 1), new byte[100]);
         db.flush(flush, storage.kvFamilies().events());
       }
       int lastLevel = db.numberLevels(storage.kvFamilies().events()) - 1;
-      await().atMost(Duration.ofSeconds(20)).until(() -> historyFiles(db, lastLevel) >= 4);
+      await().atMost(Duration.ofSeconds(20)).until(() -> historyFiles(db, lastLevel) >= 8);
       storage.cancelHistoryMerges();
-      assertThat(storage.mergeHistoryFiles(1, 2)).isZero();
+      assertThat(storage.mergeHistoryFiles(Long.MAX_VALUE / 4, 4)).isZero();
+      assertThat(historyFiles(db, lastLevel)).isGreaterThanOrEqualTo(8);
     }
+  }
+
+  @Test
+  void withoutTheCancelTheSameFilesAreMerged() throws Exception {
+    try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir);
+        WriteOptions noWal = new WriteOptions().setDisableWAL(true);
+        FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
+      RocksDB db = storage.db();
+      for (int f = 0; f < 16; f++) {
+        db.put(storage.kvFamilies().events(), noWal, key(f + 1), new byte[100]);
+        db.flush(flush, storage.kvFamilies().events());
+      }
+      int lastLevel = db.numberLevels(storage.kvFamilies().events()) - 1;
+      await().atMost(Duration.ofSeconds(20)).until(() -> historyFiles(db, lastLevel) >= 8);
+      assertThat(storage.mergeHistoryFiles(Long.MAX_VALUE / 4, 4)).isEqualTo(4);
+    }
+  }
+
+  @Test
+  void aRunThatAFileOfAnotherLevelOverlapsWaits() {
+    List<HistoryFiles.File> files = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      files.add(file(6, i * 10, i * 10 + 9, 1));
+    }
+    // A range delete of a history compaction, in level 0, over revisions 0 to 35.
+    files.add(file(0, 0, 35, 1));
+    HistoryFiles.Run run = HistoryFiles.due(files, 6, 100, 4);
+    assertThat(run.first()).isEqualTo(key(40)); // the first run (0-39) waits
+    assertThat(run.last()).isEqualTo(key(79));
+    files.add(file(3, 75, 75, 1));
+    assertThat(HistoryFiles.due(files, 6, 100, 4)).isNull();
   }
 
   @Test
