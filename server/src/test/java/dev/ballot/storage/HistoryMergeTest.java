@@ -144,16 +144,9 @@ class HistoryMergeTest {
 
   @Test
   void noMergeAfterTheStorageCancelledThem() throws Exception {
-    try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir);
-        WriteOptions noWal = new WriteOptions().setDisableWAL(true);
-        FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
+    try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir)) {
       RocksDB db = storage.db();
-      for (int f = 0; f < 16; f++) {
-        db.put(storage.kvFamilies().events(), noWal, key(f + 1), new byte[100]);
-        db.flush(flush, storage.kvFamilies().events());
-      }
-      int lastLevel = db.numberLevels(storage.kvFamilies().events()) - 1;
-      await().atMost(Duration.ofSeconds(20)).until(() -> historyFiles(db, lastLevel) >= 8);
+      int lastLevel = sixteenSmallFiles(storage);
       storage.cancelHistoryMerges();
       assertThat(storage.mergeHistoryFiles(Long.MAX_VALUE / 4, 4)).isZero();
       assertThat(historyFiles(db, lastLevel)).isGreaterThanOrEqualTo(8);
@@ -162,16 +155,9 @@ class HistoryMergeTest {
 
   @Test
   void withoutTheCancelTheSameFilesAreMerged() throws Exception {
-    try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir);
-        WriteOptions noWal = new WriteOptions().setDisableWAL(true);
-        FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
+    try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir)) {
       RocksDB db = storage.db();
-      for (int f = 0; f < 16; f++) {
-        db.put(storage.kvFamilies().events(), noWal, key(f + 1), new byte[100]);
-        db.flush(flush, storage.kvFamilies().events());
-      }
-      int lastLevel = db.numberLevels(storage.kvFamilies().events()) - 1;
-      await().atMost(Duration.ofSeconds(20)).until(() -> historyFiles(db, lastLevel) >= 8);
+      int lastLevel = sixteenSmallFiles(storage);
       assertThat(storage.mergeHistoryFiles(Long.MAX_VALUE / 4, 4)).isEqualTo(4);
     }
   }
@@ -219,6 +205,21 @@ class HistoryMergeTest {
           .filter(name -> name.startsWith("MANIFEST-"))
           .collect(Collectors.toSet());
     }
+  }
+
+  /** Flushes 16 one-event files; returns the last level, once at least 8 of them reached it. */
+  private static int sixteenSmallFiles(RocksDbRaftStorage storage) throws Exception {
+    RocksDB db = storage.db();
+    try (WriteOptions noWal = new WriteOptions().setDisableWAL(true);
+        FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
+      for (int f = 0; f < 16; f++) {
+        db.put(storage.kvFamilies().events(), noWal, key(f + 1), new byte[100]);
+        db.flush(flush, storage.kvFamilies().events());
+      }
+    }
+    int lastLevel = db.numberLevels(storage.kvFamilies().events()) - 1;
+    await().atMost(Duration.ofSeconds(20)).until(() -> historyFiles(db, lastLevel) >= 8);
+    return lastLevel;
   }
 
   /** The history's live files in {@code level}, or in every level if it is negative. */
