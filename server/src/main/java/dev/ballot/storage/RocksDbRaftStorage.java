@@ -28,6 +28,7 @@ import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
 import org.rocksdb.Env;
 import org.rocksdb.FlushOptions;
+import org.rocksdb.LevelMetaData;
 import org.rocksdb.LiveFileMetaData;
 import org.rocksdb.Priority;
 import org.rocksdb.ReadOptions;
@@ -35,6 +36,7 @@ import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.Slice;
+import org.rocksdb.SstFileMetaData;
 import org.rocksdb.Statistics;
 import org.rocksdb.Status;
 import org.rocksdb.WALRecoveryMode;
@@ -657,16 +659,16 @@ public final class RocksDbRaftStorage implements RaftStorage {
     measuring.readLock().lock();
     try {
       checkOpen();
-      List<HistoryFiles.File> files = new ArrayList<>();
-      for (LiveFileMetaData file : db.getLiveFilesMetaData()) {
-        if (KV_EVENTS.equals(new String(file.columnFamilyName(), UTF_8))) {
-          files.add(
-              new HistoryFiles.File(
-                  file.level(), file.smallestKey(), file.largestKey(), file.size()));
-        }
-      }
       if (merging.canceled()) {
         return 0;
+      }
+      List<HistoryFiles.File> files = new ArrayList<>();
+      for (LevelMetaData level : db.getColumnFamilyMetaData(events).levels()) {
+        for (SstFileMetaData file : level.files()) {
+          files.add(
+              new HistoryFiles.File(
+                  level.level(), file.smallestKey(), file.largestKey(), file.size()));
+        }
       }
       HistoryFiles.Run run =
           HistoryFiles.due(files, db.numberLevels(events) - 1, mergeBytes, maxRunFiles);
