@@ -57,7 +57,9 @@ final class NodeWiring {
   // The node's start-up and stop lines keep the logger name operators know.
   private static final Logger log = LoggerFactory.getLogger(KvServer.class);
 
-  /** Entry payload the Raft core keeps in memory; older entries are read back from RocksDB. */
+  /**
+   * Entry payload the Raft core keeps in memory; older entries are read back from the log files.
+   */
   private static final long MAX_IN_MEMORY_LOG_BYTES = 64L << 20;
 
   private final ServerOptions options;

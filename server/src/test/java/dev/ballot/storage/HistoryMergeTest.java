@@ -154,6 +154,78 @@ class HistoryMergeTest {
   }
 
   @Test
+  void aCancelDuringAMergeEndsItAndKeepsEveryEvent() throws Exception {
+    int flushes = 32;
+    int perFlush = 1_500;
+    Random random = new Random(11);
+    List<byte[]> values = new ArrayList<>();
+    try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir);
+        WriteOptions noWal = new WriteOptions().setDisableWAL(true);
+        FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
+      RocksDB db = storage.db();
+      long revision = 0;
+      for (int f = 0; f < flushes; f++) {
+        for (int i = 0; i < perFlush; i++) {
+          byte[] value = new byte[1_000]; // random: RocksDB cannot compress the 48 MB away
+          random.nextBytes(value);
+          values.add(value);
+          db.put(storage.kvFamilies().events(), noWal, key(++revision), value);
+        }
+        db.flush(flush, storage.kvFamilies().events());
+      }
+      int lastLevel = db.numberLevels(storage.kvFamilies().events()) - 1;
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> historyFiles(db, lastLevel) >= flushes - 4);
+      int before = historyFiles(db, -1);
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> runningCompactions(db, storage) == 0); // RocksDB's own moves are done
+
+      // One merge of the oldest files, cancelled once RocksDB runs it.
+      int[] merged = {-1};
+      Thread merge =
+          new Thread(() -> merged[0] = storage.mergeHistoryFiles(Long.MAX_VALUE / 4, flushes - 4));
+      merge.start();
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .pollInterval(Duration.ofMillis(1))
+          .until(() -> !merge.isAlive() || runningCompactions(db, storage) > 0);
+      assertThat(merge.isAlive()).as("the merge runs when the cancel comes").isTrue();
+      storage.cancelHistoryMerges();
+      merge.join(20_000);
+
+      assertThat(merge.isAlive()).isFalse();
+      assertThat(merged[0]).isZero(); // cancelled: no file counted as merged
+      assertThat(historyFiles(db, -1)).isEqualTo(before); // its half-written output is gone
+      assertThat(storage.mergeHistoryFiles(Long.MAX_VALUE / 4, flushes - 4)).isZero();
+      assertEveryEvent(db, storage, values);
+    }
+    // The cancel ends with the storage: reopened, the same files merge, every event kept.
+    try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir)) {
+      assertThat(storage.mergeHistoryFiles(Long.MAX_VALUE / 4, flushes - 4)).isEqualTo(flushes - 4);
+      assertEveryEvent(storage.db(), storage, values);
+    }
+  }
+
+  private static long runningCompactions(RocksDB db, RocksDbRaftStorage storage) throws Exception {
+    return db.getLongProperty(storage.kvFamilies().events(), "rocksdb.num-running-compactions");
+  }
+
+  private static void assertEveryEvent(
+      RocksDB db, RocksDbRaftStorage storage, List<byte[]> values) {
+    try (RocksIterator it = db.newIterator(storage.kvFamilies().events())) {
+      int n = 0;
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        assertThat(it.key()).isEqualTo(key(n + 1));
+        assertThat(it.value()).isEqualTo(values.get(n));
+        n++;
+      }
+      assertThat(n).isEqualTo(values.size());
+    }
+  }
+
+  @Test
   void withoutTheCancelTheSameFilesAreMerged() throws Exception {
     try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir)) {
       RocksDB db = storage.db();
