@@ -86,28 +86,9 @@ class HistoryMergeTest {
   @Test
   void smallFlushedFilesAreMergedAndEveryEventIsKept() throws Exception {
     int flushes = 40;
-    int perFlush = 200;
-    Random random = new Random(7);
-    List<byte[]> values = new ArrayList<>();
-    try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir);
-        WriteOptions noWal = new WriteOptions().setDisableWAL(true);
-        FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
+    try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir)) {
       RocksDB db = storage.db();
-      long revision = 0;
-      for (int f = 0; f < flushes; f++) {
-        for (int i = 0; i < perFlush; i++) {
-          byte[] value = new byte[100];
-          random.nextBytes(value);
-          values.add(value);
-          db.put(storage.kvFamilies().events(), noWal, key(++revision), value);
-        }
-        db.flush(flush, storage.kvFamilies().events());
-      }
-      int lastLevel = db.numberLevels(storage.kvFamilies().events()) - 1;
-      // RocksDB moves the flushed files down as they are: they reach the last level unmerged.
-      await()
-          .atMost(Duration.ofSeconds(20))
-          .until(() -> historyFiles(db, lastLevel) >= flushes - 4);
+      List<byte[]> values = flushedHistory(storage, flushes, 200, 100, 7);
       int before = historyFiles(db, -1);
 
       long mergeBytes = 200 * 1024;
@@ -130,15 +111,7 @@ class HistoryMergeTest {
       assertThat(smallLeft).isLessThan(mergeBytes);
       assertThat(merged).isGreaterThan(before / 2);
       assertThat(historyFiles(db, -1)).isLessThan(before / 4);
-      try (RocksIterator it = db.newIterator(storage.kvFamilies().events())) {
-        int n = 0;
-        for (it.seekToFirst(); it.isValid(); it.next()) {
-          assertThat(it.key()).isEqualTo(key(n + 1));
-          assertThat(it.value()).isEqualTo(values.get(n));
-          n++;
-        }
-        assertThat(n).isEqualTo(flushes * perFlush);
-      }
+      assertEveryEvent(db, storage, values);
     }
   }
 
@@ -156,27 +129,10 @@ class HistoryMergeTest {
   @Test
   void aCancelDuringAMergeEndsItAndKeepsEveryEvent() throws Exception {
     int flushes = 32;
-    int perFlush = 1_500;
-    Random random = new Random(11);
-    List<byte[]> values = new ArrayList<>();
-    try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir);
-        WriteOptions noWal = new WriteOptions().setDisableWAL(true);
-        FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
+    List<byte[]> values;
+    try (RocksDbRaftStorage storage = RocksDbRaftStorage.open(dir)) {
       RocksDB db = storage.db();
-      long revision = 0;
-      for (int f = 0; f < flushes; f++) {
-        for (int i = 0; i < perFlush; i++) {
-          byte[] value = new byte[1_000]; // random: RocksDB cannot compress the 48 MB away
-          random.nextBytes(value);
-          values.add(value);
-          db.put(storage.kvFamilies().events(), noWal, key(++revision), value);
-        }
-        db.flush(flush, storage.kvFamilies().events());
-      }
-      int lastLevel = db.numberLevels(storage.kvFamilies().events()) - 1;
-      await()
-          .atMost(Duration.ofSeconds(20))
-          .until(() -> historyFiles(db, lastLevel) >= flushes - 4);
+      values = flushedHistory(storage, flushes, 1_500, 1_000, 11); // 48 MB, random: incompressible
       int before = historyFiles(db, -1);
       await()
           .atMost(Duration.ofSeconds(20))
@@ -277,6 +233,35 @@ class HistoryMergeTest {
           .filter(name -> name.startsWith("MANIFEST-"))
           .collect(Collectors.toSet());
     }
+  }
+
+  /**
+   * Writes {@code flushes} files of {@code perFlush} events each (random values of {@code
+   * valueBytes}, revisions from 1) into the history; returns the values in revision order once all
+   * but four files reached the last level, where RocksDB moves flushed files as they are.
+   */
+  private static List<byte[]> flushedHistory(
+      RocksDbRaftStorage storage, int flushes, int perFlush, int valueBytes, long seed)
+      throws Exception {
+    RocksDB db = storage.db();
+    Random random = new Random(seed);
+    List<byte[]> values = new ArrayList<>();
+    try (WriteOptions noWal = new WriteOptions().setDisableWAL(true);
+        FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
+      long revision = 0;
+      for (int f = 0; f < flushes; f++) {
+        for (int i = 0; i < perFlush; i++) {
+          byte[] value = new byte[valueBytes];
+          random.nextBytes(value);
+          values.add(value);
+          db.put(storage.kvFamilies().events(), noWal, key(++revision), value);
+        }
+        db.flush(flush, storage.kvFamilies().events());
+      }
+    }
+    int lastLevel = db.numberLevels(storage.kvFamilies().events()) - 1;
+    await().atMost(Duration.ofSeconds(20)).until(() -> historyFiles(db, lastLevel) >= flushes - 4);
+    return values;
   }
 
   /** Flushes 16 one-event files; returns the last level, once at least 8 of them reached it. */
