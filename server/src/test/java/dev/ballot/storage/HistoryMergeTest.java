@@ -15,6 +15,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -139,20 +141,18 @@ class HistoryMergeTest {
           .until(() -> runningCompactions(db, storage) == 0); // RocksDB's own moves are done
 
       // One merge of the oldest files, cancelled once RocksDB runs it.
-      int[] merged = {-1};
-      Thread merge =
-          new Thread(() -> merged[0] = storage.mergeHistoryFiles(Long.MAX_VALUE / 4, flushes - 4));
-      merge.start();
+      CompletableFuture<Integer> merge =
+          CompletableFuture.supplyAsync(
+              () -> storage.mergeHistoryFiles(Long.MAX_VALUE / 4, flushes - 4));
       await()
           .atMost(Duration.ofSeconds(20))
           .pollInterval(Duration.ofMillis(1))
-          .until(() -> !merge.isAlive() || runningCompactions(db, storage) > 0);
-      assertThat(merge.isAlive()).as("the merge runs when the cancel comes").isTrue();
+          .until(() -> merge.isDone() || runningCompactions(db, storage) > 0);
+      assertThat(merge.isDone()).as("the merge runs when the cancel comes").isFalse();
       storage.cancelHistoryMerges();
-      merge.join(20_000);
 
-      assertThat(merge.isAlive()).isFalse();
-      assertThat(merged[0]).isZero(); // cancelled: no file counted as merged
+      // cancelled: it ends, and no file counts as merged
+      assertThat(merge.get(20, TimeUnit.SECONDS)).isZero();
       assertThat(historyFiles(db, -1)).isEqualTo(before); // its half-written output is gone
       assertThat(storage.mergeHistoryFiles(Long.MAX_VALUE / 4, flushes - 4)).isZero();
       assertEveryEvent(db, storage, values);
@@ -259,24 +259,19 @@ class HistoryMergeTest {
         db.flush(flush, storage.kvFamilies().events());
       }
     }
-    int lastLevel = db.numberLevels(storage.kvFamilies().events()) - 1;
+    int lastLevel = lastLevel(storage);
     await().atMost(Duration.ofSeconds(20)).until(() -> historyFiles(db, lastLevel) >= flushes - 4);
     return values;
   }
 
-  /** Flushes 16 one-event files; returns the last level, once at least 8 of them reached it. */
+  /** Flushes 16 one-event files; returns the last level, once all but four of them reached it. */
   private static int sixteenSmallFiles(RocksDbRaftStorage storage) throws Exception {
-    RocksDB db = storage.db();
-    try (WriteOptions noWal = new WriteOptions().setDisableWAL(true);
-        FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
-      for (int f = 0; f < 16; f++) {
-        db.put(storage.kvFamilies().events(), noWal, key(f + 1), new byte[100]);
-        db.flush(flush, storage.kvFamilies().events());
-      }
-    }
-    int lastLevel = db.numberLevels(storage.kvFamilies().events()) - 1;
-    await().atMost(Duration.ofSeconds(20)).until(() -> historyFiles(db, lastLevel) >= 8);
-    return lastLevel;
+    flushedHistory(storage, 16, 1, 100, 16);
+    return lastLevel(storage);
+  }
+
+  private static int lastLevel(RocksDbRaftStorage storage) {
+    return storage.db().numberLevels(storage.kvFamilies().events()) - 1;
   }
 
   /** The history's live files in {@code level}, or in every level if it is negative. */
