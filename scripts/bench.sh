@@ -21,6 +21,8 @@ READY_TIMEOUT_S=60
 # etcd's ports: outside Ballot's scheme (2379/2380, then i*10000+2379/2380 for node i).
 ETCD_CLIENT_PORTS=(14379 14389 14399)
 ETCD_PEER_PORTS=(14380 14390 14400)
+# The floor servers' ports (--systems ...,floor).
+FLOOR_PORTS=(15379 15389 15399)
 BENCH_JAVA_OPTS="${BENCH_JAVA_OPTS:--Xms1g -Xmx1g}"
 
 usage() {
@@ -51,6 +53,11 @@ DIR gets results.jsonl (one JSON line per row and system), table.md (the table p
 end), chart.svg (ops/s and p99 per row), machine.txt, checkperf-SYSTEM-LOAD.txt and logs/.
 A full run takes about 17 minutes; --quick about 4. BENCH_JAVA_OPTS sets the load generator's
 JVM options (default: -Xms1g -Xmx1g).
+
+--systems etcd,ballot,floor adds a third system: three 'ballot-bench floor-server' processes
+that answer every request without doing any work (a put is acknowledged and forgotten, a get
+finds nothing), with kvserver's JVM and network settings. Its rows are the ceiling that the
+client and gRPC alone leave on this machine (about 9 more minutes).
 EOF
 }
 
@@ -110,7 +117,8 @@ done
 ((DURATION_S > 0)) || die "--duration must be at least 1 second"
 IFS=',' read -r -a SYSTEM_LIST <<<"$SYSTEMS"
 for system in "${SYSTEM_LIST[@]}"; do
-  [[ "$system" == etcd || "$system" == ballot ]] || die "--systems takes etcd and/or ballot, not '$system'"
+  [[ "$system" == etcd || "$system" == ballot || "$system" == floor ]] ||
+    die "--systems takes etcd, ballot and/or floor, not '$system'"
 done
 
 OUT="${OUT:-$ROOT/bench-results/$(date +%Y%m%d-%H%M%S)}"
@@ -121,6 +129,7 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/ballot-bench.XXXXXX")"
 
 ETCD_PIDS=()
 BALLOT_DATA=""
+FLOOR_PIDS=()
 GENERATOR_PID=""
 
 stop_etcd() {
@@ -145,6 +154,13 @@ stop_ballot() {
   BALLOT_DATA=""
 }
 
+stop_floor() {
+  ((${#FLOOR_PIDS[@]} > 0)) || return 0
+  kill -TERM "${FLOOR_PIDS[@]}" 2>/dev/null || true
+  wait "${FLOOR_PIDS[@]}" 2>/dev/null || true
+  FLOOR_PIDS=()
+}
+
 cleanup() {
   local rc=$?
   set +e
@@ -152,6 +168,7 @@ cleanup() {
   if [[ -n "$GENERATOR_PID" ]]; then kill -TERM "$GENERATOR_PID" 2>/dev/null; fi
   stop_etcd
   stop_ballot
+  stop_floor
   rm -rf "$WORK"
   exit "$rc"
 }
@@ -238,6 +255,40 @@ start_ballot() {
   "$ROOT/scripts/start-cluster.sh" --data "$BALLOT_DATA" >"$OUT/logs/ballot-cluster.log" 2>&1 || return 1
   ENDPOINTS="$(cat "$BALLOT_DATA/endpoints")"
   PIDS="$(cat "$BALLOT_DATA"/node*.pid | paste -sd, -)"
+}
+
+# start_floor: three floor servers (no work behind the API), with kvserver's default JVM options;
+# sets ENDPOINTS and PIDS. Member 1 names itself the leader.
+start_floor() {
+  local i
+  ENDPOINTS=""
+  for i in 0 1 2; do
+    if port_in_use "${FLOOR_PORTS[i]}"; then
+      echo "port ${FLOOR_PORTS[i]} for the floor servers is taken by another process" >&2
+      return 1
+    fi
+  done
+  for i in 0 1 2; do
+    setsid java -XX:+UseSerialGC -Xms64m -Xmx1g -jar "$BENCH_JAR" floor-server \
+      --listen "127.0.0.1:${FLOOR_PORTS[i]}" --member-id "$((i + 1))" --leader-id 1 \
+      >"$OUT/logs/floor-$((i + 1)).log" 2>&1 </dev/null &
+    FLOOR_PIDS+=("$!")
+    ENDPOINTS+="${ENDPOINTS:+,}127.0.0.1:${FLOOR_PORTS[i]}"
+  done
+  PIDS="$(
+    IFS=,
+    echo "${FLOOR_PIDS[*]}"
+  )"
+}
+
+# clear_check_perf_keys ENDPOINTS: deletes etcdctl check perf's keys through each endpoint.
+clear_check_perf_keys() {
+  local endpoint endpoints
+  IFS=',' read -r -a endpoints <<<"$1"
+  for endpoint in "${endpoints[@]}"; do
+    ETCDCTL_API=3 etcdctl --endpoints="$endpoint" --command-timeout=30s \
+      del --prefix /etcdctl-check-perf/ >/dev/null 2>&1 || true
+  done
 }
 
 # The matrix: row label, workload, clients, target.
@@ -331,6 +382,8 @@ run_system() {
   if ((CHECK_PERF)); then
     for load in m l; do
       echo "== $system: etcdctl check perf --load $load (60 s)"
+      # The floor servers share nothing, and check perf deletes its keys through one endpoint.
+      [[ "$system" != floor ]] || clear_check_perf_keys "$ENDPOINTS"
       ETCDCTL_API=3 etcdctl --endpoints="$ENDPOINTS" check perf --load "$load" \
         >"$OUT/checkperf-$system-$load.txt" 2>&1 || true
       grep -E '^(PASS|FAIL)' "$OUT/checkperf-$system-$load.txt" | tail -n 1 || true
