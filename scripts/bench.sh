@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Benchmarks etcd and Ballot one after the other on this machine, with the same load generator
-# (bench/target/ballot-bench.jar: the etcd v3 stubs over bare grpc-java), and prints one table.
+# Benchmarks etcd and Ballot (and, if asked, the floor servers) one after the other on this
+# machine, with the same load generator (bench/target/ballot-bench.jar: the etcd v3 stubs over
+# bare grpc-java), and prints one table.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,7 +29,7 @@ BENCH_JAVA_OPTS="${BENCH_JAVA_OPTS:--Xms1g -Xmx1g}"
 usage() {
   cat <<EOF
 usage: scripts/bench.sh [--quick] [--warmup S] [--duration S] [--check-perf | --no-check-perf]
-                        [--out DIR] [--systems etcd,ballot]
+                        [--out DIR] [--systems etcd,ballot[,floor]]
 
 Starts a 3-node etcd cluster (etcd from Debian; installed with apt-get if missing) and runs the
 matrix on it, stops it; then starts a 3-node Ballot cluster (scripts/start-cluster.sh, defaults)
@@ -47,7 +48,7 @@ ${VALUE_SIZE_BYTES}-byte values, ${KEYS} keys. Then, with --check-perf (the defa
   --duration S   seconds measured per row (default 20; --quick: 5)
   --quick        a short smoke run: 3 s warm-up (also for the cold row), 5 s measured, no check perf
   --out DIR      where results go (default bench-results/DATE in the checkout)
-  --systems L    which systems to run, comma-separated (default etcd,ballot)
+  --systems L    which systems to run, comma-separated: etcd, ballot, floor (default etcd,ballot)
 
 DIR gets results.jsonl (one JSON line per row and system), table.md (the table printed at the
 end), chart.svg (ops/s and p99 per row), machine.txt, checkperf-SYSTEM-LOAD.txt and logs/.
@@ -55,9 +56,9 @@ A full run takes about 17 minutes; --quick about 4. BENCH_JAVA_OPTS sets the loa
 JVM options (default: -Xms1g -Xmx1g).
 
 --systems etcd,ballot,floor adds a third system: three 'ballot-bench floor-server' processes
-that answer every request without doing any work (a put is acknowledged and forgotten, a get
-finds nothing), with kvserver's JVM and network settings. Its rows are the ceiling that the
-client and gRPC alone leave on this machine (about 9 more minutes).
+that answer Range, Put and DeleteRange from a map in their own memory (no log, no disk, no
+replication), with kvserver's JVM options and its one event loop per process. Its rows are the
+ceiling that the load generator and gRPC alone leave on this machine (about 9 more minutes).
 EOF
 }
 
@@ -155,9 +156,14 @@ stop_ballot() {
 }
 
 stop_floor() {
+  local pid deadline
   ((${#FLOOR_PIDS[@]} > 0)) || return 0
   kill -TERM "${FLOOR_PIDS[@]}" 2>/dev/null || true
-  wait "${FLOOR_PIDS[@]}" 2>/dev/null || true
+  deadline=$((SECONDS + STOP_GRACE_S))
+  for pid in "${FLOOR_PIDS[@]}"; do
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
   FLOOR_PIDS=()
 }
 
@@ -257,10 +263,15 @@ start_ballot() {
   PIDS="$(cat "$BALLOT_DATA"/node*.pid | paste -sd, -)"
 }
 
-# start_floor: three floor servers (no work behind the API), with kvserver's default JVM options;
-# sets ENDPOINTS and PIDS. Member 1 names itself the leader.
+# start_floor: three floor servers (a map in memory behind the API), with the JVM options
+# bin/kvserver gives a node; sets ENDPOINTS and PIDS. Member 1 names itself the leader.
 start_floor() {
-  local i
+  local i jvm_options
+  jvm_options="$(sed -n 's/^DEFAULT_JAVA_OPTS="\(.*\)"$/\1/p' "$ROOT/bin/kvserver")"
+  if [[ -z "$jvm_options" ]]; then
+    echo "cannot read DEFAULT_JAVA_OPTS from bin/kvserver" >&2
+    return 1
+  fi
   ENDPOINTS=""
   for i in 0 1 2; do
     if port_in_use "${FLOOR_PORTS[i]}"; then
@@ -269,7 +280,8 @@ start_floor() {
     fi
   done
   for i in 0 1 2; do
-    setsid java -XX:+UseSerialGC -Xms64m -Xmx1g -jar "$BENCH_JAR" floor-server \
+    # shellcheck disable=SC2086 # a list of options
+    setsid java $jvm_options -jar "$BENCH_JAR" floor-server \
       --listen "127.0.0.1:${FLOOR_PORTS[i]}" --member-id "$((i + 1))" --leader-id 1 \
       >"$OUT/logs/floor-$((i + 1)).log" 2>&1 </dev/null &
     FLOOR_PIDS+=("$!")

@@ -14,16 +14,15 @@ import dev.ballot.etcd.api.StatusRequest;
 import dev.ballot.etcd.api.StatusResponse;
 import dev.ballot.etcd.mvcc.KeyValue;
 import io.grpc.Server;
+import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.util.List;
+import java.util.Collections;
 import java.util.NavigableMap;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ConcurrentNavigableMap;
-import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -68,8 +67,12 @@ final class FloorServerCommand implements Callable<Integer> {
   public Integer call() throws IOException, InterruptedException {
     int colon = listen.lastIndexOf(':');
     int port;
+    if (colon <= 0) {
+      parent.err().println("ballot-bench floor-server: --listen takes host:port, not " + listen);
+      return 2;
+    }
     try {
-      port = colon < 0 ? -1 : Integer.parseInt(listen.substring(colon + 1));
+      port = Integer.parseInt(listen.substring(colon + 1));
     } catch (NumberFormatException e) {
       port = -1;
     }
@@ -102,15 +105,21 @@ final class FloorServerCommand implements Callable<Integer> {
   }
 
   /**
-   * The answers: keys in a sorted map (no history: a range reads the latest values), a revision
-   * that counts the writes, and this member's ID. Txn, watches and leases are not served.
+   * The answers: keys in a sorted map under one lock (uncontended with one event loop), a revision
+   * that counts the writes, and this member's ID. A range reads the latest values (no history) and
+   * honours range_end, limit, count_only and keys_only; it ignores revision, sorting, the revision
+   * filters and serializable. Puts ignore prev_kv, leases and ignore_value. Txn, watches and leases
+   * are not served.
    */
   private static final class Floor {
+    /** etcd's range_end for "every key from key on". */
+    private static final ByteString FROM_KEY_ON = ByteString.copyFrom(new byte[] {0});
+
     private final long memberId;
     private final long leaderId;
-    private final AtomicLong revision = new AtomicLong(1);
-    private final ConcurrentNavigableMap<ByteString, KeyValue> keys =
-        new ConcurrentSkipListMap<>(ByteString.unsignedLexicographicalComparator());
+    private final NavigableMap<ByteString, KeyValue> keys =
+        new TreeMap<>(ByteString.unsignedLexicographicalComparator());
+    private long revision = 1;
 
     Floor(long memberId, long leaderId) {
       this.memberId = memberId;
@@ -127,72 +136,105 @@ final class FloorServerCommand implements Callable<Integer> {
     }
 
     /** The keys of [key, rangeEnd) as etcd reads them: one key, from key on ("\0"), or a range. */
-    NavigableMap<ByteString, KeyValue> within(ByteString key, ByteString rangeEnd) {
+    private NavigableMap<ByteString, KeyValue> within(ByteString key, ByteString rangeEnd) {
       if (rangeEnd.isEmpty()) {
         return keys.subMap(key, true, key, true);
       }
-      if (rangeEnd.equals(ByteString.copyFrom(new byte[] {0}))) {
+      if (rangeEnd.equals(FROM_KEY_ON)) {
         return keys.tailMap(key, true);
       }
+      if (ByteString.unsignedLexicographicalComparator().compare(key, rangeEnd) >= 0) {
+        return Collections.emptyNavigableMap();
+      }
       return keys.subMap(key, true, rangeEnd, false);
+    }
+
+    synchronized long currentRevision() {
+      return revision;
+    }
+
+    synchronized RangeResponse range(RangeRequest request) {
+      RangeResponse.Builder response = RangeResponse.newBuilder();
+      long limit = request.getLimit() > 0 ? request.getLimit() : Long.MAX_VALUE;
+      long count = 0;
+      for (KeyValue kv : within(request.getKey(), request.getRangeEnd()).values()) {
+        if (!request.getCountOnly() && count < limit) {
+          response.addKvs(request.getKeysOnly() ? kv.toBuilder().clearValue().build() : kv);
+        }
+        count++;
+      }
+      return response
+          .setCount(count)
+          .setMore(!request.getCountOnly() && count > limit)
+          .setHeader(header(revision))
+          .build();
+    }
+
+    synchronized PutResponse put(PutRequest request) {
+      long rev = ++revision;
+      KeyValue old = keys.get(request.getKey());
+      keys.put(
+          request.getKey(),
+          KeyValue.newBuilder()
+              .setKey(request.getKey())
+              .setValue(request.getValue())
+              .setCreateRevision(old == null ? rev : old.getCreateRevision())
+              .setModRevision(rev)
+              .setVersion(old == null ? 1 : old.getVersion() + 1)
+              .build());
+      return PutResponse.newBuilder().setHeader(header(rev)).build();
+    }
+
+    synchronized DeleteRangeResponse deleteRange(DeleteRangeRequest request) {
+      NavigableMap<ByteString, KeyValue> doomed = within(request.getKey(), request.getRangeEnd());
+      long deleted = doomed.size();
+      if (deleted > 0) {
+        doomed.clear();
+        revision++;
+      }
+      return DeleteRangeResponse.newBuilder()
+          .setHeader(header(revision))
+          .setDeleted(deleted)
+          .build();
+    }
+
+    /** etcd's answer to a request without a key. */
+    private static boolean refusedWithoutKey(ByteString key, StreamObserver<?> answer) {
+      if (!key.isEmpty()) {
+        return false;
+      }
+      answer.onError(
+          Status.INVALID_ARGUMENT
+              .withDescription("etcdserver: key is not provided")
+              .asRuntimeException());
+      return true;
     }
 
     KVGrpc.KVImplBase kv() {
       return new KVGrpc.KVImplBase() {
         @Override
         public void range(RangeRequest request, StreamObserver<RangeResponse> answer) {
-          RangeResponse.Builder response = RangeResponse.newBuilder();
-          long count = 0;
-          for (KeyValue kv : within(request.getKey(), request.getRangeEnd()).values()) {
-            if (request.getLimit() == 0 || count < request.getLimit()) {
-              response.addKvs(kv);
-            }
-            count++;
+          if (!refusedWithoutKey(request.getKey(), answer)) {
+            answer.onNext(Floor.this.range(request));
+            answer.onCompleted();
           }
-          answer.onNext(
-              response
-                  .setCount(count)
-                  .setMore(response.getKvsCount() < count)
-                  .setHeader(header(revision.get()))
-                  .build());
-          answer.onCompleted();
         }
 
         @Override
         public void put(PutRequest request, StreamObserver<PutResponse> answer) {
-          long rev = revision.incrementAndGet();
-          KeyValue.Builder kv =
-              KeyValue.newBuilder()
-                  .setKey(request.getKey())
-                  .setValue(request.getValue())
-                  .setModRevision(rev);
-          keys.merge(
-              request.getKey(),
-              kv.setCreateRevision(rev).setVersion(1).build(),
-              (old, created) ->
-                  created.toBuilder()
-                      .setCreateRevision(old.getCreateRevision())
-                      .setVersion(old.getVersion() + 1)
-                      .build());
-          answer.onNext(PutResponse.newBuilder().setHeader(header(rev)).build());
-          answer.onCompleted();
+          if (!refusedWithoutKey(request.getKey(), answer)) {
+            answer.onNext(Floor.this.put(request));
+            answer.onCompleted();
+          }
         }
 
         @Override
         public void deleteRange(
             DeleteRangeRequest request, StreamObserver<DeleteRangeResponse> answer) {
-          NavigableMap<ByteString, KeyValue> doomed =
-              within(request.getKey(), request.getRangeEnd());
-          long deleted = 0;
-          for (ByteString key : List.copyOf(doomed.keySet())) {
-            if (keys.remove(key) != null) {
-              deleted++;
-            }
+          if (!refusedWithoutKey(request.getKey(), answer)) {
+            answer.onNext(Floor.this.deleteRange(request));
+            answer.onCompleted();
           }
-          long rev = deleted > 0 ? revision.incrementAndGet() : revision.get();
-          answer.onNext(
-              DeleteRangeResponse.newBuilder().setHeader(header(rev)).setDeleted(deleted).build());
-          answer.onCompleted();
         }
       };
     }
@@ -203,7 +245,7 @@ final class FloorServerCommand implements Callable<Integer> {
         public void status(StatusRequest request, StreamObserver<StatusResponse> answer) {
           answer.onNext(
               StatusResponse.newBuilder()
-                  .setHeader(header(revision.get()))
+                  .setHeader(header(currentRevision()))
                   .setVersion("floor")
                   .setLeader(leaderId)
                   .setRaftTerm(1)

@@ -34,7 +34,7 @@ public final class ReadOnlyCheckpoint implements AutoCloseable {
    * through once in key order: neither needs every table file opened up front, which RocksDB does
    * by default (one open, footer and index read per file, hundreds of files for a long history).
    * Nor helper threads: RocksDB starts {@code max_file_opening_threads - 1} of them per family on
-   * every open (60 per take with the default of 16), however few files it loads.
+   * every open (60 per take with four families and the default of 16), however few files it loads.
    */
   private final DBOptions dbOptions =
       new DBOptions()
