@@ -133,15 +133,33 @@ BALLOT_DATA=""
 FLOOR_PIDS=()
 GENERATOR_PID=""
 
-stop_etcd() {
+# stop_pids PID...: TERM, then KILL whatever still runs after STOP_GRACE_S.
+stop_pids() {
   local pid deadline
-  ((${#ETCD_PIDS[@]} > 0)) || return 0
-  kill -TERM "${ETCD_PIDS[@]}" 2>/dev/null || true
+  (($# > 0)) || return 0
+  kill -TERM "$@" 2>/dev/null || true
   deadline=$((SECONDS + STOP_GRACE_S))
-  for pid in "${ETCD_PIDS[@]}"; do
+  for pid in "$@"; do
     while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
     kill -KILL "$pid" 2>/dev/null || true
   done
+}
+
+# ports_free WHAT PORT...: whether every port is free; names the first taken one.
+ports_free() {
+  local what="$1" port
+  shift
+  for port in "$@"; do
+    if port_in_use "$port"; then
+      echo "port $port for $what is taken by another process" >&2
+      return 1
+    fi
+  done
+}
+
+stop_etcd() {
+  ((${#ETCD_PIDS[@]} > 0)) || return 0
+  stop_pids "${ETCD_PIDS[@]}"
   ETCD_PIDS=()
   cp "$WORK"/etcd/e*.log "$OUT/logs/" 2>/dev/null || true
 }
@@ -156,14 +174,8 @@ stop_ballot() {
 }
 
 stop_floor() {
-  local pid deadline
   ((${#FLOOR_PIDS[@]} > 0)) || return 0
-  kill -TERM "${FLOOR_PIDS[@]}" 2>/dev/null || true
-  deadline=$((SECONDS + STOP_GRACE_S))
-  for pid in "${FLOOR_PIDS[@]}"; do
-    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
-    kill -KILL "$pid" 2>/dev/null || true
-  done
+  stop_pids "${FLOOR_PIDS[@]}"
   FLOOR_PIDS=()
 }
 
@@ -227,13 +239,8 @@ wait_writable() {
 start_etcd() {
   local i cluster="" token="bench-$$-$RANDOM"
   mkdir -p "$WORK/etcd"
+  ports_free etcd "${ETCD_CLIENT_PORTS[@]}" "${ETCD_PEER_PORTS[@]}" || return 1
   for i in 0 1 2; do
-    for port in "${ETCD_CLIENT_PORTS[i]}" "${ETCD_PEER_PORTS[i]}"; do
-      if port_in_use "$port"; then
-        echo "port $port for etcd is taken by another process" >&2
-        return 1
-      fi
-    done
     cluster+="${cluster:+,}e$((i + 1))=http://127.0.0.1:${ETCD_PEER_PORTS[i]}"
   done
   ENDPOINTS=""
@@ -272,13 +279,8 @@ start_floor() {
     echo "cannot read DEFAULT_JAVA_OPTS from bin/kvserver" >&2
     return 1
   fi
+  ports_free "the floor servers" "${FLOOR_PORTS[@]}" || return 1
   ENDPOINTS=""
-  for i in 0 1 2; do
-    if port_in_use "${FLOOR_PORTS[i]}"; then
-      echo "port ${FLOOR_PORTS[i]} for the floor servers is taken by another process" >&2
-      return 1
-    fi
-  done
   for i in 0 1 2; do
     # shellcheck disable=SC2086 # a list of options
     setsid java $jvm_options -jar "$BENCH_JAR" floor-server \

@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
  * The load generator of scripts/bench.sh: drives any etcd v3 cluster (etcd or Ballot) through the
  * generated etcd stubs over bare grpc-java, and prints one JSON line with the result on stdout; a
  * progress line goes to stderr. {@code report} turns the JSON lines of a bench run into a table and
- * a chart; {@code floor-server} serves the KV API without doing any work, to measure the ceiling.
+ * a chart; {@code floor-server} serves the KV API from a map in memory, to measure the ceiling.
  */
 @Command(
     name = "ballot-bench",

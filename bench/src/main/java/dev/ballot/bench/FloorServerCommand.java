@@ -66,17 +66,8 @@ final class FloorServerCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException, InterruptedException {
     int colon = listen.lastIndexOf(':');
-    int port;
-    if (colon <= 0) {
-      parent.err().println("ballot-bench floor-server: --listen takes host:port, not " + listen);
-      return 2;
-    }
-    try {
-      port = Integer.parseInt(listen.substring(colon + 1));
-    } catch (NumberFormatException e) {
-      port = -1;
-    }
-    if (port < 0 || port > 65535) {
+    int port = colon > 0 ? port(listen.substring(colon + 1)) : -1;
+    if (port < 0) {
       parent.err().println("ballot-bench floor-server: --listen takes host:port, not " + listen);
       return 2;
     }
@@ -91,6 +82,16 @@ final class FloorServerCommand implements Callable<Integer> {
     parent.err().println("floor-server listening on " + server.getListenSockets());
     server.awaitTermination();
     return 0;
+  }
+
+  /** The port number {@code text} names, or -1 if it names none. */
+  private static int port(String text) {
+    try {
+      int port = Integer.parseInt(text);
+      return port <= 65535 ? port : -1;
+    } catch (NumberFormatException e) {
+      return -1;
+    }
   }
 
   /** Starts a floor server; the caller stops it. */
