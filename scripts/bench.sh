@@ -274,8 +274,7 @@ start_ballot() {
 # bin/kvserver gives a node; sets ENDPOINTS and PIDS. Member 1 names itself the leader.
 start_floor() {
   local i jvm_options
-  jvm_options="$(sed -n 's/^DEFAULT_JAVA_OPTS="\(.*\)"$/\1/p' "$ROOT/bin/kvserver")"
-  if [[ -z "$jvm_options" ]]; then
+  if ! jvm_options="$(kvserver_java_opts)"; then
     echo "cannot read DEFAULT_JAVA_OPTS from bin/kvserver" >&2
     return 1
   fi

@@ -5,6 +5,9 @@
 # election (it/SteadyLoadTest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT="$(pwd)"
+# shellcheck source=lib/cluster-common.sh
+source "$ROOT/scripts/lib/cluster-common.sh"
 
 rounds=20
 faults="KILL,PAUSE,ISOLATE_LEADER,BLACKHOLE_LEADER,GRACEFUL_RESTART"
@@ -66,8 +69,7 @@ case "$timeouts" in
 esac
 
 # The JVM options bin/kvserver gives a node, so that the processes measured are the ones users run.
-jvm_args=$(sed -n 's/^DEFAULT_JAVA_OPTS="\(.*\)"$/\1/p' bin/kvserver)
-if [ -z "$jvm_args" ]; then
+if ! jvm_args=$(kvserver_java_opts); then
   echo "failover.sh: cannot read DEFAULT_JAVA_OPTS from bin/kvserver" >&2
   exit 1
 fi

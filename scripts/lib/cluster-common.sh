@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# Shared by start-cluster.sh and stop-cluster.sh; sourced, not run. Expects ROOT (the checkout)
-# and, for the functions on a cluster, DATA (its directory) to be set.
+# Shared by the cluster scripts (start, stop, bench, failover); sourced, not run. Expects ROOT
+# (the checkout) and, for the functions on a cluster, DATA (its directory) to be set.
 
 MAX_NODES=6 # node i listens on i*10000+2379: 6 is the last that fits under 65536
 # A stopping leader hands over first (two election timeouts at most), then answers the requests
@@ -43,6 +43,15 @@ http_port() { if (($1 == 1)); then echo 2381; else echo $(($1 * 10000 + 2381)); 
 http_addr() { echo "127.0.0.1:$(http_port "$1")"; }
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# kvserver_java_opts: prints the JVM options bin/kvserver gives a node (its DEFAULT_JAVA_OPTS), so
+# that processes measured or tested run as users run them; fails, printing nothing, if it cannot
+# read them.
+kvserver_java_opts() {
+  local opts
+  opts="$(sed -n 's/^DEFAULT_JAVA_OPTS="\(.*\)"$/\1/p' "$ROOT/bin/kvserver")"
+  [[ -n "$opts" ]] && echo "$opts"
+}
 
 # pid_is_node PID DATA NODE: PID is alive and is the kvserver started with --data-dir DATA/NODE,
 # not some other process that reuses an old pid.

@@ -23,6 +23,7 @@ import java.util.Collections;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -199,43 +200,36 @@ final class FloorServerCommand implements Callable<Integer> {
           .build();
     }
 
-    /** etcd's answer to a request without a key. */
-    private static boolean refusedWithoutKey(ByteString key, StreamObserver<?> answer) {
-      if (!key.isEmpty()) {
-        return false;
+    /** Answers {@code response}'s value, or etcd's refusal of a request without a key. */
+    private static <T> void answerWithKey(
+        ByteString key, StreamObserver<T> answer, Supplier<T> response) {
+      if (key.isEmpty()) {
+        answer.onError(
+            Status.INVALID_ARGUMENT
+                .withDescription("etcdserver: key is not provided")
+                .asRuntimeException());
+        return;
       }
-      answer.onError(
-          Status.INVALID_ARGUMENT
-              .withDescription("etcdserver: key is not provided")
-              .asRuntimeException());
-      return true;
+      answer.onNext(response.get());
+      answer.onCompleted();
     }
 
     KVGrpc.KVImplBase kv() {
       return new KVGrpc.KVImplBase() {
         @Override
         public void range(RangeRequest request, StreamObserver<RangeResponse> answer) {
-          if (!refusedWithoutKey(request.getKey(), answer)) {
-            answer.onNext(Floor.this.range(request));
-            answer.onCompleted();
-          }
+          answerWithKey(request.getKey(), answer, () -> Floor.this.range(request));
         }
 
         @Override
         public void put(PutRequest request, StreamObserver<PutResponse> answer) {
-          if (!refusedWithoutKey(request.getKey(), answer)) {
-            answer.onNext(Floor.this.put(request));
-            answer.onCompleted();
-          }
+          answerWithKey(request.getKey(), answer, () -> Floor.this.put(request));
         }
 
         @Override
         public void deleteRange(
             DeleteRangeRequest request, StreamObserver<DeleteRangeResponse> answer) {
-          if (!refusedWithoutKey(request.getKey(), answer)) {
-            answer.onNext(Floor.this.deleteRange(request));
-            answer.onCompleted();
-          }
+          answerWithKey(request.getKey(), answer, () -> Floor.this.deleteRange(request));
         }
       };
     }
