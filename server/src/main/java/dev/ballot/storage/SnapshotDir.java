@@ -317,7 +317,8 @@ public final class SnapshotDir {
     }
   }
 
-  static void deleteTree(Path root) {
+  /** Deletes {@code root} and everything under it, if it exists. */
+  public static void deleteTree(Path root) {
     if (!Files.exists(root)) {
       return;
     }
