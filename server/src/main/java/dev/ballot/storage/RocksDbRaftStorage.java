@@ -88,6 +88,17 @@ public final class RocksDbRaftStorage implements RaftStorage {
   static final long WRITE_BUFFER_BYTES = 16L << 20;
 
   /**
+   * The size of a data block in the families of current records and metadata (RocksDB's default is
+   * 4 KiB). A range delete reads every record it removes, and with values of 1 KiB a 4 KiB block
+   * holds three: deleting 250,000 of them read 80,000 blocks, each a read, a checksum and a cache
+   * insertion, a quarter of the apply thread's time. At 16 KiB the delete took about a fifth less
+   * CPU ({@code scripts/bench-delete.sh}, docs/performance.md); a point read that misses the block
+   * cache reads 16 KiB instead of 4, and the record cache and the bloom filters keep most puts from
+   * reading any block.
+   */
+  static final long DATA_BLOCK_BYTES = 16L << 10;
+
+  /**
    * The size at which RocksDB starts a new MANIFEST (the record of every flush and compaction),
    * writing only the current file set into it. RocksDB's default is 1 GiB, and every snapshot
    * copies the MANIFEST into its checkpoint and reads it through when it opens the checkpoint: with
@@ -235,7 +246,8 @@ public final class RocksDbRaftStorage implements RaftStorage {
             .setMemtablePrefixBloomSizeRatio(0.1)
             .setMemtableWholeKeyFiltering(true);
     try (BloomFilter bloom = new BloomFilter(10)) {
-      familyOptions.setTableFormatConfig(new BlockBasedTableConfig().setFilterPolicy(bloom));
+      familyOptions.setTableFormatConfig(
+          new BlockBasedTableConfig().setFilterPolicy(bloom).setBlockSize(DATA_BLOCK_BYTES));
     }
     // Log entries live until the next compaction deletes them: compressing them on flush is CPU
     // spent on data about to be dropped.
