@@ -112,7 +112,7 @@ public final class RangeDeleteBench {
     double[] seconds = runs.stream().mapToDouble(Run::deleteSeconds).sorted().toArray();
     double[] cpu = runs.stream().mapToDouble(Run::deleteCpuSeconds).sorted().toArray();
     System.out.printf(
-        "median delete_s=%.2f delete_cpu_s=%.2f (min %.2f, max %.2f)%n",
+        "median delete_s=%.2f delete_cpu_s=%.2f; delete_s from %.2f to %.2f%n",
         seconds[seconds.length / 2], cpu[cpu.length / 2], seconds[0], seconds[seconds.length - 1]);
   }
 

@@ -1,6 +1,7 @@
 package dev.ballot.kv;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -36,8 +37,7 @@ class RangeDeleteBenchTest {
 
   @Test
   void refusesAnOptionWithoutItsValue() {
-    org.assertj.core.api.Assertions.assertThatThrownBy(
-            () -> RangeDeleteBench.Options.parse(new String[] {"--keys"}))
+    assertThatThrownBy(() -> RangeDeleteBench.Options.parse(new String[] {"--keys"}))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("--keys needs a value");
   }
