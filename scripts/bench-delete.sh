@@ -23,5 +23,9 @@ if [ ! -f "$JAR" ] || [ ! -f "$TEST_CLASSES/dev/ballot/kv/RangeDeleteBench.class
   mvn -B -q -DskipTests package -pl server -am
 fi
 # The node's JVM options (bin/kvserver), so that the store runs as it does in a node.
-# shellcheck disable=SC2046
-exec java $(kvserver_java_opts) -cp "$TEST_CLASSES:$JAR" dev.ballot.kv.RangeDeleteBench "$@"
+if ! jvm_options="$(kvserver_java_opts)"; then
+  echo "bench-delete.sh: cannot read DEFAULT_JAVA_OPTS from bin/kvserver" >&2
+  exit 1
+fi
+# shellcheck disable=SC2086
+exec java $jvm_options -cp "$TEST_CLASSES:$JAR" dev.ballot.kv.RangeDeleteBench "$@"
