@@ -23,9 +23,6 @@ if [ ! -f "$JAR" ] || [ ! -f "$TEST_CLASSES/dev/ballot/kv/RangeDeleteBench.class
   mvn -B -q -DskipTests package -pl server -am
 fi
 # The node's JVM options (bin/kvserver), so that the store runs as it does in a node.
-if ! jvm_options="$(kvserver_java_opts)"; then
-  echo "bench-delete.sh: cannot read DEFAULT_JAVA_OPTS from bin/kvserver" >&2
-  exit 1
-fi
+jvm_options="$(kvserver_java_opts)" || exit 1
 # shellcheck disable=SC2086
 exec java $jvm_options -cp "$TEST_CLASSES:$JAR" dev.ballot.kv.RangeDeleteBench "$@"

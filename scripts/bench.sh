@@ -274,10 +274,7 @@ start_ballot() {
 # bin/kvserver gives a node; sets ENDPOINTS and PIDS. Member 1 names itself the leader.
 start_floor() {
   local i jvm_options
-  if ! jvm_options="$(kvserver_java_opts)"; then
-    echo "cannot read DEFAULT_JAVA_OPTS from bin/kvserver" >&2
-    return 1
-  fi
+  jvm_options="$(kvserver_java_opts)" || return 1
   ports_free "the floor servers" "${FLOOR_PORTS[@]}" || return 1
   ENDPOINTS=""
   for i in 0 1 2; do

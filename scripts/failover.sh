@@ -69,10 +69,7 @@ case "$timeouts" in
 esac
 
 # The JVM options bin/kvserver gives a node, so that the processes measured are the ones users run.
-if ! jvm_args=$(kvserver_java_opts); then
-  echo "failover.sh: cannot read DEFAULT_JAVA_OPTS from bin/kvserver" >&2
-  exit 1
-fi
+jvm_args=$(kvserver_java_opts) || exit 1
 
 run_tests() {
   local test=$1 budget_s=$2

@@ -45,12 +45,16 @@ http_addr() { echo "127.0.0.1:$(http_port "$1")"; }
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # kvserver_java_opts: prints the JVM options bin/kvserver gives a node (its DEFAULT_JAVA_OPTS), so
-# that processes measured or tested run as users run them; fails, printing nothing, if it cannot
-# read them.
+# that processes measured or tested run as users run them; if it cannot read them, it says so on
+# stderr and fails, printing nothing on stdout.
 kvserver_java_opts() {
   local opts
   opts="$(sed -n 's/^DEFAULT_JAVA_OPTS="\(.*\)"$/\1/p' "$ROOT/bin/kvserver")"
-  [[ -n "$opts" ]] && echo "$opts"
+  if [[ -z "$opts" ]]; then
+    echo "$(basename "$0"): cannot read DEFAULT_JAVA_OPTS from $ROOT/bin/kvserver" >&2
+    return 1
+  fi
+  echo "$opts"
 }
 
 # pid_is_node PID DATA NODE: PID is alive and is the kvserver started with --data-dir DATA/NODE,

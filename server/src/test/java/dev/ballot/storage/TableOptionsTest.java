@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -39,7 +40,7 @@ class TableOptionsTest {
       Path latest =
           files
               .filter(p -> p.getFileName().toString().startsWith("OPTIONS-"))
-              .max((a, b) -> Long.compare(number(a), number(b)))
+              .max(Comparator.comparingLong(TableOptionsTest::number))
               .orElseThrow();
       return Files.readString(latest);
     }
