@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -147,8 +148,9 @@ class KvServerFlagsProcessTest {
 
   @Test
   void nodesWhoseInitialClustersSpellAMemberDifferentlyStartFromOneMemberList() throws Exception {
-    int[] peerPorts = {freePort(), freePort(), freePort()};
-    int[] clientPorts = {freePort(), freePort(), freePort()};
+    List<Integer> ports = FreePorts.take(6);
+    int[] peerPorts = {ports.get(0), ports.get(1), ports.get(2)};
+    int[] clientPorts = {ports.get(3), ports.get(4), ports.get(5)};
     List<Process> processes = new ArrayList<>();
     List<ManagedChannel> channels = new ArrayList<>();
     Files.createDirectories(workDir);
@@ -172,20 +174,31 @@ class KvServerFlagsProcessTest {
                         "127.0.0.1:" + peerPorts[i],
                         "--initial-cluster",
                         String.join(",", initialCluster)))
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .redirectErrorStream(true)
+                .redirectOutput(dataDirs.resolve("node" + i + ".log").toFile())
                 .start());
         channels.add(
             ManagedChannelBuilder.forTarget("127.0.0.1:" + clientPorts[i]).usePlaintext().build());
       }
       List<List<String>> seen = new ArrayList<>();
       for (ManagedChannel channel : channels) {
-        List<String> peerUrls =
-            await()
-                .atMost(Duration.ofSeconds(60))
-                .ignoreExceptions()
-                .until(() -> peerUrls(channel), urls -> urls.size() == 3);
-        seen.add(peerUrls);
+        try {
+          seen.add(
+              await()
+                  .atMost(Duration.ofSeconds(60))
+                  .ignoreExceptions()
+                  .until(() -> peerUrls(channel), urls -> urls.size() == 3));
+        } catch (ConditionTimeoutException e) {
+          StringBuilder logs = new StringBuilder("node " + channels.indexOf(channel));
+          logs.append(" listed no three members; the nodes' logs:");
+          for (int i = 0; i < 3; i++) {
+            logs.append("\n--- node")
+                .append(i)
+                .append(processes.get(i).isAlive() ? "" : " (exited)");
+            logs.append("\n").append(Files.readString(dataDirs.resolve("node" + i + ".log")));
+          }
+          throw new AssertionError(logs.toString(), e);
+        }
       }
       List<String> expected = new ArrayList<>();
       for (int port : peerPorts) {
@@ -314,10 +327,9 @@ class KvServerFlagsProcessTest {
     return command;
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
+  /** A loopback port below the ephemeral range, for a server that binds it seconds later. */
+  private static int freePort() {
+    return FreePorts.take(1).get(0);
   }
 
   private record Exit(int code, String stdout, String stderr) {}
