@@ -84,15 +84,28 @@ public final class LoadGenerator {
     List<String> targets = TargetSelection.select(config.target(), statuses);
     List<ManagedChannel> channels = Channels.openRoundRobin(targets, config.connections());
     try {
-      if (config.workload().reads()
-          && !Preloader.alreadyLoaded(channels.get(0), keys, config.requestTimeout())) {
-        progress.printf("preloading %d keys ...%n", keys.size());
-        Preloader.load(channels, keys, value, config.requestTimeout());
+      if (config.workload().reads()) {
+        preload(channels.subList(0, Math.min(targets.size(), channels.size())));
       }
       return measure(channels);
     } finally {
       timer.shutdownNow();
       Channels.close(channels);
+    }
+  }
+
+  /**
+   * Writes every key through each endpoint that does not hold them all yet ({@code perTarget}: one
+   * channel to each). A cluster needs this once, since what one member holds all do; the floor
+   * servers share nothing, so each is loaded on its own, or gets on one would miss the keys put
+   * through another.
+   */
+  private void preload(List<ManagedChannel> perTarget) throws InterruptedException {
+    for (ManagedChannel channel : perTarget) {
+      if (!Preloader.alreadyLoaded(channel, keys, config.requestTimeout())) {
+        progress.printf("preloading %d keys through %s ...%n", keys.size(), channel.authority());
+        Preloader.load(List.of(channel), keys, value, config.requestTimeout());
+      }
     }
   }
 

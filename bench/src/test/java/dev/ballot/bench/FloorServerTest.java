@@ -17,6 +17,7 @@ import io.grpc.StatusRuntimeException;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,6 +45,43 @@ class FloorServerTest {
         FloorServerCommand.start(new InetSocketAddress("127.0.0.1", 0), memberId, leaderId);
     servers.add(server);
     return "127.0.0.1:" + server.getPort();
+  }
+
+  @Test
+  @Timeout(60)
+  void getsFindEveryKeyOnEveryFloorServerThoughTheyShareNothing() throws Exception {
+    // Two servers that know nothing of each other; a cluster's members would all hold every key.
+    List<String> endpoints = List.of(serve(1, 1), serve(2, 1));
+    ByteArrayOutputStream progress = new ByteArrayOutputStream();
+    LoadConfig config =
+        new LoadConfig(
+            "floor",
+            "get-ser",
+            endpoints,
+            Workload.GET_SER,
+            8,
+            2,
+            Target.ALL,
+            Duration.ZERO,
+            Duration.ofSeconds(1),
+            16,
+            500,
+            Duration.ofSeconds(5),
+            1);
+
+    RunResult result =
+        new LoadGenerator(
+                config,
+                new ServerProcesses(List.of(), 100),
+                new PrintStream(progress, true, StandardCharsets.UTF_8))
+            .run();
+
+    assertThat(result.ops()).isPositive();
+    assertThat(result.errorCodes()).isEmpty();
+    assertThat(result.errors()).isZero();
+    assertThat(progress.toString(StandardCharsets.UTF_8))
+        .contains("preloading 500 keys through " + endpoints.get(0))
+        .contains("preloading 500 keys through " + endpoints.get(1));
   }
 
   @Test
