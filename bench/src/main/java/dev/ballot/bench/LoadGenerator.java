@@ -85,6 +85,7 @@ public final class LoadGenerator {
     List<ManagedChannel> channels = Channels.openRoundRobin(targets, config.connections());
     try {
       if (config.workload().reads()) {
+        // openRoundRobin gives the i-th channel to the i-th target: the first ones reach each once.
         preload(channels.subList(0, Math.min(targets.size(), channels.size())));
       }
       return measure(channels);
@@ -104,7 +105,7 @@ public final class LoadGenerator {
     for (ManagedChannel channel : perTarget) {
       if (!Preloader.alreadyLoaded(channel, keys, config.requestTimeout())) {
         progress.printf("preloading %d keys through %s ...%n", keys.size(), channel.authority());
-        Preloader.load(List.of(channel), keys, value, config.requestTimeout());
+        Preloader.load(channel, keys, value, config.requestTimeout());
       }
     }
   }

@@ -8,7 +8,6 @@ import dev.ballot.etcd.api.RangeRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -35,18 +34,17 @@ public final class Preloader {
   }
 
   /**
-   * Puts every key with {@code value}, {@value #IN_FLIGHT} at a time over the channels.
+   * Puts every key with {@code value} through {@code channel}, {@value #IN_FLIGHT} at a time.
    *
    * @throws IllegalStateException with the first error if any put failed
    */
-  public static void load(
-      List<ManagedChannel> channels, KeySpace keys, ByteString value, Duration timeout)
+  public static void load(ManagedChannel channel, KeySpace keys, ByteString value, Duration timeout)
       throws InterruptedException {
     Semaphore slots = new Semaphore(IN_FLIGHT);
     AtomicReference<Throwable> firstError = new AtomicReference<>();
     for (int i = 0; i < keys.size() && firstError.get() == null; i++) {
       slots.acquire();
-      KVGrpc.newStub(channels.get(i % channels.size()))
+      KVGrpc.newStub(channel)
           .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
           .put(
               PutRequest.newBuilder().setKey(keys.key(i)).setValue(value).build(),

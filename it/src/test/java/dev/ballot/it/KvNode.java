@@ -267,6 +267,11 @@ final class KvNode {
 
   /** The last {@code maxLines} lines of the node's log. */
   String logTail(int maxLines) {
+    return logTail(logFile, maxLines);
+  }
+
+  /** The last {@code maxLines} lines of a kvserver's log, or why there are none. */
+  static String logTail(Path logFile, int maxLines) {
     if (!Files.exists(logFile)) {
       return "(no log at " + logFile + ")";
     }

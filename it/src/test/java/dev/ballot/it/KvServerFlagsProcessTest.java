@@ -181,7 +181,8 @@ class KvServerFlagsProcessTest {
             ManagedChannelBuilder.forTarget("127.0.0.1:" + clientPorts[i]).usePlaintext().build());
       }
       List<List<String>> seen = new ArrayList<>();
-      for (ManagedChannel channel : channels) {
+      for (int n = 0; n < 3; n++) {
+        ManagedChannel channel = channels.get(n);
         try {
           seen.add(
               await()
@@ -189,13 +190,11 @@ class KvServerFlagsProcessTest {
                   .ignoreExceptions()
                   .until(() -> peerUrls(channel), urls -> urls.size() == 3));
         } catch (ConditionTimeoutException e) {
-          StringBuilder logs = new StringBuilder("node " + channels.indexOf(channel));
-          logs.append(" listed no three members; the nodes' logs:");
+          StringBuilder logs = new StringBuilder("node " + n + " listed no three members");
           for (int i = 0; i < 3; i++) {
-            logs.append("\n--- node")
-                .append(i)
-                .append(processes.get(i).isAlive() ? "" : " (exited)");
-            logs.append("\n").append(Files.readString(dataDirs.resolve("node" + i + ".log")));
+            logs.append("\n--- node").append(i);
+            logs.append(processes.get(i).isAlive() ? "" : " (exited)").append('\n');
+            logs.append(KvNode.logTail(dataDirs.resolve("node" + i + ".log"), 60));
           }
           throw new AssertionError(logs.toString(), e);
         }
