@@ -181,7 +181,7 @@ class KvServerFlagsProcessTest {
             ManagedChannelBuilder.forTarget("127.0.0.1:" + clientPorts[i]).usePlaintext().build());
       }
       List<List<String>> seen = new ArrayList<>();
-      for (int n = 0; n < 3; n++) {
+      for (int n = 0; n < channels.size(); n++) {
         ManagedChannel channel = channels.get(n);
         try {
           seen.add(
